@@ -1,0 +1,83 @@
+// A VFIO device FD: the only actor that knows its PCI device (RID, PASID/ATS capability, its
+// IOMMU unit). DEVICE_ALLOW_IOASID validates the FD argument, asks that FD for the IOASID (which
+// must have been allocated from it) and attaches through the IOASID, which takes the kref.
+// DISALLOW looks in the device's own record, so it still works after DESTROY.
+import type { ActorEnv } from './env.js';
+import type { DeviceMsg, IommuMsg, IoasidMsg } from './protocol.js';
+import { err, ok, okVoid } from './result.js';
+import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed } from './runtime.js';
+
+export interface DeviceOptions {
+  index: number;
+  name: string;
+  vm: number;
+  unit: ActorRef<IommuMsg>;
+  unitIndex: number;
+  pasid: boolean;
+  pasidMax: number;
+}
+
+interface Held { fd: number; ref: ActorRef<IoasidMsg> }
+interface DeviceState { readonly held: Map<number, Held>; closed: boolean }
+
+export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions): ActorRef<DeviceMsg> {
+  const actorName = `device-${o.index}`;
+  const holder = `dev:${o.index}` as const;
+  const T = env.replyTimeoutMs;
+
+  /** The eventfd-style check of the FD argument: open, a /dev/ioasid FD, of this device's VM. */
+  const checkFd = (fd: number) => {
+    const f = env.fds.get(fd);
+    if (!f) return err('EBADF', `FD ${fd} is not an open /dev/ioasid FD`);
+    if (f.vm !== o.vm) return err('EBADF', `FD ${fd} belongs to another VM than device ${o.name}`);
+    return ok(f);
+  };
+  const release = async (pasid: number, h: Held) => {
+    const r = await ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
+    if (!r.ok) return r;
+    return ask(actorName, h.ref, { t: 'put', holder }, T);
+  };
+
+  return spawnNamed<DeviceState, DeviceMsg>(parent, actorName, { held: new Map(), closed: false }, async (s, msg) => {
+    if (s.closed && msg.t !== 'held') { reply(msg.replyTo as never, err('EBADF', `device ${o.name} is closed`)); return s; }
+    switch (msg.t) {
+      case 'allow': {
+        if (!o.pasid) { reply(msg.replyTo, err('EOPNOTSUPP', `device ${o.name} has no PASID capability`)); break; }
+        const f = checkFd(msg.fd);
+        if (!f.ok) { reply(msg.replyTo, f); break; }
+        if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
+        if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }
+        const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
+        if (!found.ok) { reply(msg.replyTo, found); break; }
+        const r = await ask(actorName, found.value, { t: 'attach', device: o.index, unit: o.unit, unitIndex: o.unitIndex }, T);
+        if (r.ok) s.held.set(msg.ioasid, { fd: msg.fd, ref: found.value });
+        reply(msg.replyTo, r);
+        break;
+      }
+      case 'disallow': {
+        const f = checkFd(msg.fd);
+        if (!f.ok) { reply(msg.replyTo, f); break; }
+        const h = s.held.get(msg.ioasid);
+        if (!h || h.fd !== msg.fd) { reply(msg.replyTo, err('ENOENT', `device ${o.name} holds no IOASID ${msg.ioasid} from FD ${msg.fd}`)); break; }
+        const r = await release(msg.ioasid, h);
+        if (r.ok) s.held.delete(msg.ioasid);
+        reply(msg.replyTo, r);
+        break;
+      }
+      case 'close': {
+        s.closed = true;
+        for (const [pasid, h] of s.held) {
+          const r = await release(pasid, h);
+          if (!r.ok) { reply(msg.replyTo, r); return s; }
+          s.held.delete(pasid);
+        }
+        reply(msg.replyTo, okVoid);
+        break;
+      }
+      case 'held':
+        reply(msg.replyTo, ok([...s.held].map(([pasid, h]) => ({ fd: h.fd, pasid }))));
+        break;
+    }
+    return s;
+  }, (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`));
+}

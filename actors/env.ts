@@ -1,0 +1,50 @@
+// What every actor of one machine shares: configuration, the main-thread side of the hardware,
+// the event sink, and the fault injector. Actors read it; only the machine builds it.
+import type { PagePool } from '../hardware/memory.js';
+import type { PasidTables } from '../hardware/pasid-table.js';
+import type { PgtablePool } from '../hardware/pgtable.js';
+import type { JobTable } from '../hardware/jobs.js';
+import type { Hardware } from '../hardware/layout.js';
+import type { Waiter } from '../hardware/wait.js';
+import type { ActorRef } from './runtime.js';
+import type { FdMsg, IoasidMsg } from './protocol.js';
+import type { SimEvent } from './events.js';
+
+export const MUTANTS = {
+  'skip-iotlb-flush': 'teardown clears the PASID entry but never invalidates the IOTLB',
+  'skip-drain': 'teardown does not wait for in-flight DMA before it completes',
+  'early-recycle': 'DESTROY returns the PASID to the pool at once, whatever krefs are still held',
+  'no-fd-check': 'DEVICE_ALLOW_IOASID skips the "allocated from this FD" check',
+  'kvm-no-kref': 'KVM_SET_PASID maps the vPASID without taking a kref on the IOASID',
+  'skip-pasid-clear': 'teardown flushes and drains but leaves the PASID entry present',
+  'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
+} as const;
+export type MutantName = keyof typeof MUTANTS;
+export const isMutant = (s: string): s is MutantName => Object.prototype.hasOwnProperty.call(MUTANTS, s);
+
+/** Internal steps that can fail, for fail-nth sweeps (domain.md 5.9). */
+export type FallibleSite = 'pasid-alloc' | 'iommu-install' | 'pgtable-alloc' | 'worker-start';
+
+export interface HardwareHost {
+  readonly hw: Hardware;
+  readonly pages: PagePool;
+  readonly pgtables: PgtablePool;
+  readonly pasidTables: PasidTables;
+  readonly jobs: JobTable;
+  readonly waiter: Waiter;
+}
+
+export interface ActorEnv {
+  readonly mutant: MutantName | null;
+  readonly destroyPolicy: 'park' | 'ebusy';
+  readonly host: HardwareHost;
+  readonly replyTimeoutMs: number;
+  /** Returns true when the fault injector wants this step to fail. */
+  readonly injectFault: (site: FallibleSite) => boolean;
+  readonly emit: (e: SimEvent) => void;
+  /** Every live IOASID by PASID, as a buggy kernel might look one up without the FD (no-fd-check). */
+  readonly globalIoasids: Map<number, ActorRef<IoasidMsg>>;
+  readonly nextSerial: () => number;
+  /** The process's open FDs: how a device validates the FD argument (like fdget on an eventfd). */
+  readonly fds: Map<number, { readonly ref: ActorRef<FdMsg>; readonly vm: number }>;
+}

@@ -1,0 +1,19 @@
+// The typed events a simulation publishes (on an rxjs Subject) to the monitor, the CLI's
+// reports, traces and diagrams, and embedders. Per-access DMA events are never published:
+// workers publish aggregates (see perf-notes.md).
+import type { Result } from './result.js';
+
+export type PasidState = 'free' | 'in-use' | 'parked';
+
+export type SimEvent =
+  | { type: 'call'; id: number; op: string; args: Readonly<Record<string, unknown>>; t: number }
+  | { type: 'reply'; id: number; op: string; args: Readonly<Record<string, unknown>>; result: Result<unknown>; t: number }
+  | { type: 'message'; from: string; to: string; kind: string; t: number; reply?: boolean }
+  | { type: 'pasid'; pasid: number; state: PasidState; vm: number; t: number }
+  | { type: 'kref'; pasid: number; holder: string; count: number; t: number }
+  | { type: 'gp'; vcpu: string; vpasid: number; reason: 'msr-invalid' | 'unmapped'; t: number }
+  | { type: 'stats'; dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number; t: number }
+  | { type: 'violation'; invariant: string; detail: string; step: number | null; t: number }
+  | { type: 'step'; index: number; op: string; result: string; value: unknown; t: number };
+
+export type SimEventType = SimEvent['type'];

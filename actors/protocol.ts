@@ -1,0 +1,49 @@
+// Message protocols of every actor, as discriminated unions. Each request carries the port its
+// answer goes to (nact has no sender): every handler answers every request, with a Result.
+import type { Result } from './result.js';
+import type { ActorRef, ReplyTo } from './runtime.js';
+import type { PasidState } from './events.js';
+
+type Req<R> = { readonly replyTo: ReplyTo<Result<R>> };
+
+export type AllocatorMsg =
+  | ({ t: 'alloc'; vm: number; quota: number | null } & Req<number>)
+  | { t: 'park'; pasid: number }
+  | ({ t: 'release'; pasid: number } & Req<null>)
+  | ({ t: 'state'; pasid: number } & Req<PasidState>)
+  | ({ t: 'stats' } & Req<AllocatorStats>);
+
+export interface AllocatorStats { inUse: number; parked: number; free: number; perVm: Record<number, number> }
+
+/** Who holds a kref: the FD, a device, or a KVM vPASID translation. */
+export type Holder = `fd:${number}` | `dev:${number}` | `kvm:${number}:${number}`;
+
+export type IoasidMsg =
+  | ({ t: 'attach'; device: number; unit: ActorRef<IommuMsg>; unitIndex: number } & Req<null>)
+  | ({ t: 'get'; holder: Holder } & Req<null>)
+  | ({ t: 'put'; holder: Holder } & Req<null>)
+  | ({ t: 'bind'; pages: number } & Req<null>)
+  | ({ t: 'destroy'; holder: Holder; force: boolean } & Req<null>)
+  | ({ t: 'info' } & Req<IoasidInfo>);
+
+export interface IoasidInfo { pasid: number; status: 'allocated' | 'bound' | 'destroyed'; kref: number; holders: Holder[]; pgtable: number | null; pages: number }
+
+export type FdMsg =
+  | ({ t: 'alloc' } & Req<number>)
+  | ({ t: 'bind'; ioasid: number; pages: number } & Req<null>)
+  | ({ t: 'lookup'; ioasid: number } & Req<ActorRef<IoasidMsg>>)
+  | ({ t: 'destroy'; ioasid: number } & Req<null>)
+  | ({ t: 'close' } & Req<null>)
+  | ({ t: 'list' } & Req<number[]>);
+
+export type DeviceMsg =
+  | ({ t: 'allow'; fd: number; ioasid: number } & Req<null>)
+  | ({ t: 'disallow'; fd: number; ioasid: number } & Req<null>)
+  | ({ t: 'close' } & Req<null>)
+  | ({ t: 'held' } & Req<Array<{ fd: number; pasid: number }>>);
+
+export type IommuMsg =
+  | ({ t: 'install'; device: number; pasid: number; pgtable: number | null } & Req<null>)
+  | ({ t: 'set-pgtable'; pasid: number; pgtable: number | null } & Req<null>)
+  | ({ t: 'teardown'; device: number; pasid: number } & Req<null>)
+  | ({ t: 'teardown-pasid'; pasid: number } & Req<null>);

@@ -1,0 +1,23 @@
+// Read-only views the auditor uses to see what the hardware still refers to.
+import { IOTLB_ENTRIES, KVM_STRIDE, KVM_VPASIDS, TLB, TLB_STRIDE, type Hardware } from './layout.js';
+import { walkPasid } from './pasid-table.js';
+
+/** Everything in hardware that still refers to `pasid`, as readable phrases. */
+export function hardwareReferences(hw: Hardware, pasid: number, scanKvm: boolean): string[] {
+  const refs: string[] = [];
+  for (let d = 0; d < hw.deviceVm.length; d++) if (walkPasid(hw, d, pasid) !== -2) refs.push(`a present PASID-table entry on device ${d}`);
+  for (let e = 0; e < hw.shape.engines; e++) {
+    const base = e * IOTLB_ENTRIES * TLB_STRIDE;
+    for (let i = 0; i < IOTLB_ENTRIES; i++) {
+      const x = base + i * TLB_STRIDE;
+      if (hw.iotlb[x + TLB.DEV] !== 0 && hw.iotlb[x + TLB.PASID] === pasid) { refs.push(`an IOTLB entry of engine ${e} (device ${hw.iotlb[x + TLB.DEV]! - 1})`); break; }
+    }
+  }
+  for (let vm = 0; scanKvm && vm < hw.shape.vmPages.length; vm++) {
+    for (let v = 0; v < KVM_VPASIDS; v++) {
+      const k = (vm * KVM_VPASIDS + v) * KVM_STRIDE;
+      if (Atomics.load(hw.kvm, k) !== 0 && hw.kvm[k + 1] === pasid) refs.push(`KVM translation vPASID ${v} of VM ${vm}`);
+    }
+  }
+  return refs;
+}

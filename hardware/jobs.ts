@@ -1,0 +1,97 @@
+// Work the engines run: a job is a (device, PASID) DMA stream, or a vCPU's ENQCMD stream, with
+// an op budget (-1 = until stopped). The main thread writes a job and rings the doorbell; the
+// engine it names picks it up, and marks it DONE when its budget is spent or it was stopped.
+import { type Hardware, J, JC, JC_STRIDE, JOBS, JOB_STRIDE, JobKind, JobState } from './layout.js';
+import { ringDoorbell } from './invalidation.js';
+import type { Waiter } from './wait.js';
+
+export interface JobSpec {
+  readonly kind: (typeof JobKind)[keyof typeof JobKind];
+  readonly engine: number;
+  readonly device: number;
+  readonly pasid: number;
+  readonly budget: number;
+  readonly seed: number;
+  readonly span: number;
+  readonly vcpu?: number;
+  readonly retries?: number;
+}
+
+export interface JobCounts { landed: number; faulted: number; accepted: number; retried: number; gp: number; exits: number }
+
+export class JobTable {
+  constructor(private readonly hw: Hardware) {}
+
+  /** Start a job; null when every slot is taken. */
+  start(spec: JobSpec): number | null {
+    const j = this.hw.jobs;
+    for (let id = 0; id < JOBS; id++) {
+      const b = id * JOB_STRIDE;
+      if (Atomics.load(j, b + J.STATE) !== JobState.FREE) continue;
+      j.fill(0, b, b + JOB_STRIDE);
+      this.hw.jobCounts.fill(0, id * JC_STRIDE, (id + 1) * JC_STRIDE);
+      j[b + J.ENGINE] = spec.engine;
+      j[b + J.DEVICE] = spec.device;
+      j[b + J.PASID] = spec.pasid;
+      j[b + J.BUDGET] = spec.budget;
+      j[b + J.KIND] = spec.kind;
+      j[b + J.SEED] = spec.seed | 0 || 1;
+      j[b + J.SPAN] = Math.max(1, spec.span);
+      j[b + J.VCPU] = spec.vcpu ?? 0;
+      j[b + J.RETRIES] = spec.retries ?? 32;
+      Atomics.store(j, b + J.STATE, JobState.ACTIVE);
+      ringDoorbell(this.hw);
+      return id;
+    }
+    return null;
+  }
+
+  /** Ask a job to stop; its engine lands what it already translated, then marks it DONE. */
+  requestStop(id: number): void {
+    const b = id * JOB_STRIDE;
+    Atomics.compareExchange(this.hw.jobs, b + J.STATE, JobState.ACTIVE, JobState.STOPPING);
+    ringDoorbell(this.hw);
+  }
+
+  async waitDone(id: number, waiter: Waiter): Promise<JobCounts> {
+    const b = id * JOB_STRIDE;
+    await waiter.until(() => Atomics.load(this.hw.jobs, b + J.STATE) === JobState.DONE, this.hw.jobs, b + J.STATE, `job ${id} to finish`);
+    return this.counts(id);
+  }
+
+  counts(id: number): JobCounts {
+    const c = this.hw.jobCounts;
+    const b = id * JC_STRIDE;
+    return { landed: c[b + JC.LANDED]!, faulted: c[b + JC.FAULTED]!, accepted: c[b + JC.ACCEPTED]!, retried: c[b + JC.RETRIED]!, gp: c[b + JC.GP]!, exits: c[b + JC.EXITS]! };
+  }
+
+  release(id: number): void {
+    Atomics.store(this.hw.jobs, id * JOB_STRIDE + J.STATE, JobState.FREE);
+  }
+
+  /**
+   * Drain: wait until no job has a translated-but-not-landed batch for (device, pasid).
+   * Engines bump INFLIGHT before they translate, so once the entry is cleared and the IOTLB
+   * invalidated, a zero here means nothing translated through the old entry is still to land.
+   */
+  async drain(device: number, pasid: number, waiter: Waiter): Promise<void> {
+    const j = this.hw.jobs;
+    for (let id = 0; id < JOBS; id++) {
+      const b = id * JOB_STRIDE;
+      if (Atomics.load(j, b + J.STATE) === JobState.FREE || j[b + J.KIND] !== JobKind.DMA || j[b + J.DEVICE] !== device || j[b + J.PASID] !== pasid) continue;
+      Atomics.store(j, b + J.DRAIN, 1);
+      await waiter.until(() => Atomics.load(j, b + J.INFLIGHT) === 0, j, b + J.INFLIGHT, `DMA drain of device ${device} PASID ${pasid}`);
+      Atomics.store(j, b + J.DRAIN, 0);
+    }
+  }
+
+  /** For the auditor: does any job have work in flight tagged with `pasid`? */
+  inflightOn(pasid: number): boolean {
+    const j = this.hw.jobs;
+    for (let id = 0; id < JOBS; id++) {
+      const b = id * JOB_STRIDE;
+      if (Atomics.load(j, b + J.STATE) !== JobState.FREE && j[b + J.PASID] === pasid && Atomics.load(j, b + J.INFLIGHT) > 0) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,228 @@
+// The shapes of the simulated hardware's shared memory. Every SharedArrayBuffer is created here
+// and every offset is named here; hardware/ is the only code that reads or writes them.
+
+export interface HardwareShape {
+  /** PASIDs are 1 .. 2^pasidBits - 1; 0 is reserved. */
+  readonly pasidBits: number;
+  /** VM index of each device (devices are numbered 0..n-1). */
+  readonly deviceVm: readonly number[];
+  /** Memory pages owned by each VM. */
+  readonly vmPages: readonly number[];
+  /** DMA/ENQCMD engine threads. */
+  readonly engines: number;
+  /** Leaf PASID tables (64 entries each) shared by all devices' PASID directories. */
+  readonly pasidLeaves: number;
+  /** IO page tables that may exist at once. */
+  readonly pgtables: number;
+  /** vCPUs (for the ENQCMD path). */
+  readonly vcpus: number;
+}
+
+export const PASID_PDE_SHIFT = 6; // VT-d: 64 entries per PASID table, directory indexed by bits 19:6
+export const LEAF_ENTRIES = 1 << PASID_PDE_SHIFT;
+export const PT_MAX_PAGES = 64; // most pages one IO page table maps
+export const IOTLB_ENTRIES = 256; // per engine, direct mapped
+export const INV_QUEUE = 256;
+export const JOBS = 256;
+export const ANOMALY_CAP = 4096;
+export const SWQ_DEPTH = 16; // shared work queue slots per device
+export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger vPASIDs are EINVAL
+
+// Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
+export const CTRL = {
+  INV_TAIL: 0, // invalidation descriptors posted so far
+  STOP: 1, // engines leave their loop when set
+  DOORBELL: 2, // bumped on every job change or invalidation; idle engines wait on it
+  ANOMALY_HEAD: 3,
+  ANOMALY_DROPPED: 4,
+  FAILED: 5, // an engine crashed
+  ENGINE_BASE: 16,
+  ENGINE_STRIDE: 16,
+} as const;
+export const ENG = { RUNNING: 0, INV_ACK: 1, STARTED: 2 } as const;
+
+// Jobs (Int32, 16 words each = one cache line, written by one engine).
+export const JOB_STRIDE = 16;
+export const J = {
+  STATE: 0, // JobState
+  ENGINE: 1,
+  DEVICE: 2,
+  PASID: 3,
+  BUDGET: 4, // ops left; -1 = until stopped
+  INFLIGHT: 5, // translated batches not yet landed: the drain waits for 0
+  KIND: 6, // JobKind
+  SEED: 7,
+  SPAN: 8, // IOVA pages the job addresses
+  DRAIN: 9, // set while a teardown waits on INFLIGHT
+  VCPU: 10, // ENQCMD jobs: submitting vCPU
+  RETRIES: 11, // ENQCMD: retry bound
+} as const;
+export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
+export const JobKind = { DMA: 0, ENQCMD: 1 } as const;
+export const JC_STRIDE = 8; // Float64 job counters
+export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS: 5 } as const;
+
+// PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
+export const PE_STRIDE = 4;
+export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
+
+// IO page table: header then (phys page, page generation) pairs.
+export const PT_STRIDE = 4 + PT_MAX_PAGES * 2;
+export const PT = { NPAGES: 0, VM: 1, ENTRIES: 4 } as const;
+
+// Memory page: owner VM + 1 (0 = none), generation (bumped on free), data.
+export const PG_STRIDE = 4;
+export const PG = { OWNER: 0, GEN: 1, DATA: 2 } as const;
+
+// IOTLB entry: device + 1 (0 = empty), pasid, iova page, phys page, page generation.
+export const TLB_STRIDE = 8;
+export const TLB = { DEV: 0, PASID: 1, IOVA: 2, PHYS: 3, GEN: 4 } as const;
+
+// Anomaly record written by an engine when something it did should never have happened.
+export const AN_STRIDE = 8;
+export const AN = { KIND: 0, ENGINE: 1, DEVICE: 2, PASID: 3, PAGE: 4, SEEN: 5, EXPECTED: 6, READY: 7 } as const;
+export const Anomaly = {
+  STALE_PAGE: 1, // an access landed in a page whose generation moved on (freed since translation)
+  FOREIGN_PAGE: 2, // an access landed in memory of a VM other than the device's
+  UNAUTHORISED: 3, // an access landed through a (device, PASID) the auditor had not authorised
+  ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
+  ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
+} as const;
+export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
+
+// Engine counters (Float64, 16 per engine = two lines); words 8.. count anomalies by kind.
+export const EC_STRIDE = 16;
+export const EC = { LANDED: 0, FAULTED: 1, BATCHES: 2, ACCEPTED: 3, RETRIED: 4, GP: 5, EXITS: 6, CONSUMED: 7, ANOMALY_BASE: 8 } as const;
+
+// KVM: per VM, vPASID -> (valid, pPASID). Per vCPU: IA32_PASID MSR, and a "mid-submission" word.
+export const KVM_STRIDE = 2;
+export const VC_STRIDE = 16;
+export const VC = { MSR: 0, BUSY: 1, VM: 2 } as const;
+export const MSR_PASID_VALID = 0x80000000 | 0;
+
+// Shared work queue per device: head, tail, then SWQ_DEPTH descriptors of (pPASID, vm+1, iova).
+export const SWQ_STRIDE = 16 + SWQ_DEPTH * 4;
+export const SWQ = { HEAD: 0, TAIL: 1, INFLIGHT: 2, DESC: 16 } as const;
+
+/** The SharedArrayBuffers: what crosses to a worker thread. */
+export interface HardwareBuffers {
+  readonly shape: HardwareShape;
+  readonly ctrl: SharedArrayBuffer;
+  readonly memory: SharedArrayBuffer;
+  readonly pasidDir: SharedArrayBuffer;
+  readonly pasidLeaves: SharedArrayBuffer;
+  readonly pgtables: SharedArrayBuffer;
+  readonly deviceVm: SharedArrayBuffer;
+  readonly iotlb: SharedArrayBuffer;
+  readonly invQueue: SharedArrayBuffer;
+  readonly jobs: SharedArrayBuffer;
+  readonly jobCounts: SharedArrayBuffer;
+  readonly engineCounts: SharedArrayBuffer;
+  readonly anomalies: SharedArrayBuffer;
+  readonly authorised: SharedArrayBuffer;
+  readonly kvm: SharedArrayBuffer;
+  readonly vcpus: SharedArrayBuffer;
+  readonly swq: SharedArrayBuffer;
+}
+
+/** Typed views over the buffers, the same on the main thread and in workers. */
+export interface Hardware {
+  readonly shape: HardwareShape;
+  readonly buffers: HardwareBuffers;
+  readonly pasidMax: number; // exclusive
+  readonly dirEntries: number; // per device
+  readonly totalPages: number;
+  readonly vmPageBase: readonly number[];
+  readonly ctrl: Int32Array;
+  readonly memory: Int32Array;
+  readonly pasidDir: Int32Array;
+  readonly pasidLeaves: Int32Array;
+  readonly pgtables: Int32Array;
+  readonly deviceVm: Int32Array;
+  readonly iotlb: Int32Array;
+  readonly invQueue: Int32Array;
+  readonly jobs: Int32Array;
+  readonly jobCounts: Float64Array;
+  readonly engineCounts: Float64Array;
+  readonly anomalies: Int32Array;
+  readonly authorised: Uint8Array;
+  readonly kvm: Int32Array;
+  readonly vcpus: Int32Array;
+  readonly swq: Int32Array;
+}
+
+const i32 = (n: number) => new SharedArrayBuffer(Math.max(1, n) * 4);
+const f64 = (n: number) => new SharedArrayBuffer(Math.max(1, n) * 8);
+
+export function validateShape(s: HardwareShape): string | null {
+  if (!Number.isInteger(s.pasidBits) || s.pasidBits < 1 || s.pasidBits > 20) return `pasidBits must be an integer in 1..20 (got ${s.pasidBits})`;
+  if (!Number.isInteger(s.engines) || s.engines < 1 || s.engines > 64) return `workers must be an integer in 1..64 (got ${s.engines})`;
+  return null;
+}
+
+export function createHardware(shape: HardwareShape): Hardware {
+  const pasidMax = 1 << shape.pasidBits;
+  const dirEntries = Math.max(1, pasidMax >> PASID_PDE_SHIFT);
+  const totalPages = shape.vmPages.reduce((a, b) => a + b, 0);
+  const devices = shape.deviceVm.length;
+  const buffers: HardwareBuffers = {
+    shape,
+    ctrl: i32(CTRL.ENGINE_BASE + CTRL.ENGINE_STRIDE * shape.engines),
+    memory: i32(totalPages * PG_STRIDE),
+    pasidDir: i32(devices * dirEntries),
+    pasidLeaves: i32(shape.pasidLeaves * LEAF_ENTRIES * PE_STRIDE),
+    pgtables: i32(shape.pgtables * PT_STRIDE),
+    deviceVm: i32(devices),
+    iotlb: i32(shape.engines * IOTLB_ENTRIES * TLB_STRIDE),
+    invQueue: i32(INV_QUEUE * 2),
+    jobs: i32(JOBS * JOB_STRIDE),
+    jobCounts: f64(JOBS * JC_STRIDE),
+    engineCounts: f64(shape.engines * EC_STRIDE),
+    anomalies: i32(ANOMALY_CAP * AN_STRIDE),
+    authorised: new SharedArrayBuffer(Math.max(1, devices * pasidMax)),
+    kvm: i32(shape.vmPages.length * KVM_VPASIDS * KVM_STRIDE),
+    vcpus: i32(shape.vcpus * VC_STRIDE),
+    swq: i32(devices * SWQ_STRIDE),
+  };
+  const hw = attachHardware(buffers);
+  shape.deviceVm.forEach((vm, d) => { hw.deviceVm[d] = vm; });
+  let page = 0;
+  shape.vmPages.forEach((n, vm) => {
+    for (let i = 0; i < n; i++, page++) hw.memory[page * PG_STRIDE + PG.OWNER] = vm + 1;
+  });
+  return hw;
+}
+
+export function attachHardware(buffers: HardwareBuffers): Hardware {
+  const shape = buffers.shape;
+  const pasidMax = 1 << shape.pasidBits;
+  const vmPageBase: number[] = [];
+  let base = 0;
+  for (const n of shape.vmPages) { vmPageBase.push(base); base += n; }
+  return {
+    shape,
+    buffers,
+    pasidMax,
+    dirEntries: Math.max(1, pasidMax >> PASID_PDE_SHIFT),
+    totalPages: base,
+    vmPageBase,
+    ctrl: new Int32Array(buffers.ctrl),
+    memory: new Int32Array(buffers.memory),
+    pasidDir: new Int32Array(buffers.pasidDir),
+    pasidLeaves: new Int32Array(buffers.pasidLeaves),
+    pgtables: new Int32Array(buffers.pgtables),
+    deviceVm: new Int32Array(buffers.deviceVm),
+    iotlb: new Int32Array(buffers.iotlb),
+    invQueue: new Int32Array(buffers.invQueue),
+    jobs: new Int32Array(buffers.jobs),
+    jobCounts: new Float64Array(buffers.jobCounts),
+    engineCounts: new Float64Array(buffers.engineCounts),
+    anomalies: new Int32Array(buffers.anomalies),
+    authorised: new Uint8Array(buffers.authorised),
+    kvm: new Int32Array(buffers.kvm),
+    vcpus: new Int32Array(buffers.vcpus),
+    swq: new Int32Array(buffers.swq),
+  };
+}
+
+export const engineWord = (engine: number, word: number) => CTRL.ENGINE_BASE + engine * CTRL.ENGINE_STRIDE + word;

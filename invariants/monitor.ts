@@ -1,0 +1,200 @@
+// The invariant monitor: the auditor. It watches the call/reply stream and the hardware's
+// anomaly log, keeps its own model of who holds what, and never steers the model. It knows
+// nothing of mutants: every catch comes from something it observed.
+import type { SimEvent } from '../actors/events.js';
+import type { Result } from '../actors/result.js';
+import { hardwareReferences } from '../hardware/audit.js';
+import type { Hardware } from '../hardware/layout.js';
+import { setAuthorised } from '../hardware/witness.js';
+import { type InvariantId, type Violation } from './catalog.js';
+import { DmaAuditor } from './dma.js';
+import { HolderModel, type Incarnation } from './holders.js';
+
+export interface MonitorOptions {
+  readonly hw: Hardware;
+  readonly deviceVm: readonly number[];
+  readonly deviceName: (d: number) => string;
+  readonly vmQuota: readonly (number | null)[];
+  /** Observe the allocator's view of a PASID (for the release check). */
+  readonly pasidState: (pasid: number) => Promise<Result<string>>;
+  readonly onViolation: (v: Violation) => void;
+}
+
+type Args = Readonly<Record<string, unknown>>;
+const num = (a: Args, k: string) => a[k] as number;
+
+/** Calls that may let go of a holder, and which holders they may let go of. */
+function mayRelease(op: string, a: Args, holder: string, pasid: number): boolean {
+  switch (op) {
+    case 'disallow': return holder === `dev:${num(a, 'device')}` && num(a, 'ioasid') === pasid;
+    case 'close_device': return holder === `dev:${num(a, 'device')}`;
+    case 'destroy': return holder === `fd:${num(a, 'fd')}` && num(a, 'ioasid') === pasid;
+    case 'close': return holder === `fd:${num(a, 'fd')}`;
+    default: return op.startsWith('kvm_clear') || op.startsWith('viommu_unbind') || op === 'close_kvm';
+  }
+}
+
+interface Deferred { readonly inc: Incarnation; readonly waitingOn: Set<number>; readonly what: string }
+
+export class Monitor {
+  readonly model = new HolderModel();
+  readonly violations: Violation[] = [];
+  readonly counts = new Map<InvariantId, number>();
+  private readonly dma: DmaAuditor;
+  private readonly pending = new Map<number, { op: string; args: Args }>();
+  private readonly deferred: Deferred[] = [];
+  private kvmSeen = false;
+  step: number | null = null;
+
+  constructor(private readonly o: MonitorOptions) {
+    this.dma = new DmaAuditor(o.hw, o.deviceName);
+  }
+
+  private report(invariant: InvariantId, detail: string): void {
+    const v: Violation = { invariant, detail, step: this.step };
+    this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
+    // Keep the first few of each invariant; the rest are counted.
+    if ((this.counts.get(invariant) ?? 0) <= 20) this.violations.push(v);
+    this.o.onViolation(v);
+  }
+
+  private authorise(device: number, pasid: number, yes: boolean): void {
+    if (yes) this.dma.everAuthorised.add(`${device}:${pasid}`);
+    setAuthorised(this.o.hw, device, pasid, yes);
+  }
+
+  observe(e: SimEvent): void {
+    if (e.type === 'call') {
+      this.pending.set(e.id, { op: e.op, args: e.args });
+      // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
+      if (e.op === 'allow') this.authorise(num(e.args, 'device'), num(e.args, 'ioasid'), true);
+      return;
+    }
+    if (e.type !== 'reply') return;
+    this.pending.delete(e.id);
+    this.onReply(e.op, e.args, e.result, e.t);
+    this.settleDeferred(e.id);
+  }
+
+  private onReply(op: string, a: Args, r: Result<unknown>, t: number): void {
+    const m = this.model;
+    if (!r.ok && r.errno === 'ETIMEDOUT') this.report('reply', `${op}(${JSON.stringify(a)}) did not answer: ${r.message}`);
+    switch (op) {
+      case 'open': if (r.ok) m.fdVm.set(r.value as number, num(a, 'vm')); break;
+      case 'alloc': if (r.ok) this.onAlloc(r.value as number, num(a, 'fd')); break;
+      case 'allow': {
+        const device = num(a, 'device'), fd = num(a, 'fd'), pasid = num(a, 'ioasid');
+        const inc = m.newest(pasid);
+        if (r.ok) {
+          if (!inc || inc.fd !== fd || inc.destroyed) this.report('isolation', `${this.o.deviceName(device)} was allowed IOASID ${pasid} through FD ${fd}, which does not hold it`);
+          else if (m.fdVm.get(fd) !== this.o.deviceVm[device]) this.report('isolation', `${this.o.deviceName(device)} was allowed IOASID ${pasid} through FD ${fd} of another VM`);
+          if (inc) m.take(inc, `dev:${device}`);
+        } else {
+          const still = m.heldBy(pasid, `dev:${device}`);
+          this.authorise(device, pasid, !!still && !still.destroyed);
+        }
+        break;
+      }
+      case 'disallow': {
+        if (!r.ok) break;
+        const device = num(a, 'device'), pasid = num(a, 'ioasid');
+        this.authorise(device, pasid, false);
+        const inc = m.heldBy(pasid, `dev:${device}`);
+        if (inc) m.drop(inc, `dev:${device}`, t);
+        break;
+      }
+      case 'destroy': {
+        if (!r.ok) break;
+        const inc = m.heldBy(num(a, 'ioasid'), `fd:${num(a, 'fd')}`);
+        if (inc) this.destroyed(inc, t);
+        break;
+      }
+      case 'close': {
+        if (!r.ok) break;
+        const holder = `fd:${num(a, 'fd')}`;
+        for (const inc of [...m.all()]) if (inc.holders.has(holder)) this.destroyed(inc, t);
+        break;
+      }
+      case 'close_device': {
+        if (!r.ok) break;
+        const device = num(a, 'device');
+        for (const pasid of [...m.held(device)]) {
+          this.authorise(device, pasid, false);
+          const inc = m.heldBy(pasid, `dev:${device}`);
+          if (inc) m.drop(inc, `dev:${device}`, t);
+        }
+        break;
+      }
+    }
+  }
+
+  /** DESTROY (or close) returned: DMA is halted on every device, and the FD let go. */
+  private destroyed(inc: Incarnation, t: number): void {
+    inc.destroyed = true;
+    for (let d = 0; d < this.o.deviceVm.length; d++) this.authorise(d, inc.pasid, false);
+    this.model.drop(inc, `fd:${inc.fd}`, t);
+  }
+
+  private onAlloc(pasid: number, fd: number): void {
+    const m = this.model;
+    const vm = m.fdVm.get(fd) ?? -1;
+    // Hardware must hold nothing for a PASID being handed out.
+    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen);
+    if (refs.length) this.report('pasid-reuse', `PASID ${pasid} was handed out while ${refs.join(', ')} still referred to it`);
+    // Nor may any earlier incarnation still be held, unless a call in progress is letting go of it.
+    for (const old of m.incarnations(pasid)) {
+      const waitingOn = new Set<number>();
+      let uncovered = false;
+      for (const h of old.holders) {
+        const ids = [...this.pending].filter(([, c]) => mayRelease(c.op, c.args, h, pasid)).map(([id]) => id);
+        if (ids.length === 0) uncovered = true;
+        ids.forEach((id) => waitingOn.add(id));
+      }
+      const what = `PASID ${pasid} was handed out while ${[...old.holders].join(', ')} still held it`;
+      if (uncovered) this.report('pasid-reuse', what);
+      else this.deferred.push({ inc: old, waitingOn, what });
+    }
+    const quota = this.o.vmQuota[vm];
+    m.allocated(pasid, vm, fd);
+    if (quota !== null && quota !== undefined) {
+      const held = [...m.all()].filter((i) => i.vm === vm).length;
+      if (held > quota) this.report('quota', `VM ${vm} holds ${held} PASIDs, quota ${quota}`);
+    }
+  }
+
+  private settleDeferred(doneId: number): void {
+    for (let i = 0; i < this.deferred.length; i++) {
+      const d = this.deferred[i]!;
+      d.waitingOn.delete(doneId);
+      if (d.waitingOn.size > 0) continue;
+      this.deferred.splice(i--, 1);
+      if (d.inc.holders.size > 0) this.report('pasid-reuse', d.what);
+    }
+  }
+
+  /** Note that KVM translations exist, so PASID scans include the VMCS tables. */
+  kvmInUse(): void { this.kvmSeen = true; }
+
+  /** Read what the engines reported since the last poll. */
+  poll(): void {
+    for (const v of this.dma.poll(this.step)) this.report(v.invariant, v.detail);
+  }
+
+  /** Every check now: anomalies, and PASIDs let go of must be free. Call when no call is in flight. */
+  async check(): Promise<void> {
+    this.poll();
+    for (const [pasid] of this.model.letGo) {
+      if (this.model.incarnations(pasid).length) continue;
+      const s = await this.o.pasidState(pasid);
+      if (s.ok && s.value !== 'free') this.report('release', `PASID ${pasid} is still ${s.value} although every user let go of it`);
+      this.model.letGo.delete(pasid);
+    }
+  }
+
+  /** End of run: every call must have answered. */
+  async final(): Promise<void> {
+    await this.check();
+    for (const [id, c] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(c.args)}) never answered`);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,46 @@
+// The JSON report users script against (shared/CONTRACT.md), built the same way for run, seq
+// and sweep.
+import { readFileSync } from 'node:fs';
+import type { Violation } from '../invariants/catalog.js';
+import type { Counts } from './simulation.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface StepReport {
+  readonly index: number;
+  readonly op: string;
+  readonly result: string;
+  readonly value: unknown;
+  readonly expect: string | null;
+  readonly met: boolean;
+  /** The errno's message, when the step failed. */
+  readonly message?: string;
+}
+
+export interface ReportCounts { dma: number; dmaFaults: number; enqcmd: number; gp: number; calls: number; messages: number; retries: number }
+
+export interface RunReport {
+  readonly tool: 'ioasid-sim';
+  readonly version: string;
+  readonly kind: 'run' | 'seq';
+  readonly scenario: string;
+  readonly seed: number;
+  readonly mutant: string | null;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly counts: ReportCounts;
+  readonly workers: number;
+  readonly mode: 'threads' | 'deterministic';
+  readonly steps?: StepReport[];
+  readonly violations: Violation[];
+  /** Counts of every violation by invariant (the list above keeps the first few of each). */
+  readonly violationCounts: Record<string, number>;
+  /** Set when the run could not complete (a worker thread crashed). */
+  readonly error?: string;
+  readonly file?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+export function countsOf(c: Counts): ReportCounts {
+  return { dma: c.dma, dmaFaults: c.dmaFaults, enqcmd: c.enqcmd, gp: c.gp, calls: c.calls, messages: c.messages, retries: c.retries };
+}

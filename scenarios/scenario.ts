@@ -1,0 +1,104 @@
+// A built-in stress scenario: a workload that drives a simulation for a while. Scenarios share
+// one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
+import type { MutantName } from '../actors/env.js';
+import type { MachineSpec } from '../actors/machine.js';
+import { Prng } from './prng.js';
+import { type RunReport, VERSION, countsOf } from './report.js';
+import { Simulation } from './simulation.js';
+
+export interface ScenarioParams {
+  readonly seed: number;
+  readonly durationSec: number;
+  readonly vms: number;
+  readonly devices: number; // per VM
+  readonly pasids: number; // concurrent IOASIDs per device
+  readonly workers: number;
+  readonly mutant: MutantName | null;
+}
+
+export const DEFAULT_PARAMS: ScenarioParams = { seed: 1, durationSec: 10, vms: 2, devices: 2, pasids: 4, workers: 2, mutant: null };
+
+export interface ScenarioHooks {
+  /** Called with the simulation before the workload starts (trace/diagram recorders, embedders). */
+  readonly attach?: (sim: Simulation) => void;
+  /** Called now and then with the fraction of the run done (0..1). */
+  readonly progress?: (done: number) => void;
+}
+
+/** What a workload gets: the simulation, its PRNG, a clock and a deadline. */
+export interface Workload {
+  readonly sim: Simulation;
+  readonly prng: Prng;
+  readonly params: ScenarioParams;
+  /** Has the run's time run out? */
+  readonly expired: () => boolean;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  /** The machine for these parameters. */
+  machine(p: ScenarioParams): MachineSpec;
+  /** Drive the simulation until `w.expired()`, then let go of everything it holds. */
+  drive(w: Workload): Promise<void>;
+}
+
+export async function runScenario(s: Scenario, p: ScenarioParams, hooks: ScenarioHooks = {}): Promise<RunReport> {
+  const spec = { ...s.machine(p), workers: p.workers, mutant: p.mutant };
+  const started = performance.now();
+  const sim = new Simulation({ spec, seed: p.seed });
+  hooks.attach?.(sim);
+  const deadline = started + p.durationSec * 1000;
+  const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (performance.now() - started) / (p.durationSec * 1000))), 200) : null;
+  tick?.unref();
+  let error: string | undefined;
+  try {
+    await s.drive({
+      sim, prng: new Prng(p.seed), params: p,
+      expired: () => performance.now() >= deadline || sim.engineFailure !== null,
+      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+    });
+  } catch (e) {
+    error = `workload failed: ${(e as Error).message}`;
+  } finally {
+    if (tick) clearInterval(tick);
+    await sim.finish();
+    hooks.progress?.(1);
+  }
+  error = sim.engineFailure ?? error;
+  const violations = [...sim.violations];
+  return {
+    tool: 'ioasid-sim', version: VERSION, kind: 'run', scenario: s.name, seed: p.seed, mutant: p.mutant,
+    ok: violations.length === 0 && !error,
+    durationMs: Math.round(performance.now() - started),
+    counts: countsOf(sim.counts()), workers: p.workers, mode: 'threads', violations,
+    violationCounts: Object.fromEntries(sim.monitor.counts),
+    params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
+    ...(error ? { error } : {}),
+  };
+}
+
+/** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
+export function gridMachine(p: ScenarioParams, o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null }): MachineSpec {
+  const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
+  let n = 0;
+  return {
+    iommus,
+    pasidBits: o.pasidBits ?? 20,
+    destroyPolicy: 'park',
+    vms: Array.from({ length: p.vms }, (_, v) => ({
+      name: `vm${v + 1}`,
+      vcpus: 2,
+      pages: o.pagesPerVm,
+      quota: o.quota ?? null,
+      devices: Array.from({ length: p.devices }, (_, d) => ({ name: `vm${v + 1}-dev${d + 1}`, iommu: n++ % iommus, pasid: true, ats: true, enqcmd: o.enqcmd ?? false })),
+    })),
+    workers: p.workers,
+    mutant: p.mutant,
+    replyTimeoutMs: 10000,
+    landingLatencyUs: 200,
+    pasidLeaves: 4096,
+    pgtables: 4096,
+  };
+}

@@ -1,0 +1,84 @@
+// Runs a checked sequence file step by step on a fresh simulation: resolves names, calls the op,
+// compares the outcome with `expect` / `expect_value`, and reports each step.
+import { isDeepStrictEqual } from 'node:util';
+import type { MutantName } from '../actors/env.js';
+import type { Result } from '../actors/result.js';
+import { OP_BY_NAME } from './ops.js';
+import { Prng } from './prng.js';
+import { type RunReport, type StepReport, VERSION, countsOf } from './report.js';
+import { type Sequence, type SequenceStep, machineNames } from './sequence-file.js';
+import { Simulation } from './simulation.js';
+
+export interface SequenceRunOptions {
+  readonly seed?: number;
+  readonly mutant?: MutantName | null;
+  readonly workers?: number;
+  readonly publishMessages?: boolean;
+  /** Called with the simulation before the first step (to attach trace/diagram recorders). */
+  readonly attach?: (sim: Simulation) => void;
+}
+
+/** Does `value` match `expected`: equal, or for objects every expected key equal. */
+export function valueMatches(value: unknown, expected: unknown): boolean {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected) && value !== null && typeof value === 'object') {
+    return Object.entries(expected).every(([k, v]) => valueMatches((value as Record<string, unknown>)[k], v));
+  }
+  return isDeepStrictEqual(value, expected);
+}
+
+export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Promise<RunReport> {
+  const seed = o.seed ?? seq.seed ?? 1;
+  const spec = { ...seq.machine, mutant: o.mutant ?? null, workers: o.workers ?? seq.machine.workers };
+  const started = performance.now();
+  const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages });
+  o.attach?.(sim);
+  const prng = new Prng(seed);
+  const names = machineNames(seq.machine);
+  const bindings = new Map<string, number>();
+  const steps: StepReport[] = [];
+  try {
+    for (const step of seq.steps) {
+      sim.monitor.step = step.index;
+      const r = await runStep(sim, prng, step, names, bindings);
+      steps.push(r);
+      sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: performance.now() });
+    }
+  } finally {
+    await sim.finish();
+  }
+  const violations = [...sim.violations];
+  const failure = sim.engineFailure;
+  return {
+    tool: 'ioasid-sim', version: VERSION, kind: 'seq', scenario: seq.name, seed, mutant: o.mutant ?? null,
+    ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
+    durationMs: Math.round(performance.now() - started),
+    counts: countsOf(sim.counts()), workers: spec.workers, mode: 'threads', steps, violations,
+    violationCounts: Object.fromEntries(sim.monitor.counts), file: seq.file,
+    ...(failure ? { error: failure } : {}),
+  };
+}
+
+async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: ReturnType<typeof machineNames>, bindings: Map<string, number>): Promise<StepReport> {
+  const spec = OP_BY_NAME.get(step.op)!;
+  const a: Record<string, number> = {};
+  for (const arg of spec.args) {
+    const v = step.args[arg.name]!;
+    switch (arg.kind) {
+      case 'vm': case 'device': case 'vcpu': a[arg.name] = names[arg.kind].indexOf(v as string); break;
+      // A name whose binding step failed resolves to a value the callee rejects (-1 / 0).
+      case 'fd': case 'job': a[arg.name] = bindings.get(v as string) ?? -1; break;
+      case 'ioasid': case 'vpasid': a[arg.name] = typeof v === 'number' ? v : bindings.get(v) ?? 0; break;
+      case 'count': a[arg.name] = v as number; break;
+    }
+  }
+  const r: Result<unknown> = await spec.run({ sim, prng }, a);
+  if (r.ok && step.as) bindings.set(step.as, r.value as number);
+  else if (step.as) bindings.delete(step.as);
+  const result = r.ok ? (spec.classify?.(r.value) ?? 'ok') : r.errno;
+  const value = r.ok ? r.value : null;
+  let met = true;
+  if (step.expect !== null) met = step.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === step.expect;
+  if (step.hasExpectValue) met = met && r.ok && valueMatches(r.value, step.expectValue);
+  const report: StepReport = { index: step.index, op: step.op, result, value, expect: step.expect, met, ...(r.ok ? {} : { message: r.message }) };
+  return report;
+}

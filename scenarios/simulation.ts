@@ -1,0 +1,100 @@
+// A simulation: the machine (world), the monitor (auditor) and the event stream that carries
+// calls, replies, stats and violations to reports and embedders.
+import { Subject, type Observable } from 'rxjs';
+import type { SimEvent } from '../actors/events.js';
+import type { FallibleSite } from '../actors/env.js';
+import { Machine, type MachineSpec } from '../actors/machine.js';
+import { EC, EC_STRIDE } from '../hardware/layout.js';
+import type { Waiter } from '../hardware/wait.js';
+import type { Violation } from '../invariants/catalog.js';
+import { Monitor } from '../invariants/monitor.js';
+
+export interface Counts { dma: number; dmaFaults: number; enqcmd: number; gp: number; retries: number; calls: number; messages: number }
+
+export interface SimulationOptions {
+  readonly spec: MachineSpec;
+  readonly seed: number;
+  readonly injectFault?: (site: FallibleSite) => boolean;
+  readonly waiter?: Waiter;
+  /** Publish every actor message as a `message` event (diagrams, traces). Counting is always on. */
+  readonly publishMessages?: boolean;
+  /** How often the monitor reads the engines' anomaly log and stats are published, in ms. */
+  readonly pollMs?: number;
+}
+
+export class Simulation {
+  private readonly subject = new Subject<SimEvent>();
+  /** Every event of the run, in order: calls, replies, krefs, PASID states, stats, violations. */
+  readonly events$: Observable<SimEvent> = this.subject.asObservable();
+  readonly machine: Machine;
+  readonly monitor: Monitor;
+  readonly seed: number;
+  private calls = 0;
+  private messages = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(readonly options: SimulationOptions) {
+    this.seed = options.seed;
+    const emit = (e: SimEvent) => {
+      if (e.type === 'call') this.calls++;
+      this.monitor?.observe(e); // the auditor sees each event before anyone else
+      this.subject.next(e);
+    };
+    this.machine = new Machine(options.spec, emit, options.injectFault, options.waiter);
+    const names = this.machine.devices.map((d) => d.name);
+    this.monitor = new Monitor({
+      hw: this.machine.hw,
+      deviceVm: this.machine.devices.map((d) => d.vm),
+      deviceName: (d) => names[d] ?? `device ${d}`,
+      vmQuota: options.spec.vms.map((v) => v.quota),
+      pasidState: (p) => this.machine.pasidState(p),
+      onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: performance.now() }),
+    });
+    const publish = options.publishMessages === true;
+    this.machine.traceMessages((from, to, kind, isReply) => {
+      this.messages++;
+      if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: performance.now() });
+    });
+    const poll = options.pollMs ?? 20;
+    this.timer = setInterval(() => {
+      this.monitor.poll();
+      this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+    }, poll);
+    this.timer.unref();
+  }
+
+  private hardwareCounts(): { dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number } {
+    const c = this.machine.hw.engineCounts;
+    let landed = 0, faulted = 0, accepted = 0, retried = 0, gp = 0;
+    for (let e = 0; e < this.options.spec.workers; e++) {
+      const b = e * EC_STRIDE;
+      landed += c[b + EC.LANDED]!; faulted += c[b + EC.FAULTED]!; accepted += c[b + EC.ACCEPTED]!; retried += c[b + EC.RETRIED]!; gp += c[b + EC.GP]!;
+    }
+    return { dma: landed + faulted, dmaFaults: faulted, enqcmd: accepted, retries: retried, gp };
+  }
+
+  counts(): Counts {
+    const h = this.hardwareCounts();
+    return { dma: h.dma, dmaFaults: h.dmaFaults, enqcmd: h.enqcmd, gp: h.gp, retries: h.retries, calls: this.calls, messages: this.messages };
+  }
+
+  /** Publish an event of the workload (a sequence step) on the run's stream. */
+  publish(e: SimEvent): void { this.subject.next(e); }
+
+  get violations(): readonly Violation[] { return this.monitor.violations; }
+  get engineFailure(): string | null { return this.machine.engines.failure; }
+
+  /** Stop the engines, run the final checks, and stop every actor, timer and thread. */
+  async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.machine.stopEngines();
+    await this.monitor.final();
+    this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+    await this.machine.shutdown();
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,81 @@
+// teardown-race: every (device, slot) lane loops ALLOC -> BIND -> ALLOW -> background DMA ->
+// teardown (DISALLOW then DESTROY, or DESTROY first so the PASID parks) while its DMA keeps
+// running on a worker thread; now and then a lane tries what must fail (ALLOW through another
+// VM's FD, ALLOW of another FD's IOASID) and every device probes a PASID it was never given.
+import type { Machine } from '../actors/machine.js';
+import { type Scenario, type Workload, gridMachine } from './scenario.js';
+
+const PAGES_PER_IOASID = 8;
+
+export const teardownRace: Scenario = {
+  name: 'teardown-race',
+  summary: 'devices DMA on worker threads while lanes churn allow / disallow / destroy / recycle, with cross-FD attempts mixed in',
+  machine: (p) => gridMachine(p, { pagesPerVm: p.devices * p.pasids * PAGES_PER_IOASID * 2 + 64 }),
+  drive,
+};
+
+async function drive(w: Workload): Promise<void> {
+  const m = w.sim.machine;
+  const { vms } = w.params;
+  const fds: number[] = [];
+  for (let v = 0; v < vms; v++) {
+    const r = await m.open(v);
+    if (!r.ok) throw new Error(`open(vm${v + 1}) failed: ${r.message}`);
+    fds.push(r.value);
+  }
+  // Probes: each device DMAs with a PASID from the top of the space, which nobody allocates.
+  const probes: number[] = [];
+  for (const d of m.devices) {
+    const j = await m.dmaStart(d.index, m.hw.pasidMax - 1 - d.index, w.prng.fork());
+    if (j.ok) probes.push(j.value);
+  }
+  const lanes: Promise<void>[] = [];
+  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds));
+  await Promise.all(lanes);
+  for (const j of probes) await m.stopJob(j);
+  for (const fd of fds) await m.close(fd);
+}
+
+async function lane(w: Workload, m: Machine, device: number, vm: number, fds: number[]): Promise<void> {
+  const fd = fds[vm]!;
+  const otherFd = fds.length > 1 ? fds[(vm + 1 + w.prng.int(fds.length - 1)) % fds.length]! : null;
+  while (!w.expired()) {
+    const a = await m.alloc(fd);
+    if (!a.ok) { await w.sleep(1); continue; }
+    const pasid = a.value;
+    await m.bindPgtbl(fd, pasid, PAGES_PER_IOASID);
+    await m.allow(device, fd, pasid);
+    const job = await m.dmaStart(device, pasid, w.prng.fork());
+    if (otherFd !== null && w.prng.chance(0.1)) await crossVmAttempts(w, m, device, fd, otherFd);
+    await w.sleep(w.prng.int(3));
+    if (w.prng.chance(0.6)) {
+      await m.disallow(device, fd, pasid);
+      await m.destroy(fd, pasid);
+    } else {
+      // DESTROY while the device still holds it: the PASID parks until DISALLOW.
+      await m.destroy(fd, pasid);
+      await w.sleep(w.prng.int(2));
+      await m.disallow(device, fd, pasid);
+    }
+    // Let the device keep trying for a moment after teardown: nothing may land.
+    await w.sleep(w.prng.int(2));
+    if (job.ok) await m.stopJob(job.value);
+  }
+}
+
+/** Things that must fail: ALLOW through another VM's FD; ALLOW of another VM's IOASID via our FD. */
+async function crossVmAttempts(w: Workload, m: Machine, device: number, fd: number, otherFd: number): Promise<void> {
+  const foreign = await m.alloc(otherFd);
+  if (!foreign.ok) return;
+  await m.bindPgtbl(otherFd, foreign.value, PAGES_PER_IOASID);
+  await m.allow(device, otherFd, foreign.value); // EBADF: the FD is not this device's VM's
+  const wrong = await m.allow(device, fd, foreign.value); // ENOENT: not allocated from this FD
+  if (wrong.ok) {
+    // A broken same-FD check let it through: the device now DMAs into the other VM's memory.
+    const j = await m.dmaStart(device, foreign.value, w.prng.fork());
+    await w.sleep(1);
+    if (j.ok) await m.stopJob(j.value);
+    await m.disallow(device, fd, foreign.value);
+  }
+  await m.destroy(otherFd, foreign.value);
+}
