@@ -33,6 +33,8 @@ export interface MachineSpec {
   readonly landingLatencyUs: number;
   readonly pasidLeaves: number;
   readonly pgtables: number;
+  /** Test hook: engine N throws as it starts (to prove a crashed worker fails the run cleanly). */
+  readonly crashEngine?: number;
 }
 
 export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
@@ -108,7 +110,7 @@ export class Machine {
       const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
       this.devices.push({ index: i, name: d.name, vm: v, spec: d, ref });
     }));
-    this.engines = new EnginePool(this.hw, { landingLatencyUs: spec.landingLatencyUs });
+    this.engines = new EnginePool(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
   }
 
   /** Observe every actor message (for diagrams and traces). */

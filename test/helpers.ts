@@ -1,0 +1,28 @@
+// Shared test plumbing: build a simulation, always shut it down, and unwrap results.
+import { expect } from 'chai';
+import type { MachineSpec, VmSpec } from '../actors/machine.js';
+import { defaultMachineSpec, DEFAULT_DEVICE } from '../actors/machine.js';
+import type { Result } from '../actors/result.js';
+import { Simulation } from '../scenarios/simulation.js';
+
+export function vm(name: string, devices: string[], over: Partial<VmSpec> = {}): VmSpec {
+  return { name, vcpus: 1, pages: 256, quota: null, devices: devices.map((d) => ({ name: d, ...DEFAULT_DEVICE })), ...over };
+}
+
+export async function withSim<T>(over: Partial<MachineSpec>, fn: (sim: Simulation) => Promise<T>): Promise<T> {
+  const sim = new Simulation({ spec: defaultMachineSpec(over), seed: 1 });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.finish();
+  }
+}
+
+export function value<T>(r: Result<T>): T {
+  if (!r.ok) expect.fail(`expected success, got ${r.errno}: ${r.message}`);
+  return r.value;
+}
+
+export function errno(r: Result<unknown>): string {
+  return r.ok ? 'ok' : r.errno;
+}

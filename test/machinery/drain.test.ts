@@ -1,0 +1,70 @@
+// The drain protocol on real threads: once DISALLOW or DESTROY has returned, not one access
+// lands through that PASID. Judged from the job's own landed counter, not by the monitor.
+import { expect } from 'chai';
+import { J, JC, JC_STRIDE, JOB_STRIDE } from '../../hardware/layout.js';
+import { Simulation } from '../../scenarios/simulation.js';
+import { defaultMachineSpec } from '../../actors/machine.js';
+import { runScenario, DEFAULT_PARAMS } from '../../scenarios/scenario.js';
+import { teardownRace } from '../../scenarios/teardown-race.js';
+import { value, vm, withSim } from '../helpers.js';
+
+const landedOf = (sim: Simulation, job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
+const settle = () => new Promise((r) => setTimeout(r, 3));
+
+describe('drain protocol (real threads)', () => {
+  for (const how of ['disallow', 'destroy'] as const) {
+    it(`no access lands after ${how.toUpperCase()} returns, over 150 repetitions`, async function () {
+      this.timeout(60000);
+      await withSim({ vms: [vm('vm1', ['d0'])], landingLatencyUs: 300 }, async (sim) => {
+        const m = sim.machine;
+        const fd = value(await m.open(0));
+        let landedBefore = 0;
+        for (let i = 0; i < 150; i++) {
+          const p = value(await m.alloc(fd));
+          value(await m.bindPgtbl(fd, p, 8));
+          value(await m.allow(0, fd, p));
+          const job = value(await m.dmaStart(0, p, i + 1));
+          while (landedOf(sim, job) === 0) await settle(); // DMA is really landing when teardown starts
+          value(how === 'disallow' ? await m.disallow(0, fd, p) : await m.destroy(fd, p));
+          const atReturn = landedOf(sim, job);
+          landedBefore += atReturn;
+          await settle();
+          expect(landedOf(sim, job), `repetition ${i}: an access landed after ${how} returned`).to.equal(atReturn);
+          expect(Atomics.load(m.hw.jobs, job * JOB_STRIDE + J.INFLIGHT) <= 1).to.equal(true);
+          await m.stopJob(job);
+          if (how === 'disallow') value(await m.destroy(fd, p));
+          else value(await m.disallow(0, fd, p));
+        }
+        expect(landedBefore).to.be.greaterThan(150);
+        await sim.monitor.check();
+        expect(sim.violations).to.deep.equal([]);
+      });
+    });
+  }
+
+  it('a crashed worker fails the run with a clear message instead of hanging it', async function () {
+    this.timeout(30000);
+    const sim = new Simulation({ spec: defaultMachineSpec({ crashEngine: 1 }), seed: 1 });
+    try {
+      const m = sim.machine;
+      const fd = value(await m.open(0));
+      const p = value(await m.alloc(fd));
+      value(await m.bindPgtbl(fd, p, 4));
+      value(await m.allow(0, fd, p));
+      await m.dma(0, p, 100); // starts the engines; engine 1 dies
+      const r = await m.disallow(0, fd, p); // teardown waits on the engines: must not hang
+      expect(sim.engineFailure).to.match(/engine 1 failed: .*crashed on purpose/);
+      expect(r.ok ? 'ok' : r.errno).to.be.oneOf(['ok', 'EIO']);
+    } finally {
+      await sim.finish();
+    }
+  });
+
+  it('a scenario whose worker crashes reports the error and exits not-ok', async function () {
+    this.timeout(30000);
+    const crashing = { ...teardownRace, machine: (p: typeof DEFAULT_PARAMS) => ({ ...teardownRace.machine(p), crashEngine: 0 }) };
+    const r = await runScenario(crashing, { ...DEFAULT_PARAMS, durationSec: 1 });
+    expect(r.ok).to.equal(false);
+    expect(r.error).to.match(/engine 0 failed/);
+  });
+});
