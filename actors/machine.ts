@@ -7,7 +7,7 @@ import { PgtablePool } from '../hardware/pgtable.js';
 import { PasidTables } from '../hardware/pasid-table.js';
 import { type JobCounts, JobTable } from '../hardware/jobs.js';
 import { type Waiter, threadWaiter } from '../hardware/wait.js';
-import { EnginePool } from '../workers/pool.js';
+import { EnginePool, type EngineHost, type EngineHostFactory } from '../workers/pool.js';
 import type { ActorEnv, FallibleSite, MutantName } from './env.js';
 import type { SimEvent, PasidState } from './events.js';
 import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
@@ -65,7 +65,7 @@ export class Machine {
   readonly allocator: ActorRef<AllocatorMsg>;
   readonly units: ActorRef<IommuMsg>[];
   readonly devices: DeviceInfo[] = [];
-  readonly engines: EnginePool;
+  readonly engines: EngineHost;
   private readonly closedDevices = new Set<number>();
   private readonly fdParent: ParentRef;
   private readonly ioasidParent: ParentRef;
@@ -76,7 +76,7 @@ export class Machine {
   private readonly jobsStarted = new Set<number>();
   private stopped = false;
 
-  constructor(readonly spec: MachineSpec, emit: (e: SimEvent) => void, injectFault: (site: FallibleSite) => boolean = () => false, waiter?: Waiter) {
+  constructor(readonly spec: MachineSpec, emit: (e: SimEvent) => void, injectFault: (site: FallibleSite) => boolean = () => false, waiter?: Waiter, engineHost?: EngineHostFactory) {
     const deviceVm: number[] = [];
     spec.vms.forEach((vm, v) => vm.devices.forEach(() => deviceVm.push(v)));
     const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpus: spec.vms.reduce((a, v) => a + v.vcpus, 0) };
@@ -110,7 +110,7 @@ export class Machine {
       const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
       this.devices.push({ index: i, name: d.name, vm: v, spec: d, ref });
     }));
-    this.engines = new EnginePool(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
+    this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
   }
 
   /** Observe every actor message (for diagrams and traces). */

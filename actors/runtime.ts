@@ -2,6 +2,7 @@
 // Ref<FdMsg> is not assignable to a Ref<DeviceMsg>), ask/tell, named spawning with name checks,
 // and a handler wrapper that turns a thrown error into an EIO reply instead of a dead actor.
 import nact from 'nact';
+import actorLib from 'nact/lib/actor.js';
 import type { Result } from './result.js';
 import { type Errno, err } from './result.js';
 
@@ -125,4 +126,59 @@ export async function ask<M extends { t: string }, K extends M['t']>(from: strin
 export function replyError(msg: object, errno: Errno, message: string): void {
   const to = (msg as { replyTo?: unknown }).replyTo;
   if (to) nact.dispatch(raw(to), err(errno, message));
+}
+
+// ---- Seeded delivery order (deterministic mode) ----
+// nact has no scheduler hook: it runs each message in its own setImmediate. For a system with a
+// delivery hook installed, `handleMessage` instead hands the delivery to the hook as a step; the
+// hook decides when it runs. Per-actor FIFO is kept because nact calls handleMessage only for
+// an idle actor and queues the rest in its mailbox until the step's handler has settled.
+
+/** One message delivery, to be run when the scheduler picks it. */
+export interface Delivery { readonly actor: string; readonly run: () => Promise<void> }
+export type DeliveryHook = (d: Delivery) => void;
+
+interface NactActor {
+  system: { name: string };
+  name: string;
+  busy: boolean;
+  state: unknown;
+  f: (this: unknown, state: unknown, msg: unknown, ctx: unknown) => unknown;
+  createContext(sender: unknown): unknown;
+  afterMessage(): void;
+  processNext(): void;
+  handleFault(msg: unknown, sender: unknown, e: unknown): void;
+  handleMessage(message: unknown, sender: unknown): void;
+}
+
+const deliveryHooks = new Map<string, DeliveryHook>();
+let patched = false;
+
+export function setDeliveryHook(system: SystemRef, hook: DeliveryHook | null): void {
+  if (!patched) {
+    patched = true;
+    const proto = (actorLib as { Actor: { prototype: NactActor } }).Actor.prototype;
+    const original = proto.handleMessage;
+    proto.handleMessage = function (this: NactActor, message: unknown, sender: unknown) {
+      const hook = deliveryHooks.get(this.system.name);
+      if (!hook) { original.call(this, message, sender); return; }
+      this.busy = true;
+      // The same body as nact's, without its setImmediate: the scheduler is the one who runs it.
+      hook({
+        actor: this.name,
+        run: async () => {
+          try {
+            const ctx = this.createContext(sender);
+            this.state = await Promise.resolve(this.f.call(ctx, this.state, message, ctx));
+            this.afterMessage();
+            this.processNext();
+          } catch (e) {
+            this.handleFault(message, sender, e);
+          }
+        },
+      });
+    };
+  }
+  if (hook) deliveryHooks.set(systemOf(system), hook);
+  else deliveryHooks.delete(systemOf(system));
 }

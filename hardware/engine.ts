@@ -1,14 +1,14 @@
 // A DMA engine: the device side of the hardware, run by a worker thread (or, one step at a time,
 // by a deterministic scheduler). Each step services the invalidation queue, translates a batch
 // of one job's accesses (IOTLB, then PASID table, then IO page table), and lands batches that
-// have been in flight for the configured latency. The in-flight count is raised *before* the
-// translation reads any table, so a teardown that clears the entry, invalidates and then drains
-// cannot miss an access that translated through the old entry.
+// have been in flight for the configured latency. A batch is published as in flight *before*
+// the translation reads any table, so a teardown that clears the entry, invalidates and then
+// drains cannot miss an access that translated through the old entry.
 import { appendAnomaly } from './anomalies.js';
 import { resetEngineTlb, serviceInvalidations } from './invalidation.js';
 import {
   Anomaly, type AnomalyKind, CTRL, EC, EC_STRIDE, ENG, type Hardware, IOTLB_ENTRIES, J, JC, JC_STRIDE, JOBS, JOB_STRIDE,
-  JobKind, JobState, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE, engineWord,
+  JobKind, JobState, NONE_IN_FLIGHT, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE, engineWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
 
@@ -29,6 +29,8 @@ export class Engine {
   private readonly rng = new Int32Array(JOBS);
   // In-flight batches: a ring of (job, count, due time) and per-op (phys, gen, is-write).
   private readonly ringJob = new Int32Array(RING);
+  /** Per job, the sequence numbers of its batches in flight, oldest first. */
+  private readonly pending: number[][] = Array.from({ length: JOBS }, () => []);
   private readonly ringCount = new Int32Array(RING);
   private readonly ringDue = new Float64Array(RING);
   private readonly ringOps = new Int32Array(RING * BATCH * 2);
@@ -54,6 +56,13 @@ export class Engine {
     this.retireJobs();
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RUNNING), 0);
     Atomics.notify(this.hw.ctrl, engineWord(this.index, ENG.INV_ACK));
+  }
+
+  /** Would a step do anything? (For a scheduler that runs engines one step at a time.) */
+  hasWork(): boolean {
+    const c = this.hw.ctrl;
+    return this.myJobs.length > 0 || this.size > 0 || Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen
+      || Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK));
   }
 
   get stopRequested(): boolean { return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0; }
@@ -110,7 +119,7 @@ export class Engine {
       const b = id * JOB_STRIDE;
       const s = Atomics.load(j, b + J.STATE);
       const spent = s === JobState.STOPPING || (s === JobState.ACTIVE && j[b + J.BUDGET] === 0);
-      if (!spent || Atomics.load(j, b + J.INFLIGHT) !== 0) continue;
+      if (!spent || this.pending[id]!.length !== 0) continue;
       this.rng[id] = 0;
       this.myJobs.splice(i--, 1);
       Atomics.store(j, b + J.STATE, JobState.DONE);
@@ -128,7 +137,12 @@ export class Engine {
     const budget = j[b + J.BUDGET]!;
     const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
-    Atomics.add(j, b + J.INFLIGHT, 1); // in flight before any table is read
+    // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
+    // the other order, so it never sees this batch issued but not in flight).
+    const seq = j[b + J.ISSUED]! + 1;
+    const queue = this.pending[id]!;
+    if (queue.length === 0) Atomics.store(j, b + J.OLDEST, seq);
+    Atomics.store(j, b + J.ISSUED, seq);
     const tlb = hw.iotlb;
     const slot = (this.head + this.size) % RING;
     const ops = this.ringOps;
@@ -164,7 +178,11 @@ export class Engine {
     const c = hw.jobCounts;
     c[id * JC_STRIDE + JC.FAULTED] += n - landed;
     hw.engineCounts[this.cBase + EC.FAULTED] += n - landed;
-    if (landed === 0) { this.leaveFlight(b); return; }
+    if (landed === 0) {
+      if (queue.length === 0) this.setOldest(b, NONE_IN_FLIGHT);
+      return;
+    }
+    queue.push(seq);
     this.ringJob[slot] = id;
     this.ringCount[slot] = landed;
     this.ringDue[slot] = this.opts.landingLatencyUs > 0 ? this.now() + this.opts.landingLatencyUs / 1000 : 0;
@@ -203,12 +221,15 @@ export class Engine {
     hw.jobCounts[id * JC_STRIDE + JC.LANDED] += n;
     hw.engineCounts[this.cBase + EC.LANDED] += n;
     hw.engineCounts[this.cBase + EC.BATCHES] += 1;
-    this.leaveFlight(b);
+    const queue = this.pending[id]!;
+    queue.shift();
+    this.setOldest(b, queue.length ? queue[0]! : NONE_IN_FLIGHT);
   }
 
-  private leaveFlight(b: number): void {
+  private setOldest(b: number, seq: number): void {
     const j = this.hw.jobs;
-    if (Atomics.sub(j, b + J.INFLIGHT, 1) === 1 && Atomics.load(j, b + J.DRAIN) !== 0) Atomics.notify(j, b + J.INFLIGHT);
+    Atomics.store(j, b + J.OLDEST, seq);
+    if (Atomics.load(j, b + J.DRAIN) !== 0) Atomics.notify(j, b + J.OLDEST);
   }
 
   private anomaly(kind: AnomalyKind, device: number, pasid: number, page: number, seen: number, expected: number): void {

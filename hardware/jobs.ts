@@ -1,7 +1,7 @@
 // Work the engines run: a job is a (device, PASID) DMA stream, or a vCPU's ENQCMD stream, with
 // an op budget (-1 = until stopped). The main thread writes a job and rings the doorbell; the
 // engine it names picks it up, and marks it DONE when its budget is spent or it was stopped.
-import { type Hardware, J, JC, JC_STRIDE, JOBS, JOB_STRIDE, JobKind, JobState } from './layout.js';
+import { type Hardware, J, JC, JC_STRIDE, JOBS, JOB_STRIDE, JobKind, JobState, NONE_IN_FLIGHT } from './layout.js';
 import { ringDoorbell } from './invalidation.js';
 import type { Waiter } from './wait.js';
 
@@ -39,6 +39,7 @@ export class JobTable {
       j[b + J.SPAN] = Math.max(1, spec.span);
       j[b + J.VCPU] = spec.vcpu ?? 0;
       j[b + J.RETRIES] = spec.retries ?? 32;
+      j[b + J.OLDEST] = NONE_IN_FLIGHT;
       Atomics.store(j, b + J.STATE, JobState.ACTIVE);
       ringDoorbell(this.hw);
       return id;
@@ -70,28 +71,21 @@ export class JobTable {
   }
 
   /**
-   * Drain: wait until no job has a translated-but-not-landed batch for (device, pasid).
-   * Engines bump INFLIGHT before they translate, so once the entry is cleared and the IOTLB
-   * invalidated, a zero here means nothing translated through the old entry is still to land.
+   * Drain: wait until every batch of (device, pasid) that entered flight before now has landed.
+   * Engines publish a batch (OLDEST, then ISSUED) before they translate it, so once the entry is
+   * cleared and the IOTLB invalidated, the batches up to ISSUED are all that can still land
+   * through the old translation. Batches issued later are not waited for, so a device that keeps
+   * issuing cannot starve the drain.
    */
   async drain(device: number, pasid: number, waiter: Waiter): Promise<void> {
     const j = this.hw.jobs;
     for (let id = 0; id < JOBS; id++) {
       const b = id * JOB_STRIDE;
       if (Atomics.load(j, b + J.STATE) === JobState.FREE || j[b + J.KIND] !== JobKind.DMA || j[b + J.DEVICE] !== device || j[b + J.PASID] !== pasid) continue;
+      const issued = Atomics.load(j, b + J.ISSUED);
       Atomics.store(j, b + J.DRAIN, 1);
-      await waiter.until(() => Atomics.load(j, b + J.INFLIGHT) === 0, j, b + J.INFLIGHT, `DMA drain of device ${device} PASID ${pasid}`);
+      await waiter.until(() => Atomics.load(j, b + J.OLDEST) > issued, j, b + J.OLDEST, `DMA drain of device ${device} PASID ${pasid}`);
       Atomics.store(j, b + J.DRAIN, 0);
     }
-  }
-
-  /** For the auditor: does any job have work in flight tagged with `pasid`? */
-  inflightOn(pasid: number): boolean {
-    const j = this.hw.jobs;
-    for (let id = 0; id < JOBS; id++) {
-      const b = id * JOB_STRIDE;
-      if (Atomics.load(j, b + J.STATE) !== JobState.FREE && j[b + J.PASID] === pasid && Atomics.load(j, b + J.INFLIGHT) > 0) return true;
-    }
-    return false;
   }
 }

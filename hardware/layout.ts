@@ -49,14 +49,16 @@ export const J = {
   DEVICE: 2,
   PASID: 3,
   BUDGET: 4, // ops left; -1 = until stopped
-  INFLIGHT: 5, // translated batches not yet landed: the drain waits for 0
+  ISSUED: 5, // sequence number of the last batch that entered flight (raised before translating)
   KIND: 6, // JobKind
   SEED: 7,
   SPAN: 8, // IOVA pages the job addresses
-  DRAIN: 9, // set while a teardown waits on INFLIGHT
+  DRAIN: 9, // set while a teardown waits on OLDEST
   VCPU: 10, // ENQCMD jobs: submitting vCPU
   RETRIES: 11, // ENQCMD: retry bound
+  OLDEST: 12, // sequence number of the oldest batch still in flight; NONE_IN_FLIGHT when none
 } as const;
+export const NONE_IN_FLIGHT = 0x7fffffff;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
 export const JobKind = { DMA: 0, ENQCMD: 1 } as const;
 export const JC_STRIDE = 8; // Float64 job counters

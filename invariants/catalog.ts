@@ -11,4 +11,11 @@ export const INVARIANTS = {
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 
-export interface Violation { readonly invariant: InvariantId; readonly detail: string; readonly step: number | null }
+export interface Violation {
+  readonly invariant: InvariantId;
+  readonly detail: string;
+  /** The sequence step being run when it was seen (null in scenarios). */
+  readonly step: number | null;
+  /** Deterministic mode: the scheduler step at which it was seen (what replay reproduces). */
+  readonly at?: number;
+}

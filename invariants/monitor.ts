@@ -18,6 +18,8 @@ export interface MonitorOptions {
   /** Observe the allocator's view of a PASID (for the release check). */
   readonly pasidState: (pasid: number) => Promise<Result<string>>;
   readonly onViolation: (v: Violation) => void;
+  /** Deterministic mode: where in the schedule the run is. */
+  readonly position?: () => number;
 }
 
 type Args = Readonly<Record<string, unknown>>;
@@ -51,7 +53,8 @@ export class Monitor {
   }
 
   private report(invariant: InvariantId, detail: string): void {
-    const v: Violation = { invariant, detail, step: this.step };
+    const at = this.o.position?.();
+    const v: Violation = at === undefined ? { invariant, detail, step: this.step } : { invariant, detail, step: this.step, at };
     this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
     // Keep the first few of each invariant; the rest are counted.
     if ((this.counts.get(invariant) ?? 0) <= 20) this.violations.push(v);

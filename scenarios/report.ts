@@ -39,6 +39,8 @@ export interface RunReport {
   readonly error?: string;
   readonly file?: string;
   readonly params?: Record<string, unknown>;
+  /** Deterministic mode: the strategy (with the seed, all replay needs), steps taken, path hash. */
+  readonly schedule?: { strategy: 'random' | 'pct'; pctDepth: number; steps: number; pathHash: number };
 }
 
 export function countsOf(c: Counts): ReportCounts {

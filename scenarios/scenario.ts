@@ -5,6 +5,7 @@ import type { MachineSpec } from '../actors/machine.js';
 import { Prng } from './prng.js';
 import { type RunReport, VERSION, countsOf } from './report.js';
 import { Simulation } from './simulation.js';
+import { type ModeOptions, THREADS } from './deterministic/mode.js';
 
 export interface ScenarioParams {
   readonly seed: number;
@@ -14,6 +15,8 @@ export interface ScenarioParams {
   readonly pasids: number; // concurrent IOASIDs per device
   readonly workers: number;
   readonly mutant: MutantName | null;
+  /** Real threads (default) or deterministic; in deterministic mode durationSec is virtual. */
+  readonly mode?: ModeOptions;
 }
 
 export const DEFAULT_PARAMS: ScenarioParams = { seed: 1, durationSec: 10, vms: 2, devices: 2, pasids: 4, workers: 2, mutant: null };
@@ -32,7 +35,8 @@ export interface Workload {
   readonly params: ScenarioParams;
   /** Has the run's time run out? */
   readonly expired: () => boolean;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Let the run's time pass; `who` names the sleeper (a scheduling source in deterministic mode). */
+  readonly sleep: (ms: number, who: string) => Promise<void>;
 }
 
 export interface Scenario {
@@ -47,17 +51,19 @@ export interface Scenario {
 export async function runScenario(s: Scenario, p: ScenarioParams, hooks: ScenarioHooks = {}): Promise<RunReport> {
   const spec = { ...s.machine(p), workers: p.workers, mutant: p.mutant };
   const started = performance.now();
-  const sim = new Simulation({ spec, seed: p.seed });
+  const mode = p.mode ?? THREADS;
+  const sim = new Simulation({ spec, seed: p.seed, mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round(p.durationSec * 1e6 / 1.5), ...mode } : mode });
   hooks.attach?.(sim);
-  const deadline = started + p.durationSec * 1000;
-  const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (performance.now() - started) / (p.durationSec * 1000))), 200) : null;
+  const t0 = sim.now();
+  const deadline = t0 + p.durationSec * 1000;
+  const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (sim.now() - t0) / (p.durationSec * 1000))), 200) : null;
   tick?.unref();
   let error: string | undefined;
   try {
     await s.drive({
       sim, prng: new Prng(p.seed), params: p,
-      expired: () => performance.now() >= deadline || sim.engineFailure !== null,
-      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+      expired: () => sim.now() >= deadline || sim.engineFailure !== null,
+      sleep: (ms, who) => sim.sleep(ms, who),
     });
   } catch (e) {
     error = `workload failed: ${(e as Error).message}`;
@@ -72,11 +78,18 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     tool: 'ioasid-sim', version: VERSION, kind: 'run', scenario: s.name, seed: p.seed, mutant: p.mutant,
     ok: violations.length === 0 && !error,
     durationMs: Math.round(performance.now() - started),
-    counts: countsOf(sim.counts()), workers: p.workers, mode: 'threads', violations,
+    counts: countsOf(sim.counts()), workers: p.workers, mode: mode.mode, violations,
+    ...scheduleOf(sim, mode),
     violationCounts: Object.fromEntries(sim.monitor.counts),
     params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
     ...(error ? { error } : {}),
   };
+}
+
+/** What a deterministic run needs to be replayed, and the path it took. */
+export function scheduleOf(sim: Simulation, mode: ModeOptions): { schedule?: RunReport['schedule'] } {
+  if (mode.mode !== 'deterministic' || !sim.scheduler) return {};
+  return { schedule: { strategy: mode.strategy, pctDepth: mode.pctDepth, steps: sim.scheduler.steps, pathHash: sim.scheduler.pathHash } };
 }
 
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */

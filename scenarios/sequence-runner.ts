@@ -8,6 +8,8 @@ import { Prng } from './prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf } from './report.js';
 import { type Sequence, type SequenceStep, machineNames } from './sequence-file.js';
 import { Simulation } from './simulation.js';
+import { type ModeOptions, THREADS } from './deterministic/mode.js';
+import { scheduleOf } from './scenario.js';
 
 export interface SequenceRunOptions {
   readonly seed?: number;
@@ -16,6 +18,7 @@ export interface SequenceRunOptions {
   readonly publishMessages?: boolean;
   /** Called with the simulation before the first step (to attach trace/diagram recorders). */
   readonly attach?: (sim: Simulation) => void;
+  readonly mode?: ModeOptions;
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
@@ -30,7 +33,8 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const seed = o.seed ?? seq.seed ?? 1;
   const spec = { ...seq.machine, mutant: o.mutant ?? null, workers: o.workers ?? seq.machine.workers };
   const started = performance.now();
-  const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages });
+  const mode = o.mode ?? THREADS;
+  const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages, mode });
   o.attach?.(sim);
   const prng = new Prng(seed);
   const names = machineNames(seq.machine);
@@ -52,7 +56,8 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     tool: 'ioasid-sim', version: VERSION, kind: 'seq', scenario: seq.name, seed, mutant: o.mutant ?? null,
     ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
     durationMs: Math.round(performance.now() - started),
-    counts: countsOf(sim.counts()), workers: spec.workers, mode: 'threads', steps, violations,
+    counts: countsOf(sim.counts()), workers: spec.workers, mode: mode.mode, steps, violations,
+    ...scheduleOf(sim, mode),
     violationCounts: Object.fromEntries(sim.monitor.counts), file: seq.file,
     ...(failure ? { error: failure } : {}),
   };

@@ -8,6 +8,10 @@ import { EC, EC_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
+import { setDeliveryHook } from '../actors/runtime.js';
+import { InThreadEngines } from './deterministic/engines.js';
+import { type ModeOptions, THREADS, makeStrategy } from './deterministic/mode.js';
+import { DeterministicScheduler } from './deterministic/scheduler.js';
 
 export interface Counts { dma: number; dmaFaults: number; enqcmd: number; gp: number; retries: number; calls: number; messages: number }
 
@@ -20,7 +24,12 @@ export interface SimulationOptions {
   readonly publishMessages?: boolean;
   /** How often the monitor reads the engines' anomaly log and stats are published, in ms. */
   readonly pollMs?: number;
+  /** Real threads (default) or the deterministic scheduler. */
+  readonly mode?: ModeOptions;
 }
+
+/** Deterministic mode: the monitor reads the anomaly log every this many scheduler steps. */
+const POLL_EVERY_STEPS = 64;
 
 export class Simulation {
   private readonly subject = new Subject<SimEvent>();
@@ -33,6 +42,8 @@ export class Simulation {
   private messages = 0;
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
+  /** Set in deterministic mode. */
+  readonly scheduler: DeterministicScheduler | null = null;
 
   constructor(readonly options: SimulationOptions) {
     this.seed = options.seed;
@@ -41,7 +52,14 @@ export class Simulation {
       this.monitor?.observe(e); // the auditor sees each event before anyone else
       this.subject.next(e);
     };
-    this.machine = new Machine(options.spec, emit, options.injectFault, options.waiter);
+    const mode = options.mode ?? THREADS;
+    if (mode.mode === 'deterministic') {
+      this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => { if (n % POLL_EVERY_STEPS === 0) this.monitor.poll(); });
+    }
+    const sched = this.scheduler;
+    this.machine = sched
+      ? new Machine(options.spec, emit, options.injectFault, sched.waiter, (hw, o, crash) => new InThreadEngines(hw, o, crash, sched))
+      : new Machine(options.spec, emit, options.injectFault, options.waiter);
     const names = this.machine.devices.map((d) => d.name);
     this.monitor = new Monitor({
       hw: this.machine.hw,
@@ -50,18 +68,31 @@ export class Simulation {
       vmQuota: options.spec.vms.map((v) => v.quota),
       pasidState: (p) => this.machine.pasidState(p),
       onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: performance.now() }),
+      ...(sched ? { position: () => sched.steps } : {}),
     });
     const publish = options.publishMessages === true;
     this.machine.traceMessages((from, to, kind, isReply) => {
       this.messages++;
       if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: performance.now() });
     });
-    const poll = options.pollMs ?? 20;
-    this.timer = setInterval(() => {
-      this.monitor.poll();
-      this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
-    }, poll);
-    this.timer.unref();
+    if (sched) {
+      setDeliveryHook(this.machine.system, sched.deliver);
+      sched.start();
+    } else {
+      this.timer = setInterval(() => {
+        this.monitor.poll();
+        this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+      }, options.pollMs ?? 20);
+      this.timer.unref();
+    }
+  }
+
+  /** The run's clock in ms: real, or virtual in deterministic mode. */
+  now(): number { return this.scheduler ? this.scheduler.now : performance.now(); }
+
+  /** Let `ms` of the run's time pass (`source` names the sleeper for the scheduler). */
+  sleep(ms: number, source: string): Promise<void> {
+    return this.scheduler ? this.scheduler.sleep(ms, source) : new Promise((res) => setTimeout(res, ms));
   }
 
   private hardwareCounts(): { dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number } {
@@ -94,6 +125,10 @@ export class Simulation {
     await this.machine.stopEngines();
     await this.monitor.final();
     this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+    if (this.scheduler) {
+      await this.scheduler.stop();
+      setDeliveryHook(this.machine.system, null);
+    }
     await this.machine.shutdown();
     this.subject.complete();
   }

@@ -30,41 +30,41 @@ async function drive(w: Workload): Promise<void> {
     if (j.ok) probes.push(j.value);
   }
   const lanes: Promise<void>[] = [];
-  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds));
+  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds, `lane${d.index}.${s}`));
   await Promise.all(lanes);
   for (const j of probes) await m.stopJob(j);
   for (const fd of fds) await m.close(fd);
 }
 
-async function lane(w: Workload, m: Machine, device: number, vm: number, fds: number[]): Promise<void> {
+async function lane(w: Workload, m: Machine, device: number, vm: number, fds: number[], me: string): Promise<void> {
   const fd = fds[vm]!;
   const otherFd = fds.length > 1 ? fds[(vm + 1 + w.prng.int(fds.length - 1)) % fds.length]! : null;
   while (!w.expired()) {
     const a = await m.alloc(fd);
-    if (!a.ok) { await w.sleep(1); continue; }
+    if (!a.ok) { await w.sleep(1, me); continue; }
     const pasid = a.value;
     await m.bindPgtbl(fd, pasid, PAGES_PER_IOASID);
     await m.allow(device, fd, pasid);
     const job = await m.dmaStart(device, pasid, w.prng.fork());
-    if (otherFd !== null && w.prng.chance(0.1)) await crossVmAttempts(w, m, device, fd, otherFd);
-    await w.sleep(w.prng.int(3));
+    if (otherFd !== null && w.prng.chance(0.1)) await crossVmAttempts(w, m, device, fd, otherFd, me);
+    await w.sleep(w.prng.int(3), me);
     if (w.prng.chance(0.6)) {
       await m.disallow(device, fd, pasid);
       await m.destroy(fd, pasid);
     } else {
       // DESTROY while the device still holds it: the PASID parks until DISALLOW.
       await m.destroy(fd, pasid);
-      await w.sleep(w.prng.int(2));
+      await w.sleep(w.prng.int(2), me);
       await m.disallow(device, fd, pasid);
     }
     // Let the device keep trying for a moment after teardown: nothing may land.
-    await w.sleep(w.prng.int(2));
+    await w.sleep(w.prng.int(2), me);
     if (job.ok) await m.stopJob(job.value);
   }
 }
 
 /** Things that must fail: ALLOW through another VM's FD; ALLOW of another VM's IOASID via our FD. */
-async function crossVmAttempts(w: Workload, m: Machine, device: number, fd: number, otherFd: number): Promise<void> {
+async function crossVmAttempts(w: Workload, m: Machine, device: number, fd: number, otherFd: number, me: string): Promise<void> {
   const foreign = await m.alloc(otherFd);
   if (!foreign.ok) return;
   await m.bindPgtbl(otherFd, foreign.value, PAGES_PER_IOASID);
@@ -73,7 +73,7 @@ async function crossVmAttempts(w: Workload, m: Machine, device: number, fd: numb
   if (wrong.ok) {
     // A broken same-FD check let it through: the device now DMAs into the other VM's memory.
     const j = await m.dmaStart(device, foreign.value, w.prng.fork());
-    await w.sleep(1);
+    await w.sleep(1, me);
     if (j.ok) await m.stopJob(j.value);
     await m.disallow(device, fd, foreign.value);
   }

@@ -7,7 +7,18 @@ import { ringDoorbell } from '../hardware/invalidation.js';
 import type { EngineOptions } from '../hardware/engine.js';
 import type { EngineTask } from './engine-worker.js';
 
-export class EnginePool {
+/** Whoever runs the engines: threads (EnginePool) or a deterministic scheduler. */
+export interface EngineHost {
+  readonly running: boolean;
+  /** Why an engine died, once one has. */
+  readonly failure: string | null;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export type EngineHostFactory = (hw: Hardware, options: EngineOptions, crashEngine: number) => EngineHost;
+
+export class EnginePool implements EngineHost {
   private pool: Piscina | null = null;
   private tasks: Promise<unknown>[] = [];
   failure: string | null = null;

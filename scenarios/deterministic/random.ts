@@ -1,0 +1,10 @@
+// Random walk: every ready step is equally likely at every turn.
+import type { Strategy, StrategyOptions } from './strategy.js';
+
+export function randomStrategy(o: StrategyOptions): Strategy {
+  return {
+    name: 'random',
+    pick: (ready) => o.prng.int(ready.length),
+    describe: () => 'random: each ready step equally likely',
+  };
+}

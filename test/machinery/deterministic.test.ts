@@ -1,0 +1,88 @@
+// Deterministic mode: a run is a pure function of (workload, seed, strategy); a deterministic
+// report replays to the same violation at the same scheduler step; a real-thread report's
+// violation is found again by a seed search.
+import { expect } from 'chai';
+import type { SimEvent } from '../../actors/events.js';
+import type { ModeOptions } from '../../scenarios/deterministic/mode.js';
+import { replay } from '../../scenarios/replay.js';
+import { DEFAULT_PARAMS, runScenario } from '../../scenarios/scenario.js';
+import { loadSequenceFile } from '../../scenarios/sequence-file.js';
+import { runSequence } from '../../scenarios/sequence-runner.js';
+import type { Simulation } from '../../scenarios/simulation.js';
+import { teardownRace } from '../../scenarios/teardown-race.js';
+
+const det = (strategy: 'random' | 'pct'): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
+
+/** Every event of a run as JSON, timings removed. */
+function recorder(): { attach: (sim: Simulation) => void; text: () => string } {
+  const events: Array<Omit<SimEvent, 't'>> = [];
+  return {
+    attach: (sim) => { sim.events$.subscribe((e) => { const { t: _t, ...rest } = e; events.push(rest); }); },
+    text: () => JSON.stringify(events),
+  };
+}
+
+describe('deterministic mode', function () {
+  this.timeout(60000);
+
+  for (const strategy of ['random', 'pct'] as const) {
+    it(`the same seed gives a byte-identical trace twice (teardown-race, ${strategy})`, async () => {
+      const runs = [];
+      for (let i = 0; i < 2; i++) {
+        const rec = recorder();
+        const r = await runScenario(teardownRace, { ...DEFAULT_PARAMS, durationSec: 0.02, seed: 7, mode: det(strategy) }, { attach: rec.attach });
+        runs.push({ r, trace: rec.text() });
+      }
+      expect(runs[0]!.r.ok).to.equal(true);
+      expect(runs[0]!.trace.length).to.be.greaterThan(10000);
+      expect(runs[1]!.trace).to.equal(runs[0]!.trace);
+      expect(runs[1]!.r.schedule).to.deep.equal(runs[0]!.r.schedule);
+      expect(runs[1]!.r.counts).to.deep.equal(runs[0]!.r.counts);
+      const other = await runScenario(teardownRace, { ...DEFAULT_PARAMS, durationSec: 0.02, seed: 8, mode: det(strategy) });
+      expect(other.schedule!.pathHash, 'another seed takes another path').to.not.equal(runs[0]!.r.schedule!.pathHash);
+    });
+  }
+
+  it('a sequence file gives a byte-identical trace twice, messages included', async () => {
+    const seq = loadSequenceFile('sequences/agreed-order.yaml');
+    const texts: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const rec = recorder();
+      const r = await runSequence(seq, { seed: 3, mode: det('random'), publishMessages: true, attach: rec.attach });
+      expect(r.ok, JSON.stringify(r.steps?.filter((s) => !s.met))).to.equal(true);
+      texts.push(rec.text());
+    }
+    expect(texts[0]).to.include('"type":"message"');
+    expect(texts[1]).to.equal(texts[0]);
+  });
+
+  it('replay reproduces a violation of a deterministic mutant run at the same scheduler step', async () => {
+    const r = await runScenario(teardownRace, { ...DEFAULT_PARAMS, durationSec: 0.03, seed: 2, mutant: 'skip-drain', mode: det('pct') });
+    expect(r.ok).to.equal(false);
+    expect(r.violations[0]!.at).to.be.a('number');
+    const out = await replay(JSON.parse(JSON.stringify(r)), 'report.json');
+    expect(out.kind).to.equal('exact');
+    expect(out.reproduced, out.message).to.equal(true);
+    expect(out.replayed).to.deep.include({ invariant: r.violations[0]!.invariant, at: r.violations[0]!.at });
+  });
+
+  it('replay of a real-thread report searches deterministic seeds for the same invariant', async () => {
+    const r = await runScenario(teardownRace, { ...DEFAULT_PARAMS, durationSec: 1, seed: 1, mutant: 'early-recycle' });
+    expect(r.mode).to.equal('threads');
+    expect(r.ok).to.equal(false);
+    const out = await replay(JSON.parse(JSON.stringify(r)), 'report.json');
+    expect(out.kind).to.equal('search');
+    expect(out.reproduced, out.message).to.equal(true);
+    expect(out.replayed!.invariant).to.equal(r.violations[0]!.invariant);
+    // What it found replays exactly.
+    const again = await replay(JSON.parse(JSON.stringify(out.report)), 'found.json');
+    expect(again.reproduced, again.message).to.equal(true);
+  });
+
+  it('a crashed engine fails a deterministic run with the same clear error', async () => {
+    const crashing = { ...teardownRace, machine: (p: typeof DEFAULT_PARAMS) => ({ ...teardownRace.machine(p), crashEngine: 1 }) };
+    const r = await runScenario(crashing, { ...DEFAULT_PARAMS, durationSec: 0.01, mode: det('random') });
+    expect(r.ok).to.equal(false);
+    expect(r.error).to.match(/engine 1 failed/);
+  });
+});
