@@ -12,7 +12,7 @@ import type { ActorEnv, FallibleSite, MutantName } from './env.js';
 import type { SimEvent, PasidState } from './events.js';
 import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
 import { type Result, err, ok } from './result.js';
-import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopSystem } from './runtime.js';
+import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem } from './runtime.js';
 import { spawnPasidAllocator } from './pasid-allocator.js';
 import { spawnIommuUnit } from './iommu-unit.js';
 import { spawnDevice } from './device.js';
@@ -54,6 +54,20 @@ export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec
   };
 }
 
+/** How a machine is wired into its surroundings. */
+export interface MachineHooks {
+  /** Receives every event (calls, replies, krefs, PASID states). */
+  readonly emit: (e: SimEvent) => void;
+  /** Fault injection for fail-nth sweeps: true makes that internal step fail. */
+  readonly injectFault?: (site: FallibleSite) => boolean;
+  /** How the main thread waits for the hardware (default: Atomics.waitAsync on real threads). */
+  readonly waiter?: Waiter;
+  /** Who runs the engines (default: piscina worker threads). */
+  readonly engineHost?: EngineHostFactory;
+  /** Spawn the subsystem under this actor of an existing nact system instead of a system of its own. */
+  readonly parent?: ParentRef;
+}
+
 export interface DeviceInfo { readonly index: number; readonly name: string; readonly vm: number; readonly spec: DeviceSpec; readonly ref: ActorRef<DeviceMsg> }
 
 let machineSerial = 0;
@@ -61,7 +75,11 @@ let machineSerial = 0;
 export class Machine {
   readonly hw: Hardware;
   readonly env: ActorEnv;
-  readonly system: SystemRef;
+  /** The nact system the actors live in (the machine's own, or the embedder's). */
+  readonly system: ParentRef;
+  private readonly ownSystem: SystemRef | null;
+  /** The one actor all of this machine's actors live under. */
+  readonly root: ParentRef;
   readonly allocator: ActorRef<AllocatorMsg>;
   readonly units: ActorRef<IommuMsg>[];
   readonly devices: DeviceInfo[] = [];
@@ -76,7 +94,8 @@ export class Machine {
   private readonly jobsStarted = new Set<number>();
   private stopped = false;
 
-  constructor(readonly spec: MachineSpec, emit: (e: SimEvent) => void, injectFault: (site: FallibleSite) => boolean = () => false, waiter?: Waiter, engineHost?: EngineHostFactory) {
+  constructor(readonly spec: MachineSpec, hooks: MachineHooks) {
+    const { emit, injectFault = () => false, waiter, engineHost } = hooks;
     const deviceVm: number[] = [];
     spec.vms.forEach((vm, v) => vm.devices.forEach(() => deviceVm.push(v)));
     const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpus: spec.vms.reduce((a, v) => a + v.vcpus, 0) };
@@ -95,13 +114,17 @@ export class Machine {
       nextSerial: () => ++this.serial,
       fds: new Map(),
     };
-    this.system = startSystem(`ioasid-sim-${process.pid}-${++machineSerial}`);
-    const root: ParentRef = this.system;
+    const serial = ++machineSerial;
+    this.ownSystem = hooks.parent ? null : startSystem(`ioasid-sim-${process.pid}-${serial}`);
+    this.system = hooks.parent ?? this.ownSystem!;
+    // Everything lives under one spawn-only actor, so an embedder's shutdown stops exactly us.
+    this.root = spawnNamed<null, never>(this.system, `ioasid-sim-${serial}`, null, () => null, () => undefined);
+    const root = this.root;
     // Spawn-only parents: an actor that receives messages must not have many children (perf-notes).
     const noop = () => undefined;
     const spawner = (name: string) => spawnNamed<null, never>(root, name, null, () => null, noop);
-    this.fdParent = spawner(`fds-${machineSerial}`);
-    this.ioasidParent = spawner(`ioasids-${machineSerial}`);
+    this.fdParent = spawner('fds');
+    this.ioasidParent = spawner('ioasids');
     this.allocator = spawnPasidAllocator(root, this.env, spec.pasidBits);
     this.units = Array.from({ length: spec.iommus }, (_, i) => spawnIommuUnit(root, this.env, i));
     let index = 0;
@@ -288,6 +311,7 @@ export class Machine {
     await this.stopEngines();
     this.stopped = true;
     setMessageTracer(this.system, null);
-    stopSystem(this.system);
+    if (this.ownSystem) stopSystem(this.ownSystem);
+    else stopActor(this.root as ActorRef<unknown>);
   }
 }

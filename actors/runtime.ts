@@ -74,9 +74,10 @@ const tracers = new Map<string, MessageTracer>();
 const systemOf = (r: unknown): string => (r as { system: { name: string } }).system.name;
 export const nameOf = (r: ActorRef<unknown> | SystemRef): string => (r as unknown as { name: string }).name;
 
-export function setMessageTracer(system: SystemRef, tracer: MessageTracer | null): void {
-  if (tracer) tracers.set(systemOf(system), tracer);
-  else tracers.delete(systemOf(system));
+/** Trace every message of the nact system `inSystem` belongs to (any ref of it will do). */
+export function setMessageTracer(inSystem: ParentRef, tracer: MessageTracer | null): void {
+  if (tracer) tracers.set(systemOf(inSystem), tracer);
+  else tracers.delete(systemOf(inSystem));
 }
 
 function trace(from: string, ref: unknown, msg: unknown, isReply: boolean): void {
@@ -154,7 +155,7 @@ interface NactActor {
 const deliveryHooks = new Map<string, DeliveryHook>();
 let patched = false;
 
-export function setDeliveryHook(system: SystemRef, hook: DeliveryHook | null): void {
+export function setDeliveryHook(inSystem: ParentRef, hook: DeliveryHook | null): void {
   if (!patched) {
     patched = true;
     const proto = (actorLib as { Actor: { prototype: NactActor } }).Actor.prototype;
@@ -179,6 +180,6 @@ export function setDeliveryHook(system: SystemRef, hook: DeliveryHook | null): v
       });
     };
   }
-  if (hook) deliveryHooks.set(systemOf(system), hook);
-  else deliveryHooks.delete(systemOf(system));
+  if (hook) deliveryHooks.set(systemOf(inSystem), hook);
+  else deliveryHooks.delete(systemOf(inSystem));
 }

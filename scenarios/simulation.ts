@@ -8,7 +8,7 @@ import { EC, EC_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
-import { setDeliveryHook } from '../actors/runtime.js';
+import { type ParentRef, setDeliveryHook } from '../actors/runtime.js';
 import { InThreadEngines } from './deterministic/engines.js';
 import { type ModeOptions, THREADS, makeStrategy } from './deterministic/mode.js';
 import { DeterministicScheduler } from './deterministic/scheduler.js';
@@ -26,6 +26,8 @@ export interface SimulationOptions {
   readonly pollMs?: number;
   /** Real threads (default) or the deterministic scheduler. */
   readonly mode?: ModeOptions;
+  /** Spawn the subsystem under this actor of an existing nact system. */
+  readonly parent?: ParentRef;
 }
 
 /** Deterministic mode: the monitor reads the anomaly log every this many scheduler steps. */
@@ -57,9 +59,12 @@ export class Simulation {
       this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => { if (n % POLL_EVERY_STEPS === 0) this.monitor.poll(); });
     }
     const sched = this.scheduler;
-    this.machine = sched
-      ? new Machine(options.spec, emit, options.injectFault, sched.waiter, (hw, o, crash) => new InThreadEngines(hw, o, crash, sched))
-      : new Machine(options.spec, emit, options.injectFault, options.waiter);
+    this.machine = new Machine(options.spec, {
+      emit,
+      ...(options.injectFault ? { injectFault: options.injectFault } : {}),
+      ...(options.parent ? { parent: options.parent } : {}),
+      ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
+    });
     const names = this.machine.devices.map((d) => d.name);
     this.monitor = new Monitor({
       hw: this.machine.hw,

@@ -1,0 +1,23 @@
+// ioasid-sim's public entry point (package "exports"). See README "Embedding".
+export { createSimulation, IoasidSim, FdHandle, DeviceHandle, JobHandle } from './scenarios/embedding.js';
+export type { CreateOptions, InvariantState } from './scenarios/embedding.js';
+export type { SimEvent, SimEventType, PasidState } from './actors/events.js';
+export type { Result, Ok, Err, Errno } from './actors/result.js';
+export { ERRNOS } from './actors/result.js';
+export type { MachineSpec, VmSpec, DeviceSpec } from './actors/machine.js';
+export { defaultMachineSpec } from './actors/machine.js';
+export { MUTANTS } from './actors/env.js';
+export type { MutantName } from './actors/env.js';
+export { INVARIANTS } from './invariants/catalog.js';
+export type { InvariantId, Violation } from './invariants/catalog.js';
+export type { JobCounts } from './hardware/jobs.js';
+export type { Counts } from './scenarios/simulation.js';
+export type { ModeOptions } from './scenarios/deterministic/mode.js';
+export { SCENARIOS } from './scenarios/builtins.js';
+export { runScenario, DEFAULT_PARAMS } from './scenarios/scenario.js';
+export type { Scenario, ScenarioParams, Workload } from './scenarios/scenario.js';
+export { loadSequenceFile, parseSequence } from './scenarios/sequence-file.js';
+export { runSequence } from './scenarios/sequence-runner.js';
+export type { RunReport, StepReport } from './scenarios/report.js';
+export { expectClean, expectCaught, RegressionFailure } from './scenarios/regression.js';
+export { replay } from './scenarios/replay.js';

@@ -1,0 +1,135 @@
+// The embedding API: one call builds a whole simulation (or spawns the subsystem under an actor
+// of an embedder's nact system), and typed handles drive the uAPI with promises. Every call
+// answers a Result (never throws for an errno); the event stream and the monitor are exposed.
+import type { Observable } from 'rxjs';
+import type { SimEvent } from '../actors/events.js';
+import { type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
+import { type Result, err, ok } from '../actors/result.js';
+import type { ParentRef } from '../actors/runtime.js';
+import type { JobCounts } from '../hardware/jobs.js';
+import type { InvariantId, Violation } from '../invariants/catalog.js';
+import type { ModeOptions } from './deterministic/mode.js';
+import { type Counts, Simulation } from './simulation.js';
+
+export interface CreateOptions {
+  /** The machine: VMs with their devices, IOMMUs, PASID width, policy, workers (defaults: DESIGN's one VM "vm1" with "dev1"). */
+  readonly machine?: Partial<MachineSpec>;
+  /** Seeds every random choice (DMA address streams; the schedule in deterministic mode). */
+  readonly seed?: number;
+  /** `{ mode: 'threads' }` (default) or `{ mode: 'deterministic', strategy, pctDepth }`. */
+  readonly mode?: ModeOptions;
+  /**
+   * An actor (or the system) of the embedder's nact system to spawn the subsystem under. It must
+   * come from the same `nact` package instance as this one (install them side by side).
+   */
+  readonly parent?: unknown;
+  /** Publish every actor message as a `message` event. */
+  readonly publishMessages?: boolean;
+}
+
+/** Build a simulation. Call `shutdown()` when done: it stops threads, timers and actors. */
+export function createSimulation(o: CreateOptions = {}): IoasidSim {
+  const sim = new Simulation({
+    spec: defaultMachineSpec(o.machine),
+    seed: o.seed ?? 1,
+    ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.parent ? { parent: o.parent as ParentRef } : {}),
+    ...(o.publishMessages ? { publishMessages: true } : {}),
+  });
+  return new IoasidSim(sim);
+}
+
+export interface InvariantState {
+  /** True while no invariant has been violated. */
+  readonly ok: boolean;
+  /** The first violations of each invariant (the rest are counted). */
+  readonly violations: readonly Violation[];
+  readonly counts: Readonly<Partial<Record<InvariantId, number>>>;
+}
+
+export class IoasidSim {
+  /** Calls, replies, krefs, PASID states, #GP, stats, violations, in order. */
+  readonly events$: Observable<SimEvent>;
+  constructor(readonly simulation: Simulation) { this.events$ = simulation.events$; }
+
+  private vmIndex(name: string): number { return this.simulation.options.spec.vms.findIndex((v) => v.name === name); }
+
+  /** open("/dev/ioasid") for a VM (by name). */
+  async open(vm: string): Promise<Result<FdHandle>> {
+    const v = this.vmIndex(vm);
+    if (v < 0) return err('EINVAL', `no VM named ${vm}`);
+    const r = await this.simulation.machine.open(v);
+    return r.ok ? ok(new FdHandle(this, r.value, vm)) : r;
+  }
+
+  /** The VFIO device FD of a device (by name). */
+  device(name: string): DeviceHandle {
+    const d = this.simulation.machine.devices.find((x) => x.name === name);
+    if (!d) throw new RangeError(`no device named ${name} (devices: ${this.simulation.machine.devices.map((x) => x.name).join(', ')})`);
+    return new DeviceHandle(this, d.index, d.name);
+  }
+
+  /** The allocator's view of a PASID. */
+  pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> { return this.simulation.machine.pasidState(pasid); }
+
+  /** DMA and call counters so far. */
+  stats(): Counts { return this.simulation.counts(); }
+
+  /** The monitor's state now. */
+  invariants(): InvariantState {
+    const m = this.simulation.monitor;
+    return { ok: m.violations.length === 0, violations: [...m.violations], counts: Object.fromEntries(m.counts) };
+  }
+
+  /** Run every invariant check now (call when no call is in flight). */
+  async check(): Promise<InvariantState> {
+    await this.simulation.monitor.check();
+    return this.invariants();
+  }
+
+  /** Stop jobs, engines, timers and actors, after the final checks; the process can then exit. */
+  async shutdown(): Promise<InvariantState> {
+    await this.simulation.finish();
+    return this.invariants();
+  }
+}
+
+/** An open /dev/ioasid FD of one VM. */
+export class FdHandle {
+  constructor(private readonly owner: IoasidSim, readonly fd: number, readonly vm: string) {}
+  private get m() { return this.owner.simulation.machine; }
+  /** IOASID_ALLOC: the new IOASID (its PASID number). */
+  alloc(): Promise<Result<number>> { return this.m.alloc(this.fd); }
+  /** BIND_PGTBL: a page table over `pages` of the VM's memory (1..64). */
+  bindPgtbl(ioasid: number, pages = 16): Promise<Result<null>> { return this.m.bindPgtbl(this.fd, ioasid, pages); }
+  /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
+  destroy(ioasid: number): Promise<Result<null>> { return this.m.destroy(this.fd, ioasid); }
+  /** close(fd): destroys everything the FD still holds. */
+  close(): Promise<Result<null>> { return this.m.close(this.fd); }
+}
+
+/** A VFIO device FD. */
+export class DeviceHandle {
+  constructor(private readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
+  private get m() { return this.owner.simulation.machine; }
+  /** DEVICE_ALLOW_IOASID through `fd` (which must have allocated `ioasid`). */
+  allow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.m.allow(this.index, fd.fd, ioasid); }
+  /** DEVICE_DISALLOW_IOASID: tears the PASID down on the device, then puts the kref. */
+  disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.m.disallow(this.index, fd.fd, ioasid); }
+  /** Close the device FD: disallows everything it holds; later calls answer EBADF. */
+  close(): Promise<Result<null>> { return this.m.closeDevice(this.index); }
+  /** A burst of `ops` DMA accesses with `pasid`, on an engine. */
+  dma(pasid: number, ops: number): Promise<Result<JobCounts>> { return this.m.dma(this.index, pasid, ops); }
+  /** Background DMA with `pasid` until the job is stopped. */
+  async dmaStart(pasid: number): Promise<Result<JobHandle>> {
+    const r = await this.m.dmaStart(this.index, pasid);
+    return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
+  }
+}
+
+/** A background DMA or ENQCMD job. */
+export class JobHandle {
+  constructor(private readonly owner: IoasidSim, readonly id: number) {}
+  /** Stop it; its counts. */
+  stop(): Promise<Result<JobCounts>> { return this.owner.simulation.machine.stopJob(this.id); }
+}
