@@ -10,7 +10,7 @@ const seedEnv = process.env.FUZZ_SEED;
 const seed = seedEnv === 'random' ? Date.now() % 0x7fffffff : Number(seedEnv ?? 20210429);
 
 describe(`uAPI model-based fuzzing (${runs} sequences, seed ${seed})`, function () {
-  this.timeout(Math.max(60000, runs * 1000));
+  this.timeout(Math.max(60000, runs * 100));
 
   it('the machine agrees with the reference model of DESIGN.md section 3', async () => {
     const r = await fuzzUapi({ numRuns: runs, seed, maxCommands: 40, outDir: 'tmp/fuzz' });
