@@ -48,7 +48,7 @@ async function play(spec: MachineSpec, [opens, rest]: [UapiCommand[], Iterable<U
   }
   // The end-of-run checks (every call answered, PASIDs let go of are free) count too.
   const v = sim.violations[0];
-  if (!error && v) error = new Disagreement(`at the end of the run: invariant ${v.invariant} violated: ${v.detail}`);
+  if (!error && v) error = new Disagreement('violation', `at the end of the run: invariant ${v.invariant} violated: ${v.detail}`);
   return { steps: session.steps, model, error };
 }
 
@@ -74,7 +74,7 @@ export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
   const [{ doc, spec }, calls] = details.counterexample[0];
   const replay = await play(spec, calls, makeModel);
   const message = replay.error ? String((replay.error as Error).message ?? replay.error) : `the shrunk case passed when run again (flaky?): ${String(details.errorInstance)}`;
-  const stateDiff = replay.error instanceof Disagreement && message.includes('state differs');
+  const stateDiff = replay.error instanceof Disagreement && replay.error.kind === 'state';
   const steps = stateDiff ? [...replay.steps, ...pasidStateSteps(replay.model)] : replay.steps;
   const yaml = toSequenceYaml({ name: `uAPI fuzz counterexample (fast-check seed ${o.seed})`, machine: doc, steps, comment: header(o.seed, details.counterexamplePath ?? '', message) });
   mkdirSync(o.outDir, { recursive: true });

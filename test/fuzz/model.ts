@@ -15,10 +15,11 @@
 //   when the device holds no such IOASID through that FD.
 // - destroyPolicy ebusy: DESTROY is EBUSY while a device holds the IOASID; close(fd) still
 //   destroys (and parks) everything the FD holds.
-// Where several errors apply and the spec does not rank them, the model checks the called
-// object first (EBADF, EOPNOTSUPP), then the FD argument (EBADF), then malformed numbers
-// (EINVAL), then the lookup (ENOENT), then the state (EEXIST, EBUSY), then resources (ENOSPC,
-// ENOMEM): a call names what it is about before anything is looked up.
+// Where several errors apply the spec does not rank them; the model ranks them in the order a
+// call reads what it is given: the object called (EBADF for a closed FD or device, EOPNOTSUPP
+// for a device without PASID), a device's FD argument (EBADF), a number that cannot be a PASID
+// (EINVAL, ALLOW), the lookup (ENOENT), BIND's page count (EINVAL), the object's state (EEXIST,
+// EBUSY), and last the resources (ENOSPC, ENOMEM).
 import type { MachineSpec } from '../../actors/machine.js';
 import type { Errno } from '../../actors/result.js';
 import type { PasidState } from '../../actors/events.js';

@@ -13,6 +13,8 @@ import type { RecordedStep } from './to-sequence.js';
 /** The machine and the reference model disagree (the message says where and how). */
 export class Disagreement extends Error {
   override readonly name = 'Disagreement';
+  /** outcome: a step's errno or value; state: what the machine holds after a step; violation: the monitor. */
+  constructor(readonly kind: 'outcome' | 'state' | 'violation', message: string) { super(message); }
 }
 
 export class Session {
@@ -36,12 +38,12 @@ export class Session {
     if (!r.met) {
       const wanted = `${s.expect}${s.expectValue !== undefined ? ` (value ${JSON.stringify(s.expectValue)})` : ''}`;
       const got = `${r.result}${r.value !== null ? ` (value ${JSON.stringify(r.value)})` : ''}${r.message ? `: ${r.message}` : ''}`;
-      throw new Disagreement(`${what}: the model expects ${wanted}, the machine answered ${got}`);
+      throw new Disagreement('outcome', `${what}: the model expects ${wanted}, the machine answered ${got}`);
     }
     const fdNames = new Map([...this.bindings].map(([name, fd]) => [fd, name]));
     const diff = snapshotDiff(modelSnapshot(model), await realSnapshot(this.sim, fdNames));
-    if (diff) throw new Disagreement(`after ${what}: state differs: ${diff}`);
+    if (diff) throw new Disagreement('state', `after ${what}: state differs: ${diff}`);
     const v = this.sim.violations[0];
-    if (v) throw new Disagreement(`after ${what}: invariant ${v.invariant} violated: ${v.detail}`);
+    if (v) throw new Disagreement('violation', `after ${what}: invariant ${v.invariant} violated: ${v.detail}`);
   }
 }
