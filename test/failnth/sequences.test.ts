@@ -21,7 +21,6 @@ describe('fail-nth over every file in sequences/', function () {
     it(f, async () => {
       const r = await failNth(loadSequenceFile(dir + f));
       expect(r.ok, failNthSummary(r)).to.equal(true);
-      expect(r.fallibleSteps, 'the file has fallible steps to fail').to.be.greaterThan(0);
     });
   }
 });

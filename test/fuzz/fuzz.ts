@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { MutantName } from '../../actors/env.js';
 import type { MachineSpec } from '../../actors/machine.js';
 import { Simulation } from '../../scenarios/simulation.js';
 import { type UapiCommand, machineDocs, uapiCalls } from './commands.js';
@@ -19,6 +20,8 @@ export interface FuzzOptions {
   readonly outDir: string;
   /** The reference model (a test swaps in a deliberately wrong one). */
   readonly makeModel?: (spec: MachineSpec) => RefModel;
+  /** Run the machine with a mutant on (to show the fuzzer catches the uAPI-visible ones). */
+  readonly mutant?: MutantName;
 }
 
 export interface FuzzFailure {
@@ -60,7 +63,7 @@ function pasidStateSteps(model: RefModel): RecordedStep[] {
 export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
   const makeModel = o.makeModel ?? ((spec: MachineSpec) => new RefModel(spec));
   const cases = machineDocs.chain((doc) => {
-    const spec = machineSpecOf(doc);
+    const spec = { ...machineSpecOf(doc), mutant: o.mutant ?? null };
     return fc.tuple(fc.constant({ doc, spec }), uapiCalls(spec, o.maxCommands));
   });
   const started = performance.now();
@@ -76,19 +79,20 @@ export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
   const message = replay.error ? String((replay.error as Error).message ?? replay.error) : `the shrunk case passed when run again (flaky?): ${String(details.errorInstance)}`;
   const stateDiff = replay.error instanceof Disagreement && replay.error.kind === 'state';
   const steps = stateDiff ? [...replay.steps, ...pasidStateSteps(replay.model)] : replay.steps;
-  const yaml = toSequenceYaml({ name: `uAPI fuzz counterexample (fast-check seed ${o.seed})`, machine: doc, steps, comment: header(o.seed, details.counterexamplePath ?? '', message) });
+  const yaml = toSequenceYaml({ name: `uAPI fuzz counterexample (fast-check seed ${o.seed})`, machine: doc, steps, comment: header(o, details.counterexamplePath ?? '', message) });
   mkdirSync(o.outDir, { recursive: true });
   const file = join(o.outDir, `uapi-fuzz-seed${o.seed}.yaml`);
   writeFileSync(file, yaml);
   return { numRuns: details.numRuns, seed: o.seed, ms, failure: { message, counterexample: fc.stringify([doc, calls]), file, yaml } };
 }
 
-function header(seed: number, path: string, message: string): string[] {
+function header(o: FuzzOptions, path: string, message: string): string[] {
+  const flag = o.mutant ? ` --mutant ${o.mutant}` : '';
   return [
     'Written by the uAPI model-based fuzzer (test/fuzz): the shrunk call sequence on which the',
     'machine and the reference model of DESIGN.md section 3 disagree. Every expect: is the',
-    "model's answer; run it with `ioasid-sim seq FILE` or runSequence to see the unmet step.",
-    `fast-check seed ${seed}, path ${path}`,
+    `model's answer; run it with \`ioasid-sim seq FILE${flag}\` or runSequence to see the unmet step.`,
+    `fast-check seed ${o.seed}, path ${path}${o.mutant ? `, machine with mutant ${o.mutant}` : ''}`,
     `disagreement: ${message}`,
   ];
 }

@@ -54,3 +54,20 @@ describe('fuzzer failures become sequence files that reproduce them', function (
     expect(unmet.every((s) => s.op === 'pasid_state' && s.value === 'parked')).to.equal(true);
   });
 });
+
+describe('the fuzzer catches the mutants the uAPI can see', function () {
+  this.timeout(60000);
+
+  // The others need DMA or KVM to show (skip-drain, skip-iotlb-flush, kvm-no-kref, ...).
+  for (const mutant of ['early-recycle', 'no-fd-check', 'backwards-order'] as const) {
+    it(`${mutant}: the shrunk file fails with the mutant on and passes on the correct machine`, async () => {
+      const r = await fuzzUapi({ numRuns: 300, seed: 11, maxCommands: 40, outDir: `tmp/fuzz-selftest/${mutant}`, mutant });
+      expect(r.failure, `${mutant} was not caught`).to.not.equal(null);
+      const seq = parseSequence(readFileSync(r.failure!.file, 'utf8'), r.failure!.file);
+      expect((await runSequence(seq, { mutant })).ok, 'reproduces on the mutant').to.equal(false);
+      const clean = await runSequence(seq);
+      expect(clean.steps!.filter((s) => !s.met), 'the correct machine meets every expect').to.deep.equal([]);
+      expect(clean.ok).to.equal(true);
+    });
+  }
+});
