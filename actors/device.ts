@@ -46,9 +46,11 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         const f = checkFd(msg.fd);
         if (!f.ok) { reply(msg.replyTo, f); break; }
         if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
-        if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }
+        // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
+        // ENOENT even while this device still holds its parked PASID (DESIGN.md 3, domain.md S6).
         const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
         if (!found.ok) { reply(msg.replyTo, found); break; }
+        if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }
         const r = await ask(actorName, found.value, { t: 'attach', device: o.index, unit: o.unit, unitIndex: o.unitIndex }, T);
         if (r.ok) s.held.set(msg.ioasid, { fd: msg.fd, ref: found.value });
         reply(msg.replyTo, r);

@@ -1,7 +1,7 @@
 // Runs a checked sequence file step by step on a fresh simulation: resolves names, calls the op,
 // compares the outcome with `expect` / `expect_value`, and reports each step.
 import { isDeepStrictEqual } from 'node:util';
-import type { MutantName } from '../actors/env.js';
+import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
 import { OP_BY_NAME } from './ops.js';
 import { Prng } from './prng.js';
@@ -19,6 +19,10 @@ export interface SequenceRunOptions {
   /** Called with the simulation before the first step (to attach trace/diagram recorders). */
   readonly attach?: (sim: Simulation) => void;
   readonly mode?: ModeOptions;
+  /** The machine's fault injector (fail-nth sweeps); by default nothing fails. */
+  readonly injectFault?: (site: FallibleSite) => boolean;
+  /** Called after the last step while the machine still answers (fail-nth closes and audits here). */
+  readonly beforeFinish?: (sim: Simulation) => Promise<void>;
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
@@ -34,7 +38,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const spec = { ...seq.machine, mutant: o.mutant ?? null, workers: o.workers ?? seq.machine.workers };
   const started = performance.now();
   const mode = o.mode ?? THREADS;
-  const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages, mode });
+  const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages, mode, ...(o.injectFault ? { injectFault: o.injectFault } : {}) });
   o.attach?.(sim);
   const prng = new Prng(seed);
   const names = machineNames(seq.machine);
@@ -47,6 +51,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
       steps.push(r);
       sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: performance.now() });
     }
+    await o.beforeFinish?.(sim);
   } finally {
     await sim.finish();
   }
@@ -63,7 +68,8 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   };
 }
 
-async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: ReturnType<typeof machineNames>, bindings: Map<string, number>): Promise<StepReport> {
+/** Run one checked step: resolve its names, call the op, judge `expect` (the fuzzer runs its steps here too). */
+export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: ReturnType<typeof machineNames>, bindings: Map<string, number>): Promise<StepReport> {
   const spec = OP_BY_NAME.get(step.op)!;
   const a: Record<string, number> = {};
   for (const arg of spec.args) {

@@ -59,6 +59,21 @@ describe('uAPI errno paths', () => {
     });
   });
 
+  it('ENOENT before EEXIST: ALLOW of an IOASID the device holds, but destroyed or named through another FD (found by the uAPI fuzzer)', async () => {
+    await withSim(twoVms, async (sim) => {
+      const m = sim.machine;
+      const fdA = value(await m.open(0));
+      const fdB = value(await m.open(0));
+      const a = value(await m.alloc(fdA));
+      value(await m.allow(0, fdA, a));
+      expect(errno(await m.allow(0, fdA, a)), 'same FD, live').to.equal('EEXIST');
+      expect(errno(await m.allow(0, fdB, a)), 'allocated from another FD').to.equal('ENOENT');
+      value(await m.destroy(fdA, a));
+      expect(errno(await m.allow(0, fdA, a)), 'destroyed, PASID parked on this device').to.equal('ENOENT');
+      expect(value(await m.pasidState(a)), 'the failed ALLOW resurrects nothing').to.equal('parked');
+    });
+  });
+
   it('EINVAL: reserved PASID 0, out-of-range PASIDs and pages, unknown VM, empty DMA burst', async () => {
     await withSim({ pasidBits: 8 }, async (sim) => {
       const m = sim.machine;

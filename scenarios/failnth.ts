@@ -1,0 +1,169 @@
+// fail-nth: the kernel's iommufd_fail_nth (domain.md 5.9, invariant L6) on a sequence file.
+// For n = 1, 2, ... the file runs on a fresh machine whose fault injector makes the n-th
+// fallible internal step fail, until a run in which no n-th step happens (that last run, where
+// nothing failed, is reported too). The fallible steps are every consultation of the machine's
+// injector, counted across all sites in the order they happen:
+//   pasid-alloc    the allocator taking a PASID (ALLOC; after the quota check)
+//   pgtable-alloc  an IOASID building its IO page table (BIND_PGTBL)
+//   iommu-install  an IOMMU unit writing a PASID-table entry (DEVICE_ALLOW_IOASID)
+//   worker-start   starting the DMA engine threads (the first `dma` / `dma_start` of a run)
+// Every run must show, whatever the steps' `expect:` say (an injected failure legitimately
+// changes later outcomes, so unmet expectations are listed but not judged):
+//   1. an errno on the failing call: the step whose call was in progress when the injector fired;
+//   2. no invariant violation (online checks and the final ones) and no crashed worker thread;
+//   3. nothing leaked once everything is closed: after the last step every FD still open and
+//      every device is closed (each close must succeed; a device closed already answers EBADF),
+//      then the allocator has nothing in use or parked, no IOASID actor is alive, no IO page
+//      table is live, and every VM page is free (L1: release once every user let go).
+import type { FallibleSite } from '../actors/env.js';
+import { isErrno } from '../actors/result.js';
+import type { Violation } from '../invariants/catalog.js';
+import { VERSION } from './report.js';
+import type { Sequence } from './sequence-file.js';
+import { type SequenceRunOptions, runSequence } from './sequence-runner.js';
+import type { Simulation } from './simulation.js';
+
+export interface FailNthOptions extends Pick<SequenceRunOptions, 'seed' | 'workers' | 'attach'> {
+  /** Give up (not ok) if the sweep has not ended after this many runs; the kernel's bound is 400. */
+  readonly maxRuns?: number;
+}
+
+export interface FailNthRun {
+  readonly n: number;
+  /** The site that failed; null in the final run, where the n-th fallible step never came. */
+  readonly site: FallibleSite | null;
+  /** The step whose call was in progress when the site failed (null: outside every step). */
+  readonly step: number | null;
+  readonly op: string | null;
+  /** That step's result: an errno, or `ok` when the failure was swallowed (a rule break). */
+  readonly result: string | null;
+  readonly leaks: readonly string[];
+  readonly violations: readonly Violation[];
+  /** Steps whose `expect:` was not met: reported, not judged. */
+  readonly unmet: readonly number[];
+  /** The rules this run broke, one line each; empty when it passed. */
+  readonly problems: readonly string[];
+  readonly ok: boolean;
+}
+
+export interface FailNthReport {
+  readonly tool: 'ioasid-sim';
+  readonly version: string;
+  readonly kind: 'failnth';
+  readonly scenario: string;
+  readonly file: string;
+  readonly seed: number;
+  /** Fallible steps in a run where nothing fails: the sweep's length. */
+  readonly fallibleSteps: number;
+  readonly runs: readonly FailNthRun[];
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+const DEFAULT_MAX_RUNS = 400;
+
+/** Close every FD the run left open and every device; what did not close cleanly. */
+async function closeEverything(sim: Simulation): Promise<string[]> {
+  const m = sim.machine;
+  const problems: string[] = [];
+  for (const fd of [...m.env.fds.keys()]) {
+    const r = await m.close(fd);
+    if (!r.ok) problems.push(`closing FD ${fd} answered ${r.errno}: ${r.message}`);
+  }
+  for (const d of m.devices) {
+    const r = await m.closeDevice(d.index);
+    if (!r.ok && r.errno !== 'EBADF') problems.push(`closing device ${d.name} answered ${r.errno}: ${r.message}`);
+  }
+  return problems;
+}
+
+/** What is still held once everything is closed (all of it should be back). */
+async function leaksOf(sim: Simulation): Promise<string[]> {
+  const m = sim.machine;
+  const leaks: string[] = [];
+  const stats = await m.allocatorStats();
+  if (!stats.ok) leaks.push(`the allocator did not answer: ${stats.errno}`);
+  else if (stats.value.inUse || stats.value.parked) leaks.push(`allocator: ${stats.value.inUse} PASID(s) in use, ${stats.value.parked} parked`);
+  if (m.env.globalIoasids.size) leaks.push(`live IOASID actor(s) for PASID ${[...m.env.globalIoasids.keys()].join(', ')}`);
+  if (m.env.host.pgtables.live) leaks.push(`${m.env.host.pgtables.live} IO page table(s) live`);
+  m.spec.vms.forEach((vm, v) => {
+    const missing = vm.pages - m.env.host.pages.freeCount(v);
+    if (missing) leaks.push(`${vm.name}: ${missing} of ${vm.pages} pages not free`);
+  });
+  return leaks;
+}
+
+interface Fired { readonly site: FallibleSite; readonly step: number | null }
+
+/** Run the file once, failing the n-th fallible step. */
+async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<FailNthRun> {
+  // Filled in by the callbacks below while the file runs.
+  const probe: { sim: Simulation | null; count: number; closing: boolean; fired: Fired | null; leaks: string[] } = { sim: null, count: 0, closing: false, fired: null, leaks: [] };
+  const problems: string[] = [];
+  const report = await runSequence(seq, {
+    seed: o.seed,
+    workers: o.workers,
+    attach: (s) => { probe.sim = s; o.attach?.(s); },
+    injectFault: (site) => {
+      if (++probe.count !== n) return false;
+      // runSequence marks the step in progress on the monitor; during the close-out there is none.
+      probe.fired = { site, step: probe.closing ? null : probe.sim?.monitor.step ?? null };
+      return true;
+    },
+    beforeFinish: async (s) => {
+      probe.closing = true;
+      problems.push(...await closeEverything(s));
+      probe.leaks = await leaksOf(s);
+    },
+  });
+  const { fired, leaks } = probe;
+  const step = fired?.step == null ? null : report.steps?.[fired.step] ?? null;
+  if (fired && !step) problems.push(`the ${fired.site} failure came outside every step`);
+  if (fired && step && !isErrno(step.result)) problems.push(`step ${step.index} (${step.op}) answered ${step.result} although its ${fired.site} step failed`);
+  problems.push(...leaks.map((l) => `leak: ${l}`));
+  problems.push(...report.violations.map((v) => `violation ${v.invariant}: ${v.detail}`));
+  if (report.error) problems.push(`the run failed: ${report.error}`);
+  return {
+    n,
+    site: fired?.site ?? null,
+    step: step?.index ?? null,
+    op: step?.op ?? null,
+    result: step?.result ?? null,
+    leaks,
+    violations: report.violations,
+    unmet: (report.steps ?? []).filter((st) => !st.met).map((st) => st.index),
+    problems,
+    ok: problems.length === 0,
+  };
+}
+
+/** The whole sweep over one sequence file. */
+export async function failNth(seq: Sequence, o: FailNthOptions = {}): Promise<FailNthReport> {
+  const started = performance.now();
+  const maxRuns = o.maxRuns ?? DEFAULT_MAX_RUNS;
+  const runs: FailNthRun[] = [];
+  let ended = false;
+  for (let n = 1; n <= maxRuns && !ended; n++) {
+    const run = await runFailing(seq, n, o);
+    runs.push(run);
+    ended = run.site === null;
+  }
+  return {
+    tool: 'ioasid-sim', version: VERSION, kind: 'failnth', scenario: seq.name, file: seq.file, seed: o.seed ?? seq.seed ?? 1,
+    fallibleSteps: ended ? runs.length - 1 : maxRuns,
+    runs,
+    ok: ended && runs.every((r) => r.ok),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** A human summary: one line per run, then the verdict. */
+export function failNthSummary(r: FailNthReport): string {
+  const lines = r.runs.map((run) => {
+    const what = run.site === null ? 'nothing failed' : `${run.site} failed at step ${run.step ?? '-'} (${run.op ?? '-'}) -> ${run.result ?? '-'}`;
+    return `n=${run.n}: ${what}: ${run.ok ? 'ok' : run.problems.join('; ')}`;
+  });
+  const ended = r.runs.at(-1)?.site === null;
+  const verdict = !ended ? `not ok: still failing steps after ${r.runs.length} runs` : r.ok ? `ok: ${r.fallibleSteps} fallible steps, each failure handled` : 'not ok';
+  return [`${r.scenario}: fail-nth`, ...lines, verdict].join('\n');
+}
