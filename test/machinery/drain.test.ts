@@ -52,6 +52,10 @@ describe('drain protocol (real threads)', () => {
       value(await m.bindPgtbl(fd, p, 4));
       value(await m.allow(0, fd, p));
       await m.dma(0, p, 100); // starts the engines; engine 1 dies
+      // Engine 0 may finish the burst before engine 1's thread has even started: the crash is
+      // reported when piscina hears of it, so wait (bounded) for that before tearing down.
+      const deadline = Date.now() + 10000;
+      while (sim.engineFailure === null && Date.now() < deadline) await settle();
       const r = await m.disallow(0, fd, p); // teardown waits on the engines: must not hang
       expect(sim.engineFailure).to.match(/engine 1 failed: .*crashed on purpose/);
       expect(r.ok ? 'ok' : r.errno).to.be.oneOf(['ok', 'EIO']);
