@@ -73,6 +73,7 @@ export async function benchPasidSpace(o: SpaceOptions): Promise<Section> {
     figures[`n${n}.destroySec`] = io.releaseSec;
     figures[`n${n}.peakRssMiB`] = io.peakRssMiB;
     figures[`n${n}.heapAfterAllocMiB`] = io.heapAfterCreateMiB;
+    figures[`n${n}.heapAfterDestroyMiB`] = io.heapAfterReleaseMiB; // back near the start: nothing leaks
     figures[`n${n}.timePerIoasidVsSmallest`] = us(io) / us(first);
     if (n === space) whole = io;
   }
@@ -81,7 +82,7 @@ export async function benchPasidSpace(o: SpaceOptions): Promise<Section> {
     `memory per IOASID is the heap/RSS growth after a full GC divided by n, shown from n=${MIN_MEMORY_N} on (below that it is noise)`,
   ];
   if (whole) {
-    notes.push(`whole space, n=${space}: every PASID allocated (each IOASID an actor) in ${whole.createSec.toFixed(1)} s, the next ALLOC answered ENOSPC, DESTROY of all in ${whole.releaseSec.toFixed(1)} s left the allocator all free; peak RSS ${whole.peakRssMiB.toFixed(0)} MiB, heap after ALLOC ${whole.heapAfterCreateMiB.toFixed(0)} MiB`);
+    notes.push(`whole space, n=${space}: every PASID allocated (each IOASID an actor) in ${whole.createSec.toFixed(1)} s, the next ALLOC answered ENOSPC, DESTROY of all in ${whole.releaseSec.toFixed(1)} s left the allocator all free; peak RSS ${whole.peakRssMiB.toFixed(0)} MiB, heap ${whole.heapBeforeMiB.toFixed(0)} MiB before, ${whole.heapAfterCreateMiB.toFixed(0)} MiB after ALLOC, ${whole.heapAfterReleaseMiB.toFixed(0)} MiB after DESTROY`);
   }
   return {
     id: 'scaling-pasids', title: 'Cost of a run as IOASIDs grow to the whole PASID space', measured: true,
