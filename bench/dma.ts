@@ -9,7 +9,7 @@ import { interleave, sleep } from './stats.js';
 export interface DmaOptions { readonly rounds: number; readonly roundMs: number }
 
 /** A persistent bare-loop worker: each round asks it to run for `ms` and returns its rate. */
-export class BareDma {
+class BareDma {
   private readonly worker: Worker;
   constructor(params: BareDmaParams) {
     this.worker = new Worker(new URL('./bare-dma-worker.js', import.meta.url), { workerData: params });
