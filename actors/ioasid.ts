@@ -4,7 +4,7 @@
 // parked until the last kref is put, and only then goes back to the allocator.
 import type { ActorEnv } from './env.js';
 import type { AllocatorMsg, Holder, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
-import { type Result, err, ok, okVoid } from './result.js';
+import { err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor, tell } from './runtime.js';
 
 interface IoasidState {
@@ -14,13 +14,15 @@ interface IoasidState {
   readonly holders: Set<Holder>;
   pgtable: number | null;
   pages: number;
+  /** IOMMU units that may hold a PASID entry for this IOASID, and which device put each there. */
   readonly units: Map<number, ActorRef<IommuMsg>>;
+  readonly unitOf: Map<Holder, number>;
   pasidReturned: boolean;
 }
 
 export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRef<AllocatorMsg>, pasid: number, vm: number, fdHolder: Holder): ActorRef<IoasidMsg> {
   const name = `ioasid-${pasid}-${env.nextSerial()}`;
-  const st: IoasidState = { pasid, vm, status: 'allocated', holders: new Set([fdHolder]), pgtable: null, pages: 0, units: new Map(), pasidReturned: false };
+  const st: IoasidState = { pasid, vm, status: 'allocated', holders: new Set([fdHolder]), pgtable: null, pages: 0, units: new Map(), unitOf: new Map(), pasidReturned: false };
   const { pgtables } = env.host;
   const T = env.replyTimeoutMs;
 
@@ -28,22 +30,31 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
   const wipePgtable = (s: IoasidState) => {
     if (s.pgtable !== null) { pgtables.destroy(s.pgtable); s.pgtable = null; }
   };
-  const returnPasid = async (s: IoasidState): Promise<Result<null>> => {
-    if (s.pasidReturned) return okVoid;
+  // A tell, not an ask: the allocator's mailbox is FIFO, so any message sent to it after this one
+  // (a later ALLOC, a state query by whoever saw this IOASID's reply) finds the PASID free.
+  const returnPasid = (s: IoasidState) => {
+    if (s.pasidReturned) return;
     s.pasidReturned = true;
-    return ask(name, allocator, { t: 'release', pasid }, T);
+    tell(name, allocator, { t: 'release', pasid });
   };
   /** The last kref is gone: free what is left, give the PASID back, and stop. */
-  const release = async (s: IoasidState, self: ActorRef<IoasidMsg>) => {
+  const release = (s: IoasidState, self: ActorRef<IoasidMsg>) => {
     wipePgtable(s);
     env.globalIoasids.delete(pasid);
-    await returnPasid(s);
+    returnPasid(s);
     stopActor(self);
   };
-  const drop = async (s: IoasidState, self: ActorRef<IoasidMsg>, holder: Holder) => {
+  const drop = (s: IoasidState, self: ActorRef<IoasidMsg>, holder: Holder) => {
     s.holders.delete(holder);
     krefEvent(s, holder);
-    if (s.holders.size === 0) await release(s, self);
+    // A device lets go only after its unit tore its entry down: once no device that attached
+    // through a unit is left, that unit holds nothing for this PASID and DESTROY need not ask it.
+    const unit = s.unitOf.get(holder);
+    if (unit !== undefined) {
+      s.unitOf.delete(holder);
+      if (![...s.unitOf.values()].includes(unit)) s.units.delete(unit);
+    }
+    if (s.holders.size === 0) release(s, self);
   };
 
   const self = spawnNamed<IoasidState, IoasidMsg>(parent, name, st, async (s, msg, me) => {
@@ -55,6 +66,7 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
         const r = await ask(name, msg.unit, { t: 'install', device: msg.device, pasid, pgtable: s.pgtable }, T);
         if (!r.ok) { reply(msg.replyTo, r); break; }
         s.units.set(msg.unitIndex, msg.unit);
+        s.unitOf.set(holder, msg.unitIndex);
         s.holders.add(holder);
         krefEvent(s, holder);
         reply(msg.replyTo, okVoid);
@@ -70,7 +82,7 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
       }
       case 'put': {
         if (!s.holders.has(msg.holder)) { reply(msg.replyTo, err('ENOENT', `${msg.holder} holds no kref on IOASID ${pasid}`)); break; }
-        await drop(s, me, msg.holder);
+        drop(s, me, msg.holder);
         reply(msg.replyTo, okVoid);
         break;
       }
@@ -98,16 +110,16 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
         if (env.mutant === 'backwards-order') {
           // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
           wipePgtable(s);
-          await returnPasid(s);
+          returnPasid(s);
         } else {
           for (const unit of s.units.values()) {
             const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
             if (!r.ok) { reply(msg.replyTo, r); return s; }
           }
           wipePgtable(s);
-          if (env.mutant === 'early-recycle') await returnPasid(s);
+          if (env.mutant === 'early-recycle') returnPasid(s);
         }
-        await drop(s, me, msg.holder);
+        drop(s, me, msg.holder);
         // PASID stays parked until the last kref is put.
         if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });
         reply(msg.replyTo, okVoid);

@@ -4,7 +4,7 @@
 // so a released number comes back at once (which is what makes reuse bugs visible).
 import type { ActorEnv } from './env.js';
 import type { AllocatorMsg, AllocatorStats } from './protocol.js';
-import { err, ok, okVoid } from './result.js';
+import { err, ok } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
 
 const FREE = 0, IN_USE = 1, PARKED = 2;
@@ -68,12 +68,12 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
         if (s.status[msg.pasid] === IN_USE) { s.status[msg.pasid] = PARKED; s.inUse--; s.parked++; announce(msg.pasid); }
         break;
       case 'release': {
+        // A tell from the IOASID that held the PASID, sent once: a free PASID stays free.
         const was = s.status[msg.pasid];
-        if (was === FREE) { reply(msg.replyTo, err('ENOENT', `PASID ${msg.pasid} is already free`)); break; }
+        if (was === FREE) break;
         if (was === IN_USE) s.inUse--; else s.parked--;
         s.status[msg.pasid] = FREE; setUsed(msg.pasid, false); charge(s.owner[msg.pasid]!, -1);
         announce(msg.pasid);
-        reply(msg.replyTo, okVoid);
         break;
       }
       case 'state': {

@@ -9,7 +9,7 @@ type Req<R> = { readonly replyTo: ReplyTo<Result<R>> };
 export type AllocatorMsg =
   | ({ t: 'alloc'; vm: number; quota: number | null } & Req<number>)
   | { t: 'park'; pasid: number }
-  | ({ t: 'release'; pasid: number } & Req<null>)
+  | { t: 'release'; pasid: number }
   | ({ t: 'state'; pasid: number } & Req<PasidState>)
   | ({ t: 'stats' } & Req<AllocatorStats>);
 

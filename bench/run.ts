@@ -1,0 +1,46 @@
+// `npm run bench`: every issue-8 section in turn, each figure against a baseline measured in the
+// same run; writes bench/results.json (or --out FILE) and prints the table. `--quick` (or
+// BENCH_QUICK=1) runs every section briefly, with the whole-space check on a 14-bit space.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { VERSION } from '../scenarios/report.js';
+import { benchDma } from './dma.js';
+import { type BenchResults, type Section, notMeasured } from './result.js';
+import { benchPasidSpace, benchWorkers } from './scaling.js';
+import { renderTable } from './table.js';
+import { benchTeardown } from './teardown.js';
+import { benchUapi } from './uapi.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const outAt = argv.indexOf('--out');
+const out = outAt >= 0 && argv[outAt + 1] ? argv[outAt + 1]! : fileURLToPath(new URL('../../bench/results.json', import.meta.url));
+
+const plan: Array<[string, () => Promise<Section>]> = [
+  ['uapi', () => benchUapi(quick ? { rounds: 2, roundMs: 100, concurrency: 8 } : { rounds: 15, roundMs: 250, concurrency: 16 })],
+  ['dma', () => benchDma(quick ? { rounds: 2, roundMs: 60 } : { rounds: 9, roundMs: 300 })],
+  ['enqcmd', async () => notMeasured('enqcmd', 'ENQCMD submissions/s per worker', 'a bare loop doing the same submission loads and stores', 'the ENQCMD submitters come from the ENQCMD branch; the row goes here once they land')],
+  ['teardown', () => benchTeardown({ reps: quick ? 20 : 300 })],
+  ['scaling-workers', () => benchWorkers(quick ? { rounds: 2, roundMs: 60 } : { rounds: 7, roundMs: 300 })],
+  ['scaling-pasids', () => benchPasidSpace(quick ? { sizes: [16_383], bits: 14 } : { sizes: [100, 1000, 10_000, 100_000, 1_048_575], bits: 20 })],
+  ['mutants', async () => notMeasured('mutants', 'Executions to first detection per mutant', 'none: a count of runs', 'needs the regression toolkit from another branch; one row per mutant goes here')],
+];
+
+const started = new Date();
+const t0 = performance.now();
+const sections: Section[] = [];
+for (const [name, run] of plan) {
+  const t = performance.now();
+  process.stderr.write(`bench: ${name} ...`);
+  sections.push(await run());
+  process.stderr.write(` ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+}
+const results: BenchResults = {
+  tool: 'ioasid-sim-bench', version: VERSION, quick, startedAt: started.toISOString(),
+  durationSec: (performance.now() - t0) / 1000,
+  machine: { node: process.versions.node, cpus: os.availableParallelism(), totalMemGiB: os.totalmem() / 2 ** 30 },
+  sections,
+};
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${renderTable(results)}\nresults: ${out}\n`);
