@@ -5,11 +5,12 @@
 // KVM_CLEAR_PASID last, each lane then remapping its vPASID to a fresh IOASID. Queues fill, so
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
-import type { Machine } from '../actors/machine.js';
+import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine } from './scenario.js';
 
-const PAGES_PER_IOASID = 16;
+// As many pages as ENQCMD descriptors address.
+const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
 
 export const enqcmd: Scenario = {
   name: 'enqcmd',

@@ -4,11 +4,12 @@
 // they meet says) while requests for others run alongside. A device just bound DMAs through the
 // pPASID it was given for a moment (another requester may unbind it meanwhile), and the vCPUs keep
 // submitting ENQCMD with the vPASIDs the guest moves between (scenarios/guest.ts).
-import type { Machine } from '../actors/machine.js';
+import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine } from './scenario.js';
 
-const PAGES_PER_IOASID = 16; // what the vIOMMU binds for a new vPASID
+// What the vIOMMU binds for a new vPASID.
+const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
 
 export const viommu: Scenario = {
   name: 'viommu',

@@ -20,6 +20,15 @@ function gpEvents(sim: Simulation): GpEvent[] {
 /** A device that takes 200 ms per descriptor: its queue fills at once and stays full. */
 const slowDevice = () => kvmSpec({ landingLatencyUs: 200_000 });
 
+const VPASID = 5;
+/** An IOASID allowed on dsa1 and mapped by KVM as VPASID, which the processes on `vcpus` use. */
+async function mappedForEnqcmd(sim: Simulation, vcpus: readonly number[] = [VCPU10]): Promise<{ fd: number; pasid: number }> {
+  const r = await readyIoasid(sim, VM1, [DSA1]);
+  value(await sim.machine.kvmSetPasid(VM1, VPASID, r.fd, r.pasid));
+  for (const c of vcpus) value(await sim.machine.setMsr(c, VPASID));
+  return r;
+}
+
 describe('kvm: ENQCMD', function () {
   it('raises #GP in the guest while IA32_PASID is not valid, before any translation', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
@@ -49,11 +58,9 @@ describe('kvm: ENQCMD', function () {
 
   it('accepted descriptors carry the pPASID to the device, which DMAs through its PASID table', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
-    const { fd, pasid } = await readyIoasid(sim, VM1, [DSA1]);
-    value(await m.kvmSetPasid(VM1, 5, fd, pasid));
-    value(await m.setMsr(VCPU10, 5));
+    await mappedForEnqcmd(sim);
     expect(value(await m.enqcmd(VCPU10, DSA1, 16))).to.include({ accepted: 16, gp: 0 });
-    value(await m.kvmClearPasid(VM1, 5)); // drains them
+    value(await m.kvmClearPasid(VM1, VPASID)); // drains them
     const c = sim.counts();
     expect(c.enqcmd).to.equal(16);
     expect(c.dma - c.dmaFaults, 'every descriptor landed').to.equal(16);
@@ -62,28 +69,24 @@ describe('kvm: ENQCMD', function () {
 
   it('answers ZF=1 when the queue is full, writes nothing, and gives up after 32 retries', () => withSim(slowDevice(), async (sim) => {
     const m = sim.machine;
-    const { fd, pasid } = await readyIoasid(sim, VM1, [DSA1]);
-    value(await m.kvmSetPasid(VM1, 5, fd, pasid));
-    value(await m.setMsr(VCPU10, 5));
+    await mappedForEnqcmd(sim);
     const c: EnqcmdCounts = value(await m.enqcmd(VCPU10, DSA1, 40));
     // 16 queue slots, and at most 4 descriptors the device took out of the queue.
     expect(c.accepted).to.be.within(16, 20);
     const dropped = c.submitted - c.accepted;
     expect(c.retried, 'each dropped submission: one try and 32 retries').to.be.at.least(dropped * 33);
-    value(await m.kvmClearPasid(VM1, 5));
+    value(await m.kvmClearPasid(VM1, VPASID));
     expect(sim.counts().dma, 'nothing was written by a ZF=1').to.equal(c.accepted);
     expect(sim.violations).to.deep.equal([]);
   }));
 
   it('KVM_CLEAR_PASID returns only after the descriptors accepted before it finished', () => withSim(slowDevice(), async (sim) => {
     const m = sim.machine;
-    const { fd, pasid } = await readyIoasid(sim, VM1, [DSA1]);
-    value(await m.kvmSetPasid(VM1, 5, fd, pasid));
-    value(await m.setMsr(VCPU10, 5));
+    await mappedForEnqcmd(sim);
     const job = value(await m.enqcmdStart(VCPU10, DSA1));
     await eventually(() => sim.counts().enqcmd >= 16);
     const started = performance.now();
-    value(await m.kvmClearPasid(VM1, 5));
+    value(await m.kvmClearPasid(VM1, VPASID));
     const c = sim.counts();
     expect(c.dma, 'every accepted descriptor finished').to.equal(c.enqcmd);
     expect(performance.now() - started, 'it waited for the slow device').to.be.above(150);
@@ -120,12 +123,10 @@ describe('kvm: ENQCMD', function () {
       const sim = new Simulation({ spec: { ...kvmSpec(), mutant }, seed: round });
       const m = sim.machine;
       try {
-        const { fd, pasid } = await readyIoasid(sim, VM1, [DSA1]);
-        value(await m.kvmSetPasid(VM1, 5, fd, pasid));
-        for (const c of [VCPU10, VCPU11]) value(await m.setMsr(c, 5));
+        const { fd, pasid } = await mappedForEnqcmd(sim, [VCPU10, VCPU11]);
         const jobs = [value(await m.enqcmdStart(VCPU10, DSA1, round)), value(await m.enqcmdStart(VCPU11, DSA1, round + 1)), value(await m.dmaStart(DSA1, pasid, round))];
         await eventually(() => sim.counts().enqcmd >= 32);
-        const steps = [() => m.kvmClearPasid(VM1, 5), () => m.disallow(DSA1, fd, pasid), () => m.destroy(fd, pasid)];
+        const steps = [() => m.kvmClearPasid(VM1, VPASID), () => m.disallow(DSA1, fd, pasid), () => m.destroy(fd, pasid)];
         // Rounds alternate between the order of domain.md 4.5 and DISALLOW/DESTROY while KVM still maps it.
         for (const i of round % 2 === 0 ? [0, 1, 2] : [1, 2, 0]) value(await steps[i]!());
         await new Promise((r) => setTimeout(r, 5)); // the vCPUs and the device keep trying
