@@ -66,7 +66,9 @@ export const J = {
 } as const;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
 export const JobKind = { DMA: 0, ENQCMD: 1 } as const;
-export const JC_STRIDE = 8; // Float64 job counters
+// Float64 job counters. ENQCMD: ACCEPTED descriptors queued, RETRIED ZF=1 answers, GP every #GP
+// the guest took (IA32_PASID invalid, or injected by KVM for a VM exit), EXITS the exits among them.
+export const JC_STRIDE = 8;
 export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS: 5 } as const;
 
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
@@ -97,7 +99,8 @@ export const Anomaly = {
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
-// Engine counters (Float64, 16 per engine = two lines); words 8.. count anomalies by kind.
+// Engine counters (Float64, 16 per engine = two lines), the job counters' sums plus BATCHES landed
+// and CONSUMED descriptors taken from work queues; words 8.. count anomalies by kind.
 export const EC_STRIDE = 16;
 export const EC = { LANDED: 0, FAULTED: 1, BATCHES: 2, ACCEPTED: 3, RETRIED: 4, GP: 5, EXITS: 6, CONSUMED: 7, ANOMALY_BASE: 8 } as const;
 

@@ -11,6 +11,8 @@ import { type Scenario, type Workload, gridMachine } from './scenario.js';
 
 // As many pages as ENQCMD descriptors address.
 const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
+/** A vPASID no lane uses, for mappings that must be refused. */
+const KVM_PROBE_VPASID = 4000;
 
 export const enqcmd: Scenario = {
   name: 'enqcmd',
@@ -81,6 +83,3 @@ async function refusedMappings(m: Machine, vm: number, vpasid: number, fds: numb
   if (wrong.ok) await m.kvmClearPasid(vm, KVM_PROBE_VPASID);
   await m.destroy(otherFd, foreign.value);
 }
-
-/** A vPASID no lane uses, for mappings that must be refused. */
-const KVM_PROBE_VPASID = 4000;
