@@ -39,6 +39,7 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
         if (!f.ok) { reply(msg.replyTo, f); break; }
         if (badVpasid(msg.vpasid)) { reply(msg.replyTo, vpasidRange(msg.vpasid)); break; }
         if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
+        // Never rewrite a live entry: remapping takes KVM_CLEAR_PASID first, which drains the old pPASID.
         if (s.table.has(msg.vpasid)) { reply(msg.replyTo, err('EEXIST', `vPASID ${msg.vpasid} of ${o.name} is already mapped (to pPASID ${s.table.get(msg.vpasid)!.pasid})`)); break; }
         // The same-FD check: the IOASID must have been allocated from this FD.
         const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);

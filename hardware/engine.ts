@@ -46,7 +46,7 @@ export class Engine {
   private readonly submitter: Submitter;
   /** Devices whose work queue this engine consumes. */
   private readonly queues: number[] = [];
-  private readonly desc: Descriptor = { pos: 0, pasid: 0, iova: 0, vpasid: 0 };
+  private readonly desc: Descriptor = { pasid: 0, iova: 0 };
   /** The PASID-table walk of the current batch (-3: not walked yet), shared by its accesses. */
   private walked = -3;
   private gen = 0;

@@ -40,7 +40,7 @@ export function enqcmd(hw: Hardware, vcpu: number, device: number, iova: number,
     Atomics.store(v, c + VC.EXIT_VPASID, vpasid);
     Atomics.add(v, c + VC.EXITS, 1);
     outcome = Enq.EXIT;
-  } else if (!swqPush(hw, device, ppasid, iova, vpasid)) {
+  } else if (!swqPush(hw, device, ppasid, iova)) {
     outcome = Enq.RETRY;
   } else {
     const kind = kvmWitnessAnomaly(hw, vm, vpasid, ppasid);

@@ -124,11 +124,11 @@ export const MSR_PASID_MASK = 0xfffff; // IA32_PASID bits 19:0
 // Shared work queue per device: a bounded multi-producer ring (each slot's SEQ word says whose
 // turn it is), one consumer. HEAD: next position the device takes; TAIL: next position a
 // submitter reserves; DONE: every descriptor before it has finished (landed or faulted);
-// DRAIN: teardowns waiting on DONE. Descriptors: (SEQ, pPASID, IOVA, vPASID).
+// DRAIN: teardowns waiting on DONE. Descriptors: (SEQ, pPASID, IOVA), one 16-byte slot each.
 export const SWQ_DESC_STRIDE = 4;
 export const SWQ_STRIDE = 16 + SWQ_DEPTH * SWQ_DESC_STRIDE;
 export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
-export const SD = { SEQ: 0, PASID: 1, IOVA: 2, VPASID: 3 } as const;
+export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
 /** The SharedArrayBuffers: what crosses to a worker thread. */
 export interface HardwareBuffers {

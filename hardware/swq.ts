@@ -15,7 +15,7 @@ export const swqConsumer = (hw: Hardware, device: number): number => device % hw
  * The enqueue store of ENQCMD: false (ZF=1, "retry") when the queue is full, and then nothing
  * was written. Safe against other submitters on other threads.
  */
-export function swqPush(hw: Hardware, device: number, pasid: number, iova: number, vpasid: number): boolean {
+export function swqPush(hw: Hardware, device: number, pasid: number, iova: number): boolean {
   const q = hw.swq;
   const tail = device * SWQ_STRIDE + SWQ.TAIL;
   for (;;) {
@@ -26,7 +26,6 @@ export function swqPush(hw: Hardware, device: number, pasid: number, iova: numbe
     if (lag > 0 || Atomics.compareExchange(q, tail, pos, (pos + 1) | 0) !== pos) continue; // another submitter won
     q[s + SD.PASID] = pasid;
     q[s + SD.IOVA] = iova;
-    q[s + SD.VPASID] = vpasid;
     Atomics.store(q, s + SD.SEQ, (pos + 1) | 0); // published: the consumer may take it
     const consumer = engineWord(swqConsumer(hw, device), ENG.IDLE);
     if (Atomics.load(hw.ctrl, consumer) !== 0) Atomics.notify(hw.ctrl, CTRL.DOORBELL);
@@ -34,8 +33,8 @@ export function swqPush(hw: Hardware, device: number, pasid: number, iova: numbe
   }
 }
 
-/** A descriptor the consumer took: its position, pPASID, IOVA and vPASID. */
-export interface Descriptor { pos: number; pasid: number; iova: number; vpasid: number }
+/** A descriptor the consumer took: the pPASID the command carries (bits 19:0) and the IOVA it addresses. */
+export interface Descriptor { pasid: number; iova: number }
 
 /** Consumer side: take the next descriptor if one is published and the device has a free work slot. */
 export function swqTake(hw: Hardware, device: number, out: Descriptor): boolean {
@@ -45,10 +44,8 @@ export function swqTake(hw: Hardware, device: number, out: Descriptor): boolean 
   if (((pos - Atomics.load(q, b + SWQ.DONE)) | 0) >= SWQ_WORK_SLOTS) return false;
   const s = slot(device, pos);
   if (Atomics.load(q, s + SD.SEQ) !== ((pos + 1) | 0)) return false; // empty, or still being written
-  out.pos = pos;
   out.pasid = q[s + SD.PASID]!;
   out.iova = q[s + SD.IOVA]!;
-  out.vpasid = q[s + SD.VPASID]!;
   Atomics.store(q, s + SD.SEQ, (pos + SWQ_DEPTH) | 0); // the slot is free for the next lap
   Atomics.store(q, b + SWQ.HEAD, (pos + 1) | 0);
   return true;
@@ -73,7 +70,7 @@ export function swqWaiting(hw: Hardware, device: number): boolean {
  * taken, as a disabled work queue does, and wake the drains, which no longer wait for it.
  */
 export function swqAbort(hw: Hardware, device: number): void {
-  const scratch: Descriptor = { pos: 0, pasid: 0, iova: 0, vpasid: 0 };
+  const scratch: Descriptor = { pasid: 0, iova: 0 };
   while (swqTake(hw, device, scratch)) swqFinished(hw, device);
   Atomics.notify(hw.swq, device * SWQ_STRIDE + SWQ.DONE);
 }
