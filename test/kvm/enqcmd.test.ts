@@ -71,9 +71,10 @@ describe('kvm: ENQCMD', function () {
     const m = sim.machine;
     await mappedForEnqcmd(sim);
     const c: EnqcmdCounts = value(await m.enqcmd(VCPU10, DSA1, 40));
-    // 16 queue slots, and at most 4 descriptors the device took out of the queue.
-    expect(c.accepted).to.be.within(16, 20);
+    // 16 queue slots, plus the 4 the device takes out of the queue each 200 ms.
+    expect(c.accepted).to.be.at.least(16);
     const dropped = c.submitted - c.accepted;
+    expect(dropped, 'submissions dropped after their retries').to.be.above(0);
     expect(c.retried, 'each dropped submission: one try and 32 retries').to.be.at.least(dropped * 33);
     value(await m.kvmClearPasid(VM1, VPASID));
     expect(sim.counts().dma, 'nothing was written by a ZF=1').to.equal(c.accepted);
