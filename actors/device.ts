@@ -2,7 +2,7 @@
 // IOMMU unit). DEVICE_ALLOW_IOASID validates the FD argument, asks that FD for the IOASID (which
 // must have been allocated from it) and attaches through the IOASID, which takes the kref.
 // DISALLOW looks in the device's own record, so it still works after DESTROY.
-import type { ActorEnv } from './env.js';
+import { type ActorEnv, fdget } from './env.js';
 import type { DeviceMsg, IommuMsg, IoasidMsg } from './protocol.js';
 import { err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed } from './runtime.js';
@@ -25,13 +25,7 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
   const holder = `dev:${o.index}` as const;
   const T = env.replyTimeoutMs;
 
-  /** The eventfd-style check of the FD argument: open, a /dev/ioasid FD, of this device's VM. */
-  const checkFd = (fd: number) => {
-    const f = env.fds.get(fd);
-    if (!f) return err('EBADF', `FD ${fd} is not an open /dev/ioasid FD`);
-    if (f.vm !== o.vm) return err('EBADF', `FD ${fd} belongs to another VM than device ${o.name}`);
-    return ok(f);
-  };
+  const checkFd = (fd: number) => fdget(env, fd, o.vm, `device ${o.name}`);
   const release = async (pasid: number, h: Held) => {
     const r = await ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
     if (!r.ok) return r;

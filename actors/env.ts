@@ -9,6 +9,7 @@ import type { Waiter } from '../hardware/wait.js';
 import type { ActorRef } from './runtime.js';
 import type { FdMsg, IoasidMsg } from './protocol.js';
 import type { SimEvent } from './events.js';
+import { type Result, err, ok } from './result.js';
 
 export const MUTANTS = {
   'skip-iotlb-flush': 'teardown clears the PASID entry but never invalidates the IOTLB',
@@ -46,5 +47,18 @@ export interface ActorEnv {
   readonly globalIoasids: Map<number, ActorRef<IoasidMsg>>;
   readonly nextSerial: () => number;
   /** The process's open FDs: how a device validates the FD argument (like fdget on an eventfd). */
-  readonly fds: Map<number, { readonly ref: ActorRef<FdMsg>; readonly vm: number }>;
+  readonly fds: Map<number, OpenFd>;
+}
+
+export interface OpenFd { readonly ref: ActorRef<FdMsg>; readonly vm: number }
+
+/**
+ * The fdget-style check of an FD argument (as for an eventfd): an open /dev/ioasid FD of VM
+ * `vm`, else EBADF. DEVICE_ALLOW_IOASID and KVM_SET_PASID both validate their FD this way.
+ */
+export function fdget(env: ActorEnv, fd: number, vm: number, user: string): Result<OpenFd> {
+  const f = env.fds.get(fd);
+  if (!f) return err('EBADF', `FD ${fd} is not an open /dev/ioasid FD`);
+  if (f.vm !== vm) return err('EBADF', `FD ${fd} belongs to another VM than ${user}`);
+  return ok(f);
 }

@@ -11,7 +11,8 @@ export type SimEvent =
   | { type: 'message'; from: string; to: string; kind: string; t: number; reply?: boolean }
   | { type: 'pasid'; pasid: number; state: PasidState; vm: number; t: number }
   | { type: 'kref'; pasid: number; holder: string; count: number; t: number }
-  | { type: 'gp'; vcpu: string; vpasid: number; reason: 'msr-invalid' | 'unmapped'; t: number }
+  /** `count` #GPs the guest took on `vcpu` since the last such event (ENQCMD outcomes are aggregated). */
+  | { type: 'gp'; vcpu: string; vpasid: number; reason: 'msr-invalid' | 'unmapped'; count: number; t: number }
   | { type: 'stats'; dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number; t: number }
   | { type: 'violation'; invariant: string; detail: string; step: number | null; t: number }
   | { type: 'step'; index: number; op: string; result: string; value: unknown; t: number };

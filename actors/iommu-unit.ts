@@ -1,8 +1,10 @@
 // One IOMMU unit: the PASID tables of its devices and its invalidation queue. It is the only
 // actor that programs PASID entries, and teardown always runs the VT-d order (domain.md 3.3):
-// clear the present bit -> invalidate the IOTLB/device-TLB and wait -> drain in-flight DMA ->
-// zero the entry. Only after that may the caller free pages or put a kref.
+// clear the present bit -> invalidate the IOTLB/device-TLB and wait -> drain in-flight DMA and
+// the descriptors the device's work queue accepted -> zero the entry. Only after that may the
+// caller free pages or put a kref.
 import { postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
+import { swqDrain } from '../hardware/swq.js';
 import type { ActorEnv } from './env.js';
 import type { IommuMsg } from './protocol.js';
 import { err, okVoid } from './result.js';
@@ -14,7 +16,11 @@ export async function teardownEntry(env: ActorEnv, device: number, pasid: number
   const { hw, pasidTables, jobs, waiter } = env.host;
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   if (env.mutant !== 'skip-iotlb-flush') await waitInvalidation(hw, waiter, await postInvalidation(hw, waiter, device, pasid));
-  if (env.mutant !== 'skip-drain') await jobs.drain(device, pasid, waiter);
+  if (env.mutant !== 'skip-drain') {
+    await jobs.drain(device, pasid, waiter);
+    // Descriptors queued before the entry was cleared may carry this PASID (domain.md 4.5 step 2).
+    await swqDrain(hw, waiter, device);
+  }
   pasidTables.zero(device, pasid);
 }
 

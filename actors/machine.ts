@@ -5,18 +5,21 @@ import { type Hardware, JobKind, createHardware, validateShape } from '../hardwa
 import { PagePool } from '../hardware/memory.js';
 import { PgtablePool } from '../hardware/pgtable.js';
 import { PasidTables } from '../hardware/pasid-table.js';
-import { type JobCounts, JobTable } from '../hardware/jobs.js';
+import { type JobCounts, type JobSpec, JobTable } from '../hardware/jobs.js';
 import { type Waiter, threadWaiter } from '../hardware/wait.js';
 import { EnginePool, type EngineHost, type EngineHostFactory } from '../workers/pool.js';
 import type { ActorEnv, FallibleSite, MutantName } from './env.js';
 import type { SimEvent, PasidState } from './events.js';
-import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
+import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg, KvmMsg, VIommuMsg, VcpuMsg } from './protocol.js';
 import { type Result, err, ok } from './result.js';
-import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem } from './runtime.js';
+import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem, tell } from './runtime.js';
 import { spawnPasidAllocator } from './pasid-allocator.js';
 import { spawnIommuUnit } from './iommu-unit.js';
 import { spawnDevice } from './device.js';
 import { spawnIoasidFd } from './ioasid-fd.js';
+import { spawnKvm } from './kvm.js';
+import { spawnVcpu } from './vcpu.js';
+import { type GuestUapi, spawnVIommu } from './viommu.js';
 
 export interface DeviceSpec { readonly name: string; readonly iommu: number; readonly pasid: boolean; readonly ats: boolean; readonly enqcmd: boolean }
 export interface VmSpec { readonly name: string; readonly vcpus: number; readonly pages: number; readonly quota: number | null; readonly devices: readonly DeviceSpec[] }
@@ -38,6 +41,10 @@ export interface MachineSpec {
 }
 
 export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
+/** Pages of an IO page table when the caller names none; ENQCMD descriptors address as many. */
+export const DEFAULT_PGTBL_PAGES = 16;
+/** Retries of a submission that got ZF=1 (idxd's default enqcmds_retries). */
+export const ENQCMD_RETRIES = 32;
 export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {
   return {
     iommus: 1,
@@ -69,10 +76,14 @@ export interface MachineHooks {
 }
 
 export interface DeviceInfo { readonly index: number; readonly name: string; readonly vm: number; readonly spec: DeviceSpec; readonly ref: ActorRef<DeviceMsg> }
+export interface VcpuInfo { readonly index: number; readonly name: string; readonly vm: number; readonly ref: ActorRef<VcpuMsg> }
+
+/** What an `enqcmd` call did with its `submitted` ENQCMDs. */
+export interface EnqcmdCounts { readonly submitted: number; readonly accepted: number; readonly retried: number; readonly gp: number; readonly exits: number }
 
 let machineSerial = 0;
 
-export class Machine {
+export class Machine implements GuestUapi {
   readonly hw: Hardware;
   readonly env: ActorEnv;
   /** The nact system the actors live in (the machine's own, or the embedder's). */
@@ -83,6 +94,10 @@ export class Machine {
   readonly allocator: ActorRef<AllocatorMsg>;
   readonly units: ActorRef<IommuMsg>[];
   readonly devices: DeviceInfo[] = [];
+  readonly vcpus: VcpuInfo[] = [];
+  /** Per VM: KVM, and the guest's vIOMMU. */
+  readonly kvms: ActorRef<KvmMsg>[];
+  readonly viommus: ActorRef<VIommuMsg>[];
   readonly engines: EngineHost;
   private readonly closedDevices = new Set<number>();
   private readonly fdParent: ParentRef;
@@ -91,14 +106,21 @@ export class Machine {
   private callId = 0;
   private nextEngine = 0;
   private serial = 0;
-  private readonly jobsStarted = new Set<number>();
+  /** Running jobs, with the vCPU of an ENQCMD job. */
+  private readonly jobsStarted = new Map<number, { readonly vcpu: number | null }>();
+  /** The ENQCMD job of each vCPU that runs one: a vCPU executes one instruction stream. */
+  private readonly vcpuJob = new Map<number, number>();
   private stopped = false;
 
   constructor(readonly spec: MachineSpec, hooks: MachineHooks) {
     const { emit, injectFault = () => false, waiter, engineHost } = hooks;
     const deviceVm: number[] = [];
-    spec.vms.forEach((vm, v) => vm.devices.forEach(() => deviceVm.push(v)));
-    const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpus: spec.vms.reduce((a, v) => a + v.vcpus, 0) };
+    const vcpuVm: number[] = [];
+    spec.vms.forEach((vm, v) => {
+      vm.devices.forEach(() => deviceVm.push(v));
+      for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
+    });
+    const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpuVm };
     const bad = validateShape(shape);
     if (bad) throw new RangeError(bad);
     this.hw = createHardware(shape);
@@ -133,6 +155,15 @@ export class Machine {
       const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
       this.devices.push({ index: i, name: d.name, vm: v, spec: d, ref });
     }));
+    spec.vms.forEach((vm, v) => {
+      for (let i = 0; i < vm.vcpus; i++) {
+        const c = { index: this.vcpus.length, name: `${vm.name}.${i}` };
+        this.vcpus.push({ ...c, vm: v, ref: spawnVcpu(root, this.env, c) });
+      }
+    });
+    const vmDevices = (v: number) => this.devices.filter((d) => d.vm === v).map((d) => d.index);
+    this.kvms = spec.vms.map((vm, v) => spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }));
+    this.viommus = spec.vms.map((_, v) => spawnVIommu(root, { vm: v, devices: vmDevices(v), uapi: this, pages: DEFAULT_PGTBL_PAGES }));
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
   }
 
@@ -186,7 +217,7 @@ export class Machine {
     });
   }
 
-  bindPgtbl(fd: number, ioasid: number, pages = 16): Promise<Result<null>> {
+  bindPgtbl(fd: number, ioasid: number, pages = DEFAULT_PGTBL_PAGES): Promise<Result<null>> {
     return this.call('bind_pgtbl', { fd, ioasid, pages }, async () => {
       const f = this.fdRef(fd);
       return f.ok ? ask('uapi', f.value, { t: 'bind', ioasid, pages }, this.T) : f;
@@ -245,35 +276,111 @@ export class Machine {
     return ref ? ask('uapi', ref, { t: 'info' }, this.T) : err('ENOENT', `no live IOASID ${pasid}`);
   }
 
-  // ---- DMA: the device doing accesses with a PASID, on an engine thread ----
+  // ---- KVM, vCPUs and the guest's vIOMMU ----
 
-  private async startJob(device: number, pasid: number, budget: number, seed: number): Promise<Result<number>> {
-    if (!this.devices[device]) return err('EINVAL', `no device ${device}`);
-    if (!Number.isInteger(budget) || budget === 0 || budget < -1) return err('EINVAL', `ops must be a positive integer (got ${budget})`);
+  private vmActor<M>(actors: readonly ActorRef<M>[], vm: number): Result<ActorRef<M>> {
+    const a = actors[vm];
+    return a ? ok(a) : err('EINVAL', `no VM ${vm}`);
+  }
+
+  kvmSetPasid(vm: number, vpasid: number, fd: number, ioasid: number): Promise<Result<null>> {
+    return this.call('kvm_set_pasid', { vm, vpasid, fd, ioasid }, async () => {
+      const k = this.vmActor(this.kvms, vm);
+      return k.ok ? ask('uapi', k.value, { t: 'set', vpasid, fd, ioasid }, this.T) : k;
+    });
+  }
+
+  kvmClearPasid(vm: number, vpasid: number): Promise<Result<null>> {
+    return this.call('kvm_clear_pasid', { vm, vpasid }, async () => {
+      const k = this.vmActor(this.kvms, vm);
+      return k.ok ? ask('uapi', k.value, { t: 'clear', vpasid }, this.T) : k;
+    });
+  }
+
+  /** Write a vCPU's IA32_PASID: `vpasid` with the valid bit, or vPASID 0 to clear the valid bit. */
+  setMsr(vcpu: number, vpasid: number): Promise<Result<null>> {
+    return this.call('set_msr', { vcpu, vpasid }, async () => {
+      const c = this.vcpus[vcpu];
+      return c ? ask('uapi', c.ref, { t: 'set-msr', vpasid }, this.T) : err('EINVAL', `no vCPU ${vcpu}`);
+    });
+  }
+
+  /** Guest vIOMMU request: bind `device` to `vpasid`; the value is the pPASID. */
+  viommuBind(vm: number, device: number, vpasid: number): Promise<Result<number>> {
+    return this.call('viommu_bind', { vm, device, vpasid }, async () => {
+      const v = this.vmActor(this.viommus, vm);
+      return v.ok ? ask('uapi', v.value, { t: 'bind', device, vpasid }, this.T) : v;
+    });
+  }
+
+  viommuUnbind(vm: number, device: number, vpasid: number): Promise<Result<null>> {
+    return this.call('viommu_unbind', { vm, device, vpasid }, async () => {
+      const v = this.vmActor(this.viommus, vm);
+      return v.ok ? ask('uapi', v.value, { t: 'unbind', device, vpasid }, this.T) : v;
+    });
+  }
+
+  // ---- Jobs on the engine threads: DMA by a device with a PASID, ENQCMD by a vCPU ----
+
+  /** Start the engine threads if they are not running, and give the job to the next one. */
+  private launch(job: Omit<JobSpec, 'engine'>, vcpu: number | null): Result<number> {
+    if (!Number.isInteger(job.budget) || job.budget === 0 || job.budget < -1) return err('EINVAL', `ops must be a positive integer (got ${job.budget})`);
     if (!this.engines.running) {
       if (this.env.injectFault('worker-start')) return err('ENOMEM', 'worker start failed (injected)');
       this.engines.start();
     }
     if (this.engines.failure) return err('EIO', this.engines.failure);
-    const info = await this.ioasidInfo(pasid);
-    const span = info.ok && info.value.pages > 0 ? info.value.pages : 16;
     const engine = this.nextEngine++ % this.spec.workers;
-    const id = this.env.host.jobs.start({ kind: JobKind.DMA, engine, device, pasid, budget, seed, span });
-    if (id === null) return err('ENOSPC', 'every DMA job slot is in use');
-    this.jobsStarted.add(id);
+    const id = this.env.host.jobs.start({ ...job, engine });
+    if (id === null) return err('ENOSPC', 'every job slot is in use');
+    this.jobsStarted.set(id, { vcpu });
+    if (vcpu !== null) this.vcpuJob.set(vcpu, id);
     return ok(id);
+  }
+
+  private async startDma(device: number, pasid: number, budget: number, seed: number): Promise<Result<number>> {
+    if (!this.devices[device]) return err('EINVAL', `no device ${device}`);
+    const info = await this.ioasidInfo(pasid);
+    const span = info.ok && info.value.pages > 0 ? info.value.pages : DEFAULT_PGTBL_PAGES;
+    return this.launch({ kind: JobKind.DMA, device, pasid, budget, seed, span }, null);
+  }
+
+  /** ENQCMDs by `vcpu` to `device`'s portal, which only exists in the guest the device is assigned to. */
+  private startEnqcmd(vcpu: number, device: number, budget: number, seed: number): Result<number> {
+    const c = this.vcpus[vcpu];
+    if (!c) return err('EINVAL', `no vCPU ${vcpu}`);
+    const d = this.device(device);
+    if (!d.ok) return d;
+    if (d.value.vm !== c.vm) return err('EINVAL', `device ${d.value.name} is not assigned to the VM of vCPU ${c.name}`);
+    if (!d.value.spec.enqcmd) return err('EOPNOTSUPP', `device ${d.value.name} has no shared work queue (no ENQCMD)`);
+    if (this.vcpuJob.has(vcpu)) return err('EBUSY', `vCPU ${c.name} is already running an ENQCMD stream (job ${this.vcpuJob.get(vcpu)})`);
+    return this.launch({ kind: JobKind.ENQCMD, device, pasid: 0, budget, seed, span: DEFAULT_PGTBL_PAGES, vcpu, retries: ENQCMD_RETRIES }, vcpu);
   }
 
   dma(device: number, pasid: number, ops: number, seed = 1): Promise<Result<JobCounts>> {
     return this.call('dma', { device, ioasid: pasid, ops }, async () => {
-      const j = await this.startJob(device, pasid, ops, seed);
+      const j = await this.startDma(device, pasid, ops, seed);
       if (!j.ok) return j;
       return this.finishJob(j.value, false);
     });
   }
 
   dmaStart(device: number, pasid: number, seed = 1): Promise<Result<number>> {
-    return this.call('dma_start', { device, ioasid: pasid }, () => this.startJob(device, pasid, -1, seed));
+    return this.call('dma_start', { device, ioasid: pasid }, () => this.startDma(device, pasid, -1, seed));
+  }
+
+  /** `count` ENQCMDs by `vcpu` to `device`, each retried up to the bound on ZF=1. */
+  enqcmd(vcpu: number, device: number, count: number, seed = 1): Promise<Result<EnqcmdCounts>> {
+    return this.call('enqcmd', { vcpu, device, count }, async () => {
+      const j = this.startEnqcmd(vcpu, device, count, seed);
+      if (!j.ok) return j;
+      const c = await this.finishJob(j.value, false);
+      return c.ok ? ok({ submitted: count, accepted: c.value.accepted, retried: c.value.retried, gp: c.value.gp, exits: c.value.exits }) : c;
+    });
+  }
+
+  enqcmdStart(vcpu: number, device: number, seed = 1): Promise<Result<number>> {
+    return this.call('enqcmd_start', { vcpu, device }, async () => this.startEnqcmd(vcpu, device, -1, seed));
   }
 
   stopJob(job: number): Promise<Result<JobCounts>> {
@@ -293,15 +400,25 @@ export class Machine {
       return err('EIO', this.engines.failure ?? (e as Error).message);
     } finally {
       jobs.release(id);
+      const vcpu = this.jobsStarted.get(id)?.vcpu ?? null;
       this.jobsStarted.delete(id);
+      if (vcpu !== null) this.vcpuEnded(vcpu);
     }
   }
 
-  get runningJobs(): number[] { return [...this.jobsStarted]; }
+  /** A vCPU's ENQCMD stream ended: KVM and the guest account for the #GPs it raised. */
+  private vcpuEnded(vcpu: number): void {
+    const c = this.vcpus[vcpu]!;
+    this.vcpuJob.delete(vcpu);
+    tell('uapi', this.kvms[c.vm]!, { t: 'exits' });
+    tell('uapi', c.ref, { t: 'gps' });
+  }
+
+  get runningJobs(): number[] { return [...this.jobsStarted.keys()]; }
 
   /** Stop every job and the engine threads; the actors keep answering. */
   async stopEngines(): Promise<void> {
-    for (const id of [...this.jobsStarted]) this.env.host.jobs.requestStop(id);
+    for (const id of [...this.jobsStarted.keys()]) this.env.host.jobs.requestStop(id);
     await this.engines.stop();
   }
 

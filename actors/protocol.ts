@@ -47,3 +47,27 @@ export type IommuMsg =
   | ({ t: 'set-pgtable'; pasid: number; pgtable: number | null } & Req<null>)
   | ({ t: 'teardown'; device: number; pasid: number } & Req<null>)
   | ({ t: 'teardown-pasid'; pasid: number } & Req<null>);
+
+export type KvmMsg =
+  | ({ t: 'set'; vpasid: number; fd: number; ioasid: number } & Req<null>)
+  | ({ t: 'clear'; vpasid: number } & Req<null>)
+  /** Account for the VM exits (72) its vCPUs took since the last time: each injected a #GP. */
+  | { t: 'exits' };
+
+export type VcpuMsg =
+  | ({ t: 'set-msr'; vpasid: number } & Req<null>)
+  /** Account for the #GPs the guest took on this vCPU since the last time. */
+  | { t: 'gps' };
+
+/** The guest's vIOMMU: requests to bind a device to a vPASID (answer: the pPASID) and back. */
+export type VIommuRequest =
+  | ({ t: 'bind'; device: number; vpasid: number } & Req<number>)
+  | ({ t: 'unbind'; device: number; vpasid: number } & Req<null>);
+
+/** What the vIOMMU holds for one vPASID: its IOASID (the pPASID), the devices bound, whether KVM maps it. */
+export interface VIommuBinding { readonly pasid: number; readonly devices: ReadonlySet<number>; readonly kvm: boolean }
+
+export type VIommuMsg =
+  | VIommuRequest
+  /** Sent by the vIOMMU to itself when a request's work ended: hold `binding` from now on, and answer. */
+  | { t: 'done'; request: VIommuRequest; binding: VIommuBinding | null; result: Result<number> };

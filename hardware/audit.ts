@@ -1,6 +1,7 @@
 // Read-only views the auditor uses to see what the hardware still refers to.
-import { IOTLB_ENTRIES, KVM_STRIDE, KVM_VPASIDS, TLB, TLB_STRIDE, type Hardware } from './layout.js';
+import { IOTLB_ENTRIES, KE, KVM_STRIDE, KVM_VPASIDS, TLB, TLB_STRIDE, type Hardware } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { swqQueuedFor } from './swq.js';
 
 /** Everything in hardware that still refers to `pasid`, as readable phrases. */
 export function hardwareReferences(hw: Hardware, pasid: number, scanKvm: boolean): string[] {
@@ -13,10 +14,11 @@ export function hardwareReferences(hw: Hardware, pasid: number, scanKvm: boolean
       if (hw.iotlb[x + TLB.DEV] !== 0 && hw.iotlb[x + TLB.PASID] === pasid) { refs.push(`an IOTLB entry of engine ${e} (device ${hw.iotlb[x + TLB.DEV]! - 1})`); break; }
     }
   }
+  for (const d of swqQueuedFor(hw, pasid)) refs.push(`a descriptor queued on the work queue of device ${d}`);
   for (let vm = 0; scanKvm && vm < hw.shape.vmPages.length; vm++) {
     for (let v = 0; v < KVM_VPASIDS; v++) {
       const k = (vm * KVM_VPASIDS + v) * KVM_STRIDE;
-      if (Atomics.load(hw.kvm, k) !== 0 && hw.kvm[k + 1] === pasid) refs.push(`KVM translation vPASID ${v} of VM ${vm}`);
+      if (Atomics.load(hw.kvm, k + KE.VALID) !== 0 && hw.kvm[k + KE.PPASID] === pasid) refs.push(`KVM translation vPASID ${v} of VM ${vm}`);
     }
   }
   return refs;

@@ -1,16 +1,21 @@
-// A DMA engine: the device side of the hardware, run by a worker thread (or, one step at a time,
-// by a deterministic scheduler). Each step services the invalidation queue, translates a batch
-// of one job's accesses (IOTLB, then PASID table, then IO page table), and lands batches that
-// have been in flight for the configured latency. A batch is published as in flight *before*
-// the translation reads any table, so a teardown that clears the entry, invalidates and then
-// drains cannot miss an access that translated through the old entry.
+// An engine: the device side of the hardware, and the vCPUs' ENQCMD, run by a worker thread (or,
+// one step at a time, by a deterministic scheduler). Each step services the invalidation queue,
+// runs one job (a DMA job translates a batch of accesses: IOTLB, then PASID table, then IO page
+// table; an ENQCMD job submits descriptors), takes descriptors from the work queues this engine
+// consumes and translates them the same way, and lands what has been in flight for the
+// configured latency. A DMA batch is published as in flight *before* the translation reads any
+// table (a queue's descriptor counts from its enqueue until it finishes), so a teardown that
+// clears the entry, invalidates and then drains cannot miss an access that translated through
+// the old entry.
 import { appendAnomaly } from './anomalies.js';
+import { Submitter } from './enqcmd.js';
 import { resetEngineTlb, serviceInvalidations } from './invalidation.js';
 import {
   Anomaly, type AnomalyKind, CTRL, EC, EC_STRIDE, ENG, type Hardware, IOTLB_ENTRIES, J, JC, JC_STRIDE, JOBS, JOB_STRIDE,
   JobKind, JobState, NONE_IN_FLIGHT, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE, engineWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
 
 export const BATCH = 32;
 const RING = 4096; // most batches in flight per engine
@@ -27,9 +32,12 @@ export class Engine {
   private doorbellSeen = -1;
   private rr = 0;
   private readonly rng = new Int32Array(JOBS);
-  // In-flight batches: a ring of (job, count, due time) and per-op (phys, gen, is-write).
-  private readonly ringJob = new Int32Array(RING);
-  /** Per job, the sequence numbers of its batches in flight, oldest first. */
+  // In-flight batches: a ring of (source, device, PASID, count, due time) and per-op (phys, gen,
+  // is-write). The source is a DMA job (>= 0) or the work queue of device d (-1 - d).
+  private readonly ringSrc = new Int32Array(RING);
+  private readonly ringDevice = new Int32Array(RING);
+  private readonly ringPasid = new Int32Array(RING);
+  /** Per DMA job, the sequence numbers of its batches in flight, oldest first. */
   private readonly pending: number[][] = Array.from({ length: JOBS }, () => []);
   private readonly ringCount = new Int32Array(RING);
   private readonly ringDue = new Float64Array(RING);
@@ -38,31 +46,44 @@ export class Engine {
   private size = 0;
   private readonly kept = new Int32Array(16);
   private readonly cBase: number;
+  private readonly submitter: Submitter;
+  /** Devices whose work queue this engine consumes. */
+  private readonly queues: number[] = [];
+  private readonly desc: Descriptor = { pasid: 0, iova: 0 };
+  /** The PASID-table walk of the current batch (-3: not walked yet), shared by its accesses. */
+  private walked = -3;
+  private gen = 0;
 
   constructor(private readonly hw: Hardware, readonly index: number, private readonly opts: EngineOptions, private readonly now: () => number) {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
     this.cBase = index * EC_STRIDE;
+    this.submitter = new Submitter(hw, this.cBase, this.rng, (kind, device, pasid, page, seen, expected) => this.anomaly(kind, device, pasid, page, seen, expected));
+    for (let d = 0; d < hw.deviceVm.length; d++) if (swqConsumer(hw, d) === index) this.queues.push(d);
   }
 
   /** Announce the engine before it translates anything, so invalidations wait for it. */
   start(): void {
+    Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 0);
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RUNNING), 1);
     resetEngineTlb(this.hw, this.index);
   }
 
-  /** Land everything in flight and leave: invalidations stop waiting for this engine. */
+  /** Land everything in flight, abort what waits in its queues, and leave: nobody waits for it any more. */
   finish(): void {
     while (this.size > 0) this.landOldest();
     this.retireJobs();
+    Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 1);
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RUNNING), 0);
     Atomics.notify(this.hw.ctrl, engineWord(this.index, ENG.INV_ACK));
+    for (const d of this.queues) swqAbort(this.hw, d);
   }
 
   /** Would a step do anything? (For a scheduler that runs engines one step at a time.) */
   hasWork(): boolean {
     const c = this.hw.ctrl;
     return this.myJobs.length > 0 || this.size > 0 || Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen
-      || Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK));
+      || Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK))
+      || this.queues.some((d) => swqWaiting(this.hw, d));
   }
 
   get stopRequested(): boolean { return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0; }
@@ -82,10 +103,13 @@ export class Engine {
       if (hw.jobs[b + J.KIND] === JobKind.DMA) {
         if (this.size >= RING) this.landOldest();
         this.translateBatch(id);
+      } else {
+        this.submitter.run(id, this.now());
       }
       worked = true;
       break;
     }
+    if (this.consumeQueues()) worked = true;
     const t = this.size > 0 ? this.now() : 0;
     while (this.size > 0 && (this.ringDue[this.head]! <= t || this.size >= RING)) { this.landOldest(); worked = true; }
     if (this.size > 0 && !worked) { this.landOldest(); worked = true; }
@@ -93,9 +117,13 @@ export class Engine {
     return worked || this.size > 0;
   }
 
-  /** Block (in a worker) until the doorbell rings or `ms` pass. */
+  /** Block (in a worker) until the doorbell rings or `ms` pass; a submitter to our queues rings it too. */
   idle(ms: number): void {
-    Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
+    const idle = engineWord(this.index, ENG.IDLE);
+    Atomics.store(this.hw.ctrl, idle, 1);
+    // Re-checked after IDLE is set: a descriptor queued before a submitter could see IDLE is seen here.
+    if (!this.queues.some((d) => swqWaiting(this.hw, d))) Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
+    Atomics.store(this.hw.ctrl, idle, 0);
   }
 
   private refreshJobs(): void {
@@ -106,7 +134,7 @@ export class Engine {
       const s = Atomics.load(j, b + J.STATE);
       if ((s === JobState.ACTIVE || s === JobState.STOPPING) && j[b + J.ENGINE] === this.index) {
         this.myJobs.push(id);
-        if (this.rng[id] === 0) this.rng[id] = j[b + J.SEED]! | 1;
+        if (this.rng[id] === 0) { this.rng[id] = j[b + J.SEED]! | 1; this.submitter.reset(id); }
       }
     }
   }
@@ -127,6 +155,49 @@ export class Engine {
     }
   }
 
+  /**
+   * One access at `iova` by `device` with `pasid`: the physical page (and `this.gen`, the page
+   * generation the translation carried), or -1 when it faults. IOTLB first, then the PASID
+   * table (walked once per batch) and the IO page table, filling the IOTLB.
+   */
+  private translate(device: number, pasid: number, iova: number): number {
+    const hw = this.hw;
+    const tlb = hw.iotlb;
+    const e = this.tlbBase + ((Math.imul(device * 31 + pasid, 0x9e3779b1) ^ iova) & (IOTLB_ENTRIES - 1)) * TLB_STRIDE;
+    if (tlb[e + TLB.DEV] === device + 1 && tlb[e + TLB.PASID] === pasid && tlb[e + TLB.IOVA] === iova) {
+      this.gen = tlb[e + TLB.GEN]!;
+      return tlb[e + TLB.PHYS]!;
+    }
+    if (this.walked === -3) this.walked = walkPasid(hw, device, pasid);
+    const pt = this.walked;
+    if (pt < 0) return -1; // not present, or no page table bound: a fault
+    const pb = pt * PT_STRIDE;
+    if (iova >= Atomics.load(hw.pgtables, pb + PT.NPAGES)) return -1; // beyond the table: a fault
+    const phys = hw.pgtables[pb + PT.ENTRIES + 2 * iova]!;
+    const gen = hw.pgtables[pb + PT.ENTRIES + 2 * iova + 1]!;
+    tlb[e + TLB.DEV] = 0;
+    tlb[e + TLB.PASID] = pasid; tlb[e + TLB.IOVA] = iova; tlb[e + TLB.PHYS] = phys; tlb[e + TLB.GEN] = gen;
+    tlb[e + TLB.DEV] = device + 1;
+    this.gen = gen;
+    return phys;
+  }
+
+  /** Claim the next ring slot for a batch of `src` on (device, pasid); its ops are written from `opsAt(slot)`. */
+  private openSlot(src: number, device: number, pasid: number): number {
+    const slot = (this.head + this.size) % RING;
+    this.ringSrc[slot] = src;
+    this.ringDevice[slot] = device;
+    this.ringPasid[slot] = pasid;
+    this.walked = -3;
+    return slot;
+  }
+
+  private commitSlot(slot: number, landed: number): void {
+    this.ringCount[slot] = landed;
+    this.ringDue[slot] = this.opts.landingLatencyUs > 0 ? this.now() + this.opts.landingLatencyUs / 1000 : 0;
+    this.size++;
+  }
+
   private translateBatch(id: number): void {
     const hw = this.hw;
     const j = hw.jobs;
@@ -143,50 +214,60 @@ export class Engine {
     const queue = this.pending[id]!;
     if (queue.length === 0) Atomics.store(j, b + J.OLDEST, seq);
     Atomics.store(j, b + J.ISSUED, seq);
-    const tlb = hw.iotlb;
-    const slot = (this.head + this.size) % RING;
+    const slot = this.openSlot(id, device, pasid);
     const ops = this.ringOps;
     let o = slot * BATCH * 2;
     let landed = 0;
     let x = this.rng[id]!;
-    let pt = -3;
     for (let k = 0; k < n; k++) {
       x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-      const iova = (x >>> 1) % span;
-      const e = this.tlbBase + ((Math.imul(device * 31 + pasid, 0x9e3779b1) ^ iova) & (IOTLB_ENTRIES - 1)) * TLB_STRIDE;
-      let phys: number;
-      let gen: number;
-      if (tlb[e + TLB.DEV] === device + 1 && tlb[e + TLB.PASID] === pasid && tlb[e + TLB.IOVA] === iova) {
-        phys = tlb[e + TLB.PHYS]!;
-        gen = tlb[e + TLB.GEN]!;
-      } else {
-        if (pt === -3) pt = walkPasid(hw, device, pasid);
-        if (pt < 0) continue; // not present, or no page table bound: a fault
-        const pb = pt * PT_STRIDE;
-        if (iova >= Atomics.load(hw.pgtables, pb + PT.NPAGES)) continue; // beyond the table: a fault
-        phys = hw.pgtables[pb + PT.ENTRIES + 2 * iova]!;
-        gen = hw.pgtables[pb + PT.ENTRIES + 2 * iova + 1]!;
-        tlb[e + TLB.DEV] = 0;
-        tlb[e + TLB.PASID] = pasid; tlb[e + TLB.IOVA] = iova; tlb[e + TLB.PHYS] = phys; tlb[e + TLB.GEN] = gen;
-        tlb[e + TLB.DEV] = device + 1;
-      }
+      const phys = this.translate(device, pasid, (x >>> 1) % span);
+      if (phys < 0) continue;
       ops[o++] = phys;
-      ops[o++] = (x & 1) === 0 ? gen : ~gen; // low bit of the draw: write (gen) or read (~gen)
+      ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)
       landed++;
     }
     this.rng[id] = x;
-    const c = hw.jobCounts;
-    c[id * JC_STRIDE + JC.FAULTED] += n - landed;
-    hw.engineCounts[this.cBase + EC.FAULTED] += n - landed;
+    this.countFaults(hw.jobCounts, id * JC_STRIDE, n - landed);
     if (landed === 0) {
       if (queue.length === 0) this.setOldest(b, NONE_IN_FLIGHT);
       return;
     }
     queue.push(seq);
-    this.ringJob[slot] = id;
-    this.ringCount[slot] = landed;
-    this.ringDue[slot] = this.opts.landingLatencyUs > 0 ? this.now() + this.opts.landingLatencyUs / 1000 : 0;
-    this.size++;
+    this.commitSlot(slot, landed);
+  }
+
+  /**
+   * The devices' side of ENQCMD: take descriptors from the queues this engine consumes (while the
+   * device has a free work slot) and translate each one's write like a DMA access. A descriptor
+   * stays in flight, faulted or not, until it finishes in queue order: that is what drains wait on.
+   */
+  private consumeQueues(): boolean {
+    let worked = false;
+    const d = this.desc;
+    for (const device of this.queues) {
+      while (this.size < RING && swqTake(this.hw, device, d)) {
+        const slot = this.openSlot(-1 - device, device, d.pasid);
+        const phys = this.translate(device, d.pasid, d.iova);
+        if (phys >= 0) {
+          this.ringOps[slot * BATCH * 2] = phys;
+          this.ringOps[slot * BATCH * 2 + 1] = this.gen;
+        } else {
+          this.countFaults(null, 0, 1);
+        }
+        this.commitSlot(slot, phys >= 0 ? 1 : 0);
+        this.hw.engineCounts[this.cBase + EC.CONSUMED] += 1;
+        worked = true;
+      }
+      if (swqWaiting(this.hw, device)) worked = true; // the device is busy: keep stepping
+    }
+    return worked;
+  }
+
+  private countFaults(jobCounts: Float64Array | null, at: number, n: number): void {
+    if (n === 0) return;
+    if (jobCounts) jobCounts[at + JC.FAULTED] += n;
+    this.hw.engineCounts[this.cBase + EC.FAULTED] += n;
   }
 
   private landOldest(): void {
@@ -194,11 +275,10 @@ export class Engine {
     const slot = this.head;
     this.head = (this.head + 1) % RING;
     this.size--;
-    const id = this.ringJob[slot]!;
+    const src = this.ringSrc[slot]!;
     const n = this.ringCount[slot]!;
-    const b = id * JOB_STRIDE;
-    const device = hw.jobs[b + J.DEVICE]!;
-    const pasid = hw.jobs[b + J.PASID]!;
+    const device = this.ringDevice[slot]!;
+    const pasid = this.ringPasid[slot]!;
     const owner = hw.deviceVm[device]! + 1;
     const mem = hw.memory;
     const ops = this.ringOps;
@@ -217,13 +297,19 @@ export class Engine {
     }
     // Checked after the accesses landed and before the batch leaves flight, so a teardown that
     // drained properly has always seen this batch finish before it answered.
-    if (Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === 0) this.anomaly(Anomaly.UNAUTHORISED, device, pasid, -1, 0, 1);
-    hw.jobCounts[id * JC_STRIDE + JC.LANDED] += n;
-    hw.engineCounts[this.cBase + EC.LANDED] += n;
-    hw.engineCounts[this.cBase + EC.BATCHES] += 1;
-    const queue = this.pending[id]!;
-    queue.shift();
-    this.setOldest(b, queue.length ? queue[0]! : NONE_IN_FLIGHT);
+    if (n > 0) {
+      if (Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === 0) this.anomaly(Anomaly.UNAUTHORISED, device, pasid, -1, 0, 1);
+      hw.engineCounts[this.cBase + EC.LANDED] += n;
+      hw.engineCounts[this.cBase + EC.BATCHES] += 1;
+    }
+    if (src >= 0) {
+      hw.jobCounts[src * JC_STRIDE + JC.LANDED] += n;
+      const queue = this.pending[src]!;
+      queue.shift();
+      this.setOldest(src * JOB_STRIDE, queue.length ? queue[0]! : NONE_IN_FLIGHT);
+    } else {
+      swqFinished(hw, -1 - src);
+    }
   }
 
   private setOldest(b: number, seq: number): void {

@@ -14,8 +14,8 @@ export interface HardwareShape {
   readonly pasidLeaves: number;
   /** IO page tables that may exist at once. */
   readonly pgtables: number;
-  /** vCPUs (for the ENQCMD path). */
-  readonly vcpus: number;
+  /** VM index of each vCPU (vCPUs are numbered 0..n-1, VM by VM): the ENQCMD path. */
+  readonly vcpuVm: readonly number[];
 }
 
 export const PASID_PDE_SHIFT = 6; // VT-d: 64 entries per PASID table, directory indexed by bits 19:6
@@ -25,7 +25,8 @@ export const IOTLB_ENTRIES = 256; // per engine, direct mapped
 export const INV_QUEUE = 256;
 export const JOBS = 256;
 export const ANOMALY_CAP = 4096;
-export const SWQ_DEPTH = 16; // shared work queue slots per device
+export const SWQ_DEPTH = 16; // shared work queue slots per device (a power of two)
+export const SWQ_WORK_SLOTS = 4; // descriptors a device executes at once; the rest wait in its queue
 export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger vPASIDs are EINVAL
 
 // Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
@@ -39,7 +40,13 @@ export const CTRL = {
   ENGINE_BASE: 16,
   ENGINE_STRIDE: 16,
 } as const;
-export const ENG = { RUNNING: 0, INV_ACK: 1, STARTED: 2 } as const;
+export const ENG = {
+  RUNNING: 0,
+  INV_ACK: 1,
+  STARTED: 2,
+  RETIRED: 3, // set when the engine left its loop: the queues it consumed will not move again
+  IDLE: 4, // set while the engine sleeps on the doorbell: a submitter to an empty queue wakes it
+} as const;
 
 // Jobs (Int32, 16 words each = one cache line, written by one engine).
 export const JOB_STRIDE = 16;
@@ -61,7 +68,9 @@ export const J = {
 export const NONE_IN_FLIGHT = 0x7fffffff;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
 export const JobKind = { DMA: 0, ENQCMD: 1 } as const;
-export const JC_STRIDE = 8; // Float64 job counters
+// Float64 job counters. ENQCMD: ACCEPTED descriptors queued, RETRIED ZF=1 answers, GP every #GP
+// the guest took (IA32_PASID invalid, or injected by KVM for a VM exit), EXITS the exits among them.
+export const JC_STRIDE = 8;
 export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS: 5 } as const;
 
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
@@ -92,19 +101,36 @@ export const Anomaly = {
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
-// Engine counters (Float64, 16 per engine = two lines); words 8.. count anomalies by kind.
+// Engine counters (Float64, 16 per engine = two lines), the job counters' sums plus BATCHES landed
+// and CONSUMED descriptors taken from work queues; words 8.. count anomalies by kind.
 export const EC_STRIDE = 16;
 export const EC = { LANDED: 0, FAULTED: 1, BATCHES: 2, ACCEPTED: 3, RETRIED: 4, GP: 5, EXITS: 6, CONSUMED: 7, ANOMALY_BASE: 8 } as const;
 
-// KVM: per VM, vPASID -> (valid, pPASID). Per vCPU: IA32_PASID MSR, and a "mid-submission" word.
+// KVM: per VM, vPASID -> (valid, pPASID), the VMCS PASID-translation table. Published pPASID
+// first, valid last; torn down valid first.
 export const KVM_STRIDE = 2;
+export const KE = { VALID: 0, PPASID: 1 } as const;
+// The auditor's view of each KVM translation (witness): how many authorisations are outstanding
+// (a mapping it saw succeed plus KVM_SET_PASID calls in progress), and the one pPASID they name
+// (-1 when they name several, 0 when none).
+export const KW_STRIDE = 2;
+export const KW = { MAPPED: 0, PPASID: 1 } as const;
+// Per vCPU (one line each): IA32_PASID MSR; BUSY, odd while the vCPU is mid-submission (bumped
+// before the translation read and after the descriptor is queued); WAIT, KVM_CLEAR_PASID waiters
+// on BUSY; the VM; counters of in-guest #GPs and of VM exits 72, with the vPASID of the last exit.
 export const VC_STRIDE = 16;
-export const VC = { MSR: 0, BUSY: 1, VM: 2 } as const;
+export const VC = { MSR: 0, BUSY: 1, VM: 2, WAIT: 3, GP: 4, EXITS: 5, EXIT_VPASID: 6 } as const;
 export const MSR_PASID_VALID = 0x80000000 | 0;
+export const MSR_PASID_MASK = 0xfffff; // IA32_PASID bits 19:0
 
-// Shared work queue per device: head, tail, then SWQ_DEPTH descriptors of (pPASID, vm+1, iova).
-export const SWQ_STRIDE = 16 + SWQ_DEPTH * 4;
-export const SWQ = { HEAD: 0, TAIL: 1, INFLIGHT: 2, DESC: 16 } as const;
+// Shared work queue per device: a bounded multi-producer ring (each slot's SEQ word says whose
+// turn it is), one consumer. HEAD: next position the device takes; TAIL: next position a
+// submitter reserves; DONE: every descriptor before it has finished (landed or faulted);
+// DRAIN: teardowns waiting on DONE. Descriptors: (SEQ, pPASID, IOVA), one 16-byte slot each.
+export const SWQ_DESC_STRIDE = 4;
+export const SWQ_STRIDE = 16 + SWQ_DEPTH * SWQ_DESC_STRIDE;
+export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
+export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
 /** The SharedArrayBuffers: what crosses to a worker thread. */
 export interface HardwareBuffers {
@@ -123,6 +149,7 @@ export interface HardwareBuffers {
   readonly anomalies: SharedArrayBuffer;
   readonly authorised: SharedArrayBuffer;
   readonly kvm: SharedArrayBuffer;
+  readonly kvmWitness: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
   readonly swq: SharedArrayBuffer;
 }
@@ -149,6 +176,7 @@ export interface Hardware {
   readonly anomalies: Int32Array;
   readonly authorised: Uint8Array;
   readonly kvm: Int32Array;
+  readonly kvmWitness: Int32Array;
   readonly vcpus: Int32Array;
   readonly swq: Int32Array;
 }
@@ -183,11 +211,17 @@ export function createHardware(shape: HardwareShape): Hardware {
     anomalies: i32(ANOMALY_CAP * AN_STRIDE),
     authorised: new SharedArrayBuffer(Math.max(1, devices * pasidMax)),
     kvm: i32(shape.vmPages.length * KVM_VPASIDS * KVM_STRIDE),
-    vcpus: i32(shape.vcpus * VC_STRIDE),
+    kvmWitness: i32(shape.vmPages.length * KVM_VPASIDS * KW_STRIDE),
+    vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
     swq: i32(devices * SWQ_STRIDE),
   };
   const hw = attachHardware(buffers);
   shape.deviceVm.forEach((vm, d) => { hw.deviceVm[d] = vm; });
+  shape.vcpuVm.forEach((vm, c) => { hw.vcpus[c * VC_STRIDE + VC.VM] = vm; });
+  // Each queue slot starts as its own position: free for the submitter that reserves it.
+  for (let d = 0; d < devices; d++) {
+    for (let i = 0; i < SWQ_DEPTH; i++) hw.swq[d * SWQ_STRIDE + SWQ.DESC + i * SWQ_DESC_STRIDE + SD.SEQ] = i;
+  }
   let page = 0;
   shape.vmPages.forEach((n, vm) => {
     for (let i = 0; i < n; i++, page++) hw.memory[page * PG_STRIDE + PG.OWNER] = vm + 1;
@@ -222,6 +256,7 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     anomalies: new Int32Array(buffers.anomalies),
     authorised: new Uint8Array(buffers.authorised),
     kvm: new Int32Array(buffers.kvm),
+    kvmWitness: new Int32Array(buffers.kvmWitness),
     vcpus: new Int32Array(buffers.vcpus),
     swq: new Int32Array(buffers.swq),
   };

@@ -1,7 +1,8 @@
-// The auditor's authorisation map, (device, PASID) -> may DMA land there now. The auditor writes
-// it from what the uAPI answered (never from the model's internals); engines only read it, once
-// per landed batch, to report accesses that landed where nothing had authorised them.
-import type { Hardware } from './layout.js';
+// The auditor's witnesses, written from what the uAPI answered (never from the model's
+// internals) and only read by engines: the authorisation map, (device, PASID) -> may DMA land
+// there now, read once per landed batch; and its view of each KVM translation, read once per
+// queued ENQCMD descriptor.
+import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } from './layout.js';
 
 export function setAuthorised(hw: Hardware, device: number, pasid: number, yes: boolean): void {
   if (pasid <= 0 || pasid >= hw.pasidMax) return;
@@ -11,3 +12,30 @@ export function setAuthorised(hw: Hardware, device: number, pasid: number, yes: 
 export function isAuthorised(hw: Hardware, device: number, pasid: number): boolean {
   return pasid > 0 && pasid < hw.pasidMax && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) !== 0;
 }
+
+/**
+ * The auditor's view of KVM translation (vm, vpasid): `mapped` authorisations outstanding and the
+ * one pPASID they name (-1: several, 0: none). Out-of-range vPASIDs are never mapped.
+ */
+export function setKvmWitness(hw: Hardware, vm: number, vpasid: number, mapped: number, ppasid: number): void {
+  if (vm < 0 || vm >= hw.shape.vmPages.length || vpasid <= 0 || vpasid >= KVM_VPASIDS) return;
+  const w = (vm * KVM_VPASIDS + vpasid) * KW_STRIDE;
+  Atomics.store(hw.kvmWitness, w + KW.PPASID, ppasid);
+  Atomics.store(hw.kvmWitness, w + KW.MAPPED, mapped);
+}
+
+/**
+ * Engine side, for a descriptor just queued with `ppasid` through vPASID `vpasid` of `vm`: which
+ * anomaly it is (0: none). The witness is read after the descriptor is queued and before the
+ * vCPU leaves its submission, so a KVM_CLEAR_PASID that waited for the vCPU replied (and the
+ * witness was cleared) only after this read.
+ */
+export function kvmWitnessAnomaly(hw: Hardware, vm: number, vpasid: number, ppasid: number): AnomalyKind | 0 {
+  const w = (vm * KVM_VPASIDS + vpasid) * KW_STRIDE;
+  if (Atomics.load(hw.kvmWitness, w + KW.MAPPED) <= 0) return Anomaly.ENQ_UNMAPPED;
+  const expected = Atomics.load(hw.kvmWitness, w + KW.PPASID);
+  return expected > 0 && expected !== ppasid ? Anomaly.ENQ_FOREIGN : 0;
+}
+
+/** The pPASID the witness names for (vm, vpasid), for an anomaly record. */
+export const kvmWitnessPpasid = (hw: Hardware, vm: number, vpasid: number): number => Atomics.load(hw.kvmWitness, (vm * KVM_VPASIDS + vpasid) * KW_STRIDE + KW.PPASID);

@@ -9,6 +9,7 @@ import { setAuthorised } from '../hardware/witness.js';
 import { type InvariantId, type Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
+import { KvmAuditor } from './kvm.js';
 
 export interface MonitorOptions {
   readonly hw: Hardware;
@@ -32,6 +33,7 @@ function mayRelease(op: string, a: Args, holder: string, pasid: number): boolean
     case 'close_device': return holder === `dev:${num(a, 'device')}`;
     case 'destroy': return holder === `fd:${num(a, 'fd')}` && num(a, 'ioasid') === pasid;
     case 'close': return holder === `fd:${num(a, 'fd')}`;
+    case 'kvm_clear_pasid': return holder === `kvm:${num(a, 'vm')}:${num(a, 'vpasid')}`;
     default: return op.startsWith('kvm_clear') || op.startsWith('viommu_unbind') || op === 'close_kvm';
   }
 }
@@ -43,6 +45,7 @@ export class Monitor {
   readonly violations: Violation[] = [];
   readonly counts = new Map<InvariantId, number>();
   private readonly dma: DmaAuditor;
+  private readonly kvm: KvmAuditor;
   private readonly pending = new Map<number, { op: string; args: Args }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
@@ -50,6 +53,7 @@ export class Monitor {
 
   constructor(private readonly o: MonitorOptions) {
     this.dma = new DmaAuditor(o.hw, o.deviceName);
+    this.kvm = new KvmAuditor(o.hw);
   }
 
   private report(invariant: InvariantId, detail: string): void {
@@ -71,6 +75,10 @@ export class Monitor {
       this.pending.set(e.id, { op: e.op, args: e.args });
       // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
       if (e.op === 'allow') this.authorise(num(e.args, 'device'), num(e.args, 'ioasid'), true);
+      if (e.op === 'kvm_set_pasid') {
+        this.kvmInUse();
+        this.kvm.setCalled(num(e.args, 'vm'), num(e.args, 'vpasid'), num(e.args, 'ioasid'));
+      }
       return;
     }
     if (e.type !== 'reply') return;
@@ -87,11 +95,8 @@ export class Monitor {
       case 'alloc': if (r.ok) this.onAlloc(r.value as number, num(a, 'fd')); break;
       case 'allow': {
         const device = num(a, 'device'), fd = num(a, 'fd'), pasid = num(a, 'ioasid');
-        const inc = m.newest(pasid);
         if (r.ok) {
-          if (!inc || inc.fd !== fd || inc.destroyed) this.report('isolation', `${this.o.deviceName(device)} was allowed IOASID ${pasid} through FD ${fd}, which does not hold it`);
-          else if (m.fdVm.get(fd) !== this.o.deviceVm[device]) this.report('isolation', `${this.o.deviceName(device)} was allowed IOASID ${pasid} through FD ${fd} of another VM`);
-          if (inc) m.take(inc, `dev:${device}`);
+          this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
         } else {
           const still = m.heldBy(pasid, `dev:${device}`);
           this.authorise(device, pasid, !!still && !still.destroyed);
@@ -118,6 +123,21 @@ export class Monitor {
         for (const inc of [...m.all()]) if (inc.holders.has(holder)) this.destroyed(inc, t);
         break;
       }
+      case 'kvm_set_pasid': {
+        const vm = num(a, 'vm'), vpasid = num(a, 'vpasid'), pasid = num(a, 'ioasid');
+        this.kvm.setAnswered(vm, vpasid, pasid, r.ok);
+        if (r.ok) this.granted(`KVM of VM ${vm} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, num(a, 'fd'), vm);
+        break;
+      }
+      case 'kvm_clear_pasid': {
+        if (!r.ok) break;
+        const vm = num(a, 'vm'), vpasid = num(a, 'vpasid');
+        const holder = `kvm:${vm}:${vpasid}`;
+        const inc = m.heldBy(this.kvm.current(vm, vpasid), holder);
+        this.kvm.cleared(vm, vpasid);
+        if (inc) m.drop(inc, holder, t);
+        break;
+      }
       case 'close_device': {
         if (!r.ok) break;
         const device = num(a, 'device');
@@ -129,6 +149,17 @@ export class Monitor {
         break;
       }
     }
+  }
+
+  /**
+   * A user was given IOASID `pasid` through FD `fd` (same-FD and same-VM check, S4) and now
+   * holds it as `holder`.
+   */
+  private granted(what: string, holder: string, pasid: number, fd: number, vm: number): void {
+    const inc = this.model.newest(pasid);
+    if (!inc || inc.fd !== fd || inc.destroyed) this.report('isolation', `${what} IOASID ${pasid} through FD ${fd}, which does not hold it`);
+    else if (this.model.fdVm.get(fd) !== vm) this.report('isolation', `${what} IOASID ${pasid} through FD ${fd} of another VM`);
+    if (inc) this.model.take(inc, holder);
   }
 
   /** DESTROY (or close) returned: DMA is halted on every device, and the FD let go. */

@@ -1,6 +1,8 @@
 // The built-in scenarios, by name.
 import type { Scenario } from './scenario.js';
+import { enqcmd } from './enqcmd.js';
 import { teardownRace } from './teardown-race.js';
+import { viommu } from './viommu.js';
 
-export const SCENARIOS: readonly Scenario[] = [teardownRace];
+export const SCENARIOS: readonly Scenario[] = [teardownRace, enqcmd, viommu];
 export const SCENARIO_BY_NAME: ReadonlyMap<string, Scenario> = new Map(SCENARIOS.map((s) => [s.name, s]));

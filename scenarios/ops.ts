@@ -1,5 +1,6 @@
 // The op table: one entry per uAPI call or hardware action, with its arguments and handler.
 // It drives the sequence runner, the sequence-file checks, `list`, and the fuzzers alike.
+import type { EnqcmdCounts } from '../actors/machine.js';
 import type { Result } from '../actors/result.js';
 import { ok } from '../actors/result.js';
 import type { Prng } from './prng.js';
@@ -35,6 +36,7 @@ export interface OpSpec {
 
 interface DmaValue { landed: number; faulted: number }
 const dmaCounts = (v: unknown) => v as DmaValue;
+const enqCounts = (v: unknown) => v as EnqcmdCounts;
 
 export const OPS: readonly OpSpec[] = [
   { name: 'open', summary: 'open /dev/ioasid for a VM; value: the FD', binds: 'fd', args: [{ name: 'vm', kind: 'vm' }],
@@ -62,6 +64,29 @@ export const OPS: readonly OpSpec[] = [
     run: (c, a) => c.sim.machine.dmaStart(a.device!, a.ioasid!, c.prng.fork()) },
   { name: 'stop', summary: "stop a background job; value: the job's counts", args: [{ name: 'job', kind: 'job' }],
     run: (c, a) => c.sim.machine.stopJob(a.job!) },
+  { name: 'kvm_set_pasid', summary: "KVM_SET_PASID: map a vPASID of a VM to the IOASID's PASID, for ENQCMD (KVM holds a kref)",
+    args: [{ name: 'vm', kind: 'vm' }, { name: 'vpasid', kind: 'vpasid' }, { name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }],
+    run: (c, a) => c.sim.machine.kvmSetPasid(a.vm!, a.vpasid!, a.fd!, a.ioasid!) },
+  { name: 'kvm_clear_pasid', summary: 'KVM_CLEAR_PASID: unmap a vPASID, wait for submitting vCPUs, drain accepted descriptors, drop the kref',
+    args: [{ name: 'vm', kind: 'vm' }, { name: 'vpasid', kind: 'vpasid' }],
+    run: (c, a) => c.sim.machine.kvmClearPasid(a.vm!, a.vpasid!) },
+  { name: 'set_msr', summary: "write a vCPU's IA32_PASID: the vPASID with the valid bit (vpasid 0 clears the valid bit)",
+    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'vpasid', kind: 'vpasid' }],
+    run: (c, a) => c.sim.machine.setMsr(a.vcpu!, a.vpasid!) },
+  { name: 'enqcmd', summary: 'a vCPU submits `count` ENQCMDs to a device\'s shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }', outcomes: ['gp'],
+    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'device', kind: 'device' }, { name: 'count', kind: 'count', default: 16 }],
+    run: (c, a) => c.sim.machine.enqcmd(a.vcpu!, a.device!, a.count!, c.prng.fork()),
+    classify: (v) => (enqCounts(v).gp === enqCounts(v).submitted ? 'gp' : 'ok'),
+    fullyOk: (v) => enqCounts(v).accepted === enqCounts(v).submitted },
+  { name: 'enqcmd_start', summary: 'start background ENQCMDs by a vCPU to a device; value: a job handle', binds: 'job',
+    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'device', kind: 'device' }],
+    run: (c, a) => c.sim.machine.enqcmdStart(a.vcpu!, a.device!, c.prng.fork()) },
+  { name: 'viommu_bind', summary: "guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID", binds: 'ioasid',
+    args: [{ name: 'vm', kind: 'vm' }, { name: 'device', kind: 'device' }, { name: 'vpasid', kind: 'vpasid' }],
+    run: (c, a) => c.sim.machine.viommuBind(a.vm!, a.device!, a.vpasid!) },
+  { name: 'viommu_unbind', summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW',
+    args: [{ name: 'vm', kind: 'vm' }, { name: 'device', kind: 'device' }, { name: 'vpasid', kind: 'vpasid' }],
+    run: (c, a) => c.sim.machine.viommuUnbind(a.vm!, a.device!, a.vpasid!) },
   { name: 'pasid_state', summary: 'the allocator\'s view of a PASID: free, in-use or parked', args: [{ name: 'ioasid', kind: 'ioasid' }],
     run: (c, a) => c.sim.machine.pasidState(a.ioasid!) },
   { name: 'check', summary: 'run every invariant check now', args: [],

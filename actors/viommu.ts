@@ -1,0 +1,147 @@
+// The guest-visible IOMMU of one VM: dynamic authorisation driven by the guest (domain.md 4.4
+// step 5). A guest request to bind a device to a vPASID becomes, on an FD this vIOMMU opens for
+// its VM, ALLOC -> BIND_PGTBL -> DEVICE_ALLOW_IOASID -> KVM_SET_PASID; unbind runs the reverse safe
+// order, KVM_CLEAR_PASID -> DEVICE_DISALLOW_IOASID -> DESTROY (domain.md 4.5). Like QEMU, it issues
+// them through the uAPI any VMM uses, so the auditor sees every call. One pPASID serves a vPASID
+// on every device bound with it (the CPU's translation is per VM). Requests for one vPASID run one
+// after the other, in arrival order; requests for different vPASIDs run concurrently. A request
+// that fails midway undoes, in the safe order, what it did.
+import { KVM_VPASIDS } from '../hardware/layout.js';
+import type { VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
+import { type Err, type Result, err, ok, okVoid } from './result.js';
+import { type ActorRef, type ParentRef, reply, replyError, spawnNamed, tell } from './runtime.js';
+
+/** The uAPI calls a VMM makes for its vIOMMU (the Machine's, which publish call/reply events). */
+export interface GuestUapi {
+  open(vm: number): Promise<Result<number>>;
+  alloc(fd: number): Promise<Result<number>>;
+  bindPgtbl(fd: number, ioasid: number, pages: number): Promise<Result<null>>;
+  allow(device: number, fd: number, ioasid: number): Promise<Result<null>>;
+  disallow(device: number, fd: number, ioasid: number): Promise<Result<null>>;
+  destroy(fd: number, ioasid: number): Promise<Result<null>>;
+  kvmSetPasid(vm: number, vpasid: number, fd: number, ioasid: number): Promise<Result<null>>;
+  kvmClearPasid(vm: number, vpasid: number): Promise<Result<null>>;
+}
+
+export interface VIommuOptions {
+  readonly vm: number;
+  /** The devices assigned to the VM: the only ones its guest can name. */
+  readonly devices: readonly number[];
+  readonly uapi: GuestUapi;
+  /** Pages of the page table bound for a new vPASID. */
+  readonly pages: number;
+}
+
+interface VIommuState {
+  fd: Promise<Result<number>> | null;
+  readonly bindings: Map<number, VIommuBinding>;
+  /** vPASIDs with a request running, each with the requests waiting behind it. */
+  readonly queued: Map<number, VIommuRequest[]>;
+}
+
+interface Outcome { readonly binding: VIommuBinding | null; readonly result: Result<number> }
+
+export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIommuMsg> {
+  const actorName = `viommu-${o.vm}`;
+
+  /** Run a request's calls off the actor's turn; their end comes back as a `done` message. */
+  const start = (s: VIommuState, req: VIommuRequest, self: ActorRef<VIommuMsg>) => {
+    s.fd ??= o.uapi.open(o.vm);
+    const held = s.bindings.get(req.vpasid) ?? null;
+    (req.t === 'bind' ? bind(o, s.fd, held, req.device, req.vpasid) : unbind(o, s.fd, held, req.device, req.vpasid)).then(
+      ({ binding, result }) => tell(actorName, self, { t: 'done', request: req, binding, result }),
+      (e: unknown) => tell(actorName, self, { t: 'done', request: req, binding: held, result: err('EIO', (e as Error).message) }),
+    );
+  };
+
+  return spawnNamed<VIommuState, VIommuMsg>(parent, actorName, { fd: null, bindings: new Map(), queued: new Map() }, (s, msg, self) => {
+    switch (msg.t) {
+      case 'bind': case 'unbind': {
+        // `as never`: the port of either request takes an error.
+        if (!Number.isInteger(msg.vpasid) || msg.vpasid <= 0 || msg.vpasid >= KVM_VPASIDS) { reply(msg.replyTo as never, err('EINVAL', `vPASID ${msg.vpasid} is out of range (1..${KVM_VPASIDS - 1})`)); break; }
+        if (!o.devices.includes(msg.device)) { reply(msg.replyTo as never, err('EINVAL', `device ${msg.device} is not assigned to VM ${o.vm}`)); break; }
+        const waiting = s.queued.get(msg.vpasid);
+        if (waiting) waiting.push(msg);
+        else { s.queued.set(msg.vpasid, []); start(s, msg, self); }
+        break;
+      }
+      case 'done': {
+        const req = msg.request;
+        if (msg.binding) s.bindings.set(req.vpasid, msg.binding);
+        else s.bindings.delete(req.vpasid);
+        if (req.t === 'bind') reply(req.replyTo, msg.result);
+        else reply(req.replyTo, msg.result.ok ? okVoid : msg.result);
+        const next = s.queued.get(req.vpasid)!.shift();
+        if (next) start(s, next, self);
+        else s.queued.delete(req.vpasid);
+        break;
+      }
+    }
+    return s;
+  }, (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`));
+}
+
+const withDevice = (b: VIommuBinding, device: number, on: boolean): VIommuBinding => {
+  const devices = new Set(b.devices);
+  if (on) devices.add(device); else devices.delete(device);
+  return { ...b, devices };
+};
+
+async function bind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommuBinding | null, device: number, vpasid: number): Promise<Outcome> {
+  if (held?.devices.has(device)) return { binding: held, result: err('EEXIST', `device ${device} is already bound to vPASID ${vpasid}`) };
+  const fdr = await fdp;
+  if (!fdr.ok) return { binding: held, result: fdr };
+  const fd = fdr.value;
+  const u = o.uapi;
+  // What to undo, newest first, if a later step fails.
+  const undo: Array<() => Promise<unknown>> = [];
+  const fail = async (r: Err): Promise<Outcome> => {
+    for (const f of undo.reverse()) await f();
+    return { binding: held, result: r };
+  };
+  let b = held;
+  if (!b) {
+    const a = await u.alloc(fd);
+    if (!a.ok) return { binding: null, result: a };
+    const pasid = a.value;
+    undo.push(() => u.destroy(fd, pasid));
+    const r = await u.bindPgtbl(fd, pasid, o.pages);
+    if (!r.ok) return fail(r);
+    b = { pasid, devices: new Set(), kvm: false };
+  }
+  const pasid = b.pasid;
+  const allowed = await u.allow(device, fd, pasid);
+  if (!allowed.ok) return fail(allowed);
+  undo.push(() => u.disallow(device, fd, pasid));
+  if (!b.kvm) {
+    const mapped = await u.kvmSetPasid(o.vm, vpasid, fd, pasid);
+    if (!mapped.ok) return fail(mapped);
+    b = { ...b, kvm: true };
+  }
+  return { binding: withDevice(b, device, true), result: ok(pasid) };
+}
+
+async function unbind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommuBinding | null, device: number, vpasid: number): Promise<Outcome> {
+  if (!held?.devices.has(device)) return { binding: held, result: err('ENOENT', `device ${device} is not bound to vPASID ${vpasid}`) };
+  const fdr = await fdp;
+  if (!fdr.ok) return { binding: held, result: fdr };
+  const fd = fdr.value;
+  const u = o.uapi;
+  // ENOENT means someone else already undid that step: it counts as done.
+  const done = (r: Result<null>) => r.ok || r.errno === 'ENOENT';
+  let b = held;
+  const last = b.devices.size === 1;
+  // The vPASID's translation goes only with its last device: the others still take its ENQCMDs.
+  if (last && b.kvm) {
+    const r = await u.kvmClearPasid(o.vm, vpasid);
+    if (!done(r)) return { binding: b, result: r as Err };
+    b = { ...b, kvm: false };
+  }
+  const r = await u.disallow(device, fd, b.pasid);
+  if (!done(r)) return { binding: b, result: r as Err };
+  b = withDevice(b, device, false);
+  if (!last) return { binding: b, result: ok(b.pasid) };
+  const d = await u.destroy(fd, b.pasid);
+  if (!done(d)) return { binding: b, result: d as Err };
+  return { binding: null, result: ok(b.pasid) };
+}

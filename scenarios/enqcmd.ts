@@ -1,0 +1,86 @@
+// enqcmd: guest vCPUs submit ENQCMD on engine threads (scenarios/guest.ts) while, per VM, lanes
+// churn the vPASID -> pPASID translations they go through: ALLOC -> BIND_PGTBL -> ALLOW on the
+// VM's devices -> KVM_SET_PASID, then one of three teardowns: KVM first (domain.md 4.5), DESTROY
+// first so the PASID parks on the device's and KVM's krefs, or DISALLOW and DESTROY with
+// KVM_CLEAR_PASID last, each lane then remapping its vPASID to a fresh IOASID. Queues fill, so
+// submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
+// KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
+import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
+import { runGuestVcpus } from './guest.js';
+import { type Scenario, type Workload, gridMachine } from './scenario.js';
+
+// As many pages as ENQCMD descriptors address.
+const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
+/** A vPASID no lane uses, for mappings that must be refused. */
+const KVM_PROBE_VPASID = 4000;
+
+export const enqcmd: Scenario = {
+  name: 'enqcmd',
+  summary: 'vCPUs submit ENQCMD on worker threads while lanes remap vPASIDs with KVM_SET/CLEAR_PASID and destroy IOASIDs in every order',
+  machine: (p) => gridMachine(p, { pagesPerVm: p.pasids * PAGES_PER_IOASID * 3 + 64, enqcmd: true }),
+  drive,
+};
+
+async function drive(w: Workload): Promise<void> {
+  const m = w.sim.machine;
+  const fds: number[] = [];
+  for (let v = 0; v < w.params.vms; v++) {
+    const r = await m.open(v);
+    if (!r.ok) throw new Error(`open(vm${v + 1}) failed: ${r.message}`);
+    fds.push(r.value);
+  }
+  const lanes: Promise<void>[] = [runGuestVcpus(w, m, w.params.pasids)];
+  for (let v = 0; v < w.params.vms; v++) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, v, s + 1, fds));
+  await Promise.all(lanes);
+  for (const fd of fds) await m.close(fd);
+}
+
+async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: number[]): Promise<void> {
+  const fd = fds[vm]!;
+  const me = `lane${vm}.${vpasid}`;
+  const devices = m.devices.filter((d) => d.vm === vm).map((d) => d.index);
+  const disallowAll = async (pasid: number) => { for (const d of devices) await m.disallow(d, fd, pasid); };
+  while (!w.expired()) {
+    const a = await m.alloc(fd);
+    if (!a.ok) { await w.sleep(1, me); continue; }
+    const pasid = a.value;
+    await m.bindPgtbl(fd, pasid, PAGES_PER_IOASID);
+    for (const d of devices) await m.allow(d, fd, pasid);
+    await m.kvmSetPasid(vm, vpasid, fd, pasid);
+    if (w.prng.chance(0.1)) await refusedMappings(m, vm, vpasid, fds, pasid);
+    await w.sleep(w.prng.int(4), me);
+    const order = w.prng.float();
+    if (order < 0.4) {
+      await m.kvmClearPasid(vm, vpasid);
+      await disallowAll(pasid);
+      await m.destroy(fd, pasid);
+    } else if (order < 0.7) {
+      // DESTROY while the devices and KVM still hold it: the PASID parks until the last one lets go.
+      await m.destroy(fd, pasid);
+      await w.sleep(w.prng.int(2), me);
+      await m.kvmClearPasid(vm, vpasid);
+      await disallowAll(pasid);
+    } else {
+      // KVM last: the PASID stays parked on KVM's kref after DISALLOW and DESTROY.
+      await disallowAll(pasid);
+      await m.destroy(fd, pasid);
+      await w.sleep(w.prng.int(2), me);
+      await m.kvmClearPasid(vm, vpasid);
+    }
+  }
+}
+
+/** KVM_SET_PASID calls that must fail: EEXIST (mapped), EBADF (another VM's FD), ENOENT (another FD's IOASID). */
+async function refusedMappings(m: Machine, vm: number, vpasid: number, fds: number[], pasid: number): Promise<void> {
+  const fd = fds[vm]!;
+  await m.kvmSetPasid(vm, vpasid, fd, pasid);
+  if (fds.length < 2) return;
+  const otherFd = fds[(vm + 1) % fds.length]!;
+  await m.kvmSetPasid(vm, vpasid, otherFd, pasid);
+  const foreign = await m.alloc(otherFd);
+  if (!foreign.ok) return;
+  const wrong = await m.kvmSetPasid(vm, KVM_PROBE_VPASID, fd, foreign.value);
+  // A broken same-FD check mapped another VM's PASID: undo it so the lane can go on.
+  if (wrong.ok) await m.kvmClearPasid(vm, KVM_PROBE_VPASID);
+  await m.destroy(otherFd, foreign.value);
+}

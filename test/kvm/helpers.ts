@@ -1,0 +1,62 @@
+// Shared set-up for the KVM / ENQCMD tests: a small machine, a simulation that is always
+// finished, and an IOASID made ready for a device.
+import { expect } from 'chai';
+import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../actors/machine.js';
+import type { Result } from '../../actors/result.js';
+import { Simulation } from '../../scenarios/simulation.js';
+
+export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
+
+/** vm1 (2 vCPUs; dsa1 with ENQCMD, nic1 without; plain1 without PASID) and vm2 (1 vCPU; dsa2). */
+export function kvmSpec(over: Partial<MachineSpec> = {}): MachineSpec {
+  return defaultMachineSpec({
+    vms: [
+      { name: 'vm1', vcpus: 2, pages: 256, quota: null, devices: [dev('dsa1'), dev('nic1', { enqcmd: false }), dev('plain1', { pasid: false, enqcmd: false })] },
+      { name: 'vm2', vcpus: 1, pages: 256, quota: null, devices: [dev('dsa2')] },
+    ],
+    ...over,
+  });
+}
+export const VM1 = 0, VM2 = 1;
+export const DSA1 = 0, NIC1 = 1, PLAIN1 = 2, DSA2 = 3;
+export const VCPU10 = 0, VCPU11 = 1, VCPU20 = 2;
+
+export async function withSim<T>(spec: MachineSpec, fn: (sim: Simulation) => Promise<T>, seed = 1): Promise<T> {
+  const sim = new Simulation({ spec, seed });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.finish();
+  }
+}
+
+export function value<T>(r: Result<T>): T {
+  if (!r.ok) expect.fail(`expected success, got ${r.errno}: ${r.message}`);
+  return r.value;
+}
+
+export function errno(r: Result<unknown>): string {
+  return r.ok ? 'ok' : r.errno;
+}
+
+/** Open an FD of `vm`, allocate an IOASID with a page table and allow it on `devices`. */
+export async function readyIoasid(sim: Simulation, vm: number, devices: readonly number[]): Promise<{ fd: number; pasid: number }> {
+  const m = sim.machine;
+  const fd = value(await m.open(vm));
+  const pasid = value(await m.alloc(fd));
+  value(await m.bindPgtbl(fd, pasid, 16));
+  for (const d of devices) value(await m.allow(d, fd, pasid));
+  return { fd, pasid };
+}
+
+/** What the allocator holds: nothing may leak. */
+export async function allocatorHolds(sim: Simulation): Promise<{ inUse: number; parked: number }> {
+  const s = value(await sim.machine.allocatorStats());
+  return { inUse: s.inUse, parked: s.parked };
+}
+
+/** Wait (at most `ms`) until `cond` holds: for what actors publish after a call answered. */
+export async function eventually(cond: () => boolean, ms = 2000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!cond() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+}
