@@ -23,6 +23,8 @@ export interface ScenarioHooks {
   readonly attach?: (sim: Simulation) => void;
   /** Called now and then with the fraction of the run done (0..1). */
   readonly progress?: (done: number) => void;
+  /** Publish every actor message as an event (for trace and diagram recorders). */
+  readonly publishMessages?: boolean;
 }
 
 /** What a workload gets: the simulation, its PRNG, a clock and a deadline. */
@@ -47,7 +49,7 @@ export interface Scenario {
 export async function runScenario(s: Scenario, p: ScenarioParams, hooks: ScenarioHooks = {}): Promise<RunReport> {
   const spec = { ...s.machine(p), workers: p.workers, mutant: p.mutant };
   const started = performance.now();
-  const sim = new Simulation({ spec, seed: p.seed });
+  const sim = new Simulation({ spec, seed: p.seed, publishMessages: hooks.publishMessages });
   hooks.attach?.(sim);
   const deadline = started + p.durationSec * 1000;
   const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (performance.now() - started) / (p.durationSec * 1000))), 200) : null;
@@ -73,7 +75,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     ok: violations.length === 0 && !error,
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()), workers: p.workers, mode: 'threads', violations,
-    violationCounts: Object.fromEntries(sim.monitor.counts),
+    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(),
     params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
     ...(error ? { error } : {}),
   };

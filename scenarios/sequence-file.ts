@@ -1,10 +1,9 @@
 // Sequence files (YAML or JSON, shared/CONTRACT.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../actors/machine.js';
 import { isErrno } from '../actors/result.js';
-import { InputError } from './input-error.js';
+import { InputError, readInputFile } from './input-error.js';
 import { type ArgKind, OP_BY_NAME } from './ops.js';
 
 export interface SequenceStep {
@@ -31,14 +30,7 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 export function loadSequenceFile(path: string): Sequence {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message})`);
-  }
-  return parseSequence(text, path);
+  return parseSequence(readInputFile(path), path);
 }
 
 export function parseSequence(text: string, file: string): Sequence {

@@ -53,7 +53,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()), workers: spec.workers, mode: 'threads', steps, violations,
-    violationCounts: Object.fromEntries(sim.monitor.counts), file: seq.file,
+    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(), file: seq.file,
     ...(failure ? { error: failure } : {}),
   };
 }
@@ -79,6 +79,9 @@ async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: R
   let met = true;
   if (step.expect !== null) met = step.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === step.expect;
   if (step.hasExpectValue) met = met && r.ok && valueMatches(r.value, step.expectValue);
-  const report: StepReport = { index: step.index, op: step.op, result, value, expect: step.expect, met, ...(r.ok ? {} : { message: r.message }) };
+  const report: StepReport = {
+    index: step.index, op: step.op, result, value, expect: step.expect, ...(step.hasExpectValue ? { expectValue: step.expectValue } : {}),
+    met, ...(r.ok ? {} : { message: r.message }),
+  };
   return report;
 }
