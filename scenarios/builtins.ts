@@ -1,6 +1,9 @@
 // The built-in scenarios, by name.
 import type { Scenario } from './scenario.js';
+import { churn } from './churn.js';
+import { closeWhileBusy } from './close-while-busy.js';
+import { isolation } from './isolation.js';
 import { teardownRace } from './teardown-race.js';
 
-export const SCENARIOS: readonly Scenario[] = [teardownRace];
+export const SCENARIOS: readonly Scenario[] = [teardownRace, churn, isolation, closeWhileBusy];
 export const SCENARIO_BY_NAME: ReadonlyMap<string, Scenario> = new Map(SCENARIOS.map((s) => [s.name, s]));
