@@ -21,7 +21,7 @@ import { formatRunSummary, formatSweepSummary } from './summary.js';
 import { runSweep, shardSeeds } from './sweep.js';
 
 /** A sweep runs many seeds: each is short unless --duration says otherwise. */
-export const SWEEP_DEFAULT_DURATION_SEC = 2;
+const SWEEP_DEFAULT_DURATION_SEC = 2;
 
 interface ScaleFlags { seed?: number; duration?: number; vms?: number; devices?: number; pasids?: number; workers?: number }
 interface CommonFlags extends ModeFlags { mutant?: MutantName; json?: boolean }

@@ -84,8 +84,17 @@ export class TraceRecorder {
         c.end = e.t;
         c.result = e.result.ok ? { result: 'ok', value: e.result.value } : { result: e.result.errno, message: e.result.message };
         this.calls.push(c);
-        if (e.op === 'dma_start' && e.result.ok) this.jobEvent(e.result.value as number, 'job started', e.t, e.args);
-        if (e.op === 'stop') this.jobEvent(e.args.job as number, 'job stopped', e.t, e.result.ok ? { counts: e.result.value } : { result: e.result.errno });
+        if (e.op === 'dma_start' && e.result.ok) {
+          // Read the engine now: the job's slot is reused once it stops.
+          const job = e.result.value as number;
+          this.engineOfJob.set(job, this.sim.jobEngine(job));
+          this.jobEvent(job, 'started', e.t, e.args);
+        }
+        if (e.op === 'stop') {
+          const job = e.args.job as number;
+          this.jobEvent(job, 'stopped', e.t, e.result.ok ? { counts: e.result.value } : { result: e.result.errno });
+          this.engineOfJob.delete(job);
+        }
         break;
       }
       case 'message':
@@ -115,12 +124,9 @@ export class TraceRecorder {
   }
 
   /** A DMA job starting or stopping, on the track of the engine thread that runs it. */
-  private jobEvent(job: number, name: string, t: number, args: Readonly<Record<string, unknown>>): void {
-    if (name === 'job started') this.engineOfJob.set(job, this.sim.jobEngine(job));
+  private jobEvent(job: number, what: 'started' | 'stopped', t: number, args: Readonly<Record<string, unknown>>): void {
     const engine = this.engineOfJob.get(job);
-    if (engine === undefined) return;
-    if (name === 'job stopped') this.engineOfJob.delete(job);
-    this.events.push({ name: `${name} ${job}`, cat: 'job', ph: 'i', s: 't', ts: this.ts(t), pid: PID.engines, tid: engine + 1, args: { job, ...args } });
+    if (engine !== undefined) this.events.push({ name: `job ${job} ${what}`, cat: 'job', ph: 'i', s: 't', ts: this.ts(t), pid: PID.engines, tid: engine + 1, args: { job, ...args } });
   }
 
   /** Calls as slices, each on the first lane free at its start, so slices on a lane never overlap. */
