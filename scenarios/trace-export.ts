@@ -59,6 +59,12 @@ export class TraceRecorder {
   /** performance.now() milliseconds to trace microseconds since the recorder started. */
   private ts(t: number): number { return us(t - this.t0); }
 
+  /** A slice's ts and dur, both from rounded ends, so back-to-back slices never overlap. */
+  private span(start: number, end: number): { ts: number; dur: number } {
+    const ts = this.ts(start);
+    return { ts, dur: Math.round((this.ts(end) - ts) * 1000) / 1000 };
+  }
+
   private name(pid: number, tid: number, name: string): void { this.threadNames.set(`${pid}:${tid}`, name); }
 
   private actorTid(actor: string): number {
@@ -114,7 +120,7 @@ export class TraceRecorder {
       case 'step': {
         const start = this.lastStepEnd ?? this.calls[0]?.start ?? this.t0;
         this.name(PID.uapi, STEPS_TID, 'sequence steps');
-        this.events.push({ name: `step ${e.index} ${e.op}`, cat: 'step', ph: 'X', ts: this.ts(start), dur: us(e.t - start), pid: PID.uapi, tid: STEPS_TID, args: { result: e.result, value: e.value } });
+        this.events.push({ name: `step ${e.index} ${e.op}`, cat: 'step', ph: 'X', ...this.span(start, e.t), pid: PID.uapi, tid: STEPS_TID, args: { result: e.result, value: e.value } });
         this.lastStepEnd = e.t;
         break;
       }
@@ -138,7 +144,7 @@ export class TraceRecorder {
       if (lane < 0) lane = laneEnds.push(0) - 1;
       laneEnds[lane] = c.end;
       this.name(PID.uapi, FIRST_LANE_TID + lane, `caller ${lane + 1}`);
-      return { name: c.op, cat: 'uapi', ph: 'X', ts: this.ts(c.start), dur: us(c.end - c.start), pid: PID.uapi, tid: FIRST_LANE_TID + lane, args: { args: c.args, ...c.result } };
+      return { name: c.op, cat: 'uapi', ph: 'X', ...this.span(c.start, c.end), pid: PID.uapi, tid: FIRST_LANE_TID + lane, args: { args: c.args, ...c.result } };
     });
   }
 
