@@ -21,7 +21,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const meaning = (id: string) => INVARIANTS[id as InvariantId] ?? '(unknown invariant)';
 
 export function formatRunSummary(r: RunReport): string {
-  const what = r.kind === 'seq' ? `seq ${r.file ?? ''} (${r.scenario})` : `run ${r.scenario}`;
+  // A sequence's scenario is its `name:`, or its file name when it has none.
+  const what = r.kind === 'run' ? `run ${r.scenario}` : r.file && r.file !== r.scenario ? `seq ${r.file} (${r.scenario})` : `seq ${r.scenario}`;
   const out = [
     `ioasid-sim ${r.version} | ${what} | seed ${r.seed} | mutant ${r.mutant ?? 'none'} | mode ${r.mode} | ${r.workers} worker threads`,
   ];
