@@ -2,7 +2,7 @@
 // and sweep.
 import { readFileSync } from 'node:fs';
 import type { Violation } from '../invariants/catalog.js';
-import type { Counts } from './simulation.js';
+import type { CallOutcomes, Counts } from './simulation.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -12,6 +12,8 @@ export interface StepReport {
   readonly result: string;
   readonly value: unknown;
   readonly expect: string | null;
+  /** The step's `expect_value`, when it has one. */
+  readonly expectValue?: unknown;
   readonly met: boolean;
   /** The errno's message, when the step failed. */
   readonly message?: string;
@@ -35,12 +37,43 @@ export interface RunReport {
   readonly violations: Violation[];
   /** Counts of every violation by invariant (the list above keeps the first few of each). */
   readonly violationCounts: Record<string, number>;
+  /** How the run's calls answered, by op: `ok` or errno -> count. */
+  readonly outcomes: CallOutcomes;
   /** Set when the run could not complete (a worker thread crashed). */
   readonly error?: string;
   readonly file?: string;
   readonly params?: Record<string, unknown>;
   /** Deterministic mode: the strategy (with the seed, all replay needs), steps taken, path hash. */
   readonly schedule?: { strategy: 'random' | 'pct'; pctDepth: number; steps: number; pathHash: number };
+}
+
+/** One seed of a sweep. */
+export interface SweepRun {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly counts: ReportCounts;
+  readonly violationCounts: Record<string, number>;
+  /** The first few violations of the seed (all of them are counted in violationCounts). */
+  readonly violations: Violation[];
+  readonly error?: string;
+}
+
+export interface SweepReport {
+  readonly tool: 'ioasid-sim';
+  readonly version: string;
+  readonly kind: 'sweep';
+  readonly scenario: string;
+  readonly mutant: string | null;
+  readonly mode: 'threads' | 'deterministic';
+  readonly seeds: { readonly from: number; readonly to: number };
+  /** The part of the seed range this report covers; null when it covers all of it. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  /** The scale every seed ran with (duration per seed, VMs, devices, PASIDs, workers). */
+  readonly params: Record<string, unknown>;
+  readonly runs: SweepRun[];
 }
 
 export function countsOf(c: Counts): ReportCounts {

@@ -26,6 +26,8 @@ export interface ScenarioHooks {
   readonly attach?: (sim: Simulation) => void;
   /** Called now and then with the fraction of the run done (0..1). */
   readonly progress?: (done: number) => void;
+  /** Publish every actor message as an event (for trace and diagram recorders). */
+  readonly publishMessages?: boolean;
 }
 
 /** What a workload gets: the simulation, its PRNG, a clock and a deadline. */
@@ -52,7 +54,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   const spec = { ...s.machine(p), workers: p.workers, mutant: p.mutant };
   const started = performance.now();
   const mode = p.mode ?? THREADS;
-  const sim = new Simulation({ spec, seed: p.seed, mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round(p.durationSec * 1e6 / 1.5), ...mode } : mode });
+  const sim = new Simulation({ spec, seed: p.seed, publishMessages: hooks.publishMessages, mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round(p.durationSec * 1e6 / 1.5), ...mode } : mode });
   hooks.attach?.(sim);
   const t0 = sim.now();
   const deadline = t0 + p.durationSec * 1000;
@@ -80,7 +82,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()), workers: p.workers, mode: mode.mode, violations,
     ...scheduleOf(sim, mode),
-    violationCounts: Object.fromEntries(sim.monitor.counts),
+    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(),
     params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
     ...(error ? { error } : {}),
   };

@@ -1,10 +1,9 @@
 // Sequence files (YAML or JSON, shared/CONTRACT.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../actors/machine.js';
 import { isErrno } from '../actors/result.js';
-import { InputError } from './input-error.js';
+import { InputError, readInputFile } from './input-error.js';
 import { type ArgKind, OP_BY_NAME } from './ops.js';
 
 export interface SequenceStep {
@@ -31,14 +30,7 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 export function loadSequenceFile(path: string): Sequence {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message})`);
-  }
-  return parseSequence(text, path);
+  return parseSequence(readInputFile(path), path);
 }
 
 export function parseSequence(text: string, file: string): Sequence {
@@ -47,10 +39,13 @@ export function parseSequence(text: string, file: string): Sequence {
   if (isJson) {
     try { doc = JSON.parse(text); } catch (e) { throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`); }
   } else {
-    const d = parseDocument(text, { prettyErrors: false });
+    // The line comes from a LineCounter: without prettyErrors (whose messages span several
+    // lines) the yaml package leaves linePos unset.
+    const lineCounter = new LineCounter();
+    const d = parseDocument(text, { prettyErrors: false, lineCounter });
     const first = d.errors[0];
     if (first) {
-      const line = first.linePos?.[0]?.line;
+      const line = lineCounter.linePos(first.pos[0]).line;
       throw new InputError(`${file}${line ? `:${line}` : ''}: YAML syntax error${line ? ` at line ${line}` : ''}: ${first.message.split('\n')[0]}`);
     }
     doc = d.toJS();

@@ -63,7 +63,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()), workers: spec.workers, mode: mode.mode, steps, violations,
     ...scheduleOf(sim, mode),
-    violationCounts: Object.fromEntries(sim.monitor.counts), file: seq.file,
+    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(), file: seq.file,
     ...(failure ? { error: failure } : {}),
   };
 }
@@ -90,6 +90,9 @@ export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, n
   let met = true;
   if (step.expect !== null) met = step.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === step.expect;
   if (step.hasExpectValue) met = met && r.ok && valueMatches(r.value, step.expectValue);
-  const report: StepReport = { index: step.index, op: step.op, result, value, expect: step.expect, met, ...(r.ok ? {} : { message: r.message }) };
+  const report: StepReport = {
+    index: step.index, op: step.op, result, value, expect: step.expect, ...(step.hasExpectValue ? { expectValue: step.expectValue } : {}),
+    met, ...(r.ok ? {} : { message: r.message }),
+  };
   return report;
 }

@@ -4,7 +4,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
 import { Machine, type MachineSpec } from '../actors/machine.js';
-import { EC, EC_STRIDE } from '../hardware/layout.js';
+import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
@@ -14,6 +14,10 @@ import { type ModeOptions, THREADS, makeStrategy } from './deterministic/mode.js
 import { DeterministicScheduler } from './deterministic/scheduler.js';
 
 export interface Counts { dma: number; dmaFaults: number; enqcmd: number; gp: number; retries: number; calls: number; messages: number }
+/** What one engine thread has done so far. */
+export interface EngineCounts { dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number }
+/** How the calls of a run answered: op -> `ok` or errno -> count. */
+export type CallOutcomes = Record<string, Record<string, number>>;
 
 export interface SimulationOptions {
   readonly spec: MachineSpec;
@@ -42,6 +46,7 @@ export class Simulation {
   readonly seed: number;
   private calls = 0;
   private messages = 0;
+  private readonly outcomeCounts = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
   /** Set in deterministic mode. */
@@ -51,6 +56,7 @@ export class Simulation {
     this.seed = options.seed;
     const emit = (e: SimEvent) => {
       if (e.type === 'call') this.calls++;
+      else if (e.type === 'reply') this.countOutcome(e.op, e.result.ok ? 'ok' : e.result.errno);
       this.monitor?.observe(e); // the auditor sees each event before anyone else
       this.subject.next(e);
     };
@@ -100,14 +106,36 @@ export class Simulation {
     return this.scheduler ? this.scheduler.sleep(ms, source) : new Promise((res) => setTimeout(res, ms));
   }
 
-  private hardwareCounts(): { dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number } {
+  private countOutcome(op: string, outcome: string): void {
+    let m = this.outcomeCounts.get(op);
+    if (!m) this.outcomeCounts.set(op, (m = new Map()));
+    m.set(outcome, (m.get(outcome) ?? 0) + 1);
+  }
+
+  /** Each engine thread's counts, indexed by engine. */
+  engineCounts(): EngineCounts[] {
     const c = this.machine.hw.engineCounts;
-    let landed = 0, faulted = 0, accepted = 0, retried = 0, gp = 0;
-    for (let e = 0; e < this.options.spec.workers; e++) {
+    return Array.from({ length: this.options.spec.workers }, (_, e) => {
       const b = e * EC_STRIDE;
-      landed += c[b + EC.LANDED]!; faulted += c[b + EC.FAULTED]!; accepted += c[b + EC.ACCEPTED]!; retried += c[b + EC.RETRIED]!; gp += c[b + EC.GP]!;
-    }
-    return { dma: landed + faulted, dmaFaults: faulted, enqcmd: accepted, retries: retried, gp };
+      const faulted = c[b + EC.FAULTED]!;
+      return { dma: c[b + EC.LANDED]! + faulted, dmaFaults: faulted, enqcmd: c[b + EC.ACCEPTED]!, retries: c[b + EC.RETRIED]!, gp: c[b + EC.GP]! };
+    });
+  }
+
+  /** The engine thread a job runs on (valid while the job is running). */
+  jobEngine(job: number): number {
+    return Atomics.load(this.machine.hw.jobs, job * JOB_STRIDE + J.ENGINE);
+  }
+
+  private hardwareCounts(): EngineCounts {
+    const sum: EngineCounts = { dma: 0, dmaFaults: 0, enqcmd: 0, retries: 0, gp: 0 };
+    for (const e of this.engineCounts()) for (const k of Object.keys(sum) as (keyof EngineCounts)[]) sum[k] += e[k];
+    return sum;
+  }
+
+  /** How the calls so far answered, by op and outcome. */
+  outcomes(): CallOutcomes {
+    return Object.fromEntries([...this.outcomeCounts].map(([op, m]) => [op, Object.fromEntries(m)]));
   }
 
   counts(): Counts {

@@ -1,0 +1,211 @@
+// The `ioasid-sim` command line (shared/CONTRACT.md): run, seq, sweep, replay, failnth, merge, list. Commander
+// parses; each action checks what commander cannot, runs, prints the summary or exactly one JSON
+// document on stdout, and yields the exit code: 0 clean, 1 a violation, an unmet expectation or
+// a failed run, 2 bad input. Bad input of any kind, commander's own errors included, is one line
+// on stderr naming the flag, file, step or field, never a stack trace.
+import { Command, CommanderError } from 'commander';
+import type { MutantName } from '../actors/env.js';
+import { SCENARIOS, SCENARIO_BY_NAME } from './builtins.js';
+import { type SeedRange, type Shard, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
+import { InputError, readInputFile } from './input-error.js';
+import { failNth, failNthSummary } from './failnth.js';
+import { replay } from './replay.js';
+import { formatListing, listing } from './listing.js';
+import { loadSweepReport, mergeSweeps } from './merge.js';
+import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
+import { type OutputFlags, runOutputs } from './outputs.js';
+import { progressBar } from './progress.js';
+import { type RunReport, type SweepReport, VERSION } from './report.js';
+import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from './scenario.js';
+import { loadSequenceFile } from './sequence-file.js';
+import { runSequence } from './sequence-runner.js';
+import { formatRunSummary, formatSweepSummary } from './summary.js';
+import { runSweep, shardSeeds } from './sweep.js';
+
+/** A sweep runs many seeds: each is short unless --duration says otherwise. */
+const SWEEP_DEFAULT_DURATION_SEC = 2;
+
+interface ScaleFlags { seed?: number; duration?: number; vms?: number; devices?: number; pasids?: number; workers?: number }
+interface CommonFlags extends ModeFlags { mutant?: MutantName; json?: boolean }
+type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
+type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
+type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
+
+const out = (s: string) => { process.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
+const log = (s: string) => { process.stderr.write(`${s}\n`); };
+const exitCodeOf = (r: { ok: boolean }) => (r.ok ? 0 : 1);
+
+function scenarioNamed(name: string): Scenario {
+  const s = SCENARIO_BY_NAME.get(name);
+  if (!s) throw new InputError(`unknown scenario '${name}' (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+function scaleParams(f: ScaleFlags, defaultDurationSec: number, mutant: MutantName | undefined): Omit<ScenarioParams, 'seed'> {
+  return {
+    durationSec: f.duration ?? defaultDurationSec,
+    vms: f.vms ?? DEFAULT_PARAMS.vms, devices: f.devices ?? DEFAULT_PARAMS.devices,
+    pasids: f.pasids ?? DEFAULT_PARAMS.pasids, workers: f.workers ?? DEFAULT_PARAMS.workers,
+    mutant: mutant ?? null,
+  };
+}
+
+function printReport(r: RunReport, json: boolean | undefined, written: string[]): number {
+  if (json) out(JSON.stringify(r, null, 2));
+  else {
+    out(formatRunSummary(r));
+    for (const w of written) log(`wrote ${w}`);
+  }
+  return exitCodeOf(r);
+}
+
+function printSweep(r: SweepReport, json: boolean | undefined): number {
+  out(json ? JSON.stringify(r, null, 2) : formatSweepSummary(r));
+  return exitCodeOf(r);
+}
+
+// ---- option groups shared by several commands ----
+
+function scaleOptions(c: Command, durationHelp: string): Command {
+  return c
+    .option('--duration <SEC>', durationHelp, parseDuration)
+    .option('--vms <N>', `VMs (1..8, default ${DEFAULT_PARAMS.vms})`, intIn(1, 8))
+    .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
+    .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
+    .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64));
+}
+
+function commonOptions(c: Command): Command {
+  return c
+    .option('--mutant <NAME>', 'switch on one deliberate bug (see `list`)', parseMutant)
+    .option('--json', 'print exactly one JSON report on stdout')
+    .option('--mode <MODE>', `${MODES.join(' | ')} (default threads: real worker threads)`, oneOf(MODES))
+    .option('--strategy <S>', `deterministic mode only: ${STRATEGIES.join(' | ')}`, oneOf(STRATEGIES))
+    .option('--pct-depth <D>', `deterministic mode, strategy pct: bug depth (1..64, default ${DEFAULT_PCT_DEPTH})`, intIn(1, 64));
+}
+
+function outputOptions(c: Command): Command {
+  return c
+    .option('--trace <FILE>', 'write Chrome trace-event JSON (open in Perfetto or chrome://tracing)')
+    .option('--diagram <FILE>', 'write a Mermaid sequenceDiagram of the actor messages');
+}
+
+function program(setExit: (code: number) => void): Command {
+  const cli = new Command('ioasid-sim')
+    .description('Simulate the Linux /dev/ioasid design under real concurrency and check its invariants')
+    .version(VERSION)
+    .exitOverride()
+    // Errors are printed by main() as one line; help asked for still goes to stdout.
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
+    .showSuggestionAfterError(true);
+
+  const run = outputOptions(commonOptions(scaleOptions(
+    cli.command('run').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a built-in stress scenario for a while'),
+    `seconds to run (default ${DEFAULT_PARAMS.durationSec}; virtual seconds in deterministic mode)`,
+  ).option('--seed <N>', `seed of every random choice (0..4294967295, default ${DEFAULT_PARAMS.seed})`, parseSeed)));
+  run.action(async (name: string, f: RunFlags) => {
+    const mode = resolveMode(f);
+    const scenario = scenarioNamed(name);
+    const outputs = runOutputs(f);
+    const p = { ...scaleParams(f, DEFAULT_PARAMS.durationSec, f.mutant), seed: f.seed ?? DEFAULT_PARAMS.seed, mode };
+    const bar = progressBar(`${scenario.name} seed ${p.seed}`, 100, null, { json: !!f.json });
+    const report = await runScenario(scenario, p, { attach: outputs.attach, publishMessages: outputs.publishMessages, progress: (done) => bar.update(Math.round(done * 100)) });
+    bar.stop();
+    setExit(printReport(report, f.json, outputs.write()));
+  });
+
+  const seq = outputOptions(commonOptions(
+    cli.command('seq').argument('<file>', 'a sequence file (.yaml, .yml or .json)').description('run a sequence file step by step and check its expectations')
+      .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed),
+  ));
+  seq.action(async (file: string, f: SeqFlags) => {
+    const mode = resolveMode(f);
+    const outputs = runOutputs(f);
+    const sequence = loadSequenceFile(file);
+    const report = await runSequence(sequence, { seed: f.seed, mutant: f.mutant ?? null, publishMessages: outputs.publishMessages, attach: outputs.attach, mode });
+    setExit(printReport(report, f.json, outputs.write()));
+  });
+
+  const sweep = commonOptions(scaleOptions(
+    cli.command('sweep').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a scenario once per seed of a range')
+      .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
+      .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
+    `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC})`,
+  ));
+  sweep.action(async (name: string, f: SweepFlags) => {
+    const mode = resolveMode(f);
+    const scenario = scenarioNamed(name);
+    const range = f.seeds, shard = f.shard ?? null;
+    const bar = progressBar(`sweep ${scenario.name}`, shardSeeds(range, shard).length, 'seeds', { json: !!f.json });
+    const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC, f.mutant), { range, shard, mode, progress: (done) => bar.update(done) });
+    bar.stop();
+    setExit(printSweep(report, f.json));
+  });
+
+  cli.command('replay').argument('<report>', 'a JSON report of `run` or `seq` (with a violation)')
+    .description('re-run a report: a deterministic one to the same violation at the same step; for a real-thread one, search deterministic seeds for the same invariant')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000))
+    .action(async (file: string, f: { json?: boolean; budget?: number }) => {
+      let raw: unknown;
+      try { raw = JSON.parse(readInputFile(file)); } catch (e) { if (e instanceof InputError) throw e; throw new InputError(`${file}: not JSON (${(e as Error).message})`); }
+      const outcome = await replay(raw, file, f.budget ?? 20);
+      if (f.json) out(JSON.stringify(outcome, null, 2));
+      else {
+        out(outcome.message);
+        if (outcome.report) out(formatRunSummary(outcome.report));
+      }
+      setExit(outcome.reproduced ? 0 : 1);
+    });
+
+  cli.command('failnth').argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+    .description('fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start) for n = 1, 2, ... until none fires')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)
+    .action(async (file: string, f: { json?: boolean; seed?: number }) => {
+      const report = await failNth(loadSequenceFile(file), f.seed === undefined ? {} : { seed: f.seed });
+      out(f.json ? JSON.stringify(report, null, 2) : failNthSummary(report));
+      setExit(exitCodeOf(report));
+    });
+
+  cli.command('merge').argument('<reports...>', 'sweep reports (JSON) of the same scenario and mutant')
+    .description('join sweep reports (shards, or adjacent seed ranges) into one')
+    .option('--json', 'print exactly one JSON report on stdout')
+    .action((files: string[], f: { json?: boolean }) => {
+      setExit(printSweep(mergeSweeps(files.map(loadSweepReport)), f.json));
+    });
+
+  cli.command('list').description('scenarios, mutants, invariants and ops, each with one line of meaning')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .action((f: { json?: boolean }) => {
+      const l = listing();
+      out(f.json ? JSON.stringify(l, null, 2) : formatListing(l));
+      setExit(0);
+    });
+  return cli;
+}
+
+/** One line: commander's messages may hold a suggestion on a second line. */
+const oneLine = (s: string) => s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  try {
+    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
+    await program((c) => { code = c; }).parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      log(`ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      log(`ioasid-sim: ${oneLine(e.message)}`);
+      return 2;
+    }
+    // Not the user's fault: a bug of the simulator. Keep the stack for the bug report.
+    log(`ioasid-sim: internal error: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  }
+}

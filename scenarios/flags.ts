@@ -1,0 +1,62 @@
+// Strict parsers for CLI flag values. Each takes the raw string and either returns the value or
+// throws commander's InvalidArgumentError, which the CLI turns into one line naming the flag and
+// exit code 2. Nothing here is lenient: `--workers 2x`, `--seed 1e3` or `--duration -1` are bad.
+import { InvalidArgumentError } from 'commander';
+import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
+
+/** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
+export const SEED_MAX = 0xffffffff;
+
+const INT_RE = /^(0|[1-9][0-9]*)$/;
+
+function integer(raw: string, min: number, max: number): number {
+  const n = INT_RE.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
+  return n;
+}
+
+/** A parser for an integer flag bounded by what the simulated machine can hold. */
+export const intIn = (min: number, max: number) => (raw: string): number => integer(raw, min, max);
+
+export const parseSeed = intIn(0, SEED_MAX);
+
+/** Seconds, whole or decimal (`0.5`), more than 0 and at most a day. */
+export function parseDuration(raw: string): number {
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(n > 0 && n <= 86400)) throw new InvalidArgumentError('expected seconds, a number greater than 0 and at most 86400');
+  return n;
+}
+
+export interface SeedRange { readonly from: number; readonly to: number }
+
+/** `A..B`, both ends included, A <= B. */
+export function parseSeedRange(raw: string): SeedRange {
+  const m = /^([0-9]+)\.\.([0-9]+)$/.exec(raw);
+  if (!m) throw new InvalidArgumentError('expected A..B, e.g. 1..100');
+  const from = integer(m[1]!, 0, SEED_MAX), to = integer(m[2]!, 0, SEED_MAX);
+  if (from > to) throw new InvalidArgumentError(`the range is empty (${from} > ${to})`);
+  return { from, to };
+}
+
+export interface Shard { readonly index: number; readonly count: number }
+
+/** `I/N`: the I-th of N shards, 1-based. */
+export function parseShard(raw: string): Shard {
+  const m = /^([0-9]+)\/([0-9]+)$/.exec(raw);
+  if (!m) throw new InvalidArgumentError('expected I/N, e.g. 2/4 (the 2nd of 4 shards)');
+  const count = integer(m[2]!, 1, 1 << 20);
+  const index = integer(m[1]!, 1, 1 << 20);
+  if (index > count) throw new InvalidArgumentError(`shard index ${index} is beyond the shard count ${count} (shards are 1..${count})`);
+  return { index, count };
+}
+
+export function parseMutant(raw: string): MutantName {
+  if (!isMutant(raw)) throw new InvalidArgumentError(`unknown mutant (known: ${Object.keys(MUTANTS).join(', ')})`);
+  return raw;
+}
+
+/** A parser accepting one of a fixed set of words. */
+export const oneOf = <T extends string>(words: readonly T[]) => (raw: string): T => {
+  if (!(words as readonly string[]).includes(raw)) throw new InvalidArgumentError(`expected ${words.join(' or ')}`);
+  return raw as T;
+};

@@ -1,0 +1,56 @@
+// Every built-in scenario runs clean with the correct model, and does what its name says: the
+// calls it makes and how they answered (the report's `outcomes`) show the paths it exists for.
+import { expect } from 'chai';
+import { SCENARIOS } from '../../scenarios/builtins.js';
+import { cli, oneJson } from './cli-process.js';
+
+type Outcomes = Record<string, Record<string, number>>;
+interface RunJson { ok: boolean; scenario: string; counts: Record<string, number>; outcomes: Outcomes; violationCounts: Record<string, number>; violations: { detail: string }[] }
+
+const n = (o: Outcomes, op: string, outcome: string) => o[op]?.[outcome] ?? 0;
+
+/** What each scenario must have exercised in a short run (a scenario added later gets its line here). */
+const EXERCISES: Record<string, (o: Outcomes, r: RunJson) => void> = {
+  'teardown-race': (o) => {
+    expect(n(o, 'destroy', 'ok'), 'teardowns').to.be.greaterThan(10);
+    expect(n(o, 'allow', 'EBADF') + n(o, 'allow', 'ENOENT'), 'cross-FD attempts').to.be.greaterThan(0);
+  },
+  churn: (o) => {
+    expect(n(o, 'alloc', 'ENOSPC'), 'ALLOC hitting an exhausted space').to.be.greaterThan(0);
+    expect(n(o, 'alloc', 'ok'), 'PASIDs recycled (more ALLOCs than the 63 PASIDs of the space)').to.be.greaterThan(63);
+  },
+  isolation: (o, r) => {
+    expect(n(o, 'allow', 'EBADF'), "ALLOW through another VM's FD").to.be.greaterThan(0);
+    expect(n(o, 'allow', 'ENOENT'), "ALLOW of another FD's IOASID").to.be.greaterThan(0);
+    expect(n(o, 'bind_pgtbl', 'ENOENT') + n(o, 'destroy', 'ENOENT'), "BIND/DESTROY of another VM's IOASID").to.be.greaterThan(0);
+    expect(n(o, 'allow', 'ok'), 'no cross access may succeed').to.equal(n(o, 'alloc', 'ok'));
+    expect(r.counts.dmaFaults, 'DMA with PASIDs never given').to.be.greaterThan(0);
+    expect(r.counts.dma - r.counts.dmaFaults, 'legitimate DMA').to.be.greaterThan(0);
+  },
+  'close-while-busy': (o) => {
+    expect(n(o, 'close_device', 'ok'), 'devices closed').to.be.greaterThan(0);
+    expect(n(o, 'alloc', 'EBADF'), 'calls on a closed FD').to.be.greaterThan(0);
+    expect(n(o, 'disallow', 'EBADF'), 'DISALLOW through a closed FD').to.be.greaterThan(0);
+    expect(n(o, 'open', 'ok'), 'FDs reopened').to.be.greaterThan(2);
+  },
+};
+
+describe('built-in scenarios', function () {
+  this.timeout(60_000);
+
+  for (const s of SCENARIOS) {
+    it(`run ${s.name} --duration 2 exits 0 and exercises what its name says`, async () => {
+      const r = await cli(['run', s.name, '--duration', '2', '--json']);
+      const report = oneJson<RunJson>(r);
+      expect(r.code, `${r.stderr}${report.violations.map((v) => v.detail).join('\n')}`).to.equal(0);
+      expect(report).to.include({ ok: true, scenario: s.name });
+      EXERCISES[s.name]?.(report.outcomes, report);
+    });
+  }
+
+  it('isolation with --mutant no-fd-check reports an isolation violation', async () => {
+    const r = await cli(['run', 'isolation', '--duration', '2', '--mutant', 'no-fd-check', '--json']);
+    expect(r.code).to.equal(1);
+    expect(oneJson<RunJson>(r).violationCounts.isolation).to.be.greaterThan(0);
+  });
+});
