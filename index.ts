@@ -1,10 +1,10 @@
 // ioasid-sim's public entry point (package "exports"). See README "Embedding".
-export { createSimulation, IoasidSim, FdHandle, DeviceHandle, JobHandle } from './scenarios/embedding.js';
+export { createSimulation, IoasidSim, FdHandle, DeviceHandle, JobHandle, KvmHandle, VcpuHandle, VIommuHandle } from './scenarios/embedding.js';
 export type { CreateOptions, InvariantState } from './scenarios/embedding.js';
 export type { SimEvent, SimEventType, PasidState } from './actors/events.js';
 export type { Result, Ok, Err, Errno } from './actors/result.js';
 export { ERRNOS } from './actors/result.js';
-export type { MachineSpec, VmSpec, DeviceSpec } from './actors/machine.js';
+export type { MachineSpec, VmSpec, DeviceSpec, EnqcmdCounts } from './actors/machine.js';
 export { defaultMachineSpec } from './actors/machine.js';
 export { MUTANTS } from './actors/env.js';
 export type { MutantName } from './actors/env.js';

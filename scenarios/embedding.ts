@@ -3,7 +3,7 @@
 // answers a Result (never throws for an errno); the event stream and the monitor are exposed.
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
-import { type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
+import { type EnqcmdCounts, type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
 import { type Result, err, ok } from '../actors/result.js';
 import type { ParentRef } from '../actors/runtime.js';
 import type { JobCounts } from '../hardware/jobs.js';
@@ -69,6 +69,25 @@ export class IoasidSim {
     return new DeviceHandle(this, d.index, d.name);
   }
 
+  /** The VM's KVM fd (its vPASID -> pPASID table for ENQCMD), by VM name. */
+  kvm(vm: string): KvmHandle { return new KvmHandle(this, this.vmNamed(vm), vm); }
+
+  /** The guest's vIOMMU of a VM: guest bind/unbind requests (dynamic authorisation). */
+  viommu(vm: string): VIommuHandle { return new VIommuHandle(this, this.vmNamed(vm), vm); }
+
+  /** A guest vCPU by name (`vm1.0`, `vm1.1`, ...). */
+  vcpu(name: string): VcpuHandle {
+    const c = this.simulation.machine.vcpus.find((x) => x.name === name);
+    if (!c) throw new RangeError(`no vCPU named ${name} (vCPUs: ${this.simulation.machine.vcpus.map((x) => x.name).join(', ')})`);
+    return new VcpuHandle(this, c.index, c.name);
+  }
+
+  private vmNamed(name: string): number {
+    const v = this.vmIndex(name);
+    if (v < 0) throw new RangeError(`no VM named ${name} (VMs: ${this.simulation.options.spec.vms.map((x) => x.name).join(', ')})`);
+    return v;
+  }
+
   /** The allocator's view of a PASID. */
   pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> { return this.simulation.machine.pasidState(pasid); }
 
@@ -125,6 +144,39 @@ export class DeviceHandle {
     const r = await this.m.dmaStart(this.index, pasid);
     return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
   }
+}
+
+/** A VM's KVM fd: programs the vPASID -> pPASID translation ENQCMD uses. */
+export class KvmHandle {
+  constructor(private readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  /** KVM_SET_PASID: map `vpasid` to the PASID of `ioasid` (allocated from `fd`); takes a kref. */
+  setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.owner.simulation.machine.kvmSetPasid(this.vmIndex, vpasid, fd.fd, ioasid); }
+  /** KVM_CLEAR_PASID: unmap, wait out vCPUs mid-submission and accepted descriptors, put the kref. */
+  clearPasid(vpasid: number): Promise<Result<null>> { return this.owner.simulation.machine.kvmClearPasid(this.vmIndex, vpasid); }
+}
+
+/** A guest vCPU: its IA32_PASID MSR and its ENQCMD submissions. */
+export class VcpuHandle {
+  constructor(private readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
+  private get m() { return this.owner.simulation.machine; }
+  /** Write IA32_PASID for the running guest process: the vPASID with the valid bit; 0 clears the valid bit. */
+  setMsr(vpasid: number): Promise<Result<null>> { return this.m.setMsr(this.index, vpasid); }
+  /** `count` ENQCMD submissions to a device's shared work queue, on an engine. */
+  enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> { return this.m.enqcmd(this.index, device.index, count); }
+  /** Background ENQCMD submissions until the job is stopped. */
+  async enqcmdStart(device: DeviceHandle): Promise<Result<JobHandle>> {
+    const r = await this.m.enqcmdStart(this.index, device.index);
+    return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
+  }
+}
+
+/** The guest-visible IOMMU of a VM: each request runs the uAPI calls in the safe order. */
+export class VIommuHandle {
+  constructor(private readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  /** Guest bind(device, vpasid): ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; the pPASID. */
+  bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> { return this.owner.simulation.machine.viommuBind(this.vmIndex, device.index, vpasid); }
+  /** Guest unbind: KVM_CLEAR_PASID, DISALLOW, DESTROY (the reverse). */
+  unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> { return this.owner.simulation.machine.viommuUnbind(this.vmIndex, device.index, vpasid); }
 }
 
 /** A background DMA or ENQCMD job. */

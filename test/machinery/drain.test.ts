@@ -55,8 +55,10 @@ describe('drain protocol (real threads)', () => {
       expect(sim.engineFailure).to.match(/engine 1 failed: .*crashed on purpose/);
       const dma = await m.dma(0, p, 100);
       expect(dma.ok ? 'ok' : dma.errno, 'new DMA is refused with the failure').to.equal('EIO');
-      const r = await m.disallow(0, fd, p); // teardown waits on the engines: must answer, not hang
-      expect(r.ok ? 'ok' : r.errno).to.equal('EIO');
+      // Teardown waits on the engines that still run: it must answer, not hang. It may complete
+      // (the surviving engine acknowledged everything) or fail with the crash.
+      const r = await m.disallow(0, fd, p);
+      expect(r.ok ? 'ok' : r.errno).to.be.oneOf(['ok', 'EIO']);
     } finally {
       await sim.finish();
     }
