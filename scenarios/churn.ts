@@ -5,7 +5,7 @@
 // and only later DISALLOW; half DISALLOW then DESTROY. Meanwhile other lanes keep allocating,
 // so a parked PASID is exactly what a broken allocator would hand out next (pasid-reuse).
 import type { Machine } from '../actors/machine.js';
-import { type Scenario, type Workload, gridMachine } from './scenario.js';
+import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const PASID_BITS = 6;
 const PAGES_PER_IOASID = 4;
@@ -21,12 +21,7 @@ export const churn: Scenario = {
 
 async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
-  const fds: number[] = [];
-  for (let v = 0; v < w.params.vms; v++) {
-    const r = await m.open(v);
-    if (!r.ok) throw new Error(`open(vm${v + 1}) failed: ${r.message}`);
-    fds.push(r.value);
-  }
+  const fds = await openFdPerVm(w);
   const lanes = m.devices.length * w.params.pasids;
   // Together the lanes want twice the space, whatever the scale: every round exhausts it.
   const share = Math.max(2, Math.ceil((2 * (m.hw.pasidMax - 1)) / lanes));

@@ -10,7 +10,7 @@
 // carries on. Device closes are paced over the run; the last device of each slot is closed
 // when the run ends, releasing what is still parked.
 import type { Machine } from '../actors/machine.js';
-import { type Scenario, type ScenarioParams, type Workload, gridMachine } from './scenario.js';
+import { type Scenario, type ScenarioParams, type Workload, gridMachine, openFd } from './scenario.js';
 
 /** Device FDs per slot: the first plus its spares. */
 const GENERATIONS = 8;
@@ -60,15 +60,14 @@ async function drive(w: Workload): Promise<void> {
 }
 
 async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[], slots: Slots, elapsed: () => number): Promise<void> {
-  const fd = await m.open(vm);
-  if (!fd.ok) throw new Error(`open(vm${vm + 1}) failed: ${fd.message}`);
+  const fd = await openFd(w, vm);
   const held: Held[] = [];
   await Promise.all(slots.current[vm]!.map(async (device) => {
     for (let k = 0; k < w.params.pasids; k++) {
-      const a = await m.alloc(fd.value);
+      const a = await m.alloc(fd);
       if (!a.ok) return; // ENOSPC: too much is parked; a device close will free it
-      await m.bindPgtbl(fd.value, a.value, PAGES_PER_IOASID);
-      await m.allow(device, fd.value, a.value);
+      await m.bindPgtbl(fd, a.value, PAGES_PER_IOASID);
+      await m.allow(device, fd, a.value);
       const job = await m.dmaStart(device, a.value, w.prng.fork());
       held.push({ device, pasid: a.value, job: job.ok ? job.value : null });
     }
@@ -87,20 +86,20 @@ async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[],
 
   if (w.prng.chance(0.6)) {
     // close(fd) with the devices still allowed and their DMA running.
-    await m.close(fd.value);
-    await m.alloc(fd.value); // EBADF: the FD is closed
+    await m.close(fd);
+    await m.alloc(fd); // EBADF: the FD is closed
     const h = held.length ? w.prng.pick(held) : null;
     if (h) {
-      await m.disallow(h.device, fd.value, h.pasid); // EBADF: the FD is closed (or the device is)
+      await m.disallow(h.device, fd, h.pasid); // EBADF: the FD is closed (or the device is)
       await m.dma(h.device, h.pasid, 200, w.prng.fork()); // faults: DMA was halted
     }
   } else {
     // In order (a device closed above answers EBADF; its IOASIDs are no longer held by it).
     await Promise.all(held.map(async (h) => {
-      await m.disallow(h.device, fd.value, h.pasid);
-      await m.destroy(fd.value, h.pasid);
+      await m.disallow(h.device, fd, h.pasid);
+      await m.destroy(fd, h.pasid);
     }));
-    await m.close(fd.value);
+    await m.close(fd);
   }
   await Promise.all(held.map((h) => (h.job !== null ? m.stopJob(h.job) : null)));
 }

@@ -7,7 +7,7 @@
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
 import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
 import { runGuestVcpus } from './guest.js';
-import { type Scenario, type Workload, gridMachine } from './scenario.js';
+import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 // As many pages as ENQCMD descriptors address.
 const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
@@ -23,12 +23,7 @@ export const enqcmd: Scenario = {
 
 async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
-  const fds: number[] = [];
-  for (let v = 0; v < w.params.vms; v++) {
-    const r = await m.open(v);
-    if (!r.ok) throw new Error(`open(vm${v + 1}) failed: ${r.message}`);
-    fds.push(r.value);
-  }
+  const fds = await openFdPerVm(w);
   const lanes: Promise<void>[] = [runGuestVcpus(w, m, w.params.pasids)];
   for (let v = 0; v < w.params.vms; v++) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, v, s + 1, fds));
   await Promise.all(lanes);

@@ -88,6 +88,20 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   };
 }
 
+/** Open a /dev/ioasid FD of `vm`; a workload cannot go on without it. */
+export async function openFd(w: Workload, vm: number): Promise<number> {
+  const r = await w.sim.machine.open(vm);
+  if (!r.ok) throw new Error(`open(vm${vm + 1}) failed: ${r.errno} ${r.message}`);
+  return r.value;
+}
+
+/** One FD per VM of the run, in VM order. */
+export async function openFdPerVm(w: Workload): Promise<number[]> {
+  const fds: number[] = [];
+  for (let v = 0; v < w.params.vms; v++) fds.push(await openFd(w, v));
+  return fds;
+}
+
 /** What a deterministic run needs to be replayed, and the path it took. */
 export function scheduleOf(sim: Simulation, mode: ModeOptions): { schedule?: RunReport['schedule'] } {
   if (mode.mode !== 'deterministic' || !sim.scheduler) return {};

@@ -3,7 +3,7 @@
 // running on a worker thread; now and then a lane tries what must fail (ALLOW through another
 // VM's FD, ALLOW of another FD's IOASID) and every device probes a PASID it was never given.
 import type { Machine } from '../actors/machine.js';
-import { type Scenario, type Workload, gridMachine } from './scenario.js';
+import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const PAGES_PER_IOASID = 8;
 
@@ -16,13 +16,7 @@ export const teardownRace: Scenario = {
 
 async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
-  const { vms } = w.params;
-  const fds: number[] = [];
-  for (let v = 0; v < vms; v++) {
-    const r = await m.open(v);
-    if (!r.ok) throw new Error(`open(vm${v + 1}) failed: ${r.message}`);
-    fds.push(r.value);
-  }
+  const fds = await openFdPerVm(w);
   // Probes: each device DMAs with a PASID from the top of the space, which nobody allocates.
   const probes: number[] = [];
   for (const d of m.devices) {

@@ -9,8 +9,8 @@ export function vm(name: string, devices: string[], over: Partial<VmSpec> = {}):
   return { name, vcpus: 1, pages: 256, quota: null, devices: devices.map((d) => ({ name: d, ...DEFAULT_DEVICE })), ...over };
 }
 
-export async function withSim<T>(over: Partial<MachineSpec>, fn: (sim: Simulation) => Promise<T>): Promise<T> {
-  const sim = new Simulation({ spec: defaultMachineSpec(over), seed: 1 });
+export async function withSim<T>(over: Partial<MachineSpec>, fn: (sim: Simulation) => Promise<T>, seed = 1): Promise<T> {
+  const sim = new Simulation({ spec: defaultMachineSpec(over), seed });
   try {
     return await fn(sim);
   } finally {

@@ -1,8 +1,6 @@
 // Shared set-up for the KVM / ENQCMD tests: a small machine, a simulation that is always
 // finished, and an IOASID made ready for a device.
-import { expect } from 'chai';
 import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../actors/machine.js';
-import type { Result } from '../../actors/result.js';
 import { Simulation } from '../../scenarios/simulation.js';
 
 export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
@@ -21,23 +19,9 @@ export const VM1 = 0, VM2 = 1;
 export const DSA1 = 0, NIC1 = 1, PLAIN1 = 2, DSA2 = 3;
 export const VCPU10 = 0, VCPU11 = 1, VCPU20 = 2;
 
-export async function withSim<T>(spec: MachineSpec, fn: (sim: Simulation) => Promise<T>, seed = 1): Promise<T> {
-  const sim = new Simulation({ spec, seed });
-  try {
-    return await fn(sim);
-  } finally {
-    await sim.finish();
-  }
-}
+import { value } from '../helpers.js';
 
-export function value<T>(r: Result<T>): T {
-  if (!r.ok) expect.fail(`expected success, got ${r.errno}: ${r.message}`);
-  return r.value;
-}
-
-export function errno(r: Result<unknown>): string {
-  return r.ok ? 'ok' : r.errno;
-}
+export { errno, value, withSim } from '../helpers.js';
 
 /** Open an FD of `vm`, allocate an IOASID with a page table and allow it on `devices`. */
 export async function readyIoasid(sim: Simulation, vm: number, devices: readonly number[]): Promise<{ fd: number; pasid: number }> {
