@@ -121,7 +121,9 @@ describe('kvm: ENQCMD', function () {
   describe('nothing lands through the pPASID after DISALLOW / DESTROY (real threads)', function () {
     /** vCPUs stream ENQCMDs and the device DMAs while the PASID is torn down in one of the orders. */
     async function teardownRound(mutant: MutantName | null, round: number): Promise<string[]> {
-      const sim = new Simulation({ spec: { ...kvmSpec(), mutant }, seed: round });
+      // A 1 ms flight time widens the window a missing drain leaves, so the catch does not depend
+      // on how fast this machine's main thread answers (the correct model must hold all the same).
+      const sim = new Simulation({ spec: { ...kvmSpec(), mutant, landingLatencyUs: 1000 }, seed: round });
       const m = sim.machine;
       try {
         const { fd, pasid } = await mappedForEnqcmd(sim, [VCPU10, VCPU11]);
@@ -145,8 +147,8 @@ describe('kvm: ENQCMD', function () {
 
     it('is caught when teardown skips the drain', async () => {
       const caught: string[] = [];
-      for (let round = 0; round < 8 && caught.length === 0; round++) caught.push(...await teardownRound('skip-drain', round));
-      expect(caught).to.include('dma-after-teardown');
+      for (let round = 0; round < 24 && caught.length === 0; round++) caught.push(...await teardownRound('skip-drain', round));
+      expect(caught.some((c) => c === 'dma-after-teardown' || c === 'use-after-free'), `caught as ${caught.join(', ') || 'nothing'}`).to.equal(true);
     });
   });
 });
