@@ -6,11 +6,11 @@
 // The two loops below mirror Engine.translateBatch and Engine.landOldest on purpose (a baseline
 // cannot call the code it judges): keep them in step when the engine's access pattern changes.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { BareReply } from './bare-worker.js';
 import { BATCH } from '../hardware/engine.js';
 import { IOTLB_ENTRIES, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE } from '../hardware/layout.js';
 
 export interface BareDmaParams { readonly device: number; readonly pasid: number; readonly span: number; readonly seed: number }
-export interface BareDmaReply { readonly ops: number; readonly ms: number }
 
 const { device, pasid, span, seed } = workerData as BareDmaParams;
 const tlb = new Int32Array(new SharedArrayBuffer(IOTLB_ENTRIES * TLB_STRIDE * 4));
@@ -64,5 +64,5 @@ parentPort!.on('message', ({ ms }: { ms: number }) => {
     for (let i = 0; i < 64; i++) batch();
     n += 64 * BATCH;
   } while (performance.now() < end);
-  parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareDmaReply);
+  parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareReply);
 });
