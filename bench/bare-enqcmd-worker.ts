@@ -6,8 +6,8 @@
 // bookkeeping, doorbell, job table or counters, and the consumer is this same thread, so the
 // queue never fills. The loop mirrors enqcmd(), swqPush() and swqTake() on purpose (a baseline
 // cannot call the code it judges): keep them in step when the submission's access pattern changes.
-import { parentPort, workerData } from 'node:worker_threads';
-import type { BareReply } from './bare-worker.js';
+import { workerData } from 'node:worker_threads';
+import { serveBareRuns } from './bare-worker.js';
 import { KE, KVM_STRIDE, KVM_VPASIDS, MSR_PASID_MASK, MSR_PASID_VALID, SD, SWQ, SWQ_DEPTH, SWQ_DESC_STRIDE, SWQ_STRIDE, SWQ_WORK_SLOTS, VC, VC_STRIDE } from '../hardware/layout.js';
 
 export interface BareEnqcmdParams { readonly vpasid: number; readonly ppasid: number; readonly span: number; readonly seed: number }
@@ -52,13 +52,7 @@ function submitAndTake(): void {
   Atomics.add(q, SWQ.DONE, 1);
 }
 
-parentPort!.on('message', ({ ms }: { ms: number }) => {
-  const t0 = performance.now();
-  const end = t0 + ms;
-  let n = 0;
-  do {
-    for (let i = 0; i < 1024; i++) submitAndTake();
-    n += 1024;
-  } while (performance.now() < end);
-  parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareReply);
+serveBareRuns(() => {
+  for (let i = 0; i < 1024; i++) submitAndTake();
+  return 1024;
 });

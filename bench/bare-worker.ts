@@ -1,6 +1,6 @@
-// The main-thread side of a bare-loop baseline (bare-dma-worker.ts, bare-enqcmd-worker.ts): a
-// persistent worker thread that, asked to run for `ms`, answers with the operations it did.
-import { Worker } from 'node:worker_threads';
+// Both sides of a bare-loop baseline (bare-dma-worker.ts, bare-enqcmd-worker.ts): a persistent
+// worker thread that, asked to run for `ms`, answers with the operations it did.
+import { Worker, parentPort } from 'node:worker_threads';
 import { sleep } from './stats.js';
 
 export interface BareReply { readonly ops: number; readonly ms: number }
@@ -28,4 +28,15 @@ export class BareWorker {
   }
 
   async close(): Promise<void> { await this.worker.terminate(); }
+}
+
+/** Worker side: answer each {ms} by calling `chunk` (which returns the operations it did) until `ms` passed. */
+export function serveBareRuns(chunk: () => number): void {
+  parentPort!.on('message', ({ ms }: { ms: number }) => {
+    const t0 = performance.now();
+    const end = t0 + ms;
+    let n = 0;
+    do n += chunk(); while (performance.now() < end);
+    parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareReply);
+  });
 }
