@@ -2,15 +2,15 @@
 // translation and landing (xorshift IOVA draw, direct-mapped IOTLB probe with the engine's hash,
 // page-table load on a miss, then the page's generation and owner checked and its data word
 // written), with no model around it: no job table, in-flight counting, landing delay,
-// invalidation queue, witness check or counters. It answers each {ms} with the ops it did.
+// invalidation queue, witness check or counters. It answers each {ms} with the ops it did (serveBareRuns).
 // The two loops below mirror Engine.translateBatch and Engine.landOldest on purpose (a baseline
 // cannot call the code it judges): keep them in step when the engine's access pattern changes.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serveBareRuns } from './bare-worker.js';
 import { BATCH } from '../hardware/engine.js';
 import { IOTLB_ENTRIES, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE } from '../hardware/layout.js';
 
 export interface BareDmaParams { readonly device: number; readonly pasid: number; readonly span: number; readonly seed: number }
-export interface BareDmaReply { readonly ops: number; readonly ms: number }
 
 const { device, pasid, span, seed } = workerData as BareDmaParams;
 const tlb = new Int32Array(new SharedArrayBuffer(IOTLB_ENTRIES * TLB_STRIDE * 4));
@@ -56,13 +56,7 @@ function batch(): void {
   }
 }
 
-parentPort!.on('message', ({ ms }: { ms: number }) => {
-  const t0 = performance.now();
-  const end = t0 + ms;
-  let n = 0;
-  do {
-    for (let i = 0; i < 64; i++) batch();
-    n += 64 * BATCH;
-  } while (performance.now() < end);
-  parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareDmaReply);
+serveBareRuns(() => {
+  for (let i = 0; i < 64; i++) batch();
+  return 64 * BATCH;
 });

@@ -1,7 +1,6 @@
 // The shape of bench/results.json: one section per issue-8 item, each row a subject figure, the
 // baseline it is judged against (measured in the same run), their ratio and, where the issue
-// sets one, the target. Sections not measured yet are present and say so, so the table and the
-// results keep their place for them.
+// sets one, the target.
 import { median } from './stats.js';
 
 export interface Target {
@@ -28,7 +27,6 @@ export interface Row {
 export interface Section {
   readonly id: string;
   readonly title: string;
-  readonly measured: boolean;
   /** What the subject is compared against. */
   readonly baseline: string;
   readonly rows: readonly Row[];
@@ -55,9 +53,4 @@ export function row(what: string, subject: number, baseline: number, unit: strin
 /** A row from interleaved rounds: medians of each side, and the median of per-round ratios. */
 export function pairedRow(what: string, subject: readonly number[], baseline: readonly number[], unit: string, target?: Target): Row {
   return row(what, median(subject), median(baseline), unit, target, median(subject.map((x, i) => x / baseline[i]!)));
-}
-
-/** A section whose figures come from another branch (ENQCMD, mutant detection). */
-export function notMeasured(id: string, title: string, baseline: string, why: string): Section {
-  return { id, title, measured: false, baseline, rows: [], figures: {}, notes: [`not yet measured: ${why}`] };
 }

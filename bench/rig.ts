@@ -8,7 +8,7 @@ import { Simulation } from '../scenarios/simulation.js';
 import { sleep } from './stats.js';
 
 export const SPAN = 16; // IOVA pages per lane: every translation after warm-up is an IOTLB hit
-const WARM_MS = 20; // engines wake on the doorbell and fill their IOTLBs before a sample starts
+export const WARM_MS = 20; // engines wake on the doorbell and fill their IOTLBs before a sample starts
 
 export function must<T>(r: Result<T>, what: string): T {
   if (!r.ok) throw new Error(`bench: ${what} failed: ${r.errno} ${r.message}`);

@@ -6,7 +6,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '../scenarios/report.js';
 import { benchDma } from './dma.js';
-import { type BenchResults, type Section, notMeasured } from './result.js';
+import { benchEnqcmd } from './enqcmd.js';
+import { benchMutants } from './mutants.js';
+import { type BenchResults, type Section } from './result.js';
 import { benchPasidSpace, benchWorkers } from './scaling.js';
 import { renderTable } from './table.js';
 import { benchTeardown } from './teardown.js';
@@ -20,11 +22,11 @@ const out = outAt >= 0 && argv[outAt + 1] ? argv[outAt + 1]! : fileURLToPath(new
 const plan: Array<[string, () => Promise<Section>]> = [
   ['uapi', () => benchUapi(quick ? { rounds: 2, roundMs: 100, concurrency: 8 } : { rounds: 15, roundMs: 250, concurrency: 16 })],
   ['dma', () => benchDma(quick ? { rounds: 2, roundMs: 60 } : { rounds: 9, roundMs: 300 })],
-  ['enqcmd', async () => notMeasured('enqcmd', 'ENQCMD submissions/s per worker', 'a bare loop doing the same submission loads and stores', 'the ENQCMD submitters come from the ENQCMD branch; the row goes here once they land')],
+  ['enqcmd', () => benchEnqcmd(quick ? { rounds: 2, roundMs: 60 } : { rounds: 9, roundMs: 300 })],
   ['teardown', () => benchTeardown({ reps: quick ? 20 : 300 })],
   ['scaling-workers', () => benchWorkers(quick ? { rounds: 2, roundMs: 60 } : { rounds: 7, roundMs: 300 })],
   ['scaling-pasids', () => benchPasidSpace(quick ? { sizes: [16_383], bits: 14 } : { sizes: [100, 1000, 10_000, 100_000, 1_048_575], bits: 20 })],
-  ['mutants', async () => notMeasured('mutants', 'Executions to first detection per mutant', 'none: a count of runs', 'needs the regression toolkit from another branch; one row per mutant goes here')],
+  ['mutants', () => benchMutants({ seeds: quick ? 2 : 20 })],
 ];
 
 const started = new Date();

@@ -23,7 +23,7 @@ export async function benchWorkers(o: WorkerScalingOptions): Promise<Section> {
     const r = await interleave(o.rounds, sides);
     const rows = counts.map((k) => pairedRow(`DMA translations/s per worker, ${k} worker(s) at once`, r[`w${k}`]!, r.w1!, 'ops/s'));
     return {
-      id: 'scaling-workers', title: 'DMA scaling with engine threads', measured: true,
+      id: 'scaling-workers', title: 'DMA scaling with engine threads',
       baseline: 'the per-worker rate with one engine thread, measured in the same interleaved rounds',
       rows,
       figures: { cores: max, rounds: o.rounds, roundMs: o.roundMs, ...Object.fromEntries(counts.map((k) => [`totalOpsPerSec.w${k}`, median(r[`w${k}`]!) * k])) },
@@ -85,7 +85,7 @@ export async function benchPasidSpace(o: SpaceOptions): Promise<Section> {
     notes.push(`whole space, n=${space}: every PASID allocated (each IOASID an actor) in ${whole.createSec.toFixed(1)} s, the next ALLOC answered ENOSPC, DESTROY of all in ${whole.releaseSec.toFixed(1)} s left the allocator all free; peak RSS ${whole.peakRssMiB.toFixed(0)} MiB, heap ${whole.heapBeforeMiB.toFixed(0)} MiB before, ${whole.heapAfterCreateMiB.toFixed(0)} MiB after ALLOC, ${whole.heapAfterReleaseMiB.toFixed(0)} MiB after DESTROY`);
   }
   return {
-    id: 'scaling-pasids', title: 'Cost of a run as IOASIDs grow to the whole PASID space', measured: true,
+    id: 'scaling-pasids', title: 'Cost of a run as IOASIDs grow to the whole PASID space',
     baseline: 'n bare nact actors spawned with the facade under a spawn-only parent, then stopped, in a child process of their own',
     rows, figures, notes,
   };

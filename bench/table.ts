@@ -1,5 +1,5 @@
-// The printed table: one line per row (subject, baseline, ratio, target), sections not yet
-// measured shown as such, and each section's headline figures under it.
+// The printed table: one line per row (subject, baseline, ratio, target), under each section's
+// title, baseline and notes.
 import type { BenchResults, Row, Section } from './result.js';
 
 /** 1234567 -> "1.23 M": enough digits to read, no more. */
@@ -28,7 +28,7 @@ export function renderTable(results: BenchResults): string {
   const head = ['', 'subject', 'baseline', 'unit', 'ratio', 'target'];
   const lines: string[][] = [];
   const out: string[] = [];
-  const body = (s: Section) => (s.measured ? s.rows.map((r) => [`  ${r.what}`, fmt(r.subject), fmt(r.baseline), r.unit, fmt(r.ratio), targetText(r)]) : [['  not yet measured', '', '', '', '', '']]);
+  const body = (s: Section) => s.rows.map((r) => [`  ${r.what}`, fmt(r.subject), fmt(r.baseline), r.unit, fmt(r.ratio), targetText(r)]);
   for (const s of results.sections) lines.push(...body(s));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length), ...results.sections.map((s) => (i === 0 ? s.title.length + 4 : 0))));
   out.push(pad(head, widths));

@@ -65,7 +65,7 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
     const r = await interleave(o.reps, sides);
     const us = (xs: number[], q: number) => percentile(xs, q) * 1000;
     return {
-      id: 'teardown', title: 'DESTROY latency under full DMA load', measured: true,
+      id: 'teardown', title: 'DESTROY latency under full DMA load',
       baseline: 'one bare invalidate-and-drain handshake (postInvalidation + waitInvalidation + jobs.drain) on the same engines under the same load, no actors',
       rows: [
         row('DESTROY latency p50', us(r.destroy, 0.5), us(r.handshake, 0.5), 'us'),

@@ -83,7 +83,7 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
     const hops = await hopsPerOp(bare, bareFds);
     const perCall = OPS.reduce((a, op) => a + hops[op]!, 0) / OPS.length;
     return {
-      id: 'uapi', title: 'uAPI calls/s through the actors', measured: true,
+      id: 'uapi', title: 'uAPI calls/s through the actors',
       baseline: `bare nact query round trips/s through the facade (ask to an echo actor), ${C} in flight`,
       rows: [
         pairedRow(`uAPI calls/s, Machine (${C} in flight)`, r.machine, r.query, 'calls/s', { kind: 'min', ratio: 1 / 3 }),
