@@ -46,7 +46,8 @@ export class Monitor {
   readonly counts = new Map<InvariantId, number>();
   private readonly dma: DmaAuditor;
   private readonly kvm: KvmAuditor;
-  private readonly pending = new Map<number, { op: string; args: Args }>();
+  /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
+  private readonly pending = new Map<number, { op: string; args: Args; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
   step: number | null = null;
@@ -70,9 +71,24 @@ export class Monitor {
     setAuthorised(this.o.hw, device, pasid, yes);
   }
 
+  /**
+   * (device, pasid) may no longer see DMA land, unless something else still authorises it: an
+   * ALLOW of it still in progress (its call authorised it), or a live incarnation of the PASID
+   * the device holds (the number was recycled and allowed again while this reply was on its way).
+   */
+  private revoke(device: number, pasid: number): void {
+    for (const c of this.pending.values()) if (c.op === 'allow' && num(c.args, 'device') === device && num(c.args, 'ioasid') === pasid) return;
+    const held = this.model.heldBy(pasid, `dev:${device}`);
+    if (held && !held.destroyed) return;
+    this.authorise(device, pasid, false);
+  }
+
   observe(e: SimEvent): void {
     if (e.type === 'call') {
-      this.pending.set(e.id, { op: e.op, args: e.args });
+      // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
+      // the reply, the reply still means this one.
+      const target = e.op === 'destroy' ? this.model.heldBy(num(e.args, 'ioasid'), `fd:${num(e.args, 'fd')}`) : undefined;
+      this.pending.set(e.id, target ? { op: e.op, args: e.args, target } : { op: e.op, args: e.args });
       // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
       if (e.op === 'allow') this.authorise(num(e.args, 'device'), num(e.args, 'ioasid'), true);
       if (e.op === 'kvm_set_pasid') {
@@ -82,12 +98,13 @@ export class Monitor {
       return;
     }
     if (e.type !== 'reply') return;
+    const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
-    this.onReply(e.op, e.args, e.result, e.t);
+    this.onReply(e.op, e.args, e.result, e.t, target);
     this.settleDeferred(e.id);
   }
 
-  private onReply(op: string, a: Args, r: Result<unknown>, t: number): void {
+  private onReply(op: string, a: Args, r: Result<unknown>, t: number, target: Incarnation | undefined): void {
     const m = this.model;
     if (!r.ok && r.errno === 'ETIMEDOUT') this.report('reply', `${op}(${JSON.stringify(a)}) did not answer: ${r.message}`);
     switch (op) {
@@ -98,22 +115,24 @@ export class Monitor {
         if (r.ok) {
           this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
         } else {
-          const still = m.heldBy(pasid, `dev:${device}`);
-          this.authorise(device, pasid, !!still && !still.destroyed);
+          this.revoke(device, pasid);
         }
         break;
       }
       case 'disallow': {
         if (!r.ok) break;
         const device = num(a, 'device'), pasid = num(a, 'ioasid');
-        this.authorise(device, pasid, false);
         const inc = m.heldBy(pasid, `dev:${device}`);
         if (inc) m.drop(inc, `dev:${device}`, t);
+        this.revoke(device, pasid);
         break;
       }
       case 'destroy': {
         if (!r.ok) break;
-        const inc = m.heldBy(num(a, 'ioasid'), `fd:${num(a, 'fd')}`);
+        // The incarnation named at call time, unless a concurrent call let go of it already: then
+        // this reply can only mean the one the FD holds now.
+        const fd = `fd:${num(a, 'fd')}`;
+        const inc = target?.holders.has(fd) ? target : m.heldBy(num(a, 'ioasid'), fd);
         if (inc) this.destroyed(inc, t);
         break;
       }
@@ -165,8 +184,8 @@ export class Monitor {
   /** DESTROY (or close) returned: DMA is halted on every device, and the FD let go. */
   private destroyed(inc: Incarnation, t: number): void {
     inc.destroyed = true;
-    for (let d = 0; d < this.o.deviceVm.length; d++) this.authorise(d, inc.pasid, false);
     this.model.drop(inc, `fd:${inc.fd}`, t);
+    for (let d = 0; d < this.o.deviceVm.length; d++) this.revoke(d, inc.pasid);
   }
 
   private onAlloc(pasid: number, fd: number): void {
