@@ -3,7 +3,6 @@
 // and a handler wrapper that turns a thrown error into an EIO reply instead of a dead actor.
 import { createRequire } from 'node:module';
 import nact from 'nact';
-import actorLib from 'nact/lib/actor.js';
 import type { Result } from './result.js';
 import { type Errno, err } from './result.js';
 
@@ -20,7 +19,10 @@ const raw = (r: unknown): NactRef => r as NactRef;
 
 /** The parts of nact's system registry (nact/lib/system-map.js, pinned 7.6.2) the facade patches. */
 interface TempRegistry { addTempReference(ref: { id: number }, deferral: unknown): void }
-const systemMap = createRequire(import.meta.url)('nact/lib/system-map.js') as { find(name: string): TempRegistry };
+const systemMap = createRequire(import.meta.url)('nact/lib/system-map.js') as {
+  find(name: string): TempRegistry;
+  find(name: string, ref: unknown): unknown;
+};
 
 export function startSystem(name: string): SystemRef {
   // nact's typings say start(name) but the runtime wants start({ name }).
@@ -59,9 +61,12 @@ export function spawnNamed<S, M>(
 ): ActorRef<M> {
   if (!NAME_RE.test(name)) throw new SpawnError(`bad actor name '${name}'`);
   let selfRef: ActorRef<M> | undefined;
-  const f = async (state: S, msg: M): Promise<S> => {
+  const goneAnswer = (msg: object) => replyError(msg, gone.errno, `${name}: ${gone.message}`);
+  // One step of the actor: the next state, or a promise of it. Never throws.
+  const step = (state: S, msg: M): S | Promise<S> => {
     try {
-      return await handle(state, msg, selfRef as ActorRef<M>);
+      const next = handle(state, msg, selfRef as ActorRef<M>);
+      return next instanceof Promise ? next.catch((e: unknown) => { onError(e, msg); return state; }) : next;
     } catch (e) {
       onError(e, msg);
       return state;
@@ -70,15 +75,13 @@ export function spawnNamed<S, M>(
   try {
     // Mail still queued when the actor stops is answered, never dropped: no caller waits forever.
     const afterStop = (_s: S, ctx: { mailbox: Array<{ message?: object } | object> }) => {
-      for (const m of ctx.mailbox) {
-        const msg = (m as { message?: object }).message ?? m;
-        replyError(msg, gone.errno, `${name}: ${gone.message}`);
-      }
+      for (const m of ctx.mailbox) goneAnswer((m as { message?: object }).message ?? m);
     };
-    selfRef = nact.spawn(raw(parent) as nact.Ref<never>, f as never, name, { initialState, afterStop } as never) as unknown as ActorRef<M>;
+    selfRef = nact.spawn(raw(parent) as nact.Ref<never>, step as never, name, { initialState, afterStop } as never) as unknown as ActorRef<M>;
   } catch (e) {
     throw new SpawnError(`EEXIST: actor '${name}' already exists under its parent (${(e as Error).message})`);
   }
+  ownDelivery(actorOf(selfRef)!, step as Step, goneAnswer);
   return selfRef;
 }
 
@@ -99,13 +102,20 @@ function trace(from: string, ref: unknown, msg: unknown, isReply: boolean): void
   if (t) t(from, nameOf(ref as ActorRef<unknown>), (msg as { t?: string }).t ?? 'reply', isReply);
 }
 
-export function tell<M>(from: string, ref: ActorRef<M>, msg: M): void {
-  if (tracers.size) trace(from, ref, msg, false);
-  nact.dispatch(raw(ref), msg);
+/** The nact actor behind a ref, or undefined once it stopped (cached: nact walks the path). */
+const actors = new WeakMap<object, NactActor>();
+function actorOf(ref: unknown): NactActor | undefined {
+  let a = actors.get(ref as object);
+  if (!a) {
+    a = systemMap.find(systemOf(ref), ref) as NactActor | undefined;
+    if (a) actors.set(ref as object, a);
+  }
+  return a && !a.stopped ? a : undefined;
 }
 
-export function reply<R>(to: ReplyTo<R>, value: R): void {
-  nact.dispatch(raw(to), value);
+export function tell<M>(from: string, ref: ActorRef<M>, msg: M): void {
+  if (tracers.size) trace(from, ref, msg, false);
+  actorOf(ref)?.dispatch(msg); // mail to a stopped actor is dropped, as nact does
 }
 
 export function stopActor(ref: ActorRef<unknown>): void {
@@ -116,84 +126,148 @@ export function stopActor(ref: ActorRef<unknown>): void {
 export type RequestBody<M, K> = M extends { t: K; replyTo: unknown } ? Omit<M, 'replyTo'> : never;
 export type Answer<M, K> = M extends { t: K; replyTo: ReplyTo<infer R> } ? R : never;
 
+// ---- Requests ----
+// A request carries a ReplyPort and `reply` settles the asker's promise directly, as nact's
+// temporary references do. nact's own query also arms a setTimeout, a deferral and a registry
+// entry per call, which together cost about as much as the hop itself; the ports share one
+// coarse deadline sweep instead.
+
+/** How often expired requests are looked for: a timeout fires up to this much late. */
+const SWEEP_MS = 50;
+/** Sweeps so far: deadlines count in sweeps, so asking never reads the clock. */
+let sweeps = 0;
+const waiting = new Set<ReplyPort>();
+let sweeper: ReturnType<typeof setTimeout> | null = null;
+
+/** Where one request's answer goes; the first answer wins, a late one is dropped. */
+class ReplyPort {
+  readonly deadline: number;
+  constructor(
+    private readonly resolve: (r: Result<unknown>) => void,
+    private readonly timeoutMs: number,
+    private readonly traced: { from: string; to: string; tracer: MessageTracer } | null,
+  ) {
+    // Sweeps are at least SWEEP_MS apart, and the next one may come at once: one more.
+    this.deadline = sweeps + Math.ceil(timeoutMs / SWEEP_MS) + 1;
+    waiting.add(this);
+    sweeper ??= setTimeout(sweep, SWEEP_MS);
+  }
+
+  settle(r: Result<unknown>): void {
+    if (!waiting.delete(this)) return;
+    this.traced?.tracer(this.traced.to, this.traced.from, r.ok ? 'ok' : r.errno, true);
+    this.resolve(r);
+  }
+
+  expire(): void { this.settle(err('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`)); }
+}
+
+function sweep(): void {
+  sweeper = null;
+  sweeps++;
+  for (const port of waiting) if (port.deadline <= sweeps) port.expire();
+  if (waiting.size) sweeper = setTimeout(sweep, SWEEP_MS);
+}
+
+export function reply<R>(to: ReplyTo<R>, value: R): void {
+  if (to instanceof ReplyPort) to.settle(value as Result<unknown>);
+  else nact.dispatch(raw(to), value); // a port nact made (an embedder's query)
+}
+
 /**
  * Request/reply with a bound. The timeout is a safety net for the `reply` invariant, never the
- * normal way to learn an error: every handler answers every request.
+ * normal way to learn an error: every handler answers every request. `body` becomes the message
+ * (its reply port is added to it), so pass a fresh object each time.
  */
-export async function ask<M extends { t: string }, K extends M['t']>(from: string, ref: ActorRef<M>, body: RequestBody<M, K> & { t: K }, timeoutMs: number): Promise<Answer<M, K>> {
-  const traced = tracers.size > 0 && tracers.has(systemOf(ref));
-  try {
-    const r = (await nact.query(raw(ref) as nact.Ref<never>, ((tmp: unknown) => {
-      const msg = { ...body, replyTo: tmp };
-      if (traced) trace(from, ref, msg, false);
-      return msg;
-    }) as never, timeoutMs)) as Result<unknown>;
-    if (traced) tracers.get(systemOf(ref))?.(nameOf(ref as ActorRef<unknown>), from, r.ok ? 'ok' : r.errno, true);
-    return r as Answer<M, K>;
-  } catch (e) {
-    const m = (e as Error).message ?? String(e);
-    if (m.includes('Timeout')) return err('ETIMEDOUT', `no reply within ${timeoutMs} ms`) as Answer<M, K>;
-    return err('ENOENT', `${nameOf(ref as ActorRef<unknown>)} is gone`) as Answer<M, K>;
-  }
+export function ask<M extends { t: string }, K extends M['t']>(from: string, ref: ActorRef<M>, body: RequestBody<M, K> & { t: K }, timeoutMs: number): Promise<Answer<M, K>> {
+  const actor = actorOf(ref);
+  if (!actor) return Promise.resolve(err('ENOENT', `${nameOf(ref as ActorRef<unknown>)} is gone`) as Answer<M, K>);
+  const tracer = tracers.size ? tracers.get(systemOf(ref)) : undefined;
+  return new Promise((resolve) => {
+    const port = new ReplyPort(resolve as (r: Result<unknown>) => void, timeoutMs, tracer ? { from, to: nameOf(ref as ActorRef<unknown>), tracer } : null);
+    // The body becomes the message: adding the port costs far less than copying the body.
+    const msg = body as typeof body & { replyTo: ReplyPort };
+    msg.replyTo = port;
+    if (tracer) trace(from, ref, msg, false);
+    actor.dispatch(msg);
+  });
 }
 
 /** Answer a request of any kind with an error (used where a handler threw). */
 export function replyError(msg: object, errno: Errno, message: string): void {
-  const to = (msg as { replyTo?: unknown }).replyTo;
-  if (to) nact.dispatch(raw(to), err(errno, message));
+  const to = (msg as { replyTo?: ReplyTo<Result<never>> }).replyTo;
+  if (to) reply(to, err(errno, message));
 }
 
-// ---- Seeded delivery order (deterministic mode) ----
-// nact has no scheduler hook: it runs each message in its own setImmediate. For a system with a
-// delivery hook installed, `handleMessage` instead hands the delivery to the hook as a step; the
-// hook decides when it runs. Per-actor FIFO is kept because nact calls handleMessage only for
-// an idle actor and queues the rest in its mailbox until the step's handler has settled.
+// ---- Delivery ----
+// nact runs each message in its own setImmediate and first builds a context for it (with a copy
+// of the actor's children map), which the facade's handlers never read. Facade actors get their
+// own handleMessage instead: no context, and one setImmediate runs every delivery queued since
+// the last one (in dispatch order). For a system with a delivery hook (deterministic mode) the
+// hook gets each delivery as a step and decides when it runs. Per-actor FIFO is kept because
+// nact calls handleMessage only for an idle actor and queues the rest in its mailbox until the
+// step has settled.
 
 /** One message delivery, to be run when the scheduler picks it. */
 export interface Delivery { readonly actor: string; readonly run: () => Promise<void> }
 export type DeliveryHook = (d: Delivery) => void;
 
+type Step = (state: unknown, msg: unknown) => unknown;
+
+/** The parts of nact's Actor (nact/lib/actor.js, pinned 7.6.2) a delivery touches. */
 interface NactActor {
   system: { name: string };
   name: string;
   busy: boolean;
   state: unknown;
-  f: (this: unknown, state: unknown, msg: unknown, ctx: unknown) => unknown;
-  createContext(sender: unknown): unknown;
+  stopped: boolean;
+  dispatch(message: unknown): void;
   afterMessage(): void;
   processNext(): void;
-  handleFault(msg: unknown, sender: unknown, e: unknown): void;
   handleMessage(message: unknown, sender: unknown): void;
 }
 
 const deliveryHooks = new Map<string, DeliveryHook>();
-let patched = false;
+
+function settled(actor: NactActor, next: unknown): void {
+  actor.state = next;
+  actor.afterMessage();
+  actor.processNext();
+}
+
+/** Run one message through `step` (which never throws); resolves once the actor is idle again. */
+function deliver(actor: NactActor, step: Step, message: unknown): Promise<void> | undefined {
+  const next = step(actor.state, message);
+  if (next instanceof Promise) return next.then((s) => settled(actor, s));
+  settled(actor, next);
+  return undefined;
+}
+
+/** A delivery waiting for the next batch. */
+interface Queued { readonly actor: NactActor; readonly step: Step; readonly gone: (msg: object) => void; readonly message: unknown }
+let queued: Queued[] = [];
+
+function runQueued(): void {
+  const batch = queued;
+  queued = [];
+  for (const q of batch) {
+    // Stopped before its turn (nact would drop it): answer it as the actor's queued mail is.
+    if (q.actor.stopped) q.gone(q.message as object);
+    else void deliver(q.actor, q.step, q.message);
+  }
+}
+
+function ownDelivery(actor: NactActor, step: Step, gone: (msg: object) => void): void {
+  actor.handleMessage = function (this: NactActor, message: unknown) {
+    this.busy = true;
+    const hook = deliveryHooks.get(this.system.name);
+    if (hook) { hook({ actor: this.name, run: async () => { await deliver(this, step, message); } }); return; }
+    if (queued.length === 0) setImmediate(runQueued);
+    queued.push({ actor: this, step, gone, message });
+  };
+}
 
 export function setDeliveryHook(inSystem: ParentRef, hook: DeliveryHook | null): void {
-  if (!patched) {
-    patched = true;
-    const proto = (actorLib as { Actor: { prototype: NactActor } }).Actor.prototype;
-    const original = proto.handleMessage;
-    proto.handleMessage = function (this: NactActor, message: unknown, sender: unknown) {
-      const hook = deliveryHooks.get(this.system.name);
-      if (!hook) { original.call(this, message, sender); return; }
-      this.busy = true;
-      // The same body as nact's, without its setImmediate: the scheduler is the one who runs it.
-      hook({
-        actor: this.name,
-        run: async () => {
-          try {
-            const ctx = this.createContext(sender);
-            this.state = await Promise.resolve(this.f.call(ctx, this.state, message, ctx));
-            this.afterMessage();
-            this.processNext();
-          } catch (e) {
-            this.handleFault(message, sender, e);
-          }
-        },
-      });
-    };
-  }
   if (hook) deliveryHooks.set(systemOf(inSystem), hook);
   else deliveryHooks.delete(systemOf(inSystem));
 }

@@ -1,26 +1,62 @@
 // The nact facade: what it promises beyond nact itself.
 import { expect } from 'chai';
+import nact from 'nact';
 import { type Result, ok } from '../../actors/result.js';
-import { type ReplyTo, ask, reply, spawnNamed, startSystem, stopSystem } from '../../actors/runtime.js';
+import { type ReplyTo, type SystemRef, ask, reply, spawnNamed, startSystem, stopActor, stopSystem } from '../../actors/runtime.js';
 
 type Echo = { t: 'echo'; n: number; replyTo: ReplyTo<Result<number>> };
+const spawnEcho = (system: SystemRef) => spawnNamed<null, Echo>(system, 'echo', null, (s, m) => { reply(m.replyTo, ok(m.n)); return s; }, () => undefined);
+
+async function withSystem(f: (system: SystemRef) => Promise<void>): Promise<void> {
+  const system = startSystem(`runtime-test-${process.pid}`);
+  try { await f(system); } finally { stopSystem(system); }
+}
 
 describe('actor runtime facade', () => {
-  it('two queries in flight never share a reply port, even when nact draws the same random id for both', async () => {
-    const system = startSystem(`runtime-test-${process.pid}`);
+  it("two nact queries in flight (an embedder's) never share a reply port, even when nact draws the same random id for both", () => withSystem(async (system) => {
+    const echo = spawnEcho(system);
+    const random = Math.random;
+    Math.random = () => 0.5; // nact names a query's reply port with Math.random()
+    let answers: Promise<Result<number>>[];
     try {
-      const echo = spawnNamed<null, Echo>(system, 'echo', null, (s, m) => { reply(m.replyTo, ok(m.n)); return s; }, () => undefined);
-      const random = Math.random;
-      Math.random = () => 0.5; // nact names a query's reply port with Math.random()
-      let answers: Promise<Result<number>>[];
-      try {
-        answers = [1, 2].map((n) => ask('test', echo, { t: 'echo', n }, 500));
-      } finally {
-        Math.random = random;
-      }
-      expect(await Promise.all(answers)).to.deep.equal([ok(1), ok(2)]);
+      answers = [1, 2].map((n) => nact.query(echo as never, (replyTo: unknown) => ({ t: 'echo', n, replyTo }), 500) as Promise<Result<number>>);
     } finally {
-      stopSystem(system);
+      Math.random = random;
     }
-  });
+    expect(await Promise.all(answers)).to.deep.equal([ok(1), ok(2)]);
+  }));
+
+  it('ask: each of many requests in flight gets its own answer', () => withSystem(async (system) => {
+    const echo = spawnEcho(system);
+    const ns = Array.from({ length: 500 }, (_, i) => i);
+    expect(await Promise.all(ns.map((n) => ask('test', echo, { t: 'echo', n }, 1000)))).to.deep.equal(ns.map((n) => ok(n)));
+  }));
+
+  it('ask: an actor that never answers gives ETIMEDOUT soon after the bound, and a late answer is dropped', () => withSystem(async (system) => {
+    let held: ReplyTo<Result<number>> | null = null;
+    const mute = spawnNamed<null, Echo>(system, 'mute', null, (s, m) => { held = m.replyTo; return s; }, () => undefined);
+    const t0 = performance.now();
+    const r = await ask('test', mute, { t: 'echo', n: 1 }, 100);
+    const took = performance.now() - t0;
+    expect(r.ok ? 'ok' : r.errno).to.equal('ETIMEDOUT');
+    expect(took).to.be.at.least(99);
+    expect(held).to.not.equal(null);
+    reply(held!, ok(1)); // after the timeout: ignored, not thrown
+  }));
+
+  it('ask: a stopped actor answers ENOENT at once; mail queued when it stops is answered with its errno', () => withSystem(async (system) => {
+    const gate: Array<() => void> = [];
+    const slow = spawnNamed<null, Echo>(system, 'slow', null, async (s, m) => { await new Promise<void>((r) => gate.push(r)); reply(m.replyTo, ok(m.n)); return s; }, () => undefined,
+      { errno: 'EBADF', message: 'closed' });
+    const first = ask('test', slow, { t: 'echo', n: 1 }, 5000);
+    const queued = ask('test', slow, { t: 'echo', n: 2 }, 5000);
+    await new Promise((r) => setImmediate(r));
+    stopActor(slow);
+    gate.forEach((g) => g());
+    const q = await queued;
+    expect(q.ok ? 'ok' : q.errno).to.equal('EBADF');
+    expect(await first, 'the message being handled when it stopped still answers').to.deep.equal(ok(1));
+    const gone = await ask('test', slow, { t: 'echo', n: 3 }, 5000);
+    expect(gone.ok ? 'ok' : gone.errno).to.equal('ENOENT');
+  }));
 });
