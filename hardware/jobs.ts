@@ -20,7 +20,15 @@ export interface JobSpec {
 export interface JobCounts { landed: number; faulted: number; accepted: number; retried: number; gp: number; exits: number }
 
 export class JobTable {
+  /**
+   * The DMA job slots of each (device, PASID), from start to release. Only the main thread starts
+   * and releases jobs, so it can keep this index and a drain need not scan every slot.
+   */
+  private readonly dmaJobs = new Map<number, Set<number>>();
+
   constructor(private readonly hw: Hardware) {}
+
+  private key(device: number, pasid: number): number { return device * this.hw.pasidMax + pasid; }
 
   /** Start a job; null when every slot is taken. */
   start(spec: JobSpec): number | null {
@@ -41,6 +49,12 @@ export class JobTable {
       j[b + J.RETRIES] = spec.retries ?? 32;
       j[b + J.OLDEST] = NONE_IN_FLIGHT;
       Atomics.store(j, b + J.STATE, JobState.ACTIVE);
+      if (spec.kind === JobKind.DMA) {
+        const k = this.key(spec.device, spec.pasid);
+        const ids = this.dmaJobs.get(k);
+        if (ids) ids.add(id);
+        else this.dmaJobs.set(k, new Set([id]));
+      }
       ringDoorbell(this.hw);
       return id;
     }
@@ -67,7 +81,15 @@ export class JobTable {
   }
 
   release(id: number): void {
-    Atomics.store(this.hw.jobs, id * JOB_STRIDE + J.STATE, JobState.FREE);
+    const j = this.hw.jobs;
+    const b = id * JOB_STRIDE;
+    if (j[b + J.KIND] === JobKind.DMA) {
+      const k = this.key(j[b + J.DEVICE]!, j[b + J.PASID]!);
+      const ids = this.dmaJobs.get(k);
+      ids?.delete(id);
+      if (ids?.size === 0) this.dmaJobs.delete(k);
+    }
+    Atomics.store(j, b + J.STATE, JobState.FREE);
   }
 
   /**
@@ -79,9 +101,10 @@ export class JobTable {
    */
   async drain(device: number, pasid: number, waiter: Waiter): Promise<void> {
     const j = this.hw.jobs;
-    for (let id = 0; id < JOBS; id++) {
+    const ids = this.dmaJobs.get(this.key(device, pasid));
+    if (!ids) return;
+    for (const id of [...ids]) {
       const b = id * JOB_STRIDE;
-      if (Atomics.load(j, b + J.STATE) === JobState.FREE || j[b + J.KIND] !== JobKind.DMA || j[b + J.DEVICE] !== device || j[b + J.PASID] !== pasid) continue;
       const issued = Atomics.load(j, b + J.ISSUED);
       Atomics.store(j, b + J.DRAIN, 1);
       await waiter.until(() => Atomics.load(j, b + J.OLDEST) > issued, j, b + J.OLDEST, `DMA drain of device ${device} PASID ${pasid}`);
