@@ -1,18 +1,18 @@
-// Section 1: uAPI calls per second through the actors, against bare nact query round trips
-// through the same facade (`ask` to an echo actor made with `spawnNamed`) at the same number of
-// calls in flight. The subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW ->
+// Section 1: uAPI calls per second through the actors, against bare nact `query` round trips
+// (nact's own spawn and query, to an echo actor) at the same number of calls in
+// flight. The subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW ->
 // DESTROY, run by many lanes at once (each lane its own device, two lanes per VM's FD), on the
 // bare Machine and on a Simulation (the same machine with the invariant monitor watching).
 import { DEFAULT_DEVICE, Machine, type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
 import { type Result, okVoid } from '../actors/result.js';
-import { type ActorRef, type ReplyTo, ask, reply, spawnNamed, startSystem, stopSystem } from '../actors/runtime.js';
+import nact from 'nact';
+import { startSystem, stopSystem } from '../actors/runtime.js';
 import { Simulation } from '../scenarios/simulation.js';
 import { type Section, pairedRow, row } from './result.js';
 import { interleave, ratePerSec } from './stats.js';
 
 export interface UapiOptions { readonly rounds: number; readonly roundMs: number; readonly concurrency: number }
 
-type EchoMsg = { t: 'echo'; replyTo: ReplyTo<Result<null>> };
 const PAGES = 4;
 const OPS = ['alloc', 'bind_pgtbl', 'allow', 'disallow', 'destroy'] as const;
 
@@ -66,7 +66,8 @@ async function hopsPerOp(m: Machine, fds: readonly number[]): Promise<Record<str
 export async function benchUapi(o: UapiOptions): Promise<Section> {
   const C = o.concurrency;
   const system = startSystem(`bench-echo-${process.pid}`);
-  const echo: ActorRef<EchoMsg> = spawnNamed<null, EchoMsg>(system, 'echo', null, (s, msg) => { reply(msg.replyTo, okVoid); return s; }, () => undefined);
+  // The baseline is nact as it comes: its own spawn, dispatch and query, none of the facade.
+  const echo = nact.spawn(system as never, (s: null, msg: { replyTo: nact.Ref<unknown> }) => { nact.dispatch(msg.replyTo, okVoid); return s; }, 'echo');
   const bare = new Machine(machineSpec(C), { emit: () => undefined });
   const sim = new Simulation({ spec: machineSpec(C), seed: 1 });
   try {
@@ -74,7 +75,7 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
     const bareFds = await openAll(bare, vms);
     const simFds = await openAll(sim.machine, vms);
     const sides = {
-      query: () => ratePerSec(o.roundMs, C, async () => { await ask('bench', echo, { t: 'echo' }, 10000); return 1; }),
+      query: () => ratePerSec(o.roundMs, C, async () => { await nact.query(echo, (replyTo) => ({ replyTo }), 10000); return 1; }),
       machine: () => ratePerSec(o.roundMs, C, (lane) => cycle(bare, bareFds, lane)),
       simulation: () => ratePerSec(o.roundMs, C, (lane) => cycle(sim.machine, simFds, lane)),
     };
@@ -84,7 +85,7 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
     const perCall = OPS.reduce((a, op) => a + hops[op]!, 0) / OPS.length;
     return {
       id: 'uapi', title: 'uAPI calls/s through the actors',
-      baseline: `bare nact query round trips/s through the facade (ask to an echo actor), ${C} in flight`,
+      baseline: `bare nact query round trips/s (nact.query to an echo actor), ${C} in flight`,
       rows: [
         pairedRow(`uAPI calls/s, Machine (${C} in flight)`, r.machine, r.query, 'calls/s', { kind: 'min', ratio: 1 / 3 }),
         pairedRow(`uAPI calls/s, Simulation with monitor (${C} in flight)`, r.simulation, r.query, 'calls/s'),
