@@ -60,28 +60,19 @@ export function spawnNamed<S, M>(
   gone: { errno: Errno; message: string } = { errno: 'EBADF', message: 'object closed' },
 ): ActorRef<M> {
   if (!NAME_RE.test(name)) throw new SpawnError(`bad actor name '${name}'`);
-  let selfRef: ActorRef<M> | undefined;
-  const goneAnswer = (msg: object) => replyError(msg, gone.errno, `${name}: ${gone.message}`);
-  // One step of the actor: the next state, or a promise of it. Never throws.
-  const step = (state: S, msg: M): S | Promise<S> => {
-    try {
-      const next = handle(state, msg, selfRef as ActorRef<M>);
-      return next instanceof Promise ? next.catch((e: unknown) => { onError(e, msg); return state; }) : next;
-    } catch (e) {
-      onError(e, msg);
-      return state;
-    }
-  };
+  const answerGone = (msg: object) => replyError(msg, gone.errno, `${name}: ${gone.message}`);
+  let selfRef: ActorRef<M>;
   try {
     // Mail still queued when the actor stops is answered, never dropped: no caller waits forever.
     const afterStop = (_s: S, ctx: { mailbox: Array<{ message?: object } | object> }) => {
-      for (const m of ctx.mailbox) goneAnswer((m as { message?: object }).message ?? m);
+      for (const m of ctx.mailbox) answerGone((m as { message?: object }).message ?? m);
     };
-    selfRef = nact.spawn(raw(parent) as nact.Ref<never>, step as never, name, { initialState, afterStop } as never) as unknown as ActorRef<M>;
+    // nact never calls `handle` itself: ownDelivery below replaces its delivery.
+    selfRef = nact.spawn(raw(parent) as nact.Ref<never>, handle as never, name, { initialState, afterStop } as never) as unknown as ActorRef<M>;
   } catch (e) {
     throw new SpawnError(`EEXIST: actor '${name}' already exists under its parent (${(e as Error).message})`);
   }
-  ownDelivery(actorOf(selfRef)!, step as Step, goneAnswer);
+  ownDelivery(actorOf(selfRef)!, { handle, onError, gone: answerGone, self: selfRef } as Behaviour);
   return selfRef;
 }
 
@@ -103,13 +94,11 @@ function trace(from: string, ref: unknown, msg: unknown, isReply: boolean): void
 }
 
 /** The nact actor behind a ref, or undefined once it stopped (cached: nact walks the path). */
-const actors = new WeakMap<object, NactActor>();
+const ACTOR = Symbol('nact actor');
 function actorOf(ref: unknown): NactActor | undefined {
-  let a = actors.get(ref as object);
-  if (!a) {
-    a = systemMap.find(systemOf(ref), ref) as NactActor | undefined;
-    if (a) actors.set(ref as object, a);
-  }
+  const r = ref as { [ACTOR]?: NactActor };
+  // Kept on the ref itself: a WeakMap of every ref would cost every scavenge its ephemerons.
+  const a = r[ACTOR] ?? (r[ACTOR] = systemMap.find(systemOf(ref), ref) as NactActor | undefined);
   return a && !a.stopped ? a : undefined;
 }
 
@@ -136,12 +125,18 @@ export type Answer<M, K> = M extends { t: K; replyTo: ReplyTo<infer R> } ? R : n
 const SWEEP_MS = 50;
 /** Sweeps so far: deadlines count in sweeps, so asking never reads the clock. */
 let sweeps = 0;
-const waiting = new Set<ReplyPort>();
 let sweeper: ReturnType<typeof setTimeout> | null = null;
+/** Ports still waiting, oldest first: a list through the ports themselves, cheaper than a Set. */
+let oldest: ReplyPort | null = null;
+let newest: ReplyPort | null = null;
 
 /** Where one request's answer goes; the first answer wins, a late one is dropped. */
 class ReplyPort {
   readonly deadline: number;
+  private prev: ReplyPort | null = newest;
+  private next: ReplyPort | null = null;
+  private waiting = true;
+
   constructor(
     private readonly resolve: (r: Result<unknown>) => void,
     private readonly timeoutMs: number,
@@ -149,24 +144,36 @@ class ReplyPort {
   ) {
     // Sweeps are at least SWEEP_MS apart, and the next one may come at once: one more.
     this.deadline = sweeps + Math.ceil(timeoutMs / SWEEP_MS) + 1;
-    waiting.add(this);
+    if (newest) newest.next = this;
+    else oldest = this;
+    newest = this;
     sweeper ??= setTimeout(sweep, SWEEP_MS);
   }
 
   settle(r: Result<unknown>): void {
-    if (!waiting.delete(this)) return;
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (this.prev) this.prev.next = this.next;
+    else oldest = this.next;
+    if (this.next) this.next.prev = this.prev;
+    else newest = this.prev;
     this.traced?.tracer(this.traced.to, this.traced.from, r.ok ? 'ok' : r.errno, true);
     this.resolve(r);
   }
 
-  expire(): void { this.settle(err('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`)); }
+  /** Expire this port if its deadline passed; the port after it either way. */
+  sweep(): ReplyPort | null {
+    const next = this.next;
+    if (this.deadline <= sweeps) this.settle(err('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`));
+    return next;
+  }
 }
 
 function sweep(): void {
   sweeper = null;
   sweeps++;
-  for (const port of waiting) if (port.deadline <= sweeps) port.expire();
-  if (waiting.size) sweeper = setTimeout(sweep, SWEEP_MS);
+  for (let port = oldest; port; ) port = port.sweep();
+  if (oldest) sweeper = setTimeout(sweep, SWEEP_MS);
 }
 
 export function reply<R>(to: ReplyTo<R>, value: R): void {
@@ -212,7 +219,13 @@ export function replyError(msg: object, errno: Errno, message: string): void {
 export interface Delivery { readonly actor: string; readonly run: () => Promise<void> }
 export type DeliveryHook = (d: Delivery) => void;
 
-type Step = (state: unknown, msg: unknown) => unknown;
+/** What a facade actor does with a message, with an error, and with mail it cannot take. */
+interface Behaviour {
+  handle(state: unknown, msg: unknown, self: unknown): unknown;
+  onError(e: unknown, msg: unknown): void;
+  gone(msg: object): void;
+  self: unknown;
+}
 
 /** The parts of nact's Actor (nact/lib/actor.js, pinned 7.6.2) a delivery touches. */
 interface NactActor {
@@ -235,35 +248,41 @@ function settled(actor: NactActor, next: unknown): void {
   actor.processNext();
 }
 
-/** Run one message through `step` (which never throws); resolves once the actor is idle again. */
-function deliver(actor: NactActor, step: Step, message: unknown): Promise<void> | undefined {
-  const next = step(actor.state, message);
-  if (next instanceof Promise) return next.then((s) => settled(actor, s));
+/** Run one message; resolves once the actor is idle again. A throw keeps the previous state. */
+function deliver(actor: NactActor, b: Behaviour, message: unknown): Promise<void> | undefined {
+  let next: unknown;
+  try {
+    next = b.handle(actor.state, message, b.self);
+  } catch (e) {
+    b.onError(e, message);
+    next = actor.state;
+  }
+  if (next instanceof Promise) return next.then((s) => settled(actor, s), (e: unknown) => { b.onError(e, message); settled(actor, actor.state); });
   settled(actor, next);
   return undefined;
 }
 
-/** A delivery waiting for the next batch. */
-interface Queued { readonly actor: NactActor; readonly step: Step; readonly gone: (msg: object) => void; readonly message: unknown }
-let queued: Queued[] = [];
+/** Deliveries waiting for the next batch, flat: actor, behaviour, message. */
+let queued: unknown[] = [];
 
 function runQueued(): void {
   const batch = queued;
   queued = [];
-  for (const q of batch) {
+  for (let i = 0; i < batch.length; i += 3) {
+    const actor = batch[i] as NactActor, b = batch[i + 1] as Behaviour, message = batch[i + 2];
     // Stopped before its turn (nact would drop it): answer it as the actor's queued mail is.
-    if (q.actor.stopped) q.gone(q.message as object);
-    else void deliver(q.actor, q.step, q.message);
+    if (actor.stopped) b.gone(message as object);
+    else void deliver(actor, b, message);
   }
 }
 
-function ownDelivery(actor: NactActor, step: Step, gone: (msg: object) => void): void {
+function ownDelivery(actor: NactActor, b: Behaviour): void {
   actor.handleMessage = function (this: NactActor, message: unknown) {
     this.busy = true;
     const hook = deliveryHooks.get(this.system.name);
-    if (hook) { hook({ actor: this.name, run: async () => { await deliver(this, step, message); } }); return; }
+    if (hook) { hook({ actor: this.name, run: async () => { await deliver(this, b, message); } }); return; }
     if (queued.length === 0) setImmediate(runQueued);
-    queued.push({ actor: this, step, gone, message });
+    queued.push(this, b, message);
   };
 }
 
