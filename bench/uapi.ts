@@ -94,7 +94,7 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
       figures: { concurrency: C, rounds: o.rounds, roundMs: o.roundMs, hopsPerCall: perCall, ...Object.fromEntries(OPS.map((op) => [`hops.${op}`, hops[op]!])) },
       notes: [
         'cycle: ALLOC, BIND_PGTBL (4 pages), ALLOW, DISALLOW, DESTROY per lane; every lane its own device, two lanes per FD; no DMA running',
-        'a hop is one actor message (request or tell); each request is one nact query round trip',
+        'a hop is one actor message (request or tell); a request is one round trip through the facade (a reply port, no nact query)',
       ],
     };
   } finally {

@@ -59,4 +59,12 @@ describe('actor runtime facade', () => {
     const gone = await ask('test', slow, { t: 'echo', n: 3 }, 5000);
     expect(gone.ok ? 'ok' : gone.errno).to.equal('ENOENT');
   }));
+
+  it('ask: a message whose actor stops before its turn comes is answered with its errno, not dropped', () => withSystem(async (system) => {
+    const echo = spawnNamed<null, Echo>(system, 'echo', null, (s, m) => { reply(m.replyTo, ok(m.n)); return s; }, () => undefined, { errno: 'ENOENT', message: 'released' });
+    const pending = ask('test', echo, { t: 'echo', n: 1 }, 5000); // delivery queued for the next turn
+    stopActor(echo);
+    const r = await pending;
+    expect(r.ok ? 'ok' : `${r.errno} ${r.message}`).to.equal('ENOENT echo: released');
+  }));
 });
