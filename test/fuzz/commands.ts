@@ -2,30 +2,32 @@
 // 7 or 15 PASIDs, little memory, an optional quota, either destroy policy) and random calls,
 // bad ones included: closed or foreign FDs (another FD of the VM, another VM's FD), unknown,
 // foreign, destroyed and out-of-range PASIDs (0 and 2^pasidBits included), page counts out of
-// range or beyond the VM's memory, closed devices, a device without PASID support.
+// range or beyond the VM's memory, closed devices, a device without PASID support, KVM
+// mappings of vPASIDs in and out of range (0 and 4096 included), mapped twice or never.
 // Each command turns its random draws into one sequence-file step, asks the model for the
 // outcome, and has the session run the step on the machine and compare.
 import fc from 'fast-check';
 import type { MachineSpec } from '../../actors/machine.js';
-import { MAX_BIND_PAGES, type Outcome, type RefModel, fdName } from './model.js';
+import { KVM_VPASIDS, MAX_BIND_PAGES, type Outcome, type RefModel, fdName } from './model.js';
 import type { Session } from './session.js';
 import type { MachineDoc, RecordedStep } from './to-sequence.js';
 
 type Draws = Readonly<Record<string, number>>;
 
 /** What a call is about, resolved from its draws against the model's current state. */
-interface Target { readonly vm: number; readonly fd: number; readonly pasid: number; readonly device: number; readonly pages: number }
+interface Target { readonly vm: number; readonly fd: number; readonly pasid: number; readonly device: number; readonly pages: number; readonly vpasid: number }
 
 interface OpDef {
   readonly op: string;
   /** How likely the op is, relative to the others. */
   readonly weight: number;
   /**
-   * Whether its draws may aim at an existing IOASID (its FD, its PASID, and for device calls a
-   * device of its VM, or one holding it) instead of taking them raw: raw draws alone rarely
-   * name an FD, a PASID and a device that belong together, so most calls would fail early.
+   * Whether its draws may aim at an existing IOASID (its VM, FD and PASID, and for device calls
+   * a device of its VM, or one holding it) or at an existing KVM mapping, instead of taking
+   * them raw: raw draws alone rarely name an FD, a PASID and a device that belong together, so
+   * most calls would fail early.
    */
-  readonly aim?: 'ioasid' | 'holder';
+  readonly aim?: 'ioasid' | 'holder' | 'mapping';
   /** Draws it needs, given the machine. */
   draws(spec: MachineSpec): Record<string, fc.Arbitrary<number>>;
   /** Its arguments in sequence-file form. */
@@ -39,11 +41,14 @@ const fd = () => fc.nat({ max: 7 });
 /** PASIDs: mostly the low ones lowest-free allocation hands out, sometimes anything from 0 to 2^bits. */
 const pasid = (spec: MachineSpec) => fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 << spec.pasidBits }) });
 const pages = () => fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(20, MAX_BIND_PAGES, MAX_BIND_PAGES + 1) });
-/** Aiming: 0 takes the draws raw, 1..3 aim at the `pick`-th IOASID the model knows. */
+/** vPASIDs: mostly low, sometimes the edges of KVM's range and beyond. */
+const vpasid = () => fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(0, KVM_VPASIDS - 1, KVM_VPASIDS) });
+const vm = (spec: MachineSpec) => fc.nat({ max: spec.vms.length - 1 });
+/** Aiming: 0 takes the draws raw, 1..3 aim at the `pick`-th IOASID (or mapping) the model knows. */
 const aimed = () => ({ aim: fc.nat({ max: 3 }), pick: fc.nat({ max: 15 }) });
 
 const OPS: readonly OpDef[] = [
-  { op: 'open', weight: 2, draws: (s) => ({ vm: fc.nat({ max: s.vms.length - 1 }) }),
+  { op: 'open', weight: 2, draws: (s) => ({ vm: vm(s) }),
     args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name }), apply: (m, t) => m.open(t.vm) },
   { op: 'alloc', weight: 5, draws: () => ({ fd: fd() }),
     args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.alloc(t.fd) },
@@ -59,18 +64,27 @@ const OPS: readonly OpDef[] = [
     args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.close(t.fd) },
   { op: 'close_device', weight: 1, draws: (s) => ({ device: device(s) }),
     args: (m, t) => ({ device: m.devices[t.device]!.name }), apply: (m, t) => m.closeDevice(t.device) },
+  { op: 'kvm_set_pasid', weight: 3, aim: 'ioasid', draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid(), fd: fd(), pasid: pasid(s) }),
+    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid, fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.kvmSetPasid(t.vm, t.vpasid, t.fd, t.pasid) },
+  { op: 'kvm_clear_pasid', weight: 2, aim: 'mapping', draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid() }),
+    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid }), apply: (m, t) => m.kvmClearPasid(t.vm, t.vpasid) },
   { op: 'pasid_state', weight: 2, draws: (s) => ({ pasid: fc.integer({ min: 1, max: (1 << s.pasidBits) - 1 }) }),
     args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
 ];
 
 function resolve(def: OpDef, m: RefModel, d: Draws): Target {
-  const raw: Target = { vm: d.vm ?? 0, fd: (d.fd ?? 0) % Math.max(1, m.fds.length), pasid: d.pasid ?? 0, device: d.device ?? 0, pages: d.pages ?? 0 };
+  const raw: Target = { vm: d.vm ?? 0, fd: (d.fd ?? 0) % Math.max(1, m.fds.length), pasid: d.pasid ?? 0, device: d.device ?? 0, pages: d.pages ?? 0, vpasid: d.vpasid ?? 0 };
+  if (!def.aim || !d.aim) return raw;
+  if (def.aim === 'mapping') {
+    const mapped = m.kvm.flatMap((table, vm) => [...table.keys()].map((vpasid) => ({ vm, vpasid })));
+    return mapped.length ? { ...raw, ...mapped[d.pick! % mapped.length]! } : raw;
+  }
   const known = [...m.ioasids.values()];
-  if (!def.aim || !d.aim || known.length === 0) return raw;
+  if (known.length === 0) return raw;
   const io = known[d.pick! % known.length]!;
   const ofVm = m.devices.flatMap((x, i) => (x.vm === io.vm ? [i] : []));
   const devices = def.aim === 'holder' && io.devices.size > 0 ? [...io.devices] : ofVm;
-  return { ...raw, fd: io.fd, pasid: io.pasid, device: devices[raw.device % devices.length]! };
+  return { ...raw, vm: io.vm, fd: io.fd, pasid: io.pasid, device: devices[raw.device % devices.length]! };
 }
 
 class Call implements fc.AsyncCommand<RefModel, Session> {

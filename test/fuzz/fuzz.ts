@@ -32,14 +32,21 @@ export interface FuzzFailure {
   readonly yaml: string;
 }
 
-export interface FuzzResult { readonly numRuns: number; readonly seed: number; readonly ms: number; readonly failure: FuzzFailure | null }
+export interface FuzzResult {
+  readonly numRuns: number;
+  readonly seed: number;
+  readonly ms: number;
+  readonly failure: FuzzFailure | null;
+  /** Steps run, by op and expected outcome ("kvm_set_pasid EEXIST"): what the cases reached. */
+  readonly tally: ReadonlyMap<string, number>;
+}
 
 interface Played { readonly steps: readonly RecordedStep[]; readonly model: RefModel; readonly error: unknown }
 
 /** Run one case on a fresh simulation; the error (if any) is returned with what ran. */
-async function play(spec: MachineSpec, [opens, rest]: [UapiCommand[], Iterable<UapiCommand>], makeModel: (spec: MachineSpec) => RefModel): Promise<Played> {
+async function play(spec: MachineSpec, [opens, rest]: [UapiCommand[], Iterable<UapiCommand>], makeModel: (spec: MachineSpec) => RefModel, tally?: Map<string, number>): Promise<Played> {
   const sim = new Simulation({ spec, seed: 1 });
-  const session = new Session(sim);
+  const session = new Session(sim, tally);
   const model = makeModel(spec);
   let error: unknown = null;
   try {
@@ -67,12 +74,13 @@ export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
     return fc.tuple(fc.constant({ doc, spec }), uapiCalls(spec, o.maxCommands));
   });
   const started = performance.now();
+  const tally = new Map<string, number>();
   const details = await fc.check(fc.asyncProperty(cases, async ([{ spec }, cmds]) => {
-    const { error } = await play(spec, cmds, makeModel);
+    const { error } = await play(spec, cmds, makeModel, tally);
     if (error) throw error;
   }), { numRuns: o.numRuns, seed: o.seed });
   const ms = Math.round(performance.now() - started);
-  if (!details.failed || !details.counterexample) return { numRuns: details.numRuns, seed: o.seed, ms, failure: null };
+  if (!details.failed || !details.counterexample) return { numRuns: details.numRuns, seed: o.seed, ms, failure: null, tally };
 
   const [{ doc, spec }, calls] = details.counterexample[0];
   const replay = await play(spec, calls, makeModel);
@@ -83,7 +91,7 @@ export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
   mkdirSync(o.outDir, { recursive: true });
   const file = join(o.outDir, `uapi-fuzz-seed${o.seed}.yaml`);
   writeFileSync(file, yaml);
-  return { numRuns: details.numRuns, seed: o.seed, ms, failure: { message, counterexample: fc.stringify([doc, calls]), file, yaml } };
+  return { numRuns: details.numRuns, seed: o.seed, ms, failure: { message, counterexample: fc.stringify([doc, calls]), file, yaml }, tally };
 }
 
 function header(o: FuzzOptions, path: string, message: string): string[] {

@@ -13,13 +13,20 @@
 //   gives them back. Too few free pages is ENOMEM.
 // - DISALLOW looks in the device's own record (so it works after DESTROY) and is ENOENT only
 //   when the device holds no such IOASID through that FD.
-// - destroyPolicy ebusy: DESTROY is EBUSY while a device holds the IOASID; close(fd) still
-//   destroys (and parks) everything the FD holds.
+// - KVM_SET_PASID maps a vPASID (1 .. 4095) of a VM to an IOASID of one of that VM's FDs, and
+//   the mapping holds the IOASID like a device does: a parked PASID also waits for
+//   KVM_CLEAR_PASID, which looks in KVM's own table (so it works after DESTROY and after close
+//   of the FD) and is ENOENT only for a vPASID that is not mapped. A mapped vPASID is never
+//   remapped (EEXIST): that takes KVM_CLEAR_PASID first.
+// - destroyPolicy ebusy: DESTROY is EBUSY while a device or a KVM mapping holds the IOASID;
+//   close(fd) still destroys (and parks) everything the FD holds.
 // Where several errors apply the spec does not rank them; the model ranks them in the order a
 // call reads what it is given: the object called (EBADF for a closed FD or device, EOPNOTSUPP
 // for a device without PASID), a device's FD argument (EBADF), a number that cannot be a PASID
 // (EINVAL, ALLOW), the lookup (ENOENT), BIND's page count (EINVAL), the object's state (EEXIST,
-// EBUSY), and last the resources (ENOSPC, ENOMEM).
+// EBUSY), and last the resources (ENOSPC, ENOMEM). KVM_SET_PASID reads its FD (EBADF), then its
+// numbers (EINVAL: vPASID, then PASID), then its own table (EEXIST: the vPASID is the object it
+// operates on, known before any lookup), then the lookup (ENOENT).
 import type { MachineSpec } from '../../actors/machine.js';
 import type { Errno } from '../../actors/result.js';
 import type { PasidState } from '../../actors/events.js';
@@ -39,7 +46,12 @@ export interface IoasidModel {
   pages: number | null;
   /** Indices of the devices it is allowed on. */
   readonly devices: Set<number>;
+  /** KVM mappings that hold it, as `kvm:<vm>:<vpasid>` (the holder name the machine reports). */
+  readonly kvm: Set<string>;
 }
+
+/** vPASIDs a VM may map are 1 .. KVM_VPASIDS - 1 (bits 11:0). */
+export const KVM_VPASIDS = 1 << 12;
 
 /** Most pages one IO page table may map (the uAPI's documented range for BIND_PGTBL). */
 export const MAX_BIND_PAGES = 64;
@@ -48,6 +60,8 @@ export const MAX_BIND_PAGES = 64;
 export const fdName = (slot: number): string => `fd${slot + 1}`;
 
 const OK: Outcome = { result: 'ok' };
+const validVpasid = (v: number) => Number.isInteger(v) && v > 0 && v < KVM_VPASIDS;
+export const kvmHolder = (vm: number, vpasid: number) => `kvm:${vm}:${vpasid}`;
 const fail = (errno: Errno): Outcome => ({ result: errno });
 
 export class RefModel {
@@ -58,11 +72,14 @@ export class RefModel {
   /** Every IOASID not yet released, by PASID. */
   readonly ioasids = new Map<number, IoasidModel>();
   readonly freePages: number[];
+  /** Each VM's KVM table: vPASID -> PASID. */
+  readonly kvm: Map<number, number>[];
 
   constructor(readonly spec: MachineSpec) {
     this.max = 1 << spec.pasidBits;
     this.devices = spec.vms.flatMap((v, vm) => v.devices.map((d) => ({ name: d.name, vm, pasid: d.pasid, closed: false })));
     this.freePages = spec.vms.map((v) => v.pages);
+    this.kvm = spec.vms.map(() => new Map());
   }
 
   // ---- derived state ----
@@ -102,7 +119,7 @@ export class RefModel {
   // ---- transitions ----
 
   private releaseIfUnused(io: IoasidModel): void {
-    if (io.destroyed && io.devices.size === 0) this.ioasids.delete(io.pasid);
+    if (io.destroyed && io.devices.size === 0 && io.kvm.size === 0) this.ioasids.delete(io.pasid);
   }
 
   private destroyIoasid(io: IoasidModel): void {
@@ -126,7 +143,7 @@ export class RefModel {
     if (quota !== null && this.charged(f.vm) >= quota) return fail('ENOSPC');
     const pasid = this.lowestFree();
     if (pasid === null) return fail('ENOSPC');
-    this.ioasids.set(pasid, { pasid, vm: f.vm, fd, destroyed: false, pages: null, devices: new Set() });
+    this.ioasids.set(pasid, { pasid, vm: f.vm, fd, destroyed: false, pages: null, devices: new Set(), kvm: new Set() });
     return { result: 'ok', value: pasid };
   }
 
@@ -170,7 +187,7 @@ export class RefModel {
     if (!this.fds[fd]!.open) return fail('EBADF');
     const io = this.owned(fd, pasid);
     if (!io) return fail('ENOENT');
-    if (this.spec.destroyPolicy === 'ebusy' && io.devices.size > 0) return fail('EBUSY');
+    if (this.spec.destroyPolicy === 'ebusy' && (io.devices.size > 0 || io.kvm.size > 0)) return fail('EBUSY');
     this.destroyIoasid(io);
     return OK;
   }
@@ -190,6 +207,29 @@ export class RefModel {
     for (const io of [...this.ioasids.values()]) {
       if (io.devices.delete(device)) this.releaseIfUnused(io);
     }
+    return OK;
+  }
+
+  kvmSetPasid(vm: number, vpasid: number, fd: number, pasid: number): Outcome {
+    const f = this.fds[fd]!;
+    if (!f.open || f.vm !== vm) return fail('EBADF');
+    if (!validVpasid(vpasid) || !this.validPasid(pasid)) return fail('EINVAL');
+    if (this.kvm[vm]!.has(vpasid)) return fail('EEXIST');
+    const io = this.owned(fd, pasid);
+    if (!io) return fail('ENOENT');
+    this.kvm[vm]!.set(vpasid, pasid);
+    io.kvm.add(kvmHolder(vm, vpasid));
+    return OK;
+  }
+
+  kvmClearPasid(vm: number, vpasid: number): Outcome {
+    if (!validVpasid(vpasid)) return fail('EINVAL');
+    const pasid = this.kvm[vm]!.get(vpasid);
+    if (pasid === undefined) return fail('ENOENT');
+    this.kvm[vm]!.delete(vpasid);
+    const io = this.ioasids.get(pasid)!;
+    io.kvm.delete(kvmHolder(vm, vpasid));
+    this.releaseIfUnused(io);
     return OK;
   }
 

@@ -24,13 +24,16 @@ export class Session {
   private readonly names: ReturnType<typeof machineNames>;
   private readonly prng = new Prng(1);
 
-  constructor(readonly sim: Simulation) {
+  /** `tally` counts the steps run by op and expected outcome ("allow EEXIST"), across sessions. */
+  constructor(readonly sim: Simulation, private readonly tally?: Map<string, number>) {
     this.names = machineNames(sim.machine.spec);
   }
 
   async step(s: RecordedStep, model: RefModel): Promise<void> {
     const index = this.steps.length;
     this.steps.push(s);
+    const key = `${s.op} ${s.expect}`;
+    this.tally?.set(key, (this.tally.get(key) ?? 0) + 1);
     const step: SequenceStep = { index, op: s.op, args: s.args, as: s.as, expect: s.expect, expectValue: s.expectValue, hasExpectValue: s.expectValue !== undefined };
     this.sim.monitor.step = index;
     const r = await runStep(this.sim, this.prng, step, this.names, this.bindings);

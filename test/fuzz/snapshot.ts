@@ -1,7 +1,8 @@
 // The state the fuzzer compares after every call, read the same way from the reference model and
 // from the real machine: every PASID's allocator state and charge, each live IOASID's status and
-// users, page tables and free memory, and which FDs are open. FDs and devices appear by their
-// sequence-file names, so a difference reads like the file that reproduces it.
+// users (FDs, devices, KVM mappings), page tables and free memory, and which FDs are open. FDs
+// and devices appear by their sequence-file names, so a difference reads like the file that
+// reproduces it.
 import { isDeepStrictEqual } from 'node:util';
 import type { PasidState } from '../../actors/events.js';
 import type { Result } from '../../actors/result.js';
@@ -34,7 +35,7 @@ export function modelSnapshot(m: RefModel): Snapshot {
     ioasids: live.map((io) => ({
       pasid: io.pasid,
       status: io.destroyed ? 'destroyed' : io.pages !== null ? 'bound' : 'allocated',
-      holders: [...(io.destroyed ? [] : [fdName(io.fd)]), ...[...io.devices].map((d) => m.devices[d]!.name)].sort(),
+      holders: [...(io.destroyed ? [] : [fdName(io.fd)]), ...[...io.devices].map((d) => m.devices[d]!.name), ...io.kvm].sort(),
     })),
     pgtablesLive: live.filter((io) => io.pages !== null).length,
     freePages: [...m.freePages],
