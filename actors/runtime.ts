@@ -262,25 +262,27 @@ function deliver(actor: NactActor, b: Behaviour, message: unknown): Promise<void
   return undefined;
 }
 
+/** A delivery's turn has come. */
+function turn(actor: NactActor, b: Behaviour, message: unknown): Promise<void> | undefined {
+  // Stopped before its turn (nact would drop it): answer it as the actor's queued mail is.
+  if (actor.stopped) { b.gone(message as object); return undefined; }
+  return deliver(actor, b, message);
+}
+
 /** Deliveries waiting for the next batch, flat: actor, behaviour, message. */
 let queued: unknown[] = [];
 
 function runQueued(): void {
   const batch = queued;
   queued = [];
-  for (let i = 0; i < batch.length; i += 3) {
-    const actor = batch[i] as NactActor, b = batch[i + 1] as Behaviour, message = batch[i + 2];
-    // Stopped before its turn (nact would drop it): answer it as the actor's queued mail is.
-    if (actor.stopped) b.gone(message as object);
-    else void deliver(actor, b, message);
-  }
+  for (let i = 0; i < batch.length; i += 3) void turn(batch[i] as NactActor, batch[i + 1] as Behaviour, batch[i + 2]);
 }
 
 function ownDelivery(actor: NactActor, b: Behaviour): void {
   actor.handleMessage = function (this: NactActor, message: unknown) {
     this.busy = true;
     const hook = deliveryHooks.get(this.system.name);
-    if (hook) { hook({ actor: this.name, run: async () => { await deliver(this, b, message); } }); return; }
+    if (hook) { hook({ actor: this.name, run: async () => { await turn(this, b, message); } }); return; }
     if (queued.length === 0) setImmediate(runQueued);
     queued.push(this, b, message);
   };

@@ -1,8 +1,8 @@
 // Section 1: uAPI calls per second through the actors, against bare nact `query` round trips
-// (nact's own spawn and query, to an echo actor) at the same number of calls in
-// flight. The subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW ->
-// DESTROY, run by many lanes at once (each lane its own device, two lanes per VM's FD), on the
-// bare Machine and on a Simulation (the same machine with the invariant monitor watching).
+// (nact's own spawn and query, to an echo actor) at the same number of calls in flight. The
+// subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW -> DESTROY, run by
+// many lanes at once (each lane its own device, two lanes per VM's FD), on the bare Machine and
+// on a Simulation (the same machine with the invariant monitor watching).
 import { DEFAULT_DEVICE, Machine, type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
 import { type Result, okVoid } from '../actors/result.js';
 import nact from 'nact';
