@@ -88,7 +88,7 @@ export class Monitor {
       // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
       // the reply, the reply still means this one.
       const target = e.op === 'destroy' ? this.model.heldBy(num(e.args, 'ioasid'), `fd:${num(e.args, 'fd')}`) : undefined;
-      this.pending.set(e.id, target ? { op: e.op, args: e.args, target } : { op: e.op, args: e.args });
+      this.pending.set(e.id, { op: e.op, args: e.args, target });
       // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
       if (e.op === 'allow') this.authorise(num(e.args, 'device'), num(e.args, 'ioasid'), true);
       if (e.op === 'kvm_set_pasid') {

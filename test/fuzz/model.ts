@@ -60,9 +60,9 @@ export const MAX_BIND_PAGES = 64;
 export const fdName = (slot: number): string => `fd${slot + 1}`;
 
 const OK: Outcome = { result: 'ok' };
-const validVpasid = (v: number) => Number.isInteger(v) && v > 0 && v < KVM_VPASIDS;
-export const kvmHolder = (vm: number, vpasid: number) => `kvm:${vm}:${vpasid}`;
 const fail = (errno: Errno): Outcome => ({ result: errno });
+const validVpasid = (v: number) => Number.isInteger(v) && v > 0 && v < KVM_VPASIDS;
+const kvmHolder = (vm: number, vpasid: number) => `kvm:${vm}:${vpasid}`;
 
 export class RefModel {
   /** PASIDs are 1 .. max - 1. */

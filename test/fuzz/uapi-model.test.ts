@@ -1,6 +1,7 @@
 // Model-based fuzzing of the uAPI (the FD, device and KVM calls): random call sequences (bad ones
-// included) on small machines must agree with the reference model on every errno, value and state. A few hundred sequences
-// by default; FUZZ_RUNS=5000 for more, FUZZ_SEED=N (or `random`) to explore other cases.
+// included) on small machines must agree with the reference model on every errno, value and
+// state. A few hundred sequences by default; FUZZ_RUNS=5000 for more, FUZZ_SEED=N (or `random`)
+// to explore other cases.
 // A disagreement is shrunk and written to tmp/fuzz/ as a sequence file that reproduces it.
 import { expect } from 'chai';
 import { fuzzUapi } from './fuzz.js';
