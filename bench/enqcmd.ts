@@ -4,11 +4,11 @@
 // The subject's queue is consumed by the other engine thread with no landing delay, so the
 // consumer keeps up and the figure is the submission path, not the simulated device's speed
 // (at the default 200 us landing latency a device's 4 work slots allow 20 k descriptors/s).
-import { DEFAULT_DEVICE, DEFAULT_PGTBL_PAGES, defaultMachineSpec } from '../actors/machine.js';
+import { DEFAULT_DEVICE, DEFAULT_PGTBL_PAGES, defaultMachineSpec } from '../machine/machine.js';
 import { ENQ_RETRY_US } from '../hardware/enqcmd.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import { swqConsumer } from '../hardware/swq.js';
-import { Simulation } from '../scenarios/simulation.js';
+import { Simulation } from '../sim/simulation.js';
 import type { BareEnqcmdParams } from './bare-enqcmd-worker.js';
 import { BareWorker } from './bare-worker.js';
 import { type Section, pairedRow } from './result.js';

@@ -6,7 +6,7 @@
 // The "baseline" of a row is the random strategy: the ratio is PCT executions / random executions.
 import { MUTANTS, type MutantName } from '../actors/env.js';
 import type { InvariantId } from '../invariants/catalog.js';
-import { RegressionFailure, expectCaught } from '../scenarios/regression.js';
+import { RegressionFailure, expectCaught } from '../explore/regression.js';
 import { type Row, type Section, row } from './result.js';
 import { median } from './stats.js';
 

@@ -3,7 +3,7 @@
 // one JSON line. In `ioasid` mode it ALLOCs n IOASIDs through one FD (each an actor), checks the
 // next ALLOC answers ENOSPC when n is the whole space, DESTROYs them all and checks the
 // allocator is back to all free.
-import { Machine, defaultMachineSpec } from '../actors/machine.js';
+import { Machine, defaultMachineSpec } from '../machine/machine.js';
 import { type ParentRef, spawnNamed, startSystem, stopActor, stopSystem, type ActorRef } from '../actors/runtime.js';
 import { must } from './rig.js';
 

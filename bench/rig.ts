@@ -1,10 +1,10 @@
 // A simulation set up for DMA measurements: one VM with one device per lane, each lane's device
 // allowed its own bound IOASID, and helpers to run k lanes' DMA at full speed and read how many
 // translations the engines did. Shared by the DMA, scaling and teardown sections.
-import { DEFAULT_DEVICE, defaultMachineSpec } from '../actors/machine.js';
+import { DEFAULT_DEVICE, defaultMachineSpec } from '../machine/machine.js';
 import type { Result } from '../actors/result.js';
 import { EC, EC_STRIDE } from '../hardware/layout.js';
-import { Simulation } from '../scenarios/simulation.js';
+import { Simulation } from '../sim/simulation.js';
 import { sleep } from './stats.js';
 
 export const SPAN = 16; // IOVA pages per lane: every translation after warm-up is an IOTLB hit

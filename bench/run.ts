@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { VERSION } from '../scenarios/report.js';
+import { VERSION } from '../report/report.js';
 import { benchDma } from './dma.js';
 import { benchEnqcmd } from './enqcmd.js';
 import { benchMutants } from './mutants.js';

@@ -3,11 +3,11 @@
 // subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW -> DESTROY, run by
 // many lanes at once (each lane its own device, two lanes per VM's FD), on the bare Machine and
 // on a Simulation (the same machine with the invariant monitor watching).
-import { DEFAULT_DEVICE, Machine, type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
+import { DEFAULT_DEVICE, Machine, type MachineSpec, defaultMachineSpec } from '../machine/machine.js';
 import { type Result, okVoid } from '../actors/result.js';
 import nact from 'nact';
 import { startSystem, stopSystem } from '../actors/runtime.js';
-import { Simulation } from '../scenarios/simulation.js';
+import { Simulation } from '../sim/simulation.js';
 import { type Section, pairedRow, row } from './result.js';
 import { interleave, ratePerSec } from './stats.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `ioasid-sim` executable: everything lives in scenarios/cli.ts, which tests call directly.
-import { main } from '../scenarios/cli.js';
+import { main } from '../cli/cli.js';
 
 // exitCode, not exit(): stdout may still be flushing a large JSON report into a pipe.
 process.exitCode = await main(process.argv.slice(2));

@@ -4,7 +4,7 @@
 // half DESTROY first, so the PASID parks while the device still holds it and its DMA runs,
 // and only later DISALLOW; half DISALLOW then DESTROY. Meanwhile other lanes keep allocating,
 // so a parked PASID is exactly what a broken allocator would hand out next (pasid-reuse).
-import type { Machine } from '../actors/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const PASID_BITS = 6;

@@ -9,7 +9,7 @@
 // FDs (`vm1-dev1`, `vm1-dev1.r1`, ...): closing one moves the slot on to the next, and the run
 // carries on. Device closes are paced over the run; the last device of each slot is closed
 // when the run ends, releasing what is still parked.
-import type { Machine } from '../actors/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { type Scenario, type ScenarioParams, type Workload, gridMachine, openFd } from './scenario.js';
 
 /** Device FDs per slot: the first plus its spares. */

@@ -5,7 +5,7 @@
 // KVM_CLEAR_PASID last, each lane then remapping its vPASID to a fresh IOASID. Queues fill, so
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
-import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
+import { DEFAULT_PGTBL_PAGES, type Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 

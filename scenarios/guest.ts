@@ -2,7 +2,7 @@
 // an engine thread to one of its VM's devices, while the guest schedules processes on it, moving
 // its IA32_PASID between the vPASIDs in use, a vPASID nobody maps (VM exit, #GP) and a cleared
 // valid bit (#GP in the guest), and now and then points the vCPU at another device.
-import type { Machine } from '../actors/machine.js';
+import type { Machine } from '../machine/machine.js';
 import type { Workload } from './scenario.js';
 
 /** Run the vCPUs of every VM until the workload expires; `vpasids` are the ones the lanes use. */

@@ -7,7 +7,7 @@
 //   - DMA bursts with another VM's live PASID and with a PASID nobody was given (all fault).
 // Each must fail and nothing may land in another VM's memory. With `--mutant no-fd-check` the
 // same-FD check is gone, a cross-VM ALLOW succeeds and the auditor reports `isolation`.
-import type { Machine } from '../actors/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { type Scenario, type ScenarioParams, type Workload, gridMachine } from './scenario.js';
 
 const PAGES_PER_IOASID = 8;

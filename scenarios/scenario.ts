@@ -1,11 +1,11 @@
 // A built-in stress scenario: a workload that drives a simulation for a while. Scenarios share
 // one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
 import type { MutantName } from '../actors/env.js';
-import type { MachineSpec } from '../actors/machine.js';
-import { Prng } from './prng.js';
-import { type RunReport, VERSION, countsOf } from './report.js';
-import { Simulation } from './simulation.js';
-import { type ModeOptions, THREADS } from './deterministic/mode.js';
+import type { MachineSpec } from '../machine/machine.js';
+import { Prng } from '../sim/prng.js';
+import { type RunReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
+import { Simulation } from '../sim/simulation.js';
+import { type ModeOptions, THREADS } from '../sim/mode.js';
 
 export interface ScenarioParams {
   readonly seed: number;
@@ -102,11 +102,6 @@ export async function openFdPerVm(w: Workload): Promise<number[]> {
   return fds;
 }
 
-/** What a deterministic run needs to be replayed, and the path it took. */
-export function scheduleOf(sim: Simulation, mode: ModeOptions): { schedule?: RunReport['schedule'] } {
-  if (mode.mode !== 'deterministic' || !sim.scheduler) return {};
-  return { schedule: { strategy: mode.strategy, pctDepth: mode.pctDepth, steps: sim.scheduler.steps, pathHash: sim.scheduler.pathHash } };
-}
 
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
 export function gridMachine(p: ScenarioParams, o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null }): MachineSpec {

@@ -2,7 +2,7 @@
 // teardown (DISALLOW then DESTROY, or DESTROY first so the PASID parks) while its DMA keeps
 // running on a worker thread; now and then a lane tries what must fail (ALLOW through another
 // VM's FD, ALLOW of another FD's IOASID) and every device probes a PASID it was never given.
-import type { Machine } from '../actors/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const PAGES_PER_IOASID = 8;

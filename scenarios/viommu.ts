@@ -4,7 +4,7 @@
 // they meet says) while requests for others run alongside. A device just bound DMAs through the
 // pPASID it was given for a moment (another requester may unbind it meanwhile), and the vCPUs keep
 // submitting ENQCMD with the vPASIDs the guest moves between (scenarios/guest.ts).
-import { DEFAULT_PGTBL_PAGES, type Machine } from '../actors/machine.js';
+import { DEFAULT_PGTBL_PAGES, type Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine } from './scenario.js';
 

@@ -1,9 +1,9 @@
 // Shared test plumbing: build a simulation, always shut it down, and unwrap results.
 import { expect } from 'chai';
-import type { MachineSpec, VmSpec } from '../actors/machine.js';
-import { defaultMachineSpec, DEFAULT_DEVICE } from '../actors/machine.js';
+import type { MachineSpec, VmSpec } from '../machine/machine.js';
+import { defaultMachineSpec, DEFAULT_DEVICE } from '../machine/machine.js';
 import type { Result } from '../actors/result.js';
-import { Simulation } from '../scenarios/simulation.js';
+import { Simulation } from '../sim/simulation.js';
 
 export function vm(name: string, devices: string[], over: Partial<VmSpec> = {}): VmSpec {
   return { name, vcpus: 1, pages: 256, quota: null, devices: devices.map((d) => ({ name: d, ...DEFAULT_DEVICE })), ...over };

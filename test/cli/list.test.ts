@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { MUTANTS } from '../../actors/env.js';
 import { INVARIANTS } from '../../invariants/catalog.js';
 import { SCENARIOS } from '../../scenarios/builtins.js';
-import { OPS } from '../../scenarios/ops.js';
+import { OPS } from '../../uapi/ops.js';
 import { cli, oneJson } from './cli-process.js';
 
 interface Named { name?: string; id?: string; summary?: string; meaning?: string }

@@ -3,8 +3,8 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { failNth, failNthSummary } from '../../scenarios/failnth.js';
-import { loadSequenceFile } from '../../scenarios/sequence-file.js';
+import { failNth, failNthSummary } from '../../explore/failnth.js';
+import { loadSequenceFile } from '../../sequence/file.js';
 
 // Compiled to dist/test/failnth/: the folder is three levels up.
 const dir = fileURLToPath(new URL('../../../sequences/', import.meta.url));

@@ -1,9 +1,9 @@
 // fail-nth on a purpose-built file whose fallible steps cover every site, and proof that the
 // sweep can fail: an error path that forgets to give back what it took is reported as a leak.
 import { expect } from 'chai';
-import type { Simulation } from '../../scenarios/simulation.js';
-import { failNth, failNthSummary } from '../../scenarios/failnth.js';
-import { parseSequence } from '../../scenarios/sequence-file.js';
+import type { Simulation } from '../../sim/simulation.js';
+import { failNth, failNthSummary } from '../../explore/failnth.js';
+import { parseSequence } from '../../sequence/file.js';
 
 // One of each fallible step, in order: pasid-alloc, pgtable-alloc, iommu-install, worker-start;
 // then a second IOASID held by a device across close(fd), so the close-out has parked PASIDs to free.

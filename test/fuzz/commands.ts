@@ -7,7 +7,7 @@
 // Each command turns its random draws into one sequence-file step, asks the model for the
 // outcome, and has the session run the step on the machine and compare.
 import fc from 'fast-check';
-import type { MachineSpec } from '../../actors/machine.js';
+import type { MachineSpec } from '../../machine/machine.js';
 import { KVM_VPASIDS, MAX_BIND_PAGES, type Outcome, type RefModel, fdName } from './model.js';
 import type { Session } from './session.js';
 import type { MachineDoc, RecordedStep } from './to-sequence.js';

@@ -2,10 +2,10 @@
 // step function, so a recorded step list replays as a sequence file exactly as it ran here.
 // After every step it demands what the model demands: the expected outcome, the same state,
 // and no invariant violation.
-import { Prng } from '../../scenarios/prng.js';
-import { type SequenceStep, machineNames } from '../../scenarios/sequence-file.js';
-import { runStep } from '../../scenarios/sequence-runner.js';
-import type { Simulation } from '../../scenarios/simulation.js';
+import { Prng } from '../../sim/prng.js';
+import { type SequenceStep, machineNames } from '../../sequence/file.js';
+import { runStep } from '../../sequence/runner.js';
+import type { Simulation } from '../../sim/simulation.js';
 import type { RefModel } from './model.js';
 import { modelSnapshot, realSnapshot, snapshotDiff } from './snapshot.js';
 import type { RecordedStep } from './to-sequence.js';

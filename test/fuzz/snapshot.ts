@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { PasidState } from '../../actors/events.js';
 import type { Result } from '../../actors/result.js';
-import type { Simulation } from '../../scenarios/simulation.js';
+import type { Simulation } from '../../sim/simulation.js';
 import { fdName, type RefModel } from './model.js';
 
 export interface IoasidView { readonly pasid: number; readonly status: string; readonly holders: readonly string[] }

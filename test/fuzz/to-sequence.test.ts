@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { PasidState } from '../../actors/events.js';
-import { parseSequence } from '../../scenarios/sequence-file.js';
-import { runSequence } from '../../scenarios/sequence-runner.js';
+import { parseSequence } from '../../sequence/file.js';
+import { runSequence } from '../../sequence/runner.js';
 import { fuzzUapi } from './fuzz.js';
 import { RefModel } from './model.js';
 

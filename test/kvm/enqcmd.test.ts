@@ -5,9 +5,9 @@
 import { expect } from 'chai';
 import type { SimEvent } from '../../actors/events.js';
 import type { MutantName } from '../../actors/env.js';
-import type { EnqcmdCounts } from '../../actors/machine.js';
+import type { EnqcmdCounts } from '../../machine/machine.js';
 import { kvmPublish } from '../../hardware/kvm.js';
-import { Simulation } from '../../scenarios/simulation.js';
+import { Simulation } from '../../sim/simulation.js';
 import { DSA1, VCPU10, VCPU11, VM1, eventually, kvmSpec, readyIoasid, value, withSim } from './helpers.js';
 
 type GpEvent = Extract<SimEvent, { type: 'gp' }>;

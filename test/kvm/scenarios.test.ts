@@ -4,10 +4,10 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import type { MutantName } from '../../actors/env.js';
 import { SCENARIO_BY_NAME } from '../../scenarios/builtins.js';
-import type { ReportCounts, RunReport } from '../../scenarios/report.js';
+import type { ReportCounts, RunReport } from '../../report/report.js';
 import { DEFAULT_PARAMS, runScenario } from '../../scenarios/scenario.js';
-import { loadSequenceFile } from '../../scenarios/sequence-file.js';
-import { runSequence } from '../../scenarios/sequence-runner.js';
+import { loadSequenceFile } from '../../sequence/file.js';
+import { runSequence } from '../../sequence/runner.js';
 
 const SEQUENCE = fileURLToPath(new URL('../../../sequences/kvm-enqcmd.yaml', import.meta.url));
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);

@@ -2,7 +2,7 @@
 // that fails midway, and concurrent requests for one vPASID answered in order.
 import { expect } from 'chai';
 import type { SimEvent } from '../../actors/events.js';
-import { Simulation } from '../../scenarios/simulation.js';
+import { Simulation } from '../../sim/simulation.js';
 import { DSA1, NIC1, PLAIN1, VM1, allocatorHolds, errno, kvmSpec, readyIoasid, value, withSim } from './helpers.js';
 
 /** The uAPI calls a simulation saw, in order (without the guest requests themselves). */

@@ -3,12 +3,12 @@
 // violation is found again by a seed search.
 import { expect } from 'chai';
 import type { SimEvent } from '../../actors/events.js';
-import type { ModeOptions } from '../../scenarios/deterministic/mode.js';
-import { replay } from '../../scenarios/replay.js';
+import type { ModeOptions } from '../../sim/mode.js';
+import { replay } from '../../explore/replay.js';
 import { DEFAULT_PARAMS, runScenario } from '../../scenarios/scenario.js';
-import { loadSequenceFile } from '../../scenarios/sequence-file.js';
-import { runSequence } from '../../scenarios/sequence-runner.js';
-import type { Simulation } from '../../scenarios/simulation.js';
+import { loadSequenceFile } from '../../sequence/file.js';
+import { runSequence } from '../../sequence/runner.js';
+import type { Simulation } from '../../sim/simulation.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 
 const det = (strategy: 'random' | 'pct'): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });

@@ -2,8 +2,8 @@
 // lands through that PASID. Judged from the job's own landed counter, not by the monitor.
 import { expect } from 'chai';
 import { JC, JC_STRIDE } from '../../hardware/layout.js';
-import { Simulation } from '../../scenarios/simulation.js';
-import { defaultMachineSpec } from '../../actors/machine.js';
+import { Simulation } from '../../sim/simulation.js';
+import { defaultMachineSpec } from '../../machine/machine.js';
 import { runScenario, DEFAULT_PARAMS } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 import { value, vm, withSim } from '../helpers.js';

@@ -1,7 +1,7 @@
 // PASID lifecycle: parking, recycling after the last put, close(fd) under holders, and a
 // storm of interleaved calls that must leave nothing behind.
 import { expect } from 'chai';
-import { Prng } from '../../scenarios/prng.js';
+import { Prng } from '../../sim/prng.js';
 import { errno, value, vm, withSim } from '../helpers.js';
 
 describe('PASID lifecycle', () => {

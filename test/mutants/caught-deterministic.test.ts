@@ -2,7 +2,7 @@
 // teardown-race within 5 executions under each strategy (the counts are in `npm run bench`).
 import { expect } from 'chai';
 import type { MutantName } from '../../actors/env.js';
-import { expectCaught } from '../../scenarios/regression.js';
+import { expectCaught } from '../../explore/regression.js';
 
 const MUTANTS: MutantName[] = ['skip-iotlb-flush', 'skip-drain', 'early-recycle', 'no-fd-check', 'skip-pasid-clear', 'backwards-order'];
 
@@ -22,7 +22,7 @@ describe('mutants are caught in deterministic mode (budget: 5 executions)', func
 describe('expectClean / expectCaught report failures usefully', function () {
   this.timeout(60000);
   it('expectClean throws with the seed, the violation and a command that reproduces it', async () => {
-    const { expectClean } = await import('../../scenarios/regression.js');
+    const { expectClean } = await import('../../explore/regression.js');
     // A clean scenario passes...
     const ok = await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.02 } });
     expect(ok).to.have.length(2);

@@ -2,7 +2,8 @@
 // and sweep.
 import { readFileSync } from 'node:fs';
 import type { Violation } from '../invariants/catalog.js';
-import type { CallOutcomes, Counts } from './simulation.js';
+import type { CallOutcomes, Counts, Simulation } from '../sim/simulation.js';
+import type { ModeOptions } from '../sim/mode.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -78,4 +79,10 @@ export interface SweepReport {
 
 export function countsOf(c: Counts): ReportCounts {
   return { dma: c.dma, dmaFaults: c.dmaFaults, enqcmd: c.enqcmd, gp: c.gp, calls: c.calls, messages: c.messages, retries: c.retries };
+}
+
+/** What a deterministic run needs to be replayed, and the path it took. */
+export function scheduleOf(sim: Simulation, mode: ModeOptions): { schedule?: RunReport['schedule'] } {
+  if (mode.mode !== 'deterministic' || !sim.scheduler) return {};
+  return { schedule: { strategy: mode.strategy, pctDepth: mode.pctDepth, steps: sim.scheduler.steps, pathHash: sim.scheduler.pathHash } };
 }

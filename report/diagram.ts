@@ -4,7 +4,7 @@
 // or the errno. A sequence's steps and any violation appear as notes. Long runs are cut after
 // the first MAX_DIAGRAM_MESSAGES messages, and the diagram says so.
 import type { SimEvent } from '../actors/events.js';
-import type { Simulation } from './simulation.js';
+import type { Simulation } from '../sim/simulation.js';
 
 export const MAX_DIAGRAM_MESSAGES = 400;
 /** The name the machine's uAPI entry points send their requests from. */

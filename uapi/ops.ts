@@ -1,10 +1,10 @@
 // The op table: one entry per uAPI call or hardware action, with its arguments and handler.
 // It drives the sequence runner, the sequence-file checks, `list`, and the fuzzers alike.
-import type { EnqcmdCounts } from '../actors/machine.js';
+import type { EnqcmdCounts } from '../machine/machine.js';
 import type { Result } from '../actors/result.js';
 import { ok } from '../actors/result.js';
-import type { Prng } from './prng.js';
-import type { Simulation } from './simulation.js';
+import type { Prng } from '../sim/prng.js';
+import type { Simulation } from '../sim/simulation.js';
 
 /** What an argument names: a machine object by name, a name bound earlier with `as:`, or a number. */
 export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count';

@@ -2,10 +2,10 @@
 // themselves (SCENARIOS, MUTANTS, INVARIANTS, OPS) so it can never drift from the code.
 import { MUTANTS } from '../actors/env.js';
 import { INVARIANTS } from '../invariants/catalog.js';
-import { SCENARIOS } from './builtins.js';
-import { OPS } from './ops.js';
-import { VERSION } from './report.js';
-import { formatTable } from './text-table.js';
+import { SCENARIOS } from '../scenarios/builtins.js';
+import { OPS } from '../uapi/ops.js';
+import { VERSION } from '../report/report.js';
+import { formatTable } from '../report/text-table.js';
 
 export interface Listing {
   readonly tool: 'ioasid-sim';

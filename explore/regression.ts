@@ -3,10 +3,10 @@
 // default, so a failure names a seed that replays to the same violation at the same step.
 import type { MutantName } from '../actors/env.js';
 import type { InvariantId } from '../invariants/catalog.js';
-import { SCENARIO_BY_NAME } from './builtins.js';
-import type { ModeOptions } from './deterministic/mode.js';
-import type { RunReport } from './report.js';
-import { DEFAULT_PARAMS, type ScenarioParams, runScenario } from './scenario.js';
+import { SCENARIO_BY_NAME } from '../scenarios/builtins.js';
+import type { ModeOptions } from '../sim/mode.js';
+import type { RunReport } from '../report/report.js';
+import { DEFAULT_PARAMS, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 
 export interface RegressionOptions {
   /** Seeds to run (default 1..10). */

@@ -3,6 +3,7 @@
 // exit code 2. Nothing here is lenient: `--workers 2x`, `--seed 1e3` or `--duration -1` are bad.
 import { InvalidArgumentError } from 'commander';
 import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
+import type { SeedRange, Shard } from '../explore/sweep.js';
 
 /** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
 export const SEED_MAX = 0xffffffff;
@@ -27,7 +28,6 @@ export function parseDuration(raw: string): number {
   return n;
 }
 
-export interface SeedRange { readonly from: number; readonly to: number }
 
 /** `A..B`, both ends included, A <= B. */
 export function parseSeedRange(raw: string): SeedRange {
@@ -38,7 +38,6 @@ export function parseSeedRange(raw: string): SeedRange {
   return { from, to };
 }
 
-export interface Shard { readonly index: number; readonly count: number }
 
 /** `I/N`: the I-th of N shards, 1-based. */
 export function parseShard(raw: string): Shard {

@@ -1,9 +1,9 @@
 // How a run executes: real worker threads (the default, for stress), or deterministic: the
 // same logic stepped by a seeded scheduler on the main thread.
-import { Prng } from '../prng.js';
-import { pctStrategy } from './pct.js';
-import { randomStrategy } from './random.js';
-import type { Strategy } from './strategy.js';
+import { Prng } from './prng.js';
+import { pctStrategy } from './strategies/pct.js';
+import { randomStrategy } from './strategies/random.js';
+import type { Strategy } from './strategies/strategy.js';
 
 export type ModeOptions =
   | { readonly mode: 'threads' }

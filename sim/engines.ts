@@ -1,8 +1,8 @@
 // Engines run on the main thread, one step at a time, when the deterministic scheduler picks
 // them: the same hardware/engine.ts logic the worker threads run, with virtual time.
-import { Engine, type EngineOptions } from '../../hardware/engine.js';
-import { CTRL, type Hardware } from '../../hardware/layout.js';
-import type { EngineHost } from '../../workers/pool.js';
+import { Engine, type EngineOptions } from '../hardware/engine.js';
+import { CTRL, type Hardware } from '../hardware/layout.js';
+import type { EngineHost } from '../workers/pool.js';
 import type { DeterministicScheduler } from './scheduler.js';
 
 export class InThreadEngines implements EngineHost {

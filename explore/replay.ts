@@ -3,13 +3,13 @@
 // timing is not recorded), so the same scenario and mutant are searched over seeds and both
 // strategies in deterministic mode until the same invariant shows.
 import { isMutant } from '../actors/env.js';
-import { SCENARIO_BY_NAME } from './builtins.js';
-import type { ModeOptions } from './deterministic/mode.js';
-import { InputError } from './input-error.js';
-import type { RunReport } from './report.js';
-import { DEFAULT_PARAMS, type ScenarioParams, runScenario } from './scenario.js';
-import { loadSequenceFile } from './sequence-file.js';
-import { runSequence } from './sequence-runner.js';
+import { SCENARIO_BY_NAME } from '../scenarios/builtins.js';
+import type { ModeOptions } from '../sim/mode.js';
+import { InputError } from '../input/input-error.js';
+import type { RunReport } from '../report/report.js';
+import { DEFAULT_PARAMS, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
+import { loadSequenceFile } from '../sequence/file.js';
+import { runSequence } from '../sequence/runner.js';
 
 export interface ReplayOutcome {
   readonly kind: 'exact' | 'search';

@@ -1,10 +1,14 @@
 // `sweep`: one scenario over a range of seeds, one run per seed, one after the other. `--shard
 // I/N` keeps every N-th seed starting at the I-th, so N machines (a CI matrix, a cluster's job
 // array) cover the range exactly once between them; `merge` joins their reports again.
-import type { SeedRange, Shard } from './flags.js';
-import type { ModeOptions } from './deterministic/mode.js';
-import { type SweepReport, type SweepRun, VERSION } from './report.js';
-import { type Scenario, type ScenarioParams, runScenario } from './scenario.js';
+import type { ModeOptions } from '../sim/mode.js';
+import { type SweepReport, type SweepRun, VERSION } from '../report/report.js';
+import { type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
+
+/** Seeds `from..to`, both included. */
+export interface SeedRange { readonly from: number; readonly to: number }
+/** Shard `index` of `count` (0-based). */
+export interface Shard { readonly index: number; readonly count: number }
 
 /** Violations kept per seed in a sweep report (all are counted in violationCounts). */
 export const VIOLATIONS_PER_SEED = 5;

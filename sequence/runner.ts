@@ -3,13 +3,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
-import { OP_BY_NAME } from './ops.js';
-import { Prng } from './prng.js';
-import { type RunReport, type StepReport, VERSION, countsOf } from './report.js';
-import { type Sequence, type SequenceStep, machineNames } from './sequence-file.js';
-import { Simulation } from './simulation.js';
-import { type ModeOptions, THREADS } from './deterministic/mode.js';
-import { scheduleOf } from './scenario.js';
+import { OP_BY_NAME } from '../uapi/ops.js';
+import { Prng } from '../sim/prng.js';
+import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
+import { type Sequence, type SequenceStep, machineNames } from './file.js';
+import { Simulation } from '../sim/simulation.js';
+import { type ModeOptions, THREADS } from '../sim/mode.js';
 
 export interface SequenceRunOptions {
   readonly seed?: number;

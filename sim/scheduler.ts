@@ -2,11 +2,11 @@
 // hardware-wait wake-ups all become steps on one ready list, and a seeded strategy picks the
 // next one. Nothing else runs: no worker threads, no real timers, so a run is a pure function
 // of (workload, seed, strategy). Virtual time advances by a fixed cost per step.
-import type { Engine } from '../../hardware/engine.js';
-import type { Waiter } from '../../hardware/wait.js';
-import { HardwareFailure } from '../../hardware/wait.js';
-import type { Delivery } from '../../actors/runtime.js';
-import type { Candidate, Strategy } from './strategy.js';
+import type { Engine } from '../hardware/engine.js';
+import type { Waiter } from '../hardware/wait.js';
+import { HardwareFailure } from '../hardware/wait.js';
+import type { Delivery } from '../actors/runtime.js';
+import type { Candidate, Strategy } from './strategies/strategy.js';
 
 /** Virtual cost of each kind of step, in ms. */
 const COST = { actor: 0.002, engine: 0.001, timer: 0, wait: 0 } as const;

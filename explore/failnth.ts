@@ -18,10 +18,10 @@
 import type { FallibleSite } from '../actors/env.js';
 import { isErrno } from '../actors/result.js';
 import type { Violation } from '../invariants/catalog.js';
-import { VERSION } from './report.js';
-import type { Sequence } from './sequence-file.js';
-import { type SequenceRunOptions, runSequence } from './sequence-runner.js';
-import type { Simulation } from './simulation.js';
+import { VERSION } from '../report/report.js';
+import type { Sequence } from '../sequence/file.js';
+import { type SequenceRunOptions, runSequence } from '../sequence/runner.js';
+import type { Simulation } from '../sim/simulation.js';
 
 export interface FailNthOptions extends Pick<SequenceRunOptions, 'seed' | 'workers' | 'attach'> {
   /** Give up (not ok) if the sweep has not ended after this many runs; the kernel's bound is 400. */

@@ -3,7 +3,7 @@
 // refused: another scenario, mutant, mode, version or scale; a seed run twice; a seed of the
 // joined range that no report ran (a shard is missing).
 import { isDeepStrictEqual } from 'node:util';
-import { InputError, readInputFile } from './input-error.js';
+import { InputError, readInputFile } from '../input/input-error.js';
 import type { SweepReport } from './report.js';
 
 export interface LoadedSweep { readonly file: string; readonly report: SweepReport }

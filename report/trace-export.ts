@@ -5,7 +5,7 @@
 // (one track per piscina worker with its DMA jobs starting and stopping, and counters of what
 // each engine did). Violations are global instants, so they stand out across every track.
 import type { SimEvent } from '../actors/events.js';
-import type { Simulation } from './simulation.js';
+import type { Simulation } from '../sim/simulation.js';
 
 export interface TraceEvent {
   readonly name: string;

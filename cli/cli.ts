@@ -5,22 +5,22 @@
 // on stderr naming the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
-import { SCENARIOS, SCENARIO_BY_NAME } from './builtins.js';
-import { type SeedRange, type Shard, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
-import { InputError, readInputFile } from './input-error.js';
-import { failNth, failNthSummary } from './failnth.js';
-import { replay } from './replay.js';
+import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
+import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
+import { InputError, readInputFile } from '../input/input-error.js';
+import { failNth, failNthSummary } from '../explore/failnth.js';
+import { replay } from '../explore/replay.js';
 import { formatListing, listing } from './listing.js';
-import { loadSweepReport, mergeSweeps } from './merge.js';
+import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
 import { type OutputFlags, runOutputs } from './outputs.js';
 import { progressBar } from './progress.js';
-import { type RunReport, type SweepReport, VERSION } from './report.js';
-import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from './scenario.js';
-import { loadSequenceFile } from './sequence-file.js';
-import { runSequence } from './sequence-runner.js';
-import { formatRunSummary, formatSweepSummary } from './summary.js';
-import { runSweep, shardSeeds } from './sweep.js';
+import { type RunReport, type SweepReport, VERSION } from '../report/report.js';
+import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
+import { loadSequenceFile } from '../sequence/file.js';
+import { runSequence } from '../sequence/runner.js';
+import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
+import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
 
 /** A sweep runs many seeds: each is short unless --duration says otherwise. */
 const SWEEP_DEFAULT_DURATION_SEC = 2;

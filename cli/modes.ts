@@ -1,8 +1,8 @@
 // Execution modes of run / seq / sweep. `threads` runs engines on real worker threads;
 // `deterministic` steps everything on the main thread under a seeded scheduler (strategy
 // random or pct). This is the one place that turns the mode flags into a mode.
-import { type ModeOptions, STRATEGIES, THREADS } from './deterministic/mode.js';
-import { InputError } from './input-error.js';
+import { type ModeOptions, STRATEGIES, THREADS } from '../sim/mode.js';
+import { InputError } from '../input/input-error.js';
 
 export const MODES = ['threads', 'deterministic'] as const;
 export type ModeName = (typeof MODES)[number];

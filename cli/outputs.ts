@@ -2,10 +2,10 @@
 // checked before the run starts, so a typo costs exit 2 at once rather than a lost run.
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DiagramRecorder } from './diagram.js';
-import { InputError } from './input-error.js';
-import type { Simulation } from './simulation.js';
-import { TraceRecorder } from './trace-export.js';
+import { DiagramRecorder } from '../report/diagram.js';
+import { InputError } from '../input/input-error.js';
+import type { Simulation } from '../sim/simulation.js';
+import { TraceRecorder } from '../report/trace-export.js';
 
 export interface OutputFlags { readonly trace?: string; readonly diagram?: string }
 

@@ -8,18 +8,18 @@ import { PasidTables } from '../hardware/pasid-table.js';
 import { type JobCounts, type JobSpec, JobTable } from '../hardware/jobs.js';
 import { type Waiter, threadWaiter } from '../hardware/wait.js';
 import { EnginePool, type EngineHost, type EngineHostFactory } from '../workers/pool.js';
-import type { ActorEnv, FallibleSite, MutantName } from './env.js';
-import type { SimEvent, PasidState } from './events.js';
-import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg, KvmMsg, VIommuMsg, VcpuMsg } from './protocol.js';
-import { type Result, err, ok } from './result.js';
-import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem, tell } from './runtime.js';
-import { spawnPasidAllocator } from './pasid-allocator.js';
-import { spawnIommuUnit } from './iommu-unit.js';
-import { spawnDevice } from './device.js';
-import { spawnIoasidFd } from './ioasid-fd.js';
-import { spawnKvm } from './kvm.js';
-import { spawnVcpu } from './vcpu.js';
-import { type GuestUapi, spawnVIommu } from './viommu.js';
+import type { ActorEnv, FallibleSite, MutantName } from '../actors/env.js';
+import type { SimEvent, PasidState } from '../actors/events.js';
+import type { AllocatorMsg, AllocatorStats, DeviceMsg, FdMsg, IommuMsg, IoasidInfo, IoasidMsg, KvmMsg, VIommuMsg, VcpuMsg } from '../actors/protocol.js';
+import { type Result, err, ok } from '../actors/result.js';
+import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem, tell } from '../actors/runtime.js';
+import { spawnPasidAllocator } from '../actors/pasid-allocator.js';
+import { spawnIommuUnit } from '../actors/iommu-unit.js';
+import { spawnDevice } from '../actors/device.js';
+import { spawnIoasidFd } from '../actors/ioasid-fd.js';
+import { spawnKvm } from '../actors/kvm.js';
+import { spawnVcpu } from '../actors/vcpu.js';
+import { type GuestUapi, spawnVIommu } from '../actors/viommu.js';
 
 export interface DeviceSpec { readonly name: string; readonly iommu: number; readonly pasid: boolean; readonly ats: boolean; readonly enqcmd: boolean }
 export interface VmSpec { readonly name: string; readonly vcpus: number; readonly pages: number; readonly quota: number | null; readonly devices: readonly DeviceSpec[] }

@@ -3,13 +3,13 @@
 // answers a Result (never throws for an errno); the event stream and the monitor are exposed.
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
-import { type EnqcmdCounts, type MachineSpec, defaultMachineSpec } from '../actors/machine.js';
+import { type EnqcmdCounts, type MachineSpec, defaultMachineSpec } from '../machine/machine.js';
 import { type Result, err, ok } from '../actors/result.js';
 import type { ParentRef } from '../actors/runtime.js';
 import type { JobCounts } from '../hardware/jobs.js';
 import type { InvariantId, Violation } from '../invariants/catalog.js';
-import type { ModeOptions } from './deterministic/mode.js';
-import { type Counts, Simulation } from './simulation.js';
+import type { ModeOptions } from '../sim/mode.js';
+import { type Counts, Simulation } from '../sim/simulation.js';
 
 export interface CreateOptions {
   /** The machine: VMs with their devices, IOMMUs, PASID width, policy, workers (defaults: DESIGN's one VM "vm1" with "dev1"). */

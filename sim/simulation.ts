@@ -3,15 +3,15 @@
 import { Subject, type Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
-import { Machine, type MachineSpec } from '../actors/machine.js';
+import { Machine, type MachineSpec } from '../machine/machine.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
 import { type ParentRef, setDeliveryHook } from '../actors/runtime.js';
-import { InThreadEngines } from './deterministic/engines.js';
-import { type ModeOptions, THREADS, makeStrategy } from './deterministic/mode.js';
-import { DeterministicScheduler } from './deterministic/scheduler.js';
+import { InThreadEngines } from './engines.js';
+import { type ModeOptions, THREADS, makeStrategy } from './mode.js';
+import { DeterministicScheduler } from './scheduler.js';
 
 export interface Counts { dma: number; dmaFaults: number; enqcmd: number; gp: number; retries: number; calls: number; messages: number }
 /** What one engine thread has done so far. */

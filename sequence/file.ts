@@ -1,10 +1,10 @@
 // Sequence files (YAML or JSON, shared/CONTRACT.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../actors/machine.js';
+import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/machine.js';
 import { isErrno } from '../actors/result.js';
-import { InputError, readInputFile } from './input-error.js';
-import { type ArgKind, OP_BY_NAME } from './ops.js';
+import { InputError, readInputFile } from '../input/input-error.js';
+import { type ArgKind, OP_BY_NAME } from '../uapi/ops.js';
 
 export interface SequenceStep {
   readonly index: number;
