@@ -43,6 +43,8 @@ export interface ActorEnv {
   /** Returns true when the fault injector wants this step to fail. */
   readonly injectFault: (site: FallibleSite) => boolean;
   readonly emit: (e: SimEvent) => void;
+  /** The run's one clock, in ms (virtual in deterministic mode): every event's timestamp. */
+  readonly now: () => number;
   /** Every live IOASID by PASID, as a buggy kernel might look one up without the FD (no-fd-check). */
   readonly globalIoasids: Map<number, ActorRef<IoasidMsg>>;
   readonly nextSerial: () => number;

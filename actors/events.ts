@@ -1,13 +1,19 @@
 // The typed events a simulation publishes (on an rxjs Subject) to the monitor, the CLI's
 // reports, traces and diagrams, and embedders. Per-access DMA events are never published:
 // workers publish aggregates (see perf-notes.md).
+import type { OpArgs, OpName, OpValue } from './protocol.js';
 import type { Result } from './result.js';
 
 export type PasidState = 'free' | 'in-use' | 'parked';
 
+/** A uAPI call as it starts, one variant per op, so a consumer narrows `args` by `op`. */
+export type CallEvent = { [K in OpName]: { type: 'call'; id: number; op: K; args: OpArgs<K>; t: number } }[OpName];
+/** A uAPI call as it answers, with the arguments it was called with. */
+export type ReplyEvent = { [K in OpName]: { type: 'reply'; id: number; op: K; args: OpArgs<K>; result: Result<OpValue<K>>; t: number } }[OpName];
+
 export type SimEvent =
-  | { type: 'call'; id: number; op: string; args: Readonly<Record<string, unknown>>; t: number }
-  | { type: 'reply'; id: number; op: string; args: Readonly<Record<string, unknown>>; result: Result<unknown>; t: number }
+  | CallEvent
+  | ReplyEvent
   | { type: 'message'; from: string; to: string; kind: string; t: number; reply?: boolean }
   | { type: 'pasid'; pasid: number; state: PasidState; vm: number; t: number }
   | { type: 'kref'; pasid: number; holder: string; count: number; t: number }

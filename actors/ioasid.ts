@@ -26,7 +26,7 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
   const { pgtables } = env.host;
   const T = env.replyTimeoutMs;
 
-  const krefEvent = (s: IoasidState, holder: Holder) => env.emit({ type: 'kref', pasid, holder, count: s.holders.size, t: performance.now() });
+  const krefEvent = (s: IoasidState, holder: Holder) => env.emit({ type: 'kref', pasid, holder, count: s.holders.size, t: env.now() });
   const wipePgtable = (s: IoasidState) => {
     if (s.pgtable !== null) { pgtables.destroy(s.pgtable); s.pgtable = null; }
   };

@@ -72,7 +72,7 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
           const now = vcpuCounters(hw, c.index);
           const n = (now.exits - (s.exitsSeen.get(c.index) ?? 0)) | 0;
           s.exitsSeen.set(c.index, now.exits);
-          if (n > 0) env.emit({ type: 'gp', vcpu: c.name, vpasid: now.exitVpasid, reason: 'unmapped', count: n, t: performance.now() });
+          if (n > 0) env.emit({ type: 'gp', vcpu: c.name, vpasid: now.exitVpasid, reason: 'unmapped', count: n, t: env.now() });
         }
         break;
     }

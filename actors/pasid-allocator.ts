@@ -48,7 +48,7 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
   };
   const announce = (pasid: number) => {
     const s = st.status[pasid];
-    env.emit({ type: 'pasid', pasid, state: s === FREE ? 'free' : s === IN_USE ? 'in-use' : 'parked', vm: st.owner[pasid]!, t: performance.now() });
+    env.emit({ type: 'pasid', pasid, state: s === FREE ? 'free' : s === IN_USE ? 'in-use' : 'parked', vm: st.owner[pasid]!, t: env.now() });
   };
   const charge = (vm: number, d: number) => st.perVm.set(vm, (st.perVm.get(vm) ?? 0) + d);
 

@@ -3,6 +3,7 @@
 import type { Result } from './result.js';
 import type { ActorRef, ReplyTo } from './runtime.js';
 import type { PasidState } from './events.js';
+import type { JobCounts } from '../hardware/jobs.js';
 
 type Req<R> = { readonly replyTo: ReplyTo<Result<R>> };
 
@@ -71,3 +72,48 @@ export type VIommuMsg =
   | VIommuRequest
   /** Sent by the vIOMMU to itself when a request's work ended: hold `binding` from now on, and answer. */
   | { t: 'done'; request: VIommuRequest; binding: VIommuBinding | null; result: Result<number> };
+
+// ---- The uAPI's ops, as the op table (uapi/ops.ts) serves them ----
+
+/** What an `enqcmd` call did with its `submitted` ENQCMDs. */
+export interface EnqcmdCounts { readonly submitted: number; readonly accepted: number; readonly retried: number; readonly gp: number; readonly exits: number }
+
+/**
+ * Every uAPI op: its complete arguments, which of them may be left out (the table fills their
+ * defaults), and its value on success. Machine objects are named by index (VMs, devices, vCPUs),
+ * FDs, IOASIDs (PASIDs), vPASIDs and jobs by number. Mapped types over this interface make a
+ * consumer that forgets an op fail to compile.
+ */
+export interface UapiOps {
+  open: { args: { vm: number }; optional: never; value: number };
+  alloc: { args: { fd: number }; optional: never; value: number };
+  bind_pgtbl: { args: { fd: number; ioasid: number; pages: number }; optional: 'pages'; value: null };
+  allow: { args: { device: number; fd: number; ioasid: number }; optional: never; value: null };
+  disallow: { args: { device: number; fd: number; ioasid: number }; optional: never; value: null };
+  destroy: { args: { fd: number; ioasid: number }; optional: never; value: null };
+  close: { args: { fd: number }; optional: never; value: null };
+  close_device: { args: { device: number }; optional: never; value: null };
+  kvm_set_pasid: { args: { vm: number; vpasid: number; fd: number; ioasid: number }; optional: never; value: null };
+  kvm_clear_pasid: { args: { vm: number; vpasid: number }; optional: never; value: null };
+  set_msr: { args: { vcpu: number; vpasid: number }; optional: never; value: null };
+  viommu_bind: { args: { vm: number; device: number; vpasid: number }; optional: never; value: number };
+  viommu_unbind: { args: { vm: number; device: number; vpasid: number }; optional: never; value: null };
+  dma: { args: { device: number; ioasid: number; ops: number; seed: number }; optional: 'ops' | 'seed'; value: JobCounts };
+  dma_start: { args: { device: number; ioasid: number; seed: number }; optional: 'seed'; value: number };
+  enqcmd: { args: { vcpu: number; device: number; count: number; seed: number }; optional: 'count' | 'seed'; value: EnqcmdCounts };
+  enqcmd_start: { args: { vcpu: number; device: number; seed: number }; optional: 'seed'; value: number };
+  stop: { args: { job: number }; optional: never; value: JobCounts };
+  pasid_state: { args: { ioasid: number }; optional: never; value: PasidState };
+}
+
+export type OpName = keyof UapiOps;
+/** An op's complete arguments, as its handler and the call/reply events see them. */
+export type OpArgs<K extends OpName> = Readonly<UapiOps[K]['args']>;
+/** An op's arguments as a caller gives them: the ones with defaults may be left out. */
+/** The arguments of op K that have a default. */
+type Optional<K extends OpName> = Extract<UapiOps[K]['optional'], keyof UapiOps[K]['args']>;
+export type OpInput<K extends OpName> = Readonly<Omit<UapiOps[K]['args'], Optional<K>> & Partial<Pick<UapiOps[K]['args'], Optional<K>>>>;
+export type OpValue<K extends OpName> = UapiOps[K]['value'];
+
+/** Call op `op`: the one way into the uAPI (the dispatcher publishes the call and its reply). */
+export type Invoke<Ops extends OpName = OpName> = <K extends Ops>(op: K, args: OpInput<K>) => Promise<Result<OpValue<K>>>;

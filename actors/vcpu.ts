@@ -26,7 +26,7 @@ export function spawnVcpu(parent: ParentRef, env: ActorEnv, o: VcpuOptions): Act
         const now = vcpuCounters(hw, o.index);
         const n = (now.gp - s.gpSeen) | 0;
         s.gpSeen = now.gp;
-        if (n > 0) env.emit({ type: 'gp', vcpu: o.name, vpasid: now.msrVpasid, reason: 'msr-invalid', count: n, t: performance.now() });
+        if (n > 0) env.emit({ type: 'gp', vcpu: o.name, vpasid: now.msrVpasid, reason: 'msr-invalid', count: n, t: env.now() });
         break;
       }
     }

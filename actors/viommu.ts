@@ -7,21 +7,13 @@
 // after the other, in arrival order; requests for different vPASIDs run concurrently. A request
 // that fails midway undoes, in the safe order, what it did.
 import { KVM_VPASIDS } from '../hardware/layout.js';
-import type { VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
+import type { Invoke, VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
 import { type Err, type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed, tell } from './runtime.js';
 
-/** The uAPI calls a VMM makes for its vIOMMU (the Machine's, which publish call/reply events). */
-export interface GuestUapi {
-  open(vm: number): Promise<Result<number>>;
-  alloc(fd: number): Promise<Result<number>>;
-  bindPgtbl(fd: number, ioasid: number, pages: number): Promise<Result<null>>;
-  allow(device: number, fd: number, ioasid: number): Promise<Result<null>>;
-  disallow(device: number, fd: number, ioasid: number): Promise<Result<null>>;
-  destroy(fd: number, ioasid: number): Promise<Result<null>>;
-  kvmSetPasid(vm: number, vpasid: number, fd: number, ioasid: number): Promise<Result<null>>;
-  kvmClearPasid(vm: number, vpasid: number): Promise<Result<null>>;
-}
+/** The uAPI calls a VMM makes for its vIOMMU, through the dispatcher any VMM uses (it publishes them). */
+export type GuestOp = 'open' | 'alloc' | 'bind_pgtbl' | 'allow' | 'disallow' | 'destroy' | 'kvm_set_pasid' | 'kvm_clear_pasid';
+export type GuestUapi = Invoke<GuestOp>;
 
 export interface VIommuOptions {
   readonly vm: number;
@@ -46,7 +38,7 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
 
   /** Run a request's calls off the actor's turn; their end comes back as a `done` message. */
   const start = (s: VIommuState, req: VIommuRequest, self: ActorRef<VIommuMsg>) => {
-    s.fd ??= o.uapi.open(o.vm);
+    s.fd ??= o.uapi('open', { vm: o.vm });
     const held = s.bindings.get(req.vpasid) ?? null;
     (req.t === 'bind' ? bind(o, s.fd, held, req.device, req.vpasid) : unbind(o, s.fd, held, req.device, req.vpasid)).then(
       ({ binding, result }) => tell(actorName, self, { t: 'done', request: req, binding, result }),
@@ -101,20 +93,20 @@ async function bind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommu
   };
   let b = held;
   if (!b) {
-    const a = await u.alloc(fd);
+    const a = await u('alloc', { fd });
     if (!a.ok) return { binding: null, result: a };
     const pasid = a.value;
-    undo.push(() => u.destroy(fd, pasid));
-    const r = await u.bindPgtbl(fd, pasid, o.pages);
+    undo.push(() => u('destroy', { fd, ioasid: pasid }));
+    const r = await u('bind_pgtbl', { fd, ioasid: pasid, pages: o.pages });
     if (!r.ok) return fail(r);
     b = { pasid, devices: new Set(), kvm: false };
   }
   const pasid = b.pasid;
-  const allowed = await u.allow(device, fd, pasid);
+  const allowed = await u('allow', { device, fd, ioasid: pasid });
   if (!allowed.ok) return fail(allowed);
-  undo.push(() => u.disallow(device, fd, pasid));
+  undo.push(() => u('disallow', { device, fd, ioasid: pasid }));
   if (!b.kvm) {
-    const mapped = await u.kvmSetPasid(o.vm, vpasid, fd, pasid);
+    const mapped = await u('kvm_set_pasid', { vm: o.vm, vpasid, fd, ioasid: pasid });
     if (!mapped.ok) return fail(mapped);
     b = { ...b, kvm: true };
   }
@@ -133,15 +125,15 @@ async function unbind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIom
   const last = b.devices.size === 1;
   // The vPASID's translation goes only with its last device: the others still take its ENQCMDs.
   if (last && b.kvm) {
-    const r = await u.kvmClearPasid(o.vm, vpasid);
+    const r = await u('kvm_clear_pasid', { vm: o.vm, vpasid });
     if (!done(r)) return { binding: b, result: r as Err };
     b = { ...b, kvm: false };
   }
-  const r = await u.disallow(device, fd, b.pasid);
+  const r = await u('disallow', { device, fd, ioasid: b.pasid });
   if (!done(r)) return { binding: b, result: r as Err };
   b = withDevice(b, device, false);
   if (!last) return { binding: b, result: ok(b.pasid) };
-  const d = await u.destroy(fd, b.pasid);
+  const d = await u('destroy', { fd, ioasid: b.pasid });
   if (!done(d)) return { binding: b, result: d as Err };
   return { binding: null, result: ok(b.pasid) };
 }

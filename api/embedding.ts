@@ -3,7 +3,9 @@
 // answers a Result (never throws for an errno); the event stream and the monitor are exposed.
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
-import { type EnqcmdCounts, type MachineSpec, defaultMachineSpec } from '../machine/machine.js';
+import { type EnqcmdCounts } from '../actors/protocol.js';
+import { type MachineSpec, defaultMachineSpec } from '../machine/spec.js';
+import type { Invoke, OpName } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';
 import type { ParentRef } from '../actors/runtime.js';
 import type { JobCounts } from '../hardware/jobs.js';
@@ -47,10 +49,27 @@ export interface InvariantState {
   readonly counts: Readonly<Partial<Record<InvariantId, number>>>;
 }
 
+/** The handle and method that serve each uAPI op: a new op without one does not compile. */
+export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } = {
+  open: ['IoasidSim', 'open'], pasid_state: ['IoasidSim', 'pasidState'],
+  alloc: ['FdHandle', 'alloc'], bind_pgtbl: ['FdHandle', 'bindPgtbl'], destroy: ['FdHandle', 'destroy'], close: ['FdHandle', 'close'],
+  allow: ['DeviceHandle', 'allow'], disallow: ['DeviceHandle', 'disallow'], close_device: ['DeviceHandle', 'close'],
+  dma: ['DeviceHandle', 'dma'], dma_start: ['DeviceHandle', 'dmaStart'],
+  kvm_set_pasid: ['KvmHandle', 'setPasid'], kvm_clear_pasid: ['KvmHandle', 'clearPasid'],
+  set_msr: ['VcpuHandle', 'setMsr'], enqcmd: ['VcpuHandle', 'enqcmd'], enqcmd_start: ['VcpuHandle', 'enqcmdStart'],
+  viommu_bind: ['VIommuHandle', 'bind'], viommu_unbind: ['VIommuHandle', 'unbind'],
+  stop: ['JobHandle', 'stop'],
+};
+
 export class IoasidSim {
   /** Calls, replies, krefs, PASID states, #GP, stats, violations, in order. */
   readonly events$: Observable<SimEvent>;
-  constructor(readonly simulation: Simulation) { this.events$ = simulation.events$; }
+  /** Any uAPI op by name, with its typed arguments (machine objects by index): what the handles call. */
+  readonly invoke: Invoke;
+  constructor(readonly simulation: Simulation) {
+    this.events$ = simulation.events$;
+    this.invoke = simulation.machine.invoke;
+  }
 
   private vmIndex(name: string): number { return this.simulation.options.spec.vms.findIndex((v) => v.name === name); }
 
@@ -58,7 +77,7 @@ export class IoasidSim {
   async open(vm: string): Promise<Result<FdHandle>> {
     const v = this.vmIndex(vm);
     if (v < 0) return err('EINVAL', `no VM named ${vm}`);
-    const r = await this.simulation.machine.open(v);
+    const r = await this.invoke('open', { vm: v });
     return r.ok ? ok(new FdHandle(this, r.value, vm)) : r;
   }
 
@@ -89,7 +108,7 @@ export class IoasidSim {
   }
 
   /** The allocator's view of a PASID. */
-  pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> { return this.simulation.machine.pasidState(pasid); }
+  pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> { return this.invoke('pasid_state', { ioasid: pasid }); }
 
   /** DMA and call counters so far. */
   stats(): Counts { return this.simulation.counts(); }
@@ -113,75 +132,77 @@ export class IoasidSim {
   }
 }
 
+/** A handle of another simulation is no FD of this one: the call answers EBADF, as a stale fd would. */
+function foreign(owner: IoasidSim, h: { readonly owner: IoasidSim }, what: string): Result<never> | null {
+  return h.owner === owner ? null : err('EBADF', `${what} belongs to another simulation`);
+}
+
 /** An open /dev/ioasid FD of one VM. */
 export class FdHandle {
-  constructor(private readonly owner: IoasidSim, readonly fd: number, readonly vm: string) {}
-  private get m() { return this.owner.simulation.machine; }
+  constructor(readonly owner: IoasidSim, readonly fd: number, readonly vm: string) {}
   /** IOASID_ALLOC: the new IOASID (its PASID number). */
-  alloc(): Promise<Result<number>> { return this.m.alloc(this.fd); }
-  /** BIND_PGTBL: a page table over `pages` of the VM's memory (1..64). */
-  bindPgtbl(ioasid: number, pages = 16): Promise<Result<null>> { return this.m.bindPgtbl(this.fd, ioasid, pages); }
+  alloc(): Promise<Result<number>> { return this.owner.invoke('alloc', { fd: this.fd }); }
+  /** BIND_PGTBL: a page table over `pages` of the VM's memory (1..64; default 16). */
+  bindPgtbl(ioasid: number, pages?: number): Promise<Result<null>> { return this.owner.invoke('bind_pgtbl', { fd: this.fd, ioasid, ...(pages === undefined ? {} : { pages }) }); }
   /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
-  destroy(ioasid: number): Promise<Result<null>> { return this.m.destroy(this.fd, ioasid); }
+  destroy(ioasid: number): Promise<Result<null>> { return this.owner.invoke('destroy', { fd: this.fd, ioasid }); }
   /** close(fd): destroys everything the FD still holds. */
-  close(): Promise<Result<null>> { return this.m.close(this.fd); }
+  close(): Promise<Result<null>> { return this.owner.invoke('close', { fd: this.fd }); }
 }
 
 /** A VFIO device FD. */
 export class DeviceHandle {
-  constructor(private readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
-  private get m() { return this.owner.simulation.machine; }
+  constructor(readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
   /** DEVICE_ALLOW_IOASID through `fd` (which must have allocated `ioasid`). */
-  allow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.m.allow(this.index, fd.fd, ioasid); }
+  async allow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('allow', { device: this.index, fd: fd.fd, ioasid }); }
   /** DEVICE_DISALLOW_IOASID: tears the PASID down on the device, then puts the kref. */
-  disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.m.disallow(this.index, fd.fd, ioasid); }
+  async disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid }); }
   /** Close the device FD: disallows everything it holds; later calls answer EBADF. */
-  close(): Promise<Result<null>> { return this.m.closeDevice(this.index); }
+  close(): Promise<Result<null>> { return this.owner.invoke('close_device', { device: this.index }); }
   /** A burst of `ops` DMA accesses with `pasid`, on an engine. */
-  dma(pasid: number, ops: number): Promise<Result<JobCounts>> { return this.m.dma(this.index, pasid, ops); }
+  dma(pasid: number, ops: number): Promise<Result<JobCounts>> { return this.owner.invoke('dma', { device: this.index, ioasid: pasid, ops }); }
   /** Background DMA with `pasid` until the job is stopped. */
   async dmaStart(pasid: number): Promise<Result<JobHandle>> {
-    const r = await this.m.dmaStart(this.index, pasid);
+    const r = await this.owner.invoke('dma_start', { device: this.index, ioasid: pasid });
     return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
   }
 }
 
 /** A VM's KVM fd: programs the vPASID -> pPASID translation ENQCMD uses. */
 export class KvmHandle {
-  constructor(private readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  constructor(readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
   /** KVM_SET_PASID: map `vpasid` to the PASID of `ioasid` (allocated from `fd`); takes a kref. */
-  setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> { return this.owner.simulation.machine.kvmSetPasid(this.vmIndex, vpasid, fd.fd, ioasid); }
+  async setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('kvm_set_pasid', { vm: this.vmIndex, vpasid, fd: fd.fd, ioasid }); }
   /** KVM_CLEAR_PASID: unmap, wait out vCPUs mid-submission and accepted descriptors, put the kref. */
-  clearPasid(vpasid: number): Promise<Result<null>> { return this.owner.simulation.machine.kvmClearPasid(this.vmIndex, vpasid); }
+  clearPasid(vpasid: number): Promise<Result<null>> { return this.owner.invoke('kvm_clear_pasid', { vm: this.vmIndex, vpasid }); }
 }
 
 /** A guest vCPU: its IA32_PASID MSR and its ENQCMD submissions. */
 export class VcpuHandle {
-  constructor(private readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
-  private get m() { return this.owner.simulation.machine; }
+  constructor(readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
   /** Write IA32_PASID for the running guest process: the vPASID with the valid bit; 0 clears the valid bit. */
-  setMsr(vpasid: number): Promise<Result<null>> { return this.m.setMsr(this.index, vpasid); }
+  setMsr(vpasid: number): Promise<Result<null>> { return this.owner.invoke('set_msr', { vcpu: this.index, vpasid }); }
   /** `count` ENQCMD submissions to a device's shared work queue, on an engine. */
-  enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> { return this.m.enqcmd(this.index, device.index, count); }
+  async enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('enqcmd', { vcpu: this.index, device: device.index, count }); }
   /** Background ENQCMD submissions until the job is stopped. */
   async enqcmdStart(device: DeviceHandle): Promise<Result<JobHandle>> {
-    const r = await this.m.enqcmdStart(this.index, device.index);
+    const r = foreign(this.owner, device, `device ${device.name}`) ?? (await this.owner.invoke('enqcmd_start', { vcpu: this.index, device: device.index }));
     return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
   }
 }
 
 /** The guest-visible IOMMU of a VM: each request runs the uAPI calls in the safe order. */
 export class VIommuHandle {
-  constructor(private readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  constructor(readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
   /** Guest bind(device, vpasid): ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; the pPASID. */
-  bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> { return this.owner.simulation.machine.viommuBind(this.vmIndex, device.index, vpasid); }
+  async bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_bind', { vm: this.vmIndex, device: device.index, vpasid }); }
   /** Guest unbind: KVM_CLEAR_PASID, DISALLOW, DESTROY (the reverse). */
-  unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> { return this.owner.simulation.machine.viommuUnbind(this.vmIndex, device.index, vpasid); }
+  async unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_unbind', { vm: this.vmIndex, device: device.index, vpasid }); }
 }
 
 /** A background DMA or ENQCMD job. */
 export class JobHandle {
-  constructor(private readonly owner: IoasidSim, readonly id: number) {}
+  constructor(readonly owner: IoasidSim, readonly id: number) {}
   /** Stop it; its counts. */
-  stop(): Promise<Result<JobCounts>> { return this.owner.simulation.machine.stopJob(this.id); }
+  stop(): Promise<Result<JobCounts>> { return this.owner.invoke('stop', { job: this.id }); }
 }

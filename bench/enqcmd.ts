@@ -4,7 +4,8 @@
 // The subject's queue is consumed by the other engine thread with no landing delay, so the
 // consumer keeps up and the figure is the submission path, not the simulated device's speed
 // (at the default 200 us landing latency a device's 4 work slots allow 20 k descriptors/s).
-import { DEFAULT_DEVICE, DEFAULT_PGTBL_PAGES, defaultMachineSpec } from '../machine/machine.js';
+import { DEFAULT_DEVICE, defaultMachineSpec } from '../machine/spec.js';
+import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
 import { ENQ_RETRY_US } from '../hardware/enqcmd.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import { swqConsumer } from '../hardware/swq.js';
@@ -29,12 +30,12 @@ async function setUp(): Promise<{ sim: Simulation; ppasid: number }> {
   const spec = defaultMachineSpec({ workers: ENGINES, landingLatencyUs: 0, vms: [{ name: 'vm1', vcpus: 1, pages: DEFAULT_PGTBL_PAGES, quota: null, devices }] });
   const sim = new Simulation({ spec, seed: 1 });
   const m = sim.machine;
-  const fd = must(await m.open(0), 'open');
-  const ppasid = must(await m.alloc(fd), 'alloc');
-  must(await m.bindPgtbl(fd, ppasid, DEFAULT_PGTBL_PAGES), 'bind_pgtbl');
-  must(await m.allow(DEVICE, fd, ppasid), 'allow');
-  must(await m.kvmSetPasid(0, VPASID, fd, ppasid), 'kvm_set_pasid');
-  must(await m.setMsr(VCPU, VPASID), 'set_msr');
+  const fd = must(await m.invoke('open', { vm: 0 }), 'open');
+  const ppasid = must(await m.invoke('alloc', { fd }), 'alloc');
+  must(await m.invoke('bind_pgtbl', { fd, ioasid: ppasid, pages: DEFAULT_PGTBL_PAGES }), 'bind_pgtbl');
+  must(await m.invoke('allow', { device: DEVICE, fd, ioasid: ppasid }), 'allow');
+  must(await m.invoke('kvm_set_pasid', { vm: 0, vpasid: VPASID, fd, ioasid: ppasid }), 'kvm_set_pasid');
+  must(await m.invoke('set_msr', { vcpu: VCPU, vpasid: VPASID }), 'set_msr');
   return { sim, ppasid };
 }
 
@@ -52,16 +53,16 @@ function outcomes(sim: Simulation, engine: number): Outcomes {
 async function round(sim: Simulation, ms: number): Promise<Outcomes> {
   const m = sim.machine;
   for (let tries = 0; tries < ENGINES; tries++) {
-    const job = must(await m.enqcmdStart(VCPU, DEVICE), 'enqcmd_start');
+    const job = must(await m.invoke('enqcmd_start', { vcpu: VCPU, device: DEVICE }), 'enqcmd_start');
     const engine = m.hw.jobs[job * JOB_STRIDE + J.ENGINE]!;
-    if (engine === swqConsumer(m.hw, DEVICE)) { must(await m.stopJob(job), 'stop'); continue; }
+    if (engine === swqConsumer(m.hw, DEVICE)) { must(await m.invoke('stop', { job }), 'stop'); continue; }
     await sleep(WARM_MS);
     const o0 = outcomes(sim, engine);
     const t0 = performance.now();
     await sleep(ms);
     const o1 = outcomes(sim, engine);
     const s = (performance.now() - t0) / 1000;
-    must(await m.stopJob(job), 'stop');
+    must(await m.invoke('stop', { job }), 'stop');
     return { accepted: (o1.accepted - o0.accepted) / s, retried: (o1.retried - o0.retried) / s, gp: (o1.gp - o0.gp) / s, exits: (o1.exits - o0.exits) / s };
   }
   throw new Error('bench: the ENQCMD stream never landed on an engine other than its queue\'s consumer');

@@ -3,7 +3,8 @@
 // one JSON line. In `ioasid` mode it ALLOCs n IOASIDs through one FD (each an actor), checks the
 // next ALLOC answers ENOSPC when n is the whole space, DESTROYs them all and checks the
 // allocator is back to all free.
-import { Machine, defaultMachineSpec } from '../machine/machine.js';
+import { Machine } from '../machine/machine.js';
+import { defaultMachineSpec } from '../machine/spec.js';
 import { type ParentRef, spawnNamed, startSystem, stopActor, stopSystem, type ActorRef } from '../actors/runtime.js';
 import { must } from './rig.js';
 
@@ -62,18 +63,18 @@ async function measure(n: number, create: () => Promise<void>, release: () => Pr
 async function ioasids(n: number, bits: number): Promise<SpaceSample> {
   const m = new Machine(defaultMachineSpec({ pasidBits: bits, workers: 1, vms: [{ name: 'vm1', vcpus: 1, pages: 16, quota: null, devices: [] }] }), { emit: () => undefined });
   try {
-    const fd = must(await m.open(0), 'open');
+    const fd = must(await m.invoke('open', { vm: 0 }), 'open');
     const ids = new Int32Array(n);
     const space = (1 << bits) - 1;
     let exhausted = false;
     const t = await measure(n, async () => {
-      await pool(n, async (i) => { ids[i] = must(await m.alloc(fd), 'alloc'); });
+      await pool(n, async (i) => { ids[i] = must(await m.invoke('alloc', { fd }), 'alloc'); });
       if (n === space) {
-        const next = await m.alloc(fd);
+        const next = await m.invoke('alloc', { fd });
         if (next.ok || next.errno !== 'ENOSPC') throw new Error(`bench: ALLOC past the whole space answered ${next.ok ? `PASID ${next.value}` : next.errno}`);
         exhausted = true;
       }
-    }, () => pool(n, async (i) => { must(await m.destroy(fd, ids[i]!), 'destroy'); }));
+    }, () => pool(n, async (i) => { must(await m.invoke('destroy', { fd, ioasid: ids[i]! }), 'destroy'); }));
     const s = must(await m.allocatorStats(), 'stats');
     return { mode: 'ioasid', n, ...t, peakRssMiB: process.resourceUsage().maxRSS / 1024, exhausted, allFree: s.inUse === 0 && s.parked === 0 && s.free === space };
   } finally {

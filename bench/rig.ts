@@ -1,7 +1,7 @@
 // A simulation set up for DMA measurements: one VM with one device per lane, each lane's device
 // allowed its own bound IOASID, and helpers to run k lanes' DMA at full speed and read how many
 // translations the engines did. Shared by the DMA, scaling and teardown sections.
-import { DEFAULT_DEVICE, defaultMachineSpec } from '../machine/machine.js';
+import { DEFAULT_DEVICE, defaultMachineSpec } from '../machine/spec.js';
 import type { Result } from '../actors/result.js';
 import { EC, EC_STRIDE } from '../hardware/layout.js';
 import { Simulation } from '../sim/simulation.js';
@@ -24,12 +24,12 @@ export class DmaRig {
     const spec = defaultMachineSpec({ workers, vms: [{ name: 'vm1', vcpus: 1, pages: lanes * SPAN + extraPages, quota: null, devices }] });
     const sim = new Simulation({ spec, seed: 1 });
     const m = sim.machine;
-    const fd = must(await m.open(0), 'open');
+    const fd = must(await m.invoke('open', { vm: 0 }), 'open');
     const pasids: number[] = [];
     for (let d = 0; d < lanes; d++) {
-      const p = must(await m.alloc(fd), 'alloc');
-      must(await m.bindPgtbl(fd, p, SPAN), 'bind_pgtbl');
-      must(await m.allow(d, fd, p), 'allow');
+      const p = must(await m.invoke('alloc', { fd }), 'alloc');
+      must(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: SPAN }), 'bind_pgtbl');
+      must(await m.invoke('allow', { device: d, fd, ioasid: p }), 'allow');
       pasids.push(p);
     }
     return new DmaRig(sim, fd, pasids);
@@ -46,12 +46,12 @@ export class DmaRig {
   /** Start unbounded DMA on lanes `from` .. `from + k - 1` (consecutive starts use distinct engines). */
   async start(k: number, from = 0): Promise<number[]> {
     const jobs: number[] = [];
-    for (let i = from; i < from + k; i++) jobs.push(must(await this.sim.machine.dmaStart(i, this.pasids[i]!, i + 1), 'dma_start'));
+    for (let i = from; i < from + k; i++) jobs.push(must(await this.sim.machine.invoke('dma_start', { device: i, ioasid: this.pasids[i]!, seed: i + 1 }), 'dma_start'));
     return jobs;
   }
 
   async stop(jobs: readonly number[]): Promise<void> {
-    for (const j of jobs) must(await this.sim.machine.stopJob(j), 'stop');
+    for (const j of jobs) must(await this.sim.machine.invoke('stop', { job: j }), 'stop');
   }
 
   /** Translations per second of k lanes running at once for `ms`, after a warm-up. */

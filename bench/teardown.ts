@@ -23,16 +23,16 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
 
   /** A fresh IOASID on the target device with its DMA really landing. */
   const busyIoasid = async () => {
-    const p = must(await m.alloc(fd), 'alloc');
-    must(await m.bindPgtbl(fd, p, SPAN), 'bind_pgtbl');
-    must(await m.allow(device, fd, p), 'allow');
-    const job = must(await m.dmaStart(device, p, p), 'dma_start');
+    const p = must(await m.invoke('alloc', { fd }), 'alloc');
+    must(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: SPAN }), 'bind_pgtbl');
+    must(await m.invoke('allow', { device, fd, ioasid: p }), 'allow');
+    const job = must(await m.invoke('dma_start', { device, ioasid: p, seed: p }), 'dma_start');
     while (jobs.counts(job).landed === 0) await new Promise((r) => setImmediate(r));
     return { p, job };
   };
   const release = async (p: number, job: number) => {
-    must(await m.disallow(device, fd, p), 'disallow');
-    must(await m.stopJob(job), 'stop');
+    must(await m.invoke('disallow', { device, fd, ioasid: p }), 'disallow');
+    must(await m.invoke('stop', { job }), 'stop');
   };
 
   const background = await rig.start(engines);
@@ -41,7 +41,7 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
       destroy: async () => {
         const { p, job } = await busyIoasid();
         const t0 = performance.now();
-        must(await m.destroy(fd, p), 'destroy');
+        must(await m.invoke('destroy', { fd, ioasid: p }), 'destroy');
         const dt = performance.now() - t0;
         await release(p, job);
         return dt;
@@ -57,7 +57,7 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
         const dt = performance.now() - t0;
         // The actors then tear the (already cleared) entry down their own way and free it.
         await release(p, job);
-        must(await m.destroy(fd, p), 'destroy');
+        must(await m.invoke('destroy', { fd, ioasid: p }), 'destroy');
         return dt;
       },
     };

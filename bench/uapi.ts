@@ -3,7 +3,8 @@
 // subject is a realistic cycle, ALLOC -> BIND_PGTBL -> ALLOW -> DISALLOW -> DESTROY, run by
 // many lanes at once (each lane its own device, two lanes per VM's FD), on the bare Machine and
 // on a Simulation (the same machine with the invariant monitor watching).
-import { DEFAULT_DEVICE, Machine, type MachineSpec, defaultMachineSpec } from '../machine/machine.js';
+import { DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../machine/spec.js';
+import { Machine } from '../machine/machine.js';
 import { type Result, okVoid } from '../actors/result.js';
 import nact from 'nact';
 import { startSystem, stopSystem } from '../actors/runtime.js';
@@ -27,10 +28,10 @@ function machineSpec(lanes: number): MachineSpec {
 /** One lane's cycle of five calls; lane l drives device l through its VM's FD. */
 async function cycle(m: Machine, fds: readonly number[], lane: number): Promise<number> {
   const fd = fds[lane >> 1]!;
-  const a = await m.alloc(fd);
+  const a = await m.invoke('alloc', { fd });
   if (!a.ok) throw new Error(`bench: alloc failed: ${a.errno} ${a.message}`);
   const p = a.value;
-  for (const r of [await m.bindPgtbl(fd, p, PAGES), await m.allow(lane, fd, p), await m.disallow(lane, fd, p), await m.destroy(fd, p)]) {
+  for (const r of [await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: PAGES }), await m.invoke('allow', { device: lane, fd, ioasid: p }), await m.invoke('disallow', { device: lane, fd, ioasid: p }), await m.invoke('destroy', { fd, ioasid: p })]) {
     if (!r.ok) throw new Error(`bench: uAPI cycle failed: ${r.errno} ${r.message}`);
   }
   return OPS.length;
@@ -39,7 +40,7 @@ async function cycle(m: Machine, fds: readonly number[], lane: number): Promise<
 async function openAll(m: Machine, vms: number): Promise<number[]> {
   const fds: number[] = [];
   for (let v = 0; v < vms; v++) {
-    const r = await m.open(v);
+    const r = await m.invoke('open', { vm: v });
     if (!r.ok) throw new Error(`bench: open failed: ${r.message}`);
     fds.push(r.value);
   }
@@ -52,13 +53,13 @@ async function hopsPerOp(m: Machine, fds: readonly number[]): Promise<Record<str
   m.traceMessages((_from, _to, _kind, isReply) => { if (!isReply) hops++; });
   const fd = fds[0]!;
   const counted = async (f: () => Promise<Result<unknown>>) => { const h0 = hops; const r = await f(); if (!r.ok) throw new Error(`bench: ${r.message}`); return { r, n: hops - h0 }; };
-  const a = await counted(() => m.alloc(fd));
+  const a = await counted(() => m.invoke('alloc', { fd }));
   const p = a.r.ok ? (a.r.value as number) : 0;
   const out: Record<string, number> = { alloc: a.n };
-  out.bind_pgtbl = (await counted(() => m.bindPgtbl(fd, p, PAGES))).n;
-  out.allow = (await counted(() => m.allow(0, fd, p))).n;
-  out.disallow = (await counted(() => m.disallow(0, fd, p))).n;
-  out.destroy = (await counted(() => m.destroy(fd, p))).n;
+  out.bind_pgtbl = (await counted(() => m.invoke('bind_pgtbl', { fd, ioasid: p, pages: PAGES }))).n;
+  out.allow = (await counted(() => m.invoke('allow', { device: 0, fd, ioasid: p }))).n;
+  out.disallow = (await counted(() => m.invoke('disallow', { device: 0, fd, ioasid: p }))).n;
+  out.destroy = (await counted(() => m.invoke('destroy', { fd, ioasid: p }))).n;
   m.traceMessages(null);
   return out;
 }

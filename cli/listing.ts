@@ -1,9 +1,9 @@
 // `list`: what the simulator knows, each with one line of meaning, read from the registries
-// themselves (SCENARIOS, MUTANTS, INVARIANTS, OPS) so it can never drift from the code.
+// themselves (SCENARIOS, MUTANTS, INVARIANTS, the op table) so it can never drift from the code.
 import { MUTANTS } from '../actors/env.js';
 import { INVARIANTS } from '../invariants/catalog.js';
 import { SCENARIOS } from '../scenarios/builtins.js';
-import { OPS } from '../uapi/ops.js';
+import { STEP_OPS } from '../sequence/ops.js';
 import { VERSION } from '../report/report.js';
 import { formatTable } from '../report/text-table.js';
 
@@ -23,7 +23,7 @@ export function listing(): Listing {
     scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary })),
     mutants: Object.entries(MUTANTS).map(([name, meaning]) => ({ name, meaning })),
     invariants: Object.entries(INVARIANTS).map(([id, meaning]) => ({ id, meaning })),
-    ops: OPS.map((o) => ({
+    ops: STEP_OPS.map((o) => ({
       name: o.name, summary: o.summary,
       args: o.args.map((a) => ({ name: a.name, kind: a.kind, ...(a.default !== undefined ? { default: a.default } : {}) })),
       binds: o.binds ?? null, outcomes: [...(o.outcomes ?? [])],

@@ -67,11 +67,11 @@ async function closeEverything(sim: Simulation): Promise<string[]> {
   const m = sim.machine;
   const problems: string[] = [];
   for (const fd of [...m.env.fds.keys()]) {
-    const r = await m.close(fd);
+    const r = await m.invoke('close', { fd });
     if (!r.ok) problems.push(`closing FD ${fd} answered ${r.errno}: ${r.message}`);
   }
   for (const d of m.devices) {
-    const r = await m.closeDevice(d.index);
+    const r = await m.invoke('close_device', { device: d.index });
     if (!r.ok && r.errno !== 'EBADF') problems.push(`closing device ${d.name} answered ${r.errno}: ${r.message}`);
   }
   return problems;

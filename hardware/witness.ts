@@ -4,13 +4,17 @@
 // queued ENQCMD descriptor.
 import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } from './layout.js';
 
+/** A (device, PASID) the hardware can hold at all: a call naming anything else authorises nothing. */
+const inRange = (hw: Hardware, device: number, pasid: number) =>
+  Number.isInteger(device) && device >= 0 && device < hw.shape.deviceVm.length && Number.isInteger(pasid) && pasid > 0 && pasid < hw.pasidMax;
+
 export function setAuthorised(hw: Hardware, device: number, pasid: number, yes: boolean): void {
-  if (pasid <= 0 || pasid >= hw.pasidMax) return;
+  if (!inRange(hw, device, pasid)) return;
   Atomics.store(hw.authorised, device * hw.pasidMax + pasid, yes ? 1 : 0);
 }
 
 export function isAuthorised(hw: Hardware, device: number, pasid: number): boolean {
-  return pasid > 0 && pasid < hw.pasidMax && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) !== 0;
+  return inRange(hw, device, pasid) && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) !== 0;
 }
 
 /**

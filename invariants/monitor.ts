@@ -1,7 +1,8 @@
 // The invariant monitor: the auditor. It watches the call/reply stream and the hardware's
 // anomaly log, keeps its own model of who holds what, and never steers the model. It knows
 // nothing of mutants: every catch comes from something it observed.
-import type { SimEvent } from '../actors/events.js';
+import type { CallEvent, ReplyEvent, SimEvent } from '../actors/events.js';
+import type { OpArgs, OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import type { Hardware } from '../hardware/layout.js';
@@ -23,19 +24,24 @@ export interface MonitorOptions {
   readonly position?: () => number;
 }
 
-type Args = Readonly<Record<string, unknown>>;
-const num = (a: Args, k: string) => a[k] as number;
+/** Which holders a call in progress may be letting go of (false: none), per op: a new op needs its rule. */
+type ReleaseRule<K extends OpName> = ((a: OpArgs<K>, holder: string, pasid: number) => boolean) | false;
+const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
+  disallow: (a, holder, pasid) => holder === `dev:${a.device}` && a.ioasid === pasid,
+  close_device: (a, holder) => holder === `dev:${a.device}`,
+  destroy: (a, holder, pasid) => holder === `fd:${a.fd}` && a.ioasid === pasid,
+  close: (a, holder) => holder === `fd:${a.fd}`,
+  kvm_clear_pasid: (a, holder) => holder === `kvm:${a.vm}:${a.vpasid}`,
+  // It lets go through the calls it makes (published too), in an order the guest does not see.
+  viommu_unbind: () => true,
+  open: false, alloc: false, bind_pgtbl: false, allow: false, kvm_set_pasid: false, set_msr: false, viommu_bind: false,
+  dma: false, dma_start: false, enqcmd: false, enqcmd_start: false, stop: false, pasid_state: false,
+};
 
-/** Calls that may let go of a holder, and which holders they may let go of. */
-function mayRelease(op: string, a: Args, holder: string, pasid: number): boolean {
-  switch (op) {
-    case 'disallow': return holder === `dev:${num(a, 'device')}` && num(a, 'ioasid') === pasid;
-    case 'close_device': return holder === `dev:${num(a, 'device')}`;
-    case 'destroy': return holder === `fd:${num(a, 'fd')}` && num(a, 'ioasid') === pasid;
-    case 'close': return holder === `fd:${num(a, 'fd')}`;
-    case 'kvm_clear_pasid': return holder === `kvm:${num(a, 'vm')}:${num(a, 'vpasid')}`;
-    default: return op.startsWith('kvm_clear') || op.startsWith('viommu_unbind') || op === 'close_kvm';
-  }
+function mayRelease(c: CallEvent, holder: string, pasid: number): boolean {
+  // The rule of c.op takes c.args: the event's variants pair them.
+  const rule = RELEASES[c.op] as ReleaseRule<OpName>;
+  return rule !== false && (rule as (a: CallEvent['args'], h: string, p: number) => boolean)(c.args, holder, pasid);
 }
 
 interface Deferred { readonly inc: Incarnation; readonly waitingOn: Set<number>; readonly what: string }
@@ -47,7 +53,7 @@ export class Monitor {
   private readonly dma: DmaAuditor;
   private readonly kvm: KvmAuditor;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
-  private readonly pending = new Map<number, { op: string; args: Args; target?: Incarnation }>();
+  private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
   step: number | null = null;
@@ -77,80 +83,79 @@ export class Monitor {
    * the device holds (the number was recycled and allowed again while this reply was on its way).
    */
   private revoke(device: number, pasid: number): void {
-    for (const c of this.pending.values()) if (c.op === 'allow' && num(c.args, 'device') === device && num(c.args, 'ioasid') === pasid) return;
+    for (const { call: c } of this.pending.values()) if (c.op === 'allow' && c.args.device === device && c.args.ioasid === pasid) return;
     const held = this.model.heldBy(pasid, `dev:${device}`);
     if (held && !held.destroyed) return;
     this.authorise(device, pasid, false);
   }
 
   observe(e: SimEvent): void {
-    if (e.type === 'call') {
-      // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
-      // the reply, the reply still means this one.
-      const target = e.op === 'destroy' ? this.model.heldBy(num(e.args, 'ioasid'), `fd:${num(e.args, 'fd')}`) : undefined;
-      this.pending.set(e.id, { op: e.op, args: e.args, target });
-      // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
-      if (e.op === 'allow') this.authorise(num(e.args, 'device'), num(e.args, 'ioasid'), true);
-      if (e.op === 'kvm_set_pasid') {
-        this.kvmInUse();
-        this.kvm.setCalled(num(e.args, 'vm'), num(e.args, 'vpasid'), num(e.args, 'ioasid'));
-      }
-      return;
-    }
+    if (e.type === 'call') return this.onCall(e);
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
-    this.onReply(e.op, e.args, e.result, e.t, target);
+    this.onReply(e, target);
     this.settleDeferred(e.id);
   }
 
-  private onReply(op: string, a: Args, r: Result<unknown>, t: number, target: Incarnation | undefined): void {
+  private onCall(e: CallEvent): void {
+    // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
+    // the reply, the reply still means this one.
+    const target = e.op === 'destroy' ? this.model.heldBy(e.args.ioasid, `fd:${e.args.fd}`) : undefined;
+    this.pending.set(e.id, { call: e, target });
+    // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
+    if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
+    if (e.op === 'kvm_set_pasid') {
+      this.kvmInUse();
+      this.kvm.setCalled(e.args.vm, e.args.vpasid, e.args.ioasid);
+    }
+  }
+
+  private onReply(e: ReplyEvent, target: Incarnation | undefined): void {
     const m = this.model;
-    if (!r.ok && r.errno === 'ETIMEDOUT') this.report('reply', `${op}(${JSON.stringify(a)}) did not answer: ${r.message}`);
-    switch (op) {
-      case 'open': if (r.ok) m.fdVm.set(r.value as number, num(a, 'vm')); break;
-      case 'alloc': if (r.ok) this.onAlloc(r.value as number, num(a, 'fd')); break;
+    const t = e.t;
+    if (!e.result.ok && e.result.errno === 'ETIMEDOUT') this.report('reply', `${e.op}(${JSON.stringify(e.args)}) did not answer: ${e.result.message}`);
+    switch (e.op) {
+      case 'open': if (e.result.ok) m.fdVm.set(e.result.value, e.args.vm); break;
+      case 'alloc': if (e.result.ok) this.onAlloc(e.result.value, e.args.fd); break;
       case 'allow': {
-        const device = num(a, 'device'), fd = num(a, 'fd'), pasid = num(a, 'ioasid');
-        if (r.ok) {
-          this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
-        } else {
-          this.revoke(device, pasid);
-        }
+        const { device, fd, ioasid: pasid } = e.args;
+        if (e.result.ok) this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
+        else this.revoke(device, pasid);
         break;
       }
       case 'disallow': {
-        if (!r.ok) break;
-        const device = num(a, 'device'), pasid = num(a, 'ioasid');
+        if (!e.result.ok) break;
+        const { device, ioasid: pasid } = e.args;
         const inc = m.heldBy(pasid, `dev:${device}`);
         if (inc) m.drop(inc, `dev:${device}`, t);
         this.revoke(device, pasid);
         break;
       }
       case 'destroy': {
-        if (!r.ok) break;
+        if (!e.result.ok) break;
         // The incarnation named at call time, unless a concurrent call let go of it already: then
         // this reply can only mean the one the FD holds now.
-        const fd = `fd:${num(a, 'fd')}`;
-        const inc = target?.holders.has(fd) ? target : m.heldBy(num(a, 'ioasid'), fd);
+        const fd = `fd:${e.args.fd}`;
+        const inc = target?.holders.has(fd) ? target : m.heldBy(e.args.ioasid, fd);
         if (inc) this.destroyed(inc, t);
         break;
       }
       case 'close': {
-        if (!r.ok) break;
-        const holder = `fd:${num(a, 'fd')}`;
+        if (!e.result.ok) break;
+        const holder = `fd:${e.args.fd}`;
         for (const inc of [...m.all()]) if (inc.holders.has(holder)) this.destroyed(inc, t);
         break;
       }
       case 'kvm_set_pasid': {
-        const vm = num(a, 'vm'), vpasid = num(a, 'vpasid'), pasid = num(a, 'ioasid');
-        this.kvm.setAnswered(vm, vpasid, pasid, r.ok);
-        if (r.ok) this.granted(`KVM of VM ${vm} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, num(a, 'fd'), vm);
+        const { vm, vpasid, fd, ioasid: pasid } = e.args;
+        this.kvm.setAnswered(vm, vpasid, pasid, e.result.ok);
+        if (e.result.ok) this.granted(`KVM of VM ${vm} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, fd, vm);
         break;
       }
       case 'kvm_clear_pasid': {
-        if (!r.ok) break;
-        const vm = num(a, 'vm'), vpasid = num(a, 'vpasid');
+        if (!e.result.ok) break;
+        const { vm, vpasid } = e.args;
         const holder = `kvm:${vm}:${vpasid}`;
         const inc = m.heldBy(this.kvm.current(vm, vpasid), holder);
         this.kvm.cleared(vm, vpasid);
@@ -158,8 +163,8 @@ export class Monitor {
         break;
       }
       case 'close_device': {
-        if (!r.ok) break;
-        const device = num(a, 'device');
+        if (!e.result.ok) break;
+        const device = e.args.device;
         for (const pasid of [...m.held(device)]) {
           this.authorise(device, pasid, false);
           const inc = m.heldBy(pasid, `dev:${device}`);
@@ -167,6 +172,7 @@ export class Monitor {
         }
         break;
       }
+      default: break;
     }
   }
 
@@ -199,7 +205,7 @@ export class Monitor {
       const waitingOn = new Set<number>();
       let uncovered = false;
       for (const h of old.holders) {
-        const ids = [...this.pending].filter(([, c]) => mayRelease(c.op, c.args, h, pasid)).map(([id]) => id);
+        const ids = [...this.pending].filter(([, c]) => mayRelease(c.call, h, pasid)).map(([id]) => id);
         if (ids.length === 0) uncovered = true;
         ids.forEach((id) => waitingOn.add(id));
       }
@@ -247,7 +253,7 @@ export class Monitor {
   /** End of run: every call must have answered. */
   async final(): Promise<void> {
     await this.check();
-    for (const [id, c] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(c.args)}) never answered`);
+    for (const [id, { call: c }] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(c.args)}) never answered`);
     this.pending.clear();
   }
 }

@@ -28,18 +28,18 @@ async function drive(w: Workload): Promise<void> {
   const all: Promise<void>[] = [];
   for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) all.push(lane(w, m, d.index, fds[d.vm]!, share));
   await Promise.all(all);
-  for (const fd of fds) await m.close(fd);
+  for (const fd of fds) await m.invoke('close', { fd });
 }
 
 async function lane(w: Workload, m: Machine, device: number, fd: number, share: number): Promise<void> {
   while (!w.expired()) {
     const held: Held[] = [];
     while (held.length < share) {
-      const a = await m.alloc(fd);
+      const a = await m.invoke('alloc', { fd });
       if (!a.ok) break; // ENOSPC: the space is exhausted (parked PASIDs count as used)
-      await m.bindPgtbl(fd, a.value, PAGES_PER_IOASID);
-      const allowed = await m.allow(device, fd, a.value);
-      const job = allowed.ok ? await m.dmaStart(device, a.value, w.prng.fork()) : null;
+      await m.invoke('bind_pgtbl', { fd, ioasid: a.value, pages: PAGES_PER_IOASID });
+      const allowed = await m.invoke('allow', { device, fd, ioasid: a.value });
+      const job = allowed.ok ? await m.invoke('dma_start', { device, ioasid: a.value, seed: w.prng.fork() }) : null;
       held.push({ pasid: a.value, job: job?.ok ? job.value : null });
     }
     await w.sleep(w.prng.int(3), `churn${device}`);
@@ -51,12 +51,12 @@ async function lane(w: Workload, m: Machine, device: number, fd: number, share: 
 async function letGo(w: Workload, m: Machine, device: number, fd: number, h: Held): Promise<void> {
   if (w.prng.chance(0.5)) {
     // DESTROY while the device holds it and DMA runs: the PASID must park, not recycle.
-    await m.destroy(fd, h.pasid);
+    await m.invoke('destroy', { fd, ioasid: h.pasid });
     await w.sleep(w.prng.int(3), `churn${device}`);
-    await m.disallow(device, fd, h.pasid);
+    await m.invoke('disallow', { device, fd, ioasid: h.pasid });
   } else {
-    await m.disallow(device, fd, h.pasid);
-    await m.destroy(fd, h.pasid);
+    await m.invoke('disallow', { device, fd, ioasid: h.pasid });
+    await m.invoke('destroy', { fd, ioasid: h.pasid });
   }
-  if (h.job !== null) await m.stopJob(h.job);
+  if (h.job !== null) await m.invoke('stop', { job: h.job });
 }

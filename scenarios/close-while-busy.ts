@@ -56,7 +56,7 @@ async function drive(w: Workload): Promise<void> {
   const elapsed = () => (performance.now() - started) / (w.params.durationSec * 1000);
   while (!w.expired()) await Promise.all(byVm.map((list, v) => round(w, m, v, list, slots, elapsed)));
   // Let go of everything: closing the devices releases the PASIDs still parked on them.
-  for (const list of slots.current) for (const device of list) await m.closeDevice(device);
+  for (const list of slots.current) for (const device of list) await m.invoke('close_device', { device });
 }
 
 async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[], slots: Slots, elapsed: () => number): Promise<void> {
@@ -64,11 +64,11 @@ async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[],
   const held: Held[] = [];
   await Promise.all(slots.current[vm]!.map(async (device) => {
     for (let k = 0; k < w.params.pasids; k++) {
-      const a = await m.alloc(fd);
+      const a = await m.invoke('alloc', { fd });
       if (!a.ok) return; // ENOSPC: too much is parked; a device close will free it
-      await m.bindPgtbl(fd, a.value, PAGES_PER_IOASID);
-      await m.allow(device, fd, a.value);
-      const job = await m.dmaStart(device, a.value, w.prng.fork());
+      await m.invoke('bind_pgtbl', { fd, ioasid: a.value, pages: PAGES_PER_IOASID });
+      await m.invoke('allow', { device, fd, ioasid: a.value });
+      const job = await m.invoke('dma_start', { device, ioasid: a.value, seed: w.prng.fork() });
       held.push({ device, pasid: a.value, job: job.ok ? job.value : null });
     }
   }));
@@ -78,7 +78,7 @@ async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[],
   // with its DMA running, and moves on to its spare.
   const closing = slots.current[vm]!.filter((_, s) => slots.closes[vm]![s]! < GENERATIONS - 1 && elapsed() >= (slots.closes[vm]![s]! + 1) / GENERATIONS);
   for (const device of closing) {
-    await m.closeDevice(device);
+    await m.invoke('close_device', { device });
     const s = slots.current[vm]!.indexOf(device);
     slots.closes[vm]![s]!++;
     slots.current[vm]![s] = devicesOfVm[slots.closes[vm]![s]! * slots.current[vm]!.length + s]!;
@@ -86,20 +86,20 @@ async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[],
 
   if (w.prng.chance(0.6)) {
     // close(fd) with the devices still allowed and their DMA running.
-    await m.close(fd);
-    await m.alloc(fd); // EBADF: the FD is closed
+    await m.invoke('close', { fd });
+    await m.invoke('alloc', { fd }); // EBADF: the FD is closed
     const h = held.length ? w.prng.pick(held) : null;
     if (h) {
-      await m.disallow(h.device, fd, h.pasid); // EBADF: the FD is closed (or the device is)
-      await m.dma(h.device, h.pasid, 200, w.prng.fork()); // faults: DMA was halted
+      await m.invoke('disallow', { device: h.device, fd, ioasid: h.pasid }); // EBADF: the FD is closed (or the device is)
+      await m.invoke('dma', { device: h.device, ioasid: h.pasid, ops: 200, seed: w.prng.fork() }); // faults: DMA was halted
     }
   } else {
     // In order (a device closed above answers EBADF; its IOASIDs are no longer held by it).
     await Promise.all(held.map(async (h) => {
-      await m.disallow(h.device, fd, h.pasid);
-      await m.destroy(fd, h.pasid);
+      await m.invoke('disallow', { device: h.device, fd, ioasid: h.pasid });
+      await m.invoke('destroy', { fd, ioasid: h.pasid });
     }));
-    await m.close(fd);
+    await m.invoke('close', { fd });
   }
-  await Promise.all(held.map((h) => (h.job !== null ? m.stopJob(h.job) : null)));
+  await Promise.all(held.map((h) => (h.job !== null ? m.invoke('stop', { job: h.job }) : null)));
 }

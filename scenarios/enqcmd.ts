@@ -5,7 +5,8 @@
 // KVM_CLEAR_PASID last, each lane then remapping its vPASID to a fresh IOASID. Queues fill, so
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
-import { DEFAULT_PGTBL_PAGES, type Machine } from '../machine/machine.js';
+import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
+import { type Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
@@ -27,40 +28,40 @@ async function drive(w: Workload): Promise<void> {
   const lanes: Promise<void>[] = [runGuestVcpus(w, m, w.params.pasids)];
   for (let v = 0; v < w.params.vms; v++) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, v, s + 1, fds));
   await Promise.all(lanes);
-  for (const fd of fds) await m.close(fd);
+  for (const fd of fds) await m.invoke('close', { fd });
 }
 
 async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: number[]): Promise<void> {
   const fd = fds[vm]!;
   const me = `lane${vm}.${vpasid}`;
   const devices = m.devices.filter((d) => d.vm === vm).map((d) => d.index);
-  const disallowAll = async (pasid: number) => { for (const d of devices) await m.disallow(d, fd, pasid); };
+  const disallowAll = async (pasid: number) => { for (const d of devices) await m.invoke('disallow', { device: d, fd, ioasid: pasid }); };
   while (!w.expired()) {
-    const a = await m.alloc(fd);
+    const a = await m.invoke('alloc', { fd });
     if (!a.ok) { await w.sleep(1, me); continue; }
     const pasid = a.value;
-    await m.bindPgtbl(fd, pasid, PAGES_PER_IOASID);
-    for (const d of devices) await m.allow(d, fd, pasid);
-    await m.kvmSetPasid(vm, vpasid, fd, pasid);
+    await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
+    for (const d of devices) await m.invoke('allow', { device: d, fd, ioasid: pasid });
+    await m.invoke('kvm_set_pasid', { vm, vpasid, fd, ioasid: pasid });
     if (w.prng.chance(0.1)) await refusedMappings(m, vm, vpasid, fds, pasid);
     await w.sleep(w.prng.int(4), me);
     const order = w.prng.float();
     if (order < 0.4) {
-      await m.kvmClearPasid(vm, vpasid);
+      await m.invoke('kvm_clear_pasid', { vm, vpasid });
       await disallowAll(pasid);
-      await m.destroy(fd, pasid);
+      await m.invoke('destroy', { fd, ioasid: pasid });
     } else if (order < 0.7) {
       // DESTROY while the devices and KVM still hold it: the PASID parks until the last one lets go.
-      await m.destroy(fd, pasid);
+      await m.invoke('destroy', { fd, ioasid: pasid });
       await w.sleep(w.prng.int(2), me);
-      await m.kvmClearPasid(vm, vpasid);
+      await m.invoke('kvm_clear_pasid', { vm, vpasid });
       await disallowAll(pasid);
     } else {
       // KVM last: the PASID stays parked on KVM's kref after DISALLOW and DESTROY.
       await disallowAll(pasid);
-      await m.destroy(fd, pasid);
+      await m.invoke('destroy', { fd, ioasid: pasid });
       await w.sleep(w.prng.int(2), me);
-      await m.kvmClearPasid(vm, vpasid);
+      await m.invoke('kvm_clear_pasid', { vm, vpasid });
     }
   }
 }
@@ -68,14 +69,14 @@ async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: nu
 /** KVM_SET_PASID calls that must fail: EEXIST (mapped), EBADF (another VM's FD), ENOENT (another FD's IOASID). */
 async function refusedMappings(m: Machine, vm: number, vpasid: number, fds: number[], pasid: number): Promise<void> {
   const fd = fds[vm]!;
-  await m.kvmSetPasid(vm, vpasid, fd, pasid);
+  await m.invoke('kvm_set_pasid', { vm, vpasid, fd, ioasid: pasid });
   if (fds.length < 2) return;
   const otherFd = fds[(vm + 1) % fds.length]!;
-  await m.kvmSetPasid(vm, vpasid, otherFd, pasid);
-  const foreign = await m.alloc(otherFd);
+  await m.invoke('kvm_set_pasid', { vm, vpasid, fd: otherFd, ioasid: pasid });
+  const foreign = await m.invoke('alloc', { fd: otherFd });
   if (!foreign.ok) return;
-  const wrong = await m.kvmSetPasid(vm, KVM_PROBE_VPASID, fd, foreign.value);
+  const wrong = await m.invoke('kvm_set_pasid', { vm, vpasid: KVM_PROBE_VPASID, fd, ioasid: foreign.value });
   // A broken same-FD check mapped another VM's PASID: undo it so the lane can go on.
-  if (wrong.ok) await m.kvmClearPasid(vm, KVM_PROBE_VPASID);
-  await m.destroy(otherFd, foreign.value);
+  if (wrong.ok) await m.invoke('kvm_clear_pasid', { vm, vpasid: KVM_PROBE_VPASID });
+  await m.invoke('destroy', { fd: otherFd, ioasid: foreign.value });
 }

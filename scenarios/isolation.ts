@@ -34,7 +34,7 @@ async function drive(w: Workload): Promise<void> {
   const vms = atLeastTwoVms(w.params).vms;
   const fds: [number, number][] = [];
   for (let v = 0; v < vms; v++) {
-    const a = await m.open(v), b = await m.open(v);
+    const a = await m.invoke('open', { vm: v }), b = await m.invoke('open', { vm: v });
     if (!a.ok || !b.ok) throw new Error(`open(vm${v + 1}) failed`);
     fds.push([a.value, b.value]);
   }
@@ -42,7 +42,7 @@ async function drive(w: Workload): Promise<void> {
   const lanes: Promise<void>[] = [];
   for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds, live));
   await Promise.all(lanes);
-  for (const pair of fds) for (const fd of pair) await m.close(fd);
+  for (const pair of fds) for (const fd of pair) await m.invoke('close', { fd });
 }
 
 async function lane(w: Workload, m: Machine, device: number, vm: number, fds: [number, number][], live: Map<number, Live>): Promise<void> {
@@ -51,14 +51,14 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fds: [n
     // Legitimate work, through either of the VM's FDs.
     const side = w.prng.int(2);
     const fd = fds[vm]![side]!, otherFd = fds[vm]![1 - side]!;
-    const a = await m.alloc(fd);
+    const a = await m.invoke('alloc', { fd });
     if (!a.ok) { await w.sleep(1, `lane${device}`); continue; }
     const pasid = a.value;
-    await m.bindPgtbl(fd, pasid, PAGES_PER_IOASID);
-    const crossFd = await m.allow(device, otherFd, pasid); // ENOENT: the VM's other FD
-    if (crossFd.ok) await m.disallow(device, otherFd, pasid);
-    await m.allow(device, fd, pasid);
-    const job = await m.dmaStart(device, pasid, w.prng.fork());
+    await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
+    const crossFd = await m.invoke('allow', { device, fd: otherFd, ioasid: pasid }); // ENOENT: the VM's other FD
+    if (crossFd.ok) await m.invoke('disallow', { device, fd: otherFd, ioasid: pasid });
+    await m.invoke('allow', { device, fd, ioasid: pasid });
+    const job = await m.invoke('dma_start', { device, ioasid: pasid, seed: w.prng.fork() });
     const mine: Live = { vm, fd, pasid, attackers: 0 };
     live.set(pasid, mine);
 
@@ -67,25 +67,25 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fds: [n
     const victim = victims.length ? w.prng.pick(victims) : null;
     if (victim) {
       victim.attackers++;
-      await m.allow(device, victim.fd, victim.pasid); // EBADF: another VM's FD
-      const wrong = await m.allow(device, fd, victim.pasid); // ENOENT: not allocated from this FD
+      await m.invoke('allow', { device, fd: victim.fd, ioasid: victim.pasid }); // EBADF: another VM's FD
+      const wrong = await m.invoke('allow', { device, fd, ioasid: victim.pasid }); // ENOENT: not allocated from this FD
       if (wrong.ok) {
         // The same-FD check is broken: the device now reaches into the other VM's memory.
-        await m.dma(device, victim.pasid, PROBE_OPS, w.prng.fork());
-        await m.disallow(device, fd, victim.pasid);
+        await m.invoke('dma', { device, ioasid: victim.pasid, ops: PROBE_OPS, seed: w.prng.fork() });
+        await m.invoke('disallow', { device, fd, ioasid: victim.pasid });
       }
-      await m.bindPgtbl(fd, victim.pasid, PAGES_PER_IOASID); // ENOENT
-      await m.destroy(fd, victim.pasid); // ENOENT
-      await m.dma(device, victim.pasid, PROBE_OPS, w.prng.fork()); // faults: never allowed
+      await m.invoke('bind_pgtbl', { fd, ioasid: victim.pasid, pages: PAGES_PER_IOASID }); // ENOENT
+      await m.invoke('destroy', { fd, ioasid: victim.pasid }); // ENOENT
+      await m.invoke('dma', { device, ioasid: victim.pasid, ops: PROBE_OPS, seed: w.prng.fork() }); // faults: never allowed
       victim.attackers--;
     }
-    await m.dma(device, never, PROBE_OPS, w.prng.fork()); // faults: nobody was given it
+    await m.invoke('dma', { device, ioasid: never, ops: PROBE_OPS, seed: w.prng.fork() }); // faults: nobody was given it
 
     await w.sleep(w.prng.int(3), `lane${device}`);
     live.delete(pasid);
     while (mine.attackers > 0) await w.sleep(1, `lane${device}`);
-    await m.disallow(device, fd, pasid);
-    await m.destroy(fd, pasid);
-    if (job.ok) await m.stopJob(job.value);
+    await m.invoke('disallow', { device, fd, ioasid: pasid });
+    await m.invoke('destroy', { fd, ioasid: pasid });
+    if (job.ok) await m.invoke('stop', { job: job.value });
   }
 }

@@ -1,7 +1,7 @@
 // A built-in stress scenario: a workload that drives a simulation for a while. Scenarios share
 // one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
 import type { MutantName } from '../actors/env.js';
-import type { MachineSpec } from '../machine/machine.js';
+import type { MachineSpec } from '../machine/spec.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
 import { Simulation } from '../sim/simulation.js';
@@ -90,7 +90,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
 
 /** Open a /dev/ioasid FD of `vm`; a workload cannot go on without it. */
 export async function openFd(w: Workload, vm: number): Promise<number> {
-  const r = await w.sim.machine.open(vm);
+  const r = await w.sim.machine.invoke('open', { vm });
   if (!r.ok) throw new Error(`open(vm${vm + 1}) failed: ${r.errno} ${r.message}`);
   return r.value;
 }

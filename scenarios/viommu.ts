@@ -4,7 +4,8 @@
 // they meet says) while requests for others run alongside. A device just bound DMAs through the
 // pPASID it was given for a moment (another requester may unbind it meanwhile), and the vCPUs keep
 // submitting ENQCMD with the vPASIDs the guest moves between (scenarios/guest.ts).
-import { DEFAULT_PGTBL_PAGES, type Machine } from '../machine/machine.js';
+import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
+import { type Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine } from './scenario.js';
 
@@ -24,7 +25,7 @@ async function drive(w: Workload): Promise<void> {
   for (let v = 0; v < w.params.vms; v++) for (let r = 0; r < w.params.pasids; r++) work.push(requester(w, m, v));
   await Promise.all(work);
   // The guest lets go of everything it still has bound.
-  for (const d of m.devices) for (let vpasid = 1; vpasid <= w.params.pasids; vpasid++) await m.viommuUnbind(d.vm, d.index, vpasid);
+  for (const d of m.devices) for (let vpasid = 1; vpasid <= w.params.pasids; vpasid++) await m.invoke('viommu_unbind', { vm: d.vm, device: d.index, vpasid });
 }
 
 async function requester(w: Workload, m: Machine, vm: number): Promise<void> {
@@ -33,13 +34,13 @@ async function requester(w: Workload, m: Machine, vm: number): Promise<void> {
     const device = w.prng.pick(devices);
     const vpasid = 1 + w.prng.int(w.params.pasids);
     if (w.prng.chance(0.5)) {
-      await m.viommuUnbind(vm, device, vpasid);
+      await m.invoke('viommu_unbind', { vm, device, vpasid });
     } else {
-      const b = await m.viommuBind(vm, device, vpasid);
+      const b = await m.invoke('viommu_bind', { vm, device, vpasid });
       if (b.ok && w.prng.chance(0.5)) {
-        const j = await m.dmaStart(device, b.value, w.prng.fork());
+        const j = await m.invoke('dma_start', { device, ioasid: b.value, seed: w.prng.fork() });
         await w.sleep(w.prng.int(3), `viommu${vm}`);
-        if (j.ok) await m.stopJob(j.value);
+        if (j.ok) await m.invoke('stop', { job: j.value });
       }
     }
     await w.sleep(w.prng.int(2), `viommu${vm}`);

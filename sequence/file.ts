@@ -1,10 +1,11 @@
 // Sequence files (YAML or JSON, shared/CONTRACT.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/machine.js';
+import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
 import { isErrno } from '../actors/result.js';
 import { InputError, readInputFile } from '../input/input-error.js';
-import { type ArgKind, OP_BY_NAME } from '../uapi/ops.js';
+import type { ArgKind } from '../uapi/ops.js';
+import { STEP_OP_BY_NAME } from './ops.js';
 
 export interface SequenceStep {
   readonly index: number;
@@ -141,8 +142,8 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
     const at = (field: string | null, msg: string) => new InputError(where(`step ${index}${field ? `, field '${field}'` : ''}: ${msg}`));
     if (!isObj(s)) throw at(null, 'a step must be a mapping with an `op`');
     if (typeof s.op !== 'string') throw at('op', 'missing or not a string');
-    const spec = OP_BY_NAME.get(s.op);
-    if (!spec) throw at('op', `unknown op '${s.op}' (known: ${[...OP_BY_NAME.keys()].join(', ')})`);
+    const spec = STEP_OP_BY_NAME.get(s.op);
+    if (!spec) throw at('op', `unknown op '${s.op}' (known: ${[...STEP_OP_BY_NAME.keys()].join(', ')})`);
     const allowed = ['op', 'as', 'expect', 'expect_value', ...spec.args.map((a) => a.name)];
     for (const k of Object.keys(s)) if (!allowed.includes(k)) throw at(k, `unknown field for op '${s.op}' (it takes ${spec.args.map((a) => a.name).join(', ') || 'no arguments'})`);
     const args: Record<string, string | number> = {};
@@ -197,6 +198,7 @@ function checkArg(kind: ArgKind, v: unknown, names: ReturnType<typeof machineNam
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0x7fffffff) throw fail(`must be a positive integer (got ${JSON.stringify(v)})`);
       return v as number;
     }
+    case 'seed': throw fail('seeds are drawn from the run\'s seed, not written in the file');
   }
 }
 

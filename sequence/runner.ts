@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
-import { OP_BY_NAME } from '../uapi/ops.js';
+import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
 import { type Sequence, type SequenceStep, machineNames } from './file.js';
@@ -69,7 +69,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
 
 /** Run one checked step: resolve its names, call the op, judge `expect` (the fuzzer runs its steps here too). */
 export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: ReturnType<typeof machineNames>, bindings: Map<string, number>): Promise<StepReport> {
-  const spec = OP_BY_NAME.get(step.op)!;
+  const spec = STEP_OP_BY_NAME.get(step.op)!;
   const a: Record<string, number> = {};
   for (const arg of spec.args) {
     const v = step.args[arg.name]!;
@@ -81,7 +81,8 @@ export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, n
       case 'count': a[arg.name] = v as number; break;
     }
   }
-  const r: Result<unknown> = await spec.run({ sim, prng }, a);
+  for (const name of spec.seeds) a[name] = prng.fork();
+  const r: Result<unknown> = await spec.run(sim, a);
   if (r.ok && step.as) bindings.set(step.as, r.value as number);
   else if (step.as) bindings.delete(step.as);
   const result = r.ok ? (spec.classify?.(r.value) ?? 'ok') : r.errno;

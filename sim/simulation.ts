@@ -3,7 +3,8 @@
 import { Subject, type Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
-import { Machine, type MachineSpec } from '../machine/machine.js';
+import { Machine } from '../machine/machine.js';
+import { type MachineSpec } from '../machine/spec.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
@@ -67,6 +68,7 @@ export class Simulation {
     const sched = this.scheduler;
     this.machine = new Machine(options.spec, {
       emit,
+      now: () => this.now(),
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
       ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),

@@ -1,7 +1,7 @@
 // Shared test plumbing: build a simulation, always shut it down, and unwrap results.
 import { expect } from 'chai';
-import type { MachineSpec, VmSpec } from '../machine/machine.js';
-import { defaultMachineSpec, DEFAULT_DEVICE } from '../machine/machine.js';
+import type { MachineSpec, VmSpec } from '../machine/spec.js';
+import { defaultMachineSpec, DEFAULT_DEVICE } from '../machine/spec.js';
 import type { Result } from '../actors/result.js';
 import { Simulation } from '../sim/simulation.js';
 

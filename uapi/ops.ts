@@ -1,96 +1,169 @@
-// The op table: one entry per uAPI call or hardware action, with its arguments and handler.
-// It drives the sequence runner, the sequence-file checks, `list`, and the fuzzers alike.
-import type { EnqcmdCounts } from '../machine/machine.js';
-import type { Result } from '../actors/result.js';
-import { ok } from '../actors/result.js';
-import type { Prng } from '../sim/prng.js';
-import type { Simulation } from '../sim/simulation.js';
+// The op table, in the spirit of the kernel's iommufd_ioctl_ops[]: one row per uAPI op, naming
+// the object it works on, its arguments with their defaults, what its value names, its outcomes,
+// one line of meaning and its handler. The dispatcher (dispatch.ts) does the shared work once:
+// defaults, argument checks, target resolution, call and reply events. Sequence files, `list`,
+// the embedding API, the vIOMMU, the auditor's rules, the fuzzer and the trace recorder are
+// derived from this table or mapped over its op names, so a new op is one row plus its handler.
+import { spawnIoasidFd } from '../actors/ioasid-fd.js';
+import type { OpArgs, OpName, OpValue } from '../actors/protocol.js';
+import { type Result, err, ok } from '../actors/result.js';
+import { ask } from '../actors/runtime.js';
+import type { Kernel } from './kernel.js';
+import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 
-/** What an argument names: a machine object by name, a name bound earlier with `as:`, or a number. */
-export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count';
+/** What an argument names: a machine object by index, a number the uAPI handed out, a count, a seed. */
+export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count' | 'seed';
+export interface ArgSpec { readonly kind: ArgKind; readonly default?: number }
 
-export interface ArgSpec { readonly name: string; readonly kind: ArgKind; readonly default?: number }
+/** Pages of an IO page table when the caller names none; ENQCMD descriptors address as many. */
+export const DEFAULT_PGTBL_PAGES = 16;
 
-export interface OpContext {
-  readonly sim: Simulation;
-  readonly prng: Prng;
-}
-
-/** A step's outcome: `ok`, an errno, or for DMA/ENQCMD steps `fault` / `gp`. */
-export type StepResult = string;
-
-export interface OpSpec {
-  readonly name: string;
+interface RowOf<K extends OpName, T extends TargetKind> {
+  /** One line of meaning (for `list` and the docs). */
   readonly summary: string;
-  readonly args: readonly ArgSpec[];
-  /** The kind of name `as:` binds to the step's value. */
+  /** The object the call works on; the dispatcher resolves it from the argument of that name. */
+  readonly target: T;
+  /** Every argument, in the order a person writes them. */
+  readonly args: { readonly [A in keyof OpArgs<K>]-?: ArgSpec };
+  /** The kind of name `as:` binds to the value. */
   readonly binds?: 'fd' | 'ioasid' | 'job';
-  /** Extra outcomes `expect:` may name for this op. */
+  /** Outcome words besides `ok` and the errnos that `expect:` may name. */
   readonly outcomes?: readonly string[];
-  run(ctx: OpContext, a: Readonly<Record<string, number>>): Promise<Result<unknown>>;
-  /** Map a successful value to a result word (default `ok`). */
-  classify?(value: unknown): StepResult;
+  handle(k: Kernel, target: Targets[T], a: OpArgs<K>): Promise<Result<OpValue<K>>>;
+  /** The outcome word of a successful value (default `ok`). */
+  classify?(v: OpValue<K>): string;
   /** Does a successful value meet `expect: ok` (default: yes)? */
-  fullyOk?(value: unknown): boolean;
+  fullyOk?(v: OpValue<K>): boolean;
 }
+/** A row of op K, for whichever object kind it targets (the `target` field discriminates). */
+export type OpRow<K extends OpName> = { [T in TargetKind]: RowOf<K, T> }[TargetKind];
 
-interface DmaValue { landed: number; faulted: number }
-const dmaCounts = (v: unknown) => v as DmaValue;
-const enqCounts = (v: unknown) => v as EnqcmdCounts;
+const T = (k: Kernel) => k.env.replyTimeoutMs;
+const fd = { kind: 'fd' } as const;
+const ioasid = { kind: 'ioasid' } as const;
+const device = { kind: 'device' } as const;
+const vm = { kind: 'vm' } as const;
+const vcpu = { kind: 'vcpu' } as const;
+const vpasid = { kind: 'vpasid' } as const;
+const seed = { kind: 'seed', default: 1 } as const;
 
-export const OPS: readonly OpSpec[] = [
-  { name: 'open', summary: 'open /dev/ioasid for a VM; value: the FD', binds: 'fd', args: [{ name: 'vm', kind: 'vm' }],
-    run: (c, a) => c.sim.machine.open(a.vm!) },
-  { name: 'alloc', summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)', binds: 'ioasid', args: [{ name: 'fd', kind: 'fd' }],
-    run: (c, a) => c.sim.machine.alloc(a.fd!) },
-  { name: 'bind_pgtbl', summary: "BIND_PGTBL: give the IOASID a page table over `pages` of the VM's memory", args: [{ name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }, { name: 'pages', kind: 'count', default: 16 }],
-    run: (c, a) => c.sim.machine.bindPgtbl(a.fd!, a.ioasid!, a.pages!) },
-  { name: 'allow', summary: 'DEVICE_ALLOW_IOASID on a device FD', args: [{ name: 'device', kind: 'device' }, { name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.allow(a.device!, a.fd!, a.ioasid!) },
-  { name: 'disallow', summary: 'DEVICE_DISALLOW_IOASID on a device FD', args: [{ name: 'device', kind: 'device' }, { name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.disallow(a.device!, a.fd!, a.ioasid!) },
-  { name: 'destroy', summary: 'DESTROY an IOASID: wipe its page table, halt DMA, park the PASID', args: [{ name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.destroy(a.fd!, a.ioasid!) },
-  { name: 'close', summary: 'close(fd): destroy everything the FD still holds', args: [{ name: 'fd', kind: 'fd' }],
-    run: (c, a) => c.sim.machine.close(a.fd!) },
-  { name: 'close_device', summary: 'close a VFIO device FD: disallow all it holds; later calls get EBADF', args: [{ name: 'device', kind: 'device' }],
-    run: (c, a) => c.sim.machine.closeDevice(a.device!) },
-  { name: 'dma', summary: 'a burst of `ops` DMA accesses by a device with a PASID, on a worker; value: { landed, faulted }', outcomes: ['fault'],
-    args: [{ name: 'device', kind: 'device' }, { name: 'ioasid', kind: 'ioasid' }, { name: 'ops', kind: 'count', default: 1000 }],
-    run: (c, a) => c.sim.machine.dma(a.device!, a.ioasid!, a.ops!, c.prng.fork()),
-    classify: (v) => (dmaCounts(v).landed === 0 && dmaCounts(v).faulted > 0 ? 'fault' : 'ok'),
-    fullyOk: (v) => dmaCounts(v).faulted === 0 },
-  { name: 'dma_start', summary: 'start background DMA by a device with a PASID; value: a job handle', binds: 'job', args: [{ name: 'device', kind: 'device' }, { name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.dmaStart(a.device!, a.ioasid!, c.prng.fork()) },
-  { name: 'stop', summary: "stop a background job; value: the job's counts", args: [{ name: 'job', kind: 'job' }],
-    run: (c, a) => c.sim.machine.stopJob(a.job!) },
-  { name: 'kvm_set_pasid', summary: "KVM_SET_PASID: map a vPASID of a VM to the IOASID's PASID, for ENQCMD (KVM holds a kref)",
-    args: [{ name: 'vm', kind: 'vm' }, { name: 'vpasid', kind: 'vpasid' }, { name: 'fd', kind: 'fd' }, { name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.kvmSetPasid(a.vm!, a.vpasid!, a.fd!, a.ioasid!) },
-  { name: 'kvm_clear_pasid', summary: 'KVM_CLEAR_PASID: unmap a vPASID, wait for submitting vCPUs, drain accepted descriptors, drop the kref',
-    args: [{ name: 'vm', kind: 'vm' }, { name: 'vpasid', kind: 'vpasid' }],
-    run: (c, a) => c.sim.machine.kvmClearPasid(a.vm!, a.vpasid!) },
-  { name: 'set_msr', summary: "write a vCPU's IA32_PASID: the vPASID with the valid bit (vpasid 0 clears the valid bit)",
-    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'vpasid', kind: 'vpasid' }],
-    run: (c, a) => c.sim.machine.setMsr(a.vcpu!, a.vpasid!) },
-  { name: 'enqcmd', summary: 'a vCPU submits `count` ENQCMDs to a device\'s shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }', outcomes: ['gp'],
-    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'device', kind: 'device' }, { name: 'count', kind: 'count', default: 16 }],
-    run: (c, a) => c.sim.machine.enqcmd(a.vcpu!, a.device!, a.count!, c.prng.fork()),
-    classify: (v) => (enqCounts(v).gp === enqCounts(v).submitted ? 'gp' : 'ok'),
-    fullyOk: (v) => enqCounts(v).accepted === enqCounts(v).submitted },
-  { name: 'enqcmd_start', summary: 'start background ENQCMDs by a vCPU to a device; value: a job handle', binds: 'job',
-    args: [{ name: 'vcpu', kind: 'vcpu' }, { name: 'device', kind: 'device' }],
-    run: (c, a) => c.sim.machine.enqcmdStart(a.vcpu!, a.device!, c.prng.fork()) },
-  { name: 'viommu_bind', summary: "guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID", binds: 'ioasid',
-    args: [{ name: 'vm', kind: 'vm' }, { name: 'device', kind: 'device' }, { name: 'vpasid', kind: 'vpasid' }],
-    run: (c, a) => c.sim.machine.viommuBind(a.vm!, a.device!, a.vpasid!) },
-  { name: 'viommu_unbind', summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW',
-    args: [{ name: 'vm', kind: 'vm' }, { name: 'device', kind: 'device' }, { name: 'vpasid', kind: 'vpasid' }],
-    run: (c, a) => c.sim.machine.viommuUnbind(a.vm!, a.device!, a.vpasid!) },
-  { name: 'pasid_state', summary: 'the allocator\'s view of a PASID: free, in-use or parked', args: [{ name: 'ioasid', kind: 'ioasid' }],
-    run: (c, a) => c.sim.machine.pasidState(a.ioasid!) },
-  { name: 'check', summary: 'run every invariant check now', args: [],
-    run: async (c) => { await c.sim.monitor.check(); return ok(null); } },
-];
+export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
+  open: {
+    summary: 'open /dev/ioasid for a VM; value: the FD', target: 'vm', binds: 'fd', args: { vm },
+    async handle(k, v) {
+      const n = k.nextFd();
+      const ref = spawnIoasidFd(k.fdParent, k.env, { fd: n, vm: v, quota: k.vmQuotas[v] ?? null, ioasidParent: k.ioasidParent, allocator: k.allocator });
+      k.env.fds.set(n, { ref, vm: v });
+      return ok(n);
+    },
+  },
+  alloc: {
+    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)', target: 'fd', binds: 'ioasid', args: { fd },
+    handle: (k, f) => ask('uapi', f, { t: 'alloc' }, T(k)),
+  },
+  bind_pgtbl: {
+    summary: "BIND_PGTBL: give the IOASID a page table over `pages` of the VM's memory", target: 'fd',
+    args: { fd, ioasid, pages: { kind: 'count', default: DEFAULT_PGTBL_PAGES } },
+    handle: (k, f, a) => ask('uapi', f, { t: 'bind', ioasid: a.ioasid, pages: a.pages }, T(k)),
+  },
+  allow: {
+    summary: 'DEVICE_ALLOW_IOASID on a device FD', target: 'device', args: { device, fd, ioasid },
+    handle: (k, d, a) => ask('uapi', d.ref, { t: 'allow', fd: a.fd, ioasid: a.ioasid }, T(k)),
+  },
+  disallow: {
+    summary: 'DEVICE_DISALLOW_IOASID on a device FD', target: 'device', args: { device, fd, ioasid },
+    handle: (k, d, a) => ask('uapi', d.ref, { t: 'disallow', fd: a.fd, ioasid: a.ioasid }, T(k)),
+  },
+  destroy: {
+    summary: 'DESTROY an IOASID: wipe its page table, halt DMA, park the PASID', target: 'fd', args: { fd, ioasid },
+    handle: (k, f, a) => ask('uapi', f, { t: 'destroy', ioasid: a.ioasid }, T(k)),
+  },
+  close: {
+    summary: 'close(fd): destroy everything the FD still holds', target: 'fd', args: { fd },
+    handle(k, f, a) {
+      k.env.fds.delete(a.fd); // the number is no longer an open FD for anyone, at once
+      return ask('uapi', f, { t: 'close' }, T(k));
+    },
+  },
+  close_device: {
+    summary: 'close a VFIO device FD: disallow all it holds; later calls get EBADF', target: 'device', args: { device },
+    handle(k, d) {
+      k.closedDevices.add(d.index);
+      return ask('uapi', d.ref, { t: 'close' }, T(k));
+    },
+  },
+  kvm_set_pasid: {
+    summary: "KVM_SET_PASID: map a vPASID of a VM to the IOASID's PASID, for ENQCMD (KVM holds a kref)", target: 'vm',
+    args: { vm, vpasid, fd, ioasid },
+    handle: (k, v, a) => ask('uapi', k.kvms[v]!, { t: 'set', vpasid: a.vpasid, fd: a.fd, ioasid: a.ioasid }, T(k)),
+  },
+  kvm_clear_pasid: {
+    summary: 'KVM_CLEAR_PASID: unmap a vPASID, wait for submitting vCPUs, drain accepted descriptors, drop the kref', target: 'vm',
+    args: { vm, vpasid },
+    handle: (k, v, a) => ask('uapi', k.kvms[v]!, { t: 'clear', vpasid: a.vpasid }, T(k)),
+  },
+  set_msr: {
+    summary: "write a vCPU's IA32_PASID: the vPASID with the valid bit (vpasid 0 clears the valid bit)", target: 'vcpu',
+    args: { vcpu, vpasid },
+    handle: (k, c, a) => ask('uapi', c.ref, { t: 'set-msr', vpasid: a.vpasid }, T(k)),
+  },
+  viommu_bind: {
+    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID', target: 'vm',
+    binds: 'ioasid', args: { vm, device, vpasid },
+    handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'bind', device: a.device, vpasid: a.vpasid }, T(k)),
+  },
+  viommu_unbind: {
+    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW', target: 'vm',
+    args: { vm, device, vpasid },
+    handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'unbind', device: a.device, vpasid: a.vpasid }, T(k)),
+  },
+  dma: {
+    summary: 'a burst of `ops` DMA accesses by a device with a PASID, on a worker; value: { landed, faulted }', target: 'machine',
+    outcomes: ['fault'], args: { device, ioasid, ops: { kind: 'count', default: 1000 }, seed },
+    async handle(k, _m, a) {
+      const j = await k.jobs.startDma(a.device, a.ioasid, a.ops, a.seed);
+      return j.ok ? k.jobs.finish(j.value, false) : j;
+    },
+    classify: (v) => (v.landed === 0 && v.faulted > 0 ? 'fault' : 'ok'),
+    fullyOk: (v) => v.faulted === 0,
+  },
+  dma_start: {
+    summary: 'start background DMA by a device with a PASID; value: a job handle', target: 'machine', binds: 'job',
+    args: { device, ioasid, seed },
+    handle: (k, _m, a) => k.jobs.startDma(a.device, a.ioasid, -1, a.seed),
+  },
+  enqcmd: {
+    summary: "a vCPU submits `count` ENQCMDs to a device's shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }",
+    target: 'vcpu', outcomes: ['gp'], args: { vcpu, device, count: { kind: 'count', default: 16 }, seed },
+    async handle(k, c, a) {
+      const d = deviceTarget(k, a.device);
+      const j = d.ok ? k.jobs.startEnqcmd(c, d.value, a.count, a.seed) : d;
+      if (!j.ok) return j;
+      const r = await k.jobs.finish(j.value, false);
+      return r.ok ? ok({ submitted: a.count, accepted: r.value.accepted, retried: r.value.retried, gp: r.value.gp, exits: r.value.exits }) : r;
+    },
+    classify: (v) => (v.gp === v.submitted ? 'gp' : 'ok'),
+    fullyOk: (v) => v.accepted === v.submitted,
+  },
+  enqcmd_start: {
+    summary: 'start background ENQCMDs by a vCPU to a device; value: a job handle', target: 'vcpu', binds: 'job',
+    args: { vcpu, device, seed },
+    async handle(k, c, a) {
+      const d = deviceTarget(k, a.device);
+      return d.ok ? k.jobs.startEnqcmd(c, d.value, -1, a.seed) : d;
+    },
+  },
+  stop: {
+    summary: "stop a background job; value: the job's counts", target: 'machine', args: { job: { kind: 'job' } },
+    async handle(k, _m, a) {
+      return k.jobs.isRunning(a.job) ? k.jobs.finish(a.job, true) : err('ENOENT', `no running job ${a.job}`);
+    },
+  },
+  pasid_state: {
+    summary: "the allocator's view of a PASID: free, in-use or parked", target: 'machine', args: { ioasid },
+    handle: (k, _m, a) => ask('uapi', k.allocator, { t: 'state', pasid: a.ioasid }, T(k)),
+  },
+};
 
-export const OP_BY_NAME: ReadonlyMap<string, OpSpec> = new Map(OPS.map((o) => [o.name, o]));
+export const OP_NAMES = Object.keys(UAPI) as OpName[];
+export const isOpName = (s: string): s is OpName => Object.prototype.hasOwnProperty.call(UAPI, s);

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { MUTANTS } from '../../actors/env.js';
 import { INVARIANTS } from '../../invariants/catalog.js';
 import { SCENARIOS } from '../../scenarios/builtins.js';
-import { OPS } from '../../uapi/ops.js';
+import { STEP_OPS } from '../../sequence/ops.js';
 import { cli, oneJson } from './cli-process.js';
 
 interface Named { name?: string; id?: string; summary?: string; meaning?: string }
@@ -20,7 +20,7 @@ describe('CLI list', function () {
     expect(l.scenarios.map((s) => s.name)).to.deep.equal(SCENARIOS.map((s) => s.name));
     expect(l.mutants.map((m) => m.name)).to.deep.equal(Object.keys(MUTANTS));
     expect(l.invariants.map((i) => i.id)).to.deep.equal(Object.keys(INVARIANTS));
-    expect(l.ops.map((o) => o.name)).to.deep.equal(OPS.map((o) => o.name));
+    expect(l.ops.map((o) => o.name)).to.deep.equal(STEP_OPS.map((o) => o.name));
     for (const x of [...l.scenarios, ...l.mutants, ...l.invariants, ...l.ops]) expect(x.summary ?? x.meaning, JSON.stringify(x)).to.be.a('string').that.is.not.empty;
   });
 

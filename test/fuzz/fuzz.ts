@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { MutantName } from '../../actors/env.js';
-import type { MachineSpec } from '../../machine/machine.js';
+import type { MachineSpec } from '../../machine/spec.js';
 import { Simulation } from '../../sim/simulation.js';
 import { type UapiCommand, machineDocs, uapiCalls } from './commands.js';
 import { RefModel } from './model.js';

@@ -27,7 +27,7 @@
 // EBUSY), and last the resources (ENOSPC, ENOMEM). KVM_SET_PASID reads its FD (EBADF), then its
 // numbers (EINVAL: vPASID, then PASID), then its own table (EEXIST: the vPASID is the object it
 // operates on, known before any lookup), then the lookup (ENOENT).
-import type { MachineSpec } from '../../machine/machine.js';
+import type { MachineSpec } from '../../machine/spec.js';
 import type { Errno } from '../../actors/result.js';
 import type { PasidState } from '../../actors/events.js';
 

@@ -2,7 +2,7 @@
 // call with the reference model's `expect:` (and `expect_value:`), so `ioasid-sim seq FILE` or
 // runSequence replays the calls and reports the step where the machine disagrees as unmet.
 import { Document, YAMLMap, YAMLSeq, isMap } from 'yaml';
-import type { MachineSpec } from '../../machine/machine.js';
+import type { MachineSpec } from '../../machine/spec.js';
 import { parseSequence } from '../../sequence/file.js';
 
 /** A step in sequence-file form: names for FDs, VMs and devices; literal PASIDs. */

@@ -1,6 +1,6 @@
 // Shared set-up for the KVM / ENQCMD tests: a small machine, a simulation that is always
 // finished, and an IOASID made ready for a device.
-import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../machine/machine.js';
+import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../machine/spec.js';
 import { Simulation } from '../../sim/simulation.js';
 
 export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
@@ -26,10 +26,10 @@ export { errno, value, withSim } from '../helpers.js';
 /** Open an FD of `vm`, allocate an IOASID with a page table and allow it on `devices`. */
 export async function readyIoasid(sim: Simulation, vm: number, devices: readonly number[]): Promise<{ fd: number; pasid: number }> {
   const m = sim.machine;
-  const fd = value(await m.open(vm));
-  const pasid = value(await m.alloc(fd));
-  value(await m.bindPgtbl(fd, pasid, 16));
-  for (const d of devices) value(await m.allow(d, fd, pasid));
+  const fd = value(await m.invoke('open', { vm }));
+  const pasid = value(await m.invoke('alloc', { fd }));
+  value(await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: 16 }));
+  for (const d of devices) value(await m.invoke('allow', { device: d, fd, ioasid: pasid }));
   return { fd, pasid };
 }
 

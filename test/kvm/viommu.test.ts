@@ -15,10 +15,10 @@ function calls(sim: Simulation): string[] {
 describe('kvm: guest vIOMMU', function () {
   it('bind runs ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; unbind KVM_CLEAR_PASID, DISALLOW, DESTROY', () => withSim(kvmSpec(), async (sim) => {
     const seen = calls(sim);
-    const pasid = value(await sim.machine.viommuBind(VM1, DSA1, 9));
+    const pasid = value(await sim.machine.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 9 }));
     expect(seen).to.deep.equal(['open', 'alloc', 'bind_pgtbl', 'allow', 'kvm_set_pasid']);
     seen.length = 0;
-    value(await sim.machine.viommuUnbind(VM1, DSA1, 9));
+    value(await sim.machine.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 9 }));
     expect(seen).to.deep.equal(['kvm_clear_pasid', 'disallow', 'destroy']);
     expect(value(await sim.machine.pasidState(pasid))).to.equal('free');
     expect(sim.violations).to.deep.equal([]);
@@ -27,14 +27,14 @@ describe('kvm: guest vIOMMU', function () {
   it('devices bound with one vPASID share its pPASID; KVM keeps the translation until the last goes', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
     const seen = calls(sim);
-    const pasid = value(await m.viommuBind(VM1, DSA1, 4));
-    expect(value(await m.viommuBind(VM1, NIC1, 4))).to.equal(pasid);
+    const pasid = value(await m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 4 }));
+    expect(value(await m.invoke('viommu_bind', { vm: VM1, device: NIC1, vpasid: 4 }))).to.equal(pasid);
     seen.length = 0;
-    value(await m.viommuUnbind(VM1, DSA1, 4));
+    value(await m.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 4 }));
     expect(seen).to.deep.equal(['disallow']);
     const viommuFd = 3; // the first FD opened on the machine: the vIOMMU's
-    expect(errno(await m.kvmSetPasid(VM1, 4, viommuFd, pasid)), 'still mapped').to.equal('EEXIST');
-    value(await m.viommuUnbind(VM1, NIC1, 4));
+    expect(errno(await m.invoke('kvm_set_pasid', { vm: VM1, vpasid: 4, fd: viommuFd, ioasid: pasid })), 'still mapped').to.equal('EEXIST');
+    value(await m.invoke('viommu_unbind', { vm: VM1, device: NIC1, vpasid: 4 }));
     expect(value(await m.pasidState(pasid))).to.equal('free');
     expect(sim.violations).to.deep.equal([]);
   }));
@@ -43,21 +43,21 @@ describe('kvm: guest vIOMMU', function () {
     const m = sim.machine;
     const seen = calls(sim);
     // ALLOW fails: the device cannot do PASID.
-    expect(errno(await m.viommuBind(VM1, PLAIN1, 2))).to.equal('EOPNOTSUPP');
+    expect(errno(await m.invoke('viommu_bind', { vm: VM1, device: PLAIN1, vpasid: 2 }))).to.equal('EOPNOTSUPP');
     expect(seen.slice(-2)).to.deep.equal(['allow', 'destroy']);
     expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 0, parked: 0 });
     // KVM_SET_PASID fails: userspace mapped that vPASID itself.
     const mine = await readyIoasid(sim, VM1, []);
-    value(await m.kvmSetPasid(VM1, 2, mine.fd, mine.pasid));
+    value(await m.invoke('kvm_set_pasid', { vm: VM1, vpasid: 2, fd: mine.fd, ioasid: mine.pasid }));
     seen.length = 0;
-    expect(errno(await m.viommuBind(VM1, DSA1, 2))).to.equal('EEXIST');
+    expect(errno(await m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 2 }))).to.equal('EEXIST');
     expect(seen).to.deep.equal(['alloc', 'bind_pgtbl', 'allow', 'kvm_set_pasid', 'disallow', 'destroy']);
     expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 1, parked: 0 });
     // A later request for the vPASID meets a clean state.
-    value(await m.kvmClearPasid(VM1, 2));
-    value(await m.destroy(mine.fd, mine.pasid));
-    value(await m.viommuBind(VM1, DSA1, 2));
-    value(await m.viommuUnbind(VM1, DSA1, 2));
+    value(await m.invoke('kvm_clear_pasid', { vm: VM1, vpasid: 2 }));
+    value(await m.invoke('destroy', { fd: mine.fd, ioasid: mine.pasid }));
+    value(await m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 2 }));
+    value(await m.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 2 }));
     expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 0, parked: 0 });
     expect(sim.violations).to.deep.equal([]);
   }));
@@ -67,10 +67,10 @@ describe('kvm: guest vIOMMU', function () {
     const sim = new Simulation({ spec: kvmSpec(), seed: 1, injectFault: (site) => fail && site === 'pgtable-alloc' });
     try {
       fail = true;
-      expect(errno(await sim.machine.viommuBind(VM1, DSA1, 5))).to.equal('ENOMEM');
+      expect(errno(await sim.machine.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 5 }))).to.equal('ENOMEM');
       fail = false;
       expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 0, parked: 0 });
-      value(await sim.machine.viommuBind(VM1, DSA1, 5));
+      value(await sim.machine.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 5 }));
       expect(sim.violations).to.deep.equal([]);
     } finally {
       await sim.finish();
@@ -80,13 +80,13 @@ describe('kvm: guest vIOMMU', function () {
   it('concurrent requests for one vPASID are answered in arrival order; others run alongside', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
     const answers = await Promise.all([
-      m.viommuBind(VM1, DSA1, 6), m.viommuBind(VM1, DSA1, 6), m.viommuBind(VM1, NIC1, 6), m.viommuUnbind(VM1, DSA1, 6),
-      m.viommuUnbind(VM1, DSA1, 6), m.viommuBind(VM1, DSA1, 7), m.viommuUnbind(VM1, NIC1, 6), m.viommuUnbind(VM1, NIC1, 6),
+      m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 6 }), m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 6 }), m.invoke('viommu_bind', { vm: VM1, device: NIC1, vpasid: 6 }), m.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 6 }),
+      m.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 6 }), m.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 7 }), m.invoke('viommu_unbind', { vm: VM1, device: NIC1, vpasid: 6 }), m.invoke('viommu_unbind', { vm: VM1, device: NIC1, vpasid: 6 }),
     ]);
     expect(answers.map(errno)).to.deep.equal(['ok', 'EEXIST', 'ok', 'ok', 'ENOENT', 'ok', 'ok', 'ENOENT']);
     expect(answers[0]).to.deep.equal(answers[2]); // one pPASID for vPASID 6
     expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 1, parked: 0 }); // vPASID 7's
-    value(await m.viommuUnbind(VM1, DSA1, 7));
+    value(await m.invoke('viommu_unbind', { vm: VM1, device: DSA1, vpasid: 7 }));
     expect(await allocatorHolds(sim)).to.deep.equal({ inUse: 0, parked: 0 });
     expect(sim.violations).to.deep.equal([]);
   }));

@@ -1,7 +1,8 @@
 // The auditor's authorisation witness under concurrent calls: replies arriving in an order that
 // the correct model allows must never revoke a (device, PASID) something still authorises.
 import { expect } from 'chai';
-import type { SimEvent } from '../../actors/events.js';
+import type { CallEvent, ReplyEvent } from '../../actors/events.js';
+import type { OpName } from '../../actors/protocol.js';
 import { type Result, err, ok } from '../../actors/result.js';
 import { createHardware } from '../../hardware/layout.js';
 import { isAuthorised } from '../../hardware/witness.js';
@@ -11,9 +12,9 @@ function rig() {
   const hw = createHardware({ pasidBits: 8, deviceVm: [0, 0], vmPages: [16], engines: 1, pasidLeaves: 4, pgtables: 4, vcpuVm: [] });
   const monitor = new Monitor({ hw, deviceVm: [0, 0], deviceName: (d) => `dev${d}`, vmQuota: [null], pasidState: async () => ok('free'), onViolation: () => {} });
   let id = 0;
-  const call = (op: string, args: Record<string, unknown>) => { const i = ++id; monitor.observe({ type: 'call', id: i, op, args, t: 0 }); return i; };
-  const reply = (i: number, op: string, args: Record<string, unknown>, result: Result<unknown>) => monitor.observe({ type: 'reply', id: i, op, args, result, t: 0 } as SimEvent);
-  const done = (op: string, args: Record<string, unknown>, result: Result<unknown>) => reply(call(op, args), op, args, result);
+  const call = (op: OpName, args: Record<string, unknown>) => { const i = ++id; monitor.observe({ type: 'call', id: i, op, args, t: 0 } as CallEvent); return i; };
+  const reply = (i: number, op: OpName, args: Record<string, unknown>, result: Result<unknown>) => monitor.observe({ type: 'reply', id: i, op, args, result, t: 0 } as ReplyEvent);
+  const done = (op: OpName, args: Record<string, unknown>, result: Result<unknown>) => reply(call(op, args), op, args, result);
   return { hw, monitor, call, reply, done };
 }
 

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { JC, JC_STRIDE } from '../../hardware/layout.js';
 import { Simulation } from '../../sim/simulation.js';
-import { defaultMachineSpec } from '../../machine/machine.js';
+import { defaultMachineSpec } from '../../machine/spec.js';
 import { runScenario, DEFAULT_PARAMS } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 import { value, vm, withSim } from '../helpers.js';
@@ -17,22 +17,22 @@ describe('drain protocol (real threads)', () => {
       this.timeout(60000);
       await withSim({ vms: [vm('vm1', ['d0'])], landingLatencyUs: 300 }, async (sim) => {
         const m = sim.machine;
-        const fd = value(await m.open(0));
+        const fd = value(await m.invoke('open', { vm: 0 }));
         let landedBefore = 0;
         for (let i = 0; i < 150; i++) {
-          const p = value(await m.alloc(fd));
-          value(await m.bindPgtbl(fd, p, 8));
-          value(await m.allow(0, fd, p));
-          const job = value(await m.dmaStart(0, p, i + 1));
+          const p = value(await m.invoke('alloc', { fd }));
+          value(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: 8 }));
+          value(await m.invoke('allow', { device: 0, fd, ioasid: p }));
+          const job = value(await m.invoke('dma_start', { device: 0, ioasid: p, seed: i + 1 }));
           while (landedOf(sim, job) === 0) await settle(); // DMA is really landing when teardown starts
-          value(how === 'disallow' ? await m.disallow(0, fd, p) : await m.destroy(fd, p));
+          value(how === 'disallow' ? await m.invoke('disallow', { device: 0, fd, ioasid: p }) : await m.invoke('destroy', { fd, ioasid: p }));
           const atReturn = landedOf(sim, job);
           landedBefore += atReturn;
           await settle();
           expect(landedOf(sim, job), `repetition ${i}: an access landed after ${how} returned`).to.equal(atReturn);
-          await m.stopJob(job);
-          if (how === 'disallow') value(await m.destroy(fd, p));
-          else value(await m.disallow(0, fd, p));
+          await m.invoke('stop', { job });
+          if (how === 'disallow') value(await m.invoke('destroy', { fd, ioasid: p }));
+          else value(await m.invoke('disallow', { device: 0, fd, ioasid: p }));
         }
         expect(landedBefore).to.be.greaterThan(150);
         await sim.monitor.check();
@@ -46,18 +46,18 @@ describe('drain protocol (real threads)', () => {
     const sim = new Simulation({ spec: defaultMachineSpec({ crashEngine: 1 }), seed: 1 });
     try {
       const m = sim.machine;
-      const fd = value(await m.open(0));
-      const p = value(await m.alloc(fd));
-      value(await m.bindPgtbl(fd, p, 4));
-      value(await m.allow(0, fd, p));
-      await m.dma(0, p, 100); // starts the engines; engine 1 dies as it starts
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const p = value(await m.invoke('alloc', { fd }));
+      value(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: 4 }));
+      value(await m.invoke('allow', { device: 0, fd, ioasid: p }));
+      await m.invoke('dma', { device: 0, ioasid: p, ops: 100 }); // starts the engines; engine 1 dies as it starts
       for (let i = 0; i < 500 && !sim.engineFailure; i++) await settle();
       expect(sim.engineFailure).to.match(/engine 1 failed: .*crashed on purpose/);
-      const dma = await m.dma(0, p, 100);
+      const dma = await m.invoke('dma', { device: 0, ioasid: p, ops: 100 });
       expect(dma.ok ? 'ok' : dma.errno, 'new DMA is refused with the failure').to.equal('EIO');
       // Teardown waits on the engines that still run: it must answer, not hang. It may complete
       // (the surviving engine acknowledged everything) or fail with the crash.
-      const r = await m.disallow(0, fd, p);
+      const r = await m.invoke('disallow', { device: 0, fd, ioasid: p });
       expect(r.ok ? 'ok' : r.errno).to.be.oneOf(['ok', 'EIO']);
     } finally {
       await sim.finish();

@@ -8,19 +8,19 @@ describe('PASID lifecycle', () => {
   it('never hands out a parked PASID, even with the space exhausted, and recycles it after the last put', async () => {
     await withSim({ pasidBits: 2 }, async (sim) => {
       const m = sim.machine;
-      const fd = value(await m.open(0));
-      const [p1, p2, p3] = [value(await m.alloc(fd)), value(await m.alloc(fd)), value(await m.alloc(fd))];
-      value(await m.allow(0, fd, p1));
-      value(await m.destroy(fd, p1));
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const [p1, p2, p3] = [value(await m.invoke('alloc', { fd })), value(await m.invoke('alloc', { fd })), value(await m.invoke('alloc', { fd }))];
+      value(await m.invoke('allow', { device: 0, fd, ioasid: p1 }));
+      value(await m.invoke('destroy', { fd, ioasid: p1 }));
       expect(value(await m.pasidState(p1))).to.equal('parked');
-      value(await m.destroy(fd, p2));
-      value(await m.destroy(fd, p3));
-      expect(value(await m.alloc(fd))).to.equal(p2);
-      expect(value(await m.alloc(fd))).to.equal(p3);
-      expect(errno(await m.alloc(fd)), 'only the parked PASID is left').to.equal('ENOSPC');
-      value(await m.disallow(0, fd, p1)); // the last kref
+      value(await m.invoke('destroy', { fd, ioasid: p2 }));
+      value(await m.invoke('destroy', { fd, ioasid: p3 }));
+      expect(value(await m.invoke('alloc', { fd }))).to.equal(p2);
+      expect(value(await m.invoke('alloc', { fd }))).to.equal(p3);
+      expect(errno(await m.invoke('alloc', { fd })), 'only the parked PASID is left').to.equal('ENOSPC');
+      value(await m.invoke('disallow', { device: 0, fd, ioasid: p1 })); // the last kref
       expect(value(await m.pasidState(p1))).to.equal('free');
-      expect(value(await m.alloc(fd))).to.equal(p1);
+      expect(value(await m.invoke('alloc', { fd }))).to.equal(p1);
       expect(sim.violations).to.deep.equal([]);
     });
   });
@@ -28,20 +28,20 @@ describe('PASID lifecycle', () => {
   it('close(fd) while devices hold IOASIDs: DMA halts, PASIDs park, closing the devices frees them', async () => {
     await withSim({ vms: [vm('vm1', ['d0', 'd1'])] }, async (sim) => {
       const m = sim.machine;
-      const fd = value(await m.open(0));
-      const a = value(await m.alloc(fd));
-      const b = value(await m.alloc(fd));
-      for (const p of [a, b]) { value(await m.bindPgtbl(fd, p, 8)); value(await m.allow(0, fd, p)); value(await m.allow(1, fd, p)); }
-      const job = value(await m.dmaStart(0, a));
-      value(await m.close(fd));
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const a = value(await m.invoke('alloc', { fd }));
+      const b = value(await m.invoke('alloc', { fd }));
+      for (const p of [a, b]) { value(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: 8 })); value(await m.invoke('allow', { device: 0, fd, ioasid: p })); value(await m.invoke('allow', { device: 1, fd, ioasid: p })); }
+      const job = value(await m.invoke('dma_start', { device: 0, ioasid: a }));
+      value(await m.invoke('close', { fd }));
       expect(value(await m.pasidState(a))).to.equal('parked');
-      expect(value(await m.dma(1, b, 300))).to.include({ landed: 0, faulted: 300 });
-      value(await m.closeDevice(0));
+      expect(value(await m.invoke('dma', { device: 1, ioasid: b, ops: 300 }))).to.include({ landed: 0, faulted: 300 });
+      value(await m.invoke('close_device', { device: 0 }));
       expect(value(await m.pasidState(a)), 'device 1 still holds it').to.equal('parked');
-      value(await m.closeDevice(1));
+      value(await m.invoke('close_device', { device: 1 }));
       expect(value(await m.pasidState(a))).to.equal('free');
       expect(value(await m.pasidState(b))).to.equal('free');
-      await m.stopJob(job);
+      await m.invoke('stop', { job });
       await sim.monitor.check();
       expect(sim.violations).to.deep.equal([]);
     });
@@ -54,7 +54,7 @@ describe('PASID lifecycle', () => {
       const m = sim.machine;
       const prng = new Prng(7);
       const fds: Array<{ fd: number; vm: number }> = [];
-      for (let v = 0; v < vms.length; v++) for (let k = 0; k < 2; k++) fds.push({ fd: value(await m.open(v)), vm: v });
+      for (let v = 0; v < vms.length; v++) for (let k = 0; k < 2; k++) fds.push({ fd: value(await m.invoke('open', { vm: v })), vm: v });
       const owned = new Map<number, number>(); // pasid -> fd (as the clients believe)
       let calls = 0;
       const client = async () => {
@@ -65,18 +65,18 @@ describe('PASID lifecycle', () => {
           const mine = [...owned].filter(([, fd]) => fd === f.fd).map(([p]) => p);
           const p = mine.length && prng.chance(0.8) ? prng.pick(mine) : 1 + prng.int(127);
           switch (prng.int(6)) {
-            case 0: case 1: { const r = await m.alloc(f.fd); if (r.ok) owned.set(r.value, f.fd); break; }
-            case 2: await m.bindPgtbl(f.fd, p, 1 + prng.int(4)); break;
-            case 3: await m.allow(d.index, f.fd, p); break;
-            case 4: await m.disallow(d.index, f.fd, p); break;
-            case 5: { const r = await m.destroy(f.fd, p); if (r.ok) owned.delete(p); break; }
+            case 0: case 1: { const r = await m.invoke('alloc', { fd: f.fd }); if (r.ok) owned.set(r.value, f.fd); break; }
+            case 2: await m.invoke('bind_pgtbl', { fd: f.fd, ioasid: p, pages: 1 + prng.int(4) }); break;
+            case 3: await m.invoke('allow', { device: d.index, fd: f.fd, ioasid: p }); break;
+            case 4: await m.invoke('disallow', { device: d.index, fd: f.fd, ioasid: p }); break;
+            case 5: { const r = await m.invoke('destroy', { fd: f.fd, ioasid: p }); if (r.ok) owned.delete(p); break; }
           }
         }
       };
       await Promise.all(Array.from({ length: 12 }, client));
       expect(calls).to.equal(3600);
-      for (const f of fds) value(await m.close(f.fd));
-      for (const d of m.devices) value(await m.closeDevice(d.index));
+      for (const f of fds) value(await m.invoke('close', { fd: f.fd }));
+      for (const d of m.devices) value(await m.invoke('close_device', { device: d.index }));
       const stats = value(await m.allocatorStats());
       expect(stats).to.include({ inUse: 0, parked: 0, free: 127 });
       expect(m.env.host.pgtables.live).to.equal(0);

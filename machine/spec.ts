@@ -1,0 +1,41 @@
+// What a machine is made of: IOMMU units, VMs with their vCPUs, memory and devices, the PASID
+// width and DESTROY policy, and the knobs of the simulation itself. Defaults in one place.
+import type { MutantName } from '../actors/env.js';
+
+export interface DeviceSpec { readonly name: string; readonly iommu: number; readonly pasid: boolean; readonly ats: boolean; readonly enqcmd: boolean }
+export interface VmSpec { readonly name: string; readonly vcpus: number; readonly pages: number; readonly quota: number | null; readonly devices: readonly DeviceSpec[] }
+export interface MachineSpec {
+  readonly iommus: number;
+  readonly pasidBits: number;
+  readonly destroyPolicy: 'park' | 'ebusy';
+  readonly vms: readonly VmSpec[];
+  readonly workers: number;
+  readonly mutant: MutantName | null;
+  /** Bound on every actor round trip: the `reply` invariant's limit. */
+  readonly replyTimeoutMs: number;
+  /** How long a translated DMA batch is in flight before it lands. */
+  readonly landingLatencyUs: number;
+  readonly pasidLeaves: number;
+  readonly pgtables: number;
+  /** Test hook: engine N throws as it starts (to prove a crashed worker fails the run cleanly). */
+  readonly crashEngine?: number;
+}
+
+export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
+/** Retries of a submission that got ZF=1 (idxd's default enqcmds_retries). */
+export const ENQCMD_RETRIES = 32;
+export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {
+  return {
+    iommus: 1,
+    pasidBits: 20,
+    destroyPolicy: 'park',
+    vms: [{ name: 'vm1', vcpus: 1, pages: 256, quota: null, devices: [{ name: 'dev1', ...DEFAULT_DEVICE }] }],
+    workers: 2,
+    mutant: null,
+    replyTimeoutMs: 10000,
+    landingLatencyUs: 200,
+    pasidLeaves: 1024,
+    pgtables: 4096,
+    ...over,
+  };
+}
