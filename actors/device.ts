@@ -2,7 +2,7 @@
 // IOMMU unit). DEVICE_ALLOW_IOASID validates the FD argument, asks that FD for the IOASID (which
 // must have been allocated from it) and attaches through the IOASID, which takes the kref.
 // DISALLOW looks in the device's own record, so it still works after DESTROY.
-import { type ActorEnv, fdget } from './env.js';
+import { type ActorEnv, fdget, pasidArg } from './env.js';
 import type { DeviceMsg, IommuMsg, IoasidMsg } from './protocol.js';
 import { err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed } from './runtime.js';
@@ -39,7 +39,8 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         if (!o.pasid) { reply(msg.replyTo, err('EOPNOTSUPP', `device ${o.name} has no PASID capability`)); break; }
         const f = checkFd(msg.fd);
         if (!f.ok) { reply(msg.replyTo, f); break; }
-        if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
+        const p = pasidArg(env, msg.ioasid);
+        if (!p.ok) { reply(msg.replyTo, p); break; }
         // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
         // ENOENT even while this device still holds its parked PASID (DESIGN.md 3, domain.md S6).
         const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
@@ -53,6 +54,8 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
       case 'disallow': {
         const f = checkFd(msg.fd);
         if (!f.ok) { reply(msg.replyTo, f); break; }
+        const p = pasidArg(env, msg.ioasid);
+        if (!p.ok) { reply(msg.replyTo, p); break; }
         const h = s.held.get(msg.ioasid);
         if (!h || h.fd !== msg.fd) { reply(msg.replyTo, err('ENOENT', `device ${o.name} holds no IOASID ${msg.ioasid} from FD ${msg.fd}`)); break; }
         const r = await release(msg.ioasid, h);

@@ -64,3 +64,13 @@ export function fdget(env: ActorEnv, fd: number, vm: number, user: string): Resu
   if (f.vm !== vm) return err('EBADF', `FD ${fd} belongs to another VM than ${user}`);
   return ok(f);
 }
+
+/**
+ * An IOASID argument must be a PASID the hardware can hold (1 .. 2^pasidBits - 1; PASID 0 is
+ * reserved for DMA without PASID): every call that names an IOASID answers EINVAL otherwise,
+ * before it looks the number up.
+ */
+export function pasidArg(env: ActorEnv, pasid: number): Result<number> {
+  const max = env.host.hw.pasidMax;
+  return Number.isInteger(pasid) && pasid > 0 && pasid < max ? ok(pasid) : err('EINVAL', `IOASID ${pasid} is not a valid PASID (1..${max - 1})`);
+}

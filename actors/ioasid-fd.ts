@@ -2,7 +2,7 @@
 // nothing about PCI devices (layering: only a device FD knows its device). close(fd) destroys
 // everything the FD still holds.
 import { PT_MAX_PAGES } from '../hardware/layout.js';
-import type { ActorEnv } from './env.js';
+import { type ActorEnv, pasidArg } from './env.js';
 import type { AllocatorMsg, FdMsg, Holder, IoasidMsg } from './protocol.js';
 import { err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor } from './runtime.js';
@@ -29,6 +29,8 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
         break;
       }
       case 'bind': {
+        const p = pasidArg(env, msg.ioasid);
+        if (!p.ok) { reply(msg.replyTo, p); break; }
         const ref = s.table.get(msg.ioasid);
         if (!ref) { reply(msg.replyTo, noSuch(msg.ioasid)); break; }
         if (!Number.isInteger(msg.pages) || msg.pages < 1 || msg.pages > PT_MAX_PAGES) { reply(msg.replyTo, err('EINVAL', `pages must be 1..${PT_MAX_PAGES} (got ${msg.pages})`)); break; }
@@ -42,6 +44,8 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
         break;
       }
       case 'destroy': {
+        const p = pasidArg(env, msg.ioasid);
+        if (!p.ok) { reply(msg.replyTo, p); break; }
         const ref = s.table.get(msg.ioasid);
         if (!ref) { reply(msg.replyTo, noSuch(msg.ioasid)); break; }
         const r = await ask(name, ref, { t: 'destroy', holder, force: false }, T);

@@ -2,7 +2,7 @@
 // A parked PASID was destroyed but is still referenced: it is never handed out until the last
 // kref is put and the IOASID releases it. Allocation is lowest-free, as the kernel's IDA does,
 // so a released number comes back at once (which is what makes reuse bugs visible).
-import type { ActorEnv } from './env.js';
+import { type ActorEnv, pasidArg } from './env.js';
 import type { AllocatorMsg, AllocatorStats } from './protocol.js';
 import { err, ok } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
@@ -77,7 +77,9 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
         break;
       }
       case 'state': {
-        const v = msg.pasid > 0 && msg.pasid < max ? s.status[msg.pasid] : FREE;
+        const p = pasidArg(env, msg.pasid);
+        if (!p.ok) { reply(msg.replyTo, p); break; }
+        const v = s.status[msg.pasid];
         reply(msg.replyTo, ok(v === FREE ? 'free' : v === IN_USE ? 'in-use' : 'parked'));
         break;
       }

@@ -1,6 +1,6 @@
 // Jobs on the engine threads: DMA by a device with a PASID, ENQCMD by a vCPU. A job runs in a
 // slot of the shared job table until it ends or is stopped; a vCPU runs one ENQCMD stream at a time.
-import type { ActorEnv } from '../actors/env.js';
+import { type ActorEnv, pasidArg } from '../actors/env.js';
 import type { KvmMsg } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';
 import { type ActorRef, ask, tell } from '../actors/runtime.js';
@@ -51,6 +51,8 @@ export class Jobs implements JobRunner {
 
   async startDma(device: number, pasid: number, budget: number, seed: number): Promise<Result<number>> {
     if (!this.w.devices[device]) return err('EINVAL', `no device ${device}`);
+    const p = pasidArg(this.w.env, pasid);
+    if (!p.ok) return p;
     const ref = this.w.env.globalIoasids.get(pasid);
     const info = ref ? await ask('uapi', ref, { t: 'info' }, this.w.env.replyTimeoutMs) : null;
     // Addresses spread over the IOASID's page table, or a default span where it has none.

@@ -4,8 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
 import { isErrno } from '../actors/result.js';
 import { InputError, readInputFile } from '../input/input-error.js';
-import type { ArgKind } from '../uapi/ops.js';
-import { STEP_OP_BY_NAME } from './ops.js';
+import { STEP_OP_BY_NAME, type StepArg } from './ops.js';
 
 export interface SequenceStep {
   readonly index: number;
@@ -154,7 +153,7 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
         args[a.name] = a.default;
         continue;
       }
-      args[a.name] = checkArg(a.kind, v, names, bound, (m) => at(a.name, m));
+      args[a.name] = checkArg(a, v, names, bound, (m) => at(a.name, m));
     }
     let as: string | null = null;
     if (s.as !== undefined) {
@@ -173,7 +172,7 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
   });
 }
 
-function checkArg(kind: ArgKind, v: unknown, names: ReturnType<typeof machineNames>, bound: Map<string, string>, fail: (m: string) => InputError): string | number {
+function checkArg({ kind, max = 0x7fffffff }: StepArg, v: unknown, names: ReturnType<typeof machineNames>, bound: Map<string, string>, fail: (m: string) => InputError): string | number {
   switch (kind) {
     case 'vm': case 'device': case 'vcpu': {
       if (typeof v !== 'string') throw fail(`must be a ${kind} name (got ${JSON.stringify(v)})`);
@@ -195,7 +194,7 @@ function checkArg(kind: ArgKind, v: unknown, names: ReturnType<typeof machineNam
       return v;
     }
     case 'count': {
-      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0x7fffffff) throw fail(`must be a positive integer (got ${JSON.stringify(v)})`);
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;
     }
     case 'seed': throw fail('seeds are drawn from the run\'s seed, not written in the file');

@@ -6,7 +6,7 @@ import { type Result, ok } from '../actors/result.js';
 import type { Simulation } from '../sim/simulation.js';
 import { type ArgKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
 
-export interface StepArg { readonly name: string; readonly kind: ArgKind; readonly default?: number }
+export interface StepArg { readonly name: string; readonly kind: ArgKind; readonly default?: number; readonly max?: number }
 
 export interface StepOp {
   readonly name: string;
@@ -24,7 +24,7 @@ export interface StepOp {
 
 function fromRow<K extends OpName>(name: K): StepOp {
   const row = UAPI[name] as OpRow<K> & { classify?(v: unknown): string; fullyOk?(v: unknown): boolean };
-  const all = Object.entries(row.args as Record<string, { kind: ArgKind; default?: number }>).map(([n, s]) => ({ name: n, ...s }));
+  const all = Object.entries(row.args as Record<string, Omit<StepArg, 'name'>>).map(([n, s]) => ({ name: n, ...s }));
   return {
     name, summary: row.summary,
     args: all.filter((a) => a.kind !== 'seed'),

@@ -31,7 +31,9 @@ function complete(op: OpName, input: object): { readonly args: Record<string, un
   for (const [name, spec] of Object.entries(row.args)) {
     const v = given[name] ?? spec.default;
     args[name] = v;
-    if (!bad && !Number.isSafeInteger(v)) bad = err('EINVAL', `${op}: argument '${name}' must be an integer (got ${String(v)})`);
+    if (bad) continue;
+    if (!Number.isSafeInteger(v)) bad = err('EINVAL', `${op}: argument '${name}' must be an integer (got ${String(v)})`);
+    else if (spec.max !== undefined && (v as number) > spec.max) bad = err('EINVAL', `${op}: argument '${name}' is at most ${spec.max} (got ${String(v)})`);
   }
   return { args, bad };
 }

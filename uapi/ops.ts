@@ -13,10 +13,22 @@ import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 
 /** What an argument names: a machine object by index, a number the uAPI handed out, a count, a seed. */
 export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count' | 'seed';
-export interface ArgSpec { readonly kind: ArgKind; readonly default?: number }
+export interface ArgSpec {
+  readonly kind: ArgKind;
+  readonly default?: number;
+  /** The largest value accepted (EINVAL above it; a sequence file is refused before it runs). */
+  readonly max?: number;
+}
 
 /** Pages of an IO page table when the caller names none; ENQCMD descriptors address as many. */
 export const DEFAULT_PGTBL_PAGES = 16;
+/**
+ * The largest burst a `dma` or `enqcmd` call may ask for: one that finishes well within the
+ * hardware wait bound (15 s) on a loaded machine. A burst of 10^6 accesses takes about a second
+ * here; ENQCMD is slower (the queue fills and submissions retry), about 1 s per 10^4.
+ */
+export const MAX_DMA_OPS = 1_000_000;
+export const MAX_ENQCMD_COUNT = 10_000;
 
 interface RowOf<K extends OpName, T extends TargetKind> {
   /** One line of meaning (for `list` and the docs). */
@@ -119,7 +131,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
   },
   dma: {
     summary: 'a burst of `ops` DMA accesses by a device with a PASID, on a worker; value: { landed, faulted }', target: 'machine',
-    outcomes: ['fault'], args: { device, ioasid, ops: { kind: 'count', default: 1000 }, seed },
+    outcomes: ['fault'], args: { device, ioasid, ops: { kind: 'count', default: 1000, max: MAX_DMA_OPS }, seed },
     async handle(k, _m, a) {
       const j = await k.jobs.startDma(a.device, a.ioasid, a.ops, a.seed);
       return j.ok ? k.jobs.finish(j.value, false) : j;
@@ -134,7 +146,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
   },
   enqcmd: {
     summary: "a vCPU submits `count` ENQCMDs to a device's shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }",
-    target: 'vcpu', outcomes: ['gp'], args: { vcpu, device, count: { kind: 'count', default: 16 }, seed },
+    target: 'vcpu', outcomes: ['gp'], args: { vcpu, device, count: { kind: 'count', default: 16, max: MAX_ENQCMD_COUNT }, seed },
     async handle(k, c, a) {
       const d = deviceTarget(k, a.device);
       const j = d.ok ? k.jobs.startEnqcmd(c, d.value, a.count, a.seed) : d;

@@ -28,6 +28,7 @@ const FILES: Record<string, string> = {
   'bad-machine.yaml': `machine:\n  pasidBits: 40\nsteps:\n${STEPS_OK}`,
   'not-a-step.yaml': `${MACHINE}steps:\n  - open\n`,
   // Line 4 starts a list item one column to the right of the one above.
+  'huge-burst.yaml': 'steps:\n  - { op: open, vm: vm1, as: fd1 }\n  - { op: alloc, fd: fd1, as: a1 }\n  - { op: bind_pgtbl, fd: fd1, ioasid: a1 }\n  - { op: allow, device: dev1, fd: fd1, ioasid: a1 }\n  - { op: dma, device: dev1, ioasid: a1, ops: 2147483647 }\n',
   'yaml-syntax.yaml': `name: broken\nsteps:\n  - { op: open, vm: vm1, as: fd1 }\n   - { op: alloc, fd: fd1 }\n`,
   'json-syntax.json': '{ "steps": [ { "op": "open", "vm": "vm1" }, ] ',
   'json-unbound.json': JSON.stringify({ steps: [{ op: 'open', vm: 'vm1', as: 'fd1' }, { op: 'alloc', fd: 'fdX' }] }),
@@ -41,7 +42,8 @@ const CASES: Case[] = [
   { name: 'unknown device name', args: seq('unknown-device.yaml'), names: () => ["step 2, field 'device'", "unknown device 'dev9'"] },
   { name: 'name never bound by as:', args: seq('unbound-name.yaml'), names: () => ["step 2, field 'ioasid'", "'a7'"] },
   { name: 'missing argument', args: seq('missing-arg.yaml'), names: () => ["step 2, field 'ioasid'", 'missing argument'] },
-  { name: 'wrong argument type', args: seq('wrong-type.yaml'), names: () => ["step 2, field 'ops'", 'positive integer'] },
+  { name: 'wrong argument type', args: seq('wrong-type.yaml'), names: () => ["step 2, field 'ops'", 'must be an integer in 1..1000000'] },
+  { name: 'a DMA burst too large to finish', args: seq('huge-burst.yaml'), names: () => ["step 4, field 'ops'", '1..1000000', '2147483647'] },
   { name: 'unknown field in a step', args: seq('unknown-field.yaml'), names: () => ["step 2, field 'colour'"] },
   { name: 'bad expect value', args: seq('bad-expect.yaml'), names: () => ["step 2, field 'expect'", 'EWHATEVER'] },
   { name: 'bad machine field', args: seq('bad-machine.yaml'), names: () => ['machine.pasidBits', '1..20'] },

@@ -69,7 +69,7 @@ const FUZZED: { readonly [K in OpName]: OpDef | { readonly skip: string } } = {
     args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid, fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.kvmSetPasid(t.vm, t.vpasid, t.fd, t.pasid) },
   kvm_clear_pasid: { weight: 2, aim: 'mapping', draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid() }),
     args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid }), apply: (m, t) => m.kvmClearPasid(t.vm, t.vpasid) },
-  pasid_state: { weight: 2, draws: (s) => ({ pasid: fc.integer({ min: 1, max: (1 << s.pasidBits) - 1 }) }),
+  pasid_state: { weight: 2, draws: (s) => ({ pasid: pasid(s) }),
     args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
 
   set_msr: { skip: 'a vCPU register: it changes no kref or PASID state the model tracks (test/kvm covers it)' },

@@ -23,7 +23,7 @@
 // Where several errors apply the spec does not rank them; the model ranks them in the order a
 // call reads what it is given: the object called (EBADF for a closed FD or device, EOPNOTSUPP
 // for a device without PASID), a device's FD argument (EBADF), a number that cannot be a PASID
-// (EINVAL, ALLOW), the lookup (ENOENT), BIND's page count (EINVAL), the object's state (EEXIST,
+// (EINVAL: every call that names an IOASID), the lookup (ENOENT), BIND's page count (EINVAL), the object's state (EEXIST,
 // EBUSY), and last the resources (ENOSPC, ENOMEM). KVM_SET_PASID reads its FD (EBADF), then its
 // numbers (EINVAL: vPASID, then PASID), then its own table (EEXIST: the vPASID is the object it
 // operates on, known before any lookup), then the lookup (ENOENT).
@@ -149,6 +149,7 @@ export class RefModel {
 
   bindPgtbl(fd: number, pasid: number, pages: number): Outcome {
     if (!this.fds[fd]!.open) return fail('EBADF');
+    if (!this.validPasid(pasid)) return fail('EINVAL');
     const io = this.owned(fd, pasid);
     if (!io) return fail('ENOENT');
     if (!Number.isInteger(pages) || pages < 1 || pages > MAX_BIND_PAGES) return fail('EINVAL');
@@ -176,6 +177,7 @@ export class RefModel {
     const d = this.devices[device]!;
     if (d.closed) return fail('EBADF');
     if (this.badFdArg(d, fd)) return fail('EBADF');
+    if (!this.validPasid(pasid)) return fail('EINVAL');
     const io = this.ioasids.get(pasid);
     if (!io || io.fd !== fd || !io.devices.has(device)) return fail('ENOENT');
     io.devices.delete(device);
@@ -185,6 +187,7 @@ export class RefModel {
 
   destroy(fd: number, pasid: number): Outcome {
     if (!this.fds[fd]!.open) return fail('EBADF');
+    if (!this.validPasid(pasid)) return fail('EINVAL');
     const io = this.owned(fd, pasid);
     if (!io) return fail('ENOENT');
     if (this.spec.destroyPolicy === 'ebusy' && (io.devices.size > 0 || io.kvm.size > 0)) return fail('EBUSY');
@@ -233,8 +236,9 @@ export class RefModel {
     return OK;
   }
 
-  /** The allocator's view of a PASID in 1 .. max - 1. */
+  /** The allocator's view of a PASID. */
   queryPasid(pasid: number): Outcome {
+    if (!this.validPasid(pasid)) return fail('EINVAL');
     return { result: 'ok', value: this.pasidState(pasid) };
   }
 }

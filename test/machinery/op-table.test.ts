@@ -6,7 +6,7 @@ import type { CallEvent, ReplyEvent } from '../../actors/events.js';
 import type { OpName } from '../../actors/protocol.js';
 import * as api from '../../api/embedding.js';
 import { STEP_OP_BY_NAME } from '../../sequence/ops.js';
-import { DEFAULT_PGTBL_PAGES, OP_NAMES, UAPI } from '../../uapi/ops.js';
+import { DEFAULT_PGTBL_PAGES, MAX_DMA_OPS, MAX_ENQCMD_COUNT, OP_NAMES, UAPI } from '../../uapi/ops.js';
 import { errno, value, withSim } from '../helpers.js';
 
 describe('the op table', () => {
@@ -43,7 +43,7 @@ describe('the dispatcher', () => {
       expect(info.pages).to.equal(DEFAULT_PGTBL_PAGES);
     }));
 
-  it('answers EINVAL at once, for every op, when an argument is not an integer; the call is still published', () =>
+  it('answers EINVAL at once, for every op, when an argument is not an integer or above its bound; the call is still published', () =>
     withSim({}, async (sim) => {
       let replies = 0;
       sim.events$.subscribe((e) => { if (e.type === 'reply') replies++; });
@@ -54,8 +54,11 @@ describe('the dispatcher', () => {
         expect(r.ok ? '' : r.message, op).to.match(/must be an integer/);
       }
       expect(replies).to.equal(OP_NAMES.length);
-      const r = await sim.machine.invoke('dma', { device: 0, ioasid: 1, ops: 1.5 });
-      expect(errno(r)).to.equal('EINVAL');
+      expect(errno(await sim.machine.invoke('dma', { device: 0, ioasid: 1, ops: 1.5 }))).to.equal('EINVAL');
+      // A burst that could not finish within the hardware wait bound is refused up front.
+      const huge = await sim.machine.invoke('dma', { device: 0, ioasid: 1, ops: MAX_DMA_OPS + 1 });
+      expect(huge.ok ? '' : huge.message).to.match(/at most 1000000/);
+      expect(errno(await sim.machine.invoke('enqcmd', { vcpu: 0, device: 0, count: MAX_ENQCMD_COUNT + 1 }))).to.equal('EINVAL');
     }));
 
   it('resolves the target before any message: EBADF for a closed FD, EINVAL for a device the machine lacks', () =>
