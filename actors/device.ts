@@ -67,7 +67,8 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         s.closed = true;
         for (const [pasid, h] of s.held) {
           const r = await release(pasid, h);
-          if (!r.ok) { reply(msg.replyTo, r); return s; }
+          // Abort: still open, holding what it could not let go of, so closing again can finish.
+          if (!r.ok) { s.closed = false; reply(msg.replyTo, r); return s; }
           s.held.delete(pasid);
         }
         reply(msg.replyTo, okVoid);

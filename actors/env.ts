@@ -24,7 +24,15 @@ export type MutantName = keyof typeof MUTANTS;
 export const isMutant = (s: string): s is MutantName => Object.prototype.hasOwnProperty.call(MUTANTS, s);
 
 /** Internal steps that can fail, for fail-nth sweeps (domain.md 5.9). */
-export type FallibleSite = 'pasid-alloc' | 'iommu-install' | 'pgtable-alloc' | 'worker-start';
+export type FallibleSite =
+  | 'pasid-alloc' | 'iommu-install' | 'pgtable-alloc' | 'worker-start'
+  // Teardown: the IOTLB invalidation's completion wait, the drain of in-flight DMA, KVM's wait
+  // for vCPUs mid-submission. A failed one fails its call, which leaves the object as it was
+  // (entries already cleared stay cleared: DMA through them faults) so a retry can finish it.
+  | 'invalidation-wait' | 'drain' | 'kvm-quiesce';
+
+/** A teardown step the hardware did not complete: the call fails with EIO and is undone. */
+export class TeardownFailure extends Error {}
 
 export interface HardwareHost {
   readonly hw: Hardware;

@@ -57,7 +57,10 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
         s.closed = true;
         for (const [id, ref] of s.table) {
           // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
-          await ask(name, ref, { t: 'destroy', holder, force: true }, T);
+          const r = await ask(name, ref, { t: 'destroy', holder, force: true }, T);
+          // Only the hardware can fail it (a teardown that did not complete): then the FD stays
+          // open with what it still holds, so closing again can finish.
+          if (!r.ok && r.errno !== 'ENOENT') { s.closed = false; reply(msg.replyTo, r); return s; }
           s.table.delete(id);
         }
         reply(msg.replyTo, okVoid);

@@ -106,7 +106,6 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
           reply(msg.replyTo, err('EBUSY', `IOASID ${pasid} still has ${s.holders.size - 1} other user(s): ${[...s.holders].filter((h) => h !== msg.holder).join(', ')}`));
           break;
         }
-        s.status = 'destroyed';
         if (env.mutant === 'backwards-order') {
           // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
           wipePgtable(s);
@@ -114,11 +113,13 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
         } else {
           for (const unit of s.units.values()) {
             const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
+            // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
             if (!r.ok) { reply(msg.replyTo, r); return s; }
           }
           wipePgtable(s);
           if (env.mutant === 'early-recycle') returnPasid(s);
         }
+        s.status = 'destroyed';
         drop(s, me, msg.holder);
         // PASID stays parked until the last kref is put.
         if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });

@@ -5,7 +5,7 @@
 // caller free pages or put a kref.
 import { postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
 import { swqDrain } from '../hardware/swq.js';
-import type { ActorEnv } from './env.js';
+import { type ActorEnv, TeardownFailure } from './env.js';
 import type { IommuMsg } from './protocol.js';
 import { err, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
@@ -15,8 +15,13 @@ interface UnitState { readonly entries: Map<number, Set<number>> } // pasid -> d
 export async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
   const { hw, pasidTables, jobs, waiter } = env.host;
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
-  if (env.mutant !== 'skip-iotlb-flush') await waitInvalidation(hw, waiter, await postInvalidation(hw, waiter, device, pasid));
+  if (env.mutant !== 'skip-iotlb-flush') {
+    const ticket = await postInvalidation(hw, waiter, device, pasid);
+    if (env.injectFault('invalidation-wait')) throw new TeardownFailure(`IOTLB invalidation of PASID ${pasid} on device ${device} did not complete (injected)`);
+    await waitInvalidation(hw, waiter, ticket);
+  }
   if (env.mutant !== 'skip-drain') {
+    if (env.injectFault('drain')) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
     await jobs.drain(device, pasid, waiter);
     // Descriptors queued before the entry was cleared may carry this PASID (domain.md 4.5 step 2).
     await swqDrain(hw, waiter, device);

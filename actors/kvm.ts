@@ -60,6 +60,8 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
         const e = s.table.get(msg.vpasid);
         if (!e) { reply(msg.replyTo, err('ENOENT', `vPASID ${msg.vpasid} of ${o.name} is not mapped`)); break; }
         kvmInvalidate(hw, o.vm, msg.vpasid); // 1. stop new submissions: later ENQCMDs exit (72)
+        // A failed wait leaves the translation invalid (ENQCMDs exit) and mapped, so a retry finishes.
+        if (env.injectFault('kvm-quiesce')) { reply(msg.replyTo, err('EIO', `${o.name}: vCPUs did not quiesce (injected)`)); break; }
         await kvmQuiesce(hw, waiter, o.vm); //    and every vCPU has passed the point of reading it
         for (const d of o.devices) await swqDrain(hw, waiter, d); // 2. accepted descriptors finish
         kvmZero(hw, o.vm, msg.vpasid);

@@ -7,12 +7,18 @@
 //   pgtable-alloc  an IOASID building its IO page table (BIND_PGTBL)
 //   iommu-install  an IOMMU unit writing a PASID-table entry (DEVICE_ALLOW_IOASID)
 //   worker-start   starting the DMA engine threads (the first `dma` / `dma_start` of a run)
+//   invalidation-wait  waiting for an IOTLB invalidation to complete (DISALLOW, DESTROY, close)
+//   drain          draining a (device, PASID)'s in-flight DMA (the same teardowns)
+//   kvm-quiesce    KVM waiting for vCPUs mid-submission (KVM_CLEAR_PASID)
+// A failed teardown step fails its call and leaves the object as it was (the abort path), so
+// the close-out below can still finish it: a leak there means an error path kept something.
+// Only the file's own steps are counted; the close-out (the audit) never fails.
 // Every run must show, whatever the steps' `expect:` say (an injected failure legitimately
 // changes later outcomes, so unmet expectations are listed but not judged):
 //   1. an errno on the failing call: the step whose call was in progress when the injector fired;
 //   2. no invariant violation (online checks and the final ones) and no crashed worker thread;
-//   3. nothing leaked once everything is closed: after the last step every FD still open and
-//      every device is closed (each close must succeed; a device closed already answers EBADF),
+//   3. nothing leaked once everything is closed: after the last step every KVM translation is
+//      cleared, every FD still open and every device is closed (each close must succeed; a device closed already answers EBADF),
 //      then the allocator has nothing in use or parked, no IOASID actor is alive, no IO page
 //      table is live, and every VM page is free (L1: release once every user let go).
 import type { FallibleSite } from '../actors/env.js';
@@ -62,10 +68,18 @@ export interface FailNthReport {
 
 const DEFAULT_MAX_RUNS = 400;
 
-/** Close every FD the run left open and every device; what did not close cleanly. */
+/** Clear every KVM translation, close every FD the run left open and every device; what did not go cleanly. */
 async function closeEverything(sim: Simulation): Promise<string[]> {
   const m = sim.machine;
   const problems: string[] = [];
+  // As the VM's end would: the translations KVM still holds, as the auditor saw them granted.
+  const mapped = new Set<string>();
+  for (const inc of sim.monitor.model.all()) for (const h of inc.holders) if (h.startsWith('kvm:')) mapped.add(h);
+  for (const h of mapped) {
+    const [, vm, vpasid] = h.split(':').map(Number) as [number, number, number];
+    const r = await m.invoke('kvm_clear_pasid', { vm, vpasid });
+    if (!r.ok) problems.push(`clearing vPASID ${vpasid} of VM ${vm} answered ${r.errno}: ${r.message}`);
+  }
   for (const fd of [...m.env.fds.keys()]) {
     const r = await m.invoke('close', { fd });
     if (!r.ok) problems.push(`closing FD ${fd} answered ${r.errno}: ${r.message}`);
@@ -105,9 +119,10 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
     workers: o.workers,
     attach: (s) => { probe.sim = s; o.attach?.(s); },
     injectFault: (site) => {
-      if (++probe.count !== n) return false;
-      // runSequence marks the step in progress on the monitor; during the close-out there is none.
-      probe.fired = { site, step: probe.closing ? null : probe.sim?.monitor.step ?? null };
+      // The close-out is the audit, not the file: its steps are not counted and never fail.
+      if (probe.closing || ++probe.count !== n) return false;
+      // runSequence marks the step in progress on the monitor.
+      probe.fired = { site, step: probe.sim?.monitor.step ?? null };
       return true;
     },
     beforeFinish: async (s) => {

@@ -92,16 +92,21 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
   },
   close: {
     summary: 'close(fd): destroy everything the FD still holds', target: 'fd', args: { fd },
-    handle(k, f, a) {
+    async handle(k, f, a) {
+      const open = k.env.fds.get(a.fd)!;
       k.env.fds.delete(a.fd); // the number is no longer an open FD for anyone, at once
-      return ask('uapi', f, { t: 'close' }, T(k));
+      const r = await ask('uapi', f, { t: 'close' }, T(k));
+      if (!r.ok) k.env.fds.set(a.fd, open); // aborted: the FD is still open
+      return r;
     },
   },
   close_device: {
     summary: 'close a VFIO device FD: disallow all it holds; later calls get EBADF', target: 'device', args: { device },
-    handle(k, d) {
+    async handle(k, d) {
       k.closedDevices.add(d.index);
-      return ask('uapi', d.ref, { t: 'close' }, T(k));
+      const r = await ask('uapi', d.ref, { t: 'close' }, T(k));
+      if (!r.ok) k.closedDevices.delete(d.index); // aborted: the device FD is still open
+      return r;
     },
   },
   kvm_set_pasid: {
