@@ -41,7 +41,8 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         if (!f.ok) { reply(msg.replyTo, f); break; }
         if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
         // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
-        // ENOENT even while this device still holds its parked PASID (DESIGN.md 3, domain.md S6).
+        // ENOENT even while this device still holds its parked PASID
+        // (docs/model.md#choices-where-the-design-is-silent, docs/domain.md#s6-lifecycle-order).
         const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
         if (!found.ok) { reply(msg.replyTo, found); break; }
         if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }

@@ -130,7 +130,8 @@ describe('kvm: ENQCMD', function () {
         const jobs = [value(await m.enqcmdStart(VCPU10, DSA1, round)), value(await m.enqcmdStart(VCPU11, DSA1, round + 1)), value(await m.dmaStart(DSA1, pasid, round))];
         await eventually(() => sim.counts().enqcmd >= 32);
         const steps = [() => m.kvmClearPasid(VM1, VPASID), () => m.disallow(DSA1, fd, pasid), () => m.destroy(fd, pasid)];
-        // Rounds alternate between the order of domain.md 4.5 and DISALLOW/DESTROY while KVM still maps it.
+        // Rounds alternate between the order of docs/domain.md#tearing-down-a-vpasid-translation and
+        // DISALLOW/DESTROY while KVM still maps it.
         for (const i of round % 2 === 0 ? [0, 1, 2] : [1, 2, 0]) value(await steps[i]!());
         await new Promise((r) => setTimeout(r, 5)); // the vCPUs and the device keep trying
         for (const j of jobs) value(await m.stopJob(j));
