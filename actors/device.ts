@@ -42,7 +42,8 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         const p = pasidArg(env, msg.ioasid);
         if (!p.ok) { reply(msg.replyTo, p); break; }
         // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
-        // ENOENT even while this device still holds its parked PASID (DESIGN.md 3, domain.md S6).
+        // ENOENT even while this device still holds its parked PASID
+        // (docs/model.md#choices-where-the-design-is-silent, docs/domain.md#s6-lifecycle-order).
         const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
         if (!found.ok) { reply(msg.replyTo, found); break; }
         if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }

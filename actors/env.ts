@@ -23,7 +23,7 @@ export const MUTANTS = {
 export type MutantName = keyof typeof MUTANTS;
 export const isMutant = (s: string): s is MutantName => Object.prototype.hasOwnProperty.call(MUTANTS, s);
 
-/** Internal steps that can fail, for fail-nth sweeps (domain.md 5.9). */
+/** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
 export type FallibleSite =
   | 'pasid-alloc' | 'iommu-install' | 'pgtable-alloc' | 'worker-start'
   // Teardown: the IOTLB invalidation's completion wait, the drain of in-flight DMA, KVM's wait

@@ -1,6 +1,6 @@
 // The typed events a simulation publishes (on an rxjs Subject) to the monitor, the CLI's
 // reports, traces and diagrams, and embedders. Per-access DMA events are never published:
-// workers publish aggregates (see perf-notes.md).
+// workers publish aggregates (see docs/model.md#costs-that-shaped-the-messaging).
 import type { OpArgs, OpName, OpValue } from './protocol.js';
 import type { Result } from './result.js';
 

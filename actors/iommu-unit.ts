@@ -1,5 +1,6 @@
 // One IOMMU unit: the PASID tables of its devices and its invalidation queue. It is the only
-// actor that programs PASID entries, and teardown always runs the VT-d order (domain.md 3.3):
+// actor that programs PASID entries, and teardown always runs the VT-d order
+// (docs/domain.md#tearing-down-a-pasid-entry):
 // clear the present bit -> invalidate the IOTLB/device-TLB and wait -> drain in-flight DMA and
 // the descriptors the device's work queue accepted -> zero the entry. Only after that may the
 // caller free pages or put a kref.
@@ -23,7 +24,8 @@ export async function teardownEntry(env: ActorEnv, device: number, pasid: number
   if (env.mutant !== 'skip-drain') {
     if (env.injectFault('drain')) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
     await jobs.drain(device, pasid, waiter);
-    // Descriptors queued before the entry was cleared may carry this PASID (domain.md 4.5 step 2).
+    // Descriptors queued before the entry was cleared may carry this PASID
+    // (docs/domain.md#tearing-down-a-vpasid-translation, step 2).
     await swqDrain(hw, waiter, device);
   }
   pasidTables.zero(device, pasid);

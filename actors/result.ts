@@ -1,5 +1,5 @@
 // Every uAPI call answers with a typed result: a value, or an errno name and a message.
-// Errno choices follow the kernel's convention (shared/DESIGN.md section 3).
+// Errno choices follow the kernel's convention (docs/model.md#errno-conventions).
 
 export const ERRNOS = ['EBADF', 'ENOENT', 'EINVAL', 'EBUSY', 'EEXIST', 'ENOSPC', 'EOPNOTSUPP', 'ENOMEM', 'ETIMEDOUT', 'EIO'] as const;
 export type Errno = (typeof ERRNOS)[number];

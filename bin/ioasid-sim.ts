@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `ioasid-sim` executable: everything lives in scenarios/cli.ts, which tests call directly.
+// The `ioasid-sim` executable: everything lives in cli/cli.ts, which tests call directly.
 import { main } from '../cli/cli.js';
 
 // exitCode, not exit(): stdout may still be flushing a large JSON report into a pipe.

@@ -1,4 +1,4 @@
-// The `ioasid-sim` command line (shared/CONTRACT.md): run, seq, sweep, replay, failnth, merge, list. Commander
+// The `ioasid-sim` command line (README.md, docs/reports.md): run, seq, sweep, replay, failnth, merge, list. Commander
 // parses; each action checks what commander cannot, runs, prints the summary or exactly one JSON
 // document on stdout, and yields the exit code: 0 clean, 1 a violation, an unmet expectation or
 // a failed run, 2 bad input. Bad input of any kind, commander's own errors included, is one line

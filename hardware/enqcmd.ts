@@ -1,8 +1,9 @@
 // ENQCMD, the vCPU side, run inside an engine step (never blocking): a vCPU's ENQCMD job submits
 // descriptors to one device's shared work queue. Each execution follows the hardware
-// (domain.md 4.1-4.3): IA32_PASID valid bit clear -> #GP in the guest; vPASID without a KVM
-// translation -> VM exit 72, for which KVM injects #GP; queue full -> ZF=1 with nothing written,
-// and the guest retries after a round trip, up to the job's bound (idxd: 32), then gives up.
+// (docs/domain.md#enqcmd-and-kvm-pasid-translation): IA32_PASID valid bit clear -> #GP in the
+// guest; vPASID without a KVM translation -> VM exit 72, for which KVM injects #GP; queue full ->
+// ZF=1 with nothing written, and the guest retries after a round trip, up to the job's bound
+// (idxd: 32), then gives up.
 import { type AnomalyKind, EC, type Hardware, J, JC, JC_STRIDE, JOBS, JOB_STRIDE, MSR_PASID_MASK, MSR_PASID_VALID, VC, VC_STRIDE } from './layout.js';
 import { kvmTranslate } from './kvm.js';
 import { swqPush } from './swq.js';

@@ -1,6 +1,7 @@
 // Per-device PASID tables, VT-d style: a directory indexed by PASID bits 19:6 pointing at leaf
 // tables of 64 entries taken from one pool. Entries are published fields-first, valid-last, and
-// torn down valid-first (domain.md 3.2/3.3).
+// torn down valid-first (docs/domain.md#setting-up-a-pasid-entry and
+// docs/domain.md#tearing-down-a-pasid-entry).
 import { type Hardware, LEAF_ENTRIES, PASID_PDE_SHIFT, PE, PE_STRIDE } from './layout.js';
 
 export class PasidTables {

@@ -100,7 +100,7 @@ export class Machine implements Kernel {
     // Everything lives under one spawn-only actor, so an embedder's shutdown stops exactly us.
     this.root = spawnNamed<null, never>(this.system, `ioasid-sim-${serial}`, null, () => null, () => undefined);
     const root = this.root;
-    // Spawn-only parents: an actor that receives messages must not have many children (docs/model.md).
+    // Spawn-only parents: an actor that receives messages must not have many children (docs/model.md#costs-that-shaped-the-messaging).
     const noop = () => undefined;
     const spawner = (name: string) => spawnNamed<null, never>(root, name, null, () => null, noop);
     this.fdParent = spawner('fds');

@@ -1,4 +1,4 @@
-// The JSON report users script against (shared/CONTRACT.md), built the same way for run, seq
+// The JSON report users script against (docs/reports.md), built the same way for run, seq
 // and sweep.
 import { readFileSync } from 'node:fs';
 import type { Violation } from '../invariants/catalog.js';

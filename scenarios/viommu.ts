@@ -1,9 +1,10 @@
-// viommu: the guests' vIOMMUs authorise devices dynamically (domain.md 4.4 step 5). Per VM,
-// requesters send concurrent bind/unbind requests for random (device, vPASID) pairs from a small
-// set, so requests for one vPASID race each other (and are answered EEXIST / ENOENT as the state
-// they meet says) while requests for others run alongside. A device just bound DMAs through the
-// pPASID it was given for a moment (another requester may unbind it meanwhile), and the vCPUs keep
-// submitting ENQCMD with the vPASIDs the guest moves between (scenarios/guest.ts).
+// viommu: the guests' vIOMMUs authorise devices dynamically
+// (docs/domain.md#how-kvm-would-program-the-table, step 5). Per VM, requesters send concurrent
+// bind/unbind requests for random (device, vPASID) pairs from a small set, so requests for one
+// vPASID race each other (and are answered EEXIST / ENOENT as the state they meet says) while
+// requests for others run alongside. A device just bound DMAs through the pPASID it was given for
+// a moment (another requester may unbind it meanwhile), and the vCPUs keep submitting ENQCMD with
+// the vPASIDs the guest moves between (scenarios/guest.ts).
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
 import { type Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';

@@ -1,4 +1,4 @@
-// Sequence files (YAML or JSON, shared/CONTRACT.md): parsed and checked completely before
+// Sequence files (YAML or JSON, docs/sequence-format.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';

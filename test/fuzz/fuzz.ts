@@ -98,7 +98,7 @@ function header(o: FuzzOptions, path: string, message: string): string[] {
   const flag = o.mutant ? ` --mutant ${o.mutant}` : '';
   return [
     'Written by the uAPI model-based fuzzer (test/fuzz): the shrunk call sequence on which the',
-    'machine and the reference model of DESIGN.md section 3 disagree. Every expect: is the',
+    'machine and the reference model of docs/model.md#the-uapi disagree. Every expect: is the',
     `model's answer; run it with \`ioasid-sim seq FILE${flag}\` or runSequence to see the unmet step.`,
     `fast-check seed ${o.seed}, path ${path}${o.mutant ? `, machine with mutant ${o.mutant}` : ''}`,
     `disagreement: ${message}`,

@@ -1,4 +1,4 @@
-// The reference model of the uAPI (shared/DESIGN.md section 3), written from the spec and not
+// The reference model of the uAPI (docs/model.md#the-uapi), written from the spec and not
 // from the actors: what each call must answer and how the visible state changes. It keeps as
 // little state as it can and derives the rest, so the rules below are the whole model:
 // - An FD belongs to one VM and is open or closed. A call with a closed FD as the FD being

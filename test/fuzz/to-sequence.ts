@@ -1,4 +1,4 @@
-// Fuzzer steps as a sequence file (shared/CONTRACT.md): the machine, then one flow-style step per
+// Fuzzer steps as a sequence file (docs/sequence-format.md): the machine, then one flow-style step per
 // call with the reference model's `expect:` (and `expect_value:`), so `ioasid-sim seq FILE` or
 // runSequence replays the calls and reports the step where the machine disagrees as unmet.
 import { Document, YAMLMap, YAMLSeq, isMap } from 'yaml';

@@ -13,13 +13,13 @@ const seed = seedEnv === 'random' ? Date.now() % 0x7fffffff : Number(seedEnv ?? 
 describe(`uAPI model-based fuzzing (${runs} sequences, seed ${seed})`, function () {
   this.timeout(Math.max(60000, runs * 100));
 
-  it('the machine agrees with the reference model of DESIGN.md section 3', async () => {
+  it('the machine agrees with the reference model of the uAPI (docs/model.md#the-uapi)', async () => {
     const r = await fuzzUapi({ numRuns: runs, seed, maxCommands: 40, outDir: 'tmp/fuzz' });
     const f = r.failure;
     expect(f, f ? `${f.message}\nshrunk case: ${f.counterexample}\nreproduce: ioasid-sim seq ${f.file}\n${f.yaml}` : '').to.equal(null);
     expect(r.numRuns).to.equal(runs);
     // A fuzzer that never gets past the argument checks proves little: every call must have
-    // succeeded somewhere, and every errno of section 3 must have been the right answer somewhere.
+    // succeeded somewhere, and every errno of docs/model.md#errno-conventions must have been the right answer somewhere.
     const reached = new Set(r.tally.keys());
     const ops = new Set([...reached].map((k) => k.split(' ')[0]!));
     expect([...ops].filter((op) => !reached.has(`${op} ok`)), 'calls that never succeeded').to.deep.equal([]);

@@ -130,7 +130,8 @@ describe('kvm: ENQCMD', function () {
         const jobs = [value(await m.invoke('enqcmd_start', { vcpu: VCPU10, device: DSA1, seed: round })), value(await m.invoke('enqcmd_start', { vcpu: VCPU11, device: DSA1, seed: round + 1 })), value(await m.invoke('dma_start', { device: DSA1, ioasid: pasid, seed: round }))];
         await eventually(() => sim.counts().enqcmd >= 32);
         const steps = [() => m.invoke('kvm_clear_pasid', { vm: VM1, vpasid: VPASID }), () => m.invoke('disallow', { device: DSA1, fd, ioasid: pasid }), () => m.invoke('destroy', { fd, ioasid: pasid })];
-        // Rounds alternate between the order of domain.md 4.5 and DISALLOW/DESTROY while KVM still maps it.
+        // Rounds alternate between the order of docs/domain.md#tearing-down-a-vpasid-translation and
+        // DISALLOW/DESTROY while KVM still maps it.
         for (const i of round % 2 === 0 ? [0, 1, 2] : [1, 2, 0]) value(await steps[i]!());
         await new Promise((r) => setTimeout(r, 5)); // the vCPUs and the device keep trying
         for (const j of jobs) value(await m.invoke('stop', { job: j }));

@@ -1,4 +1,4 @@
-// Every errno path of the KVM, vCPU, ENQCMD and vIOMMU calls (DESIGN.md section 3).
+// Every errno path of the KVM, vCPU, ENQCMD and vIOMMU calls (docs/model.md#errno-conventions).
 import { expect } from 'chai';
 import { DSA1, DSA2, NIC1, PLAIN1, VCPU10, VCPU20, VM1, VM2, allocatorHolds, errno, kvmSpec, readyIoasid, value, withSim } from './helpers.js';
 

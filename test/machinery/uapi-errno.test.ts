@@ -1,4 +1,4 @@
-// Every errno path of DESIGN.md section 3, on the typed uAPI.
+// Every errno path of the uAPI (docs/model.md#the-uapi), on the typed uAPI.
 import { expect } from 'chai';
 import { errno, value, vm, withSim } from '../helpers.js';
 
