@@ -15,6 +15,7 @@ import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
 import { type OutputFlags, runOutputs } from './outputs.js';
 import { progressBar } from './progress.js';
+import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION } from '../report/report.js';
 import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
@@ -31,9 +32,13 @@ type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
 type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
 
-const out = (s: string) => { process.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
-const log = (s: string) => { process.stderr.write(`${s}\n`); };
 const exitCodeOf = (r: { ok: boolean }) => (r.ok ? 0 : 1);
+
+/**
+ * The exit code of a command that lost its report on stdout (a full disk): a failed run keeps
+ * its 1, the bigger news; a clean one never exits 0, but 2.
+ */
+const withLostOutput = (code: number) => (code === 0 ? 2 : code);
 
 function scenarioNamed(name: string): Scenario {
   const s = SCENARIO_BY_NAME.get(name);
@@ -189,6 +194,14 @@ function program(setExit: (code: number) => void): Command {
 const oneLine = (s: string) => s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStdio();
+  const code = await runCommand(argv);
+  // The report may still be on its way into a pipe or file; its loss changes the exit code.
+  await flushStdout();
+  return stdoutFailure() === null ? code : withLostOutput(code);
+}
+
+async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
     if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
