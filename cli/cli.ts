@@ -9,7 +9,8 @@ import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError, readInputFile } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
-import { replay } from '../explore/replay.js';
+import { type ReplayOutcome, replay } from '../explore/replay.js';
+import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
@@ -62,6 +63,17 @@ function printReport(r: RunReport, json: boolean | undefined, written: string[])
     for (const w of written) log(`wrote ${w}`);
   }
   return exitCodeOf(r);
+}
+
+/**
+ * replay's own verdict comes last; the replayed run's summary, when it reproduced, is framed
+ * above it as what that run showed, with the command line that gives the same report again.
+ */
+function formatReplay(o: ReplayOutcome, command: string | null): string {
+  const verdict = `${o.message} (exit ${o.reproduced ? 0 : 1})`;
+  if (!o.reproduced || !o.report) return verdict;
+  const shown = formatRunSummary(o.report, { verdict: false }).split('\n').map((l) => (l ? `  ${l}` : l));
+  return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
 }
 
 function printSweep(r: SweepReport, json: boolean | undefined): number {
@@ -155,11 +167,9 @@ function program(setExit: (code: number) => void): Command {
       let raw: unknown;
       try { raw = JSON.parse(readInputFile(file)); } catch (e) { if (e instanceof InputError) throw e; throw new InputError(`${file}: not JSON (${(e as Error).message})`); }
       const outcome = await replay(raw, file, f.budget ?? 20);
-      if (f.json) out(JSON.stringify(outcome, null, 2));
-      else {
-        out(outcome.message);
-        if (outcome.report) out(formatRunSummary(outcome.report));
-      }
+      // The line that gives the report replay found, when it found one.
+      const command = outcome.reproduced && outcome.report ? commandLineOf(outcome.report) : null;
+      out(f.json ? JSON.stringify({ ...outcome, command }, null, 2) : formatReplay(outcome, command));
       setExit(outcome.reproduced ? 0 : 1);
     });
 

@@ -72,10 +72,10 @@ export async function replay(raw: unknown, file: string, searchBudget = 20): Pro
         return {
           kind: 'search', reproduced: true, original, executions, report: det,
           replayed: { invariant: hit.invariant, at: hit.at ?? null, seed, strategy },
-          message: `found ${hit.invariant} in deterministic mode: seed ${seed}, strategy ${strategy}, scheduler step ${hit.at} (after ${executions} execution(s)); its report replays exactly`,
+          message: `reproduced: found ${hit.invariant} in deterministic mode: seed ${seed}, strategy ${strategy}, scheduler step ${hit.at} (after ${executions} execution(s))`,
         };
       }
     }
   }
-  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, random and pct)` };
+  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, random and pct)` };
 }
