@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `ioasid-sim` executable: everything lives in cli/cli.ts, which tests call directly.
+// The `ioasid-sim` executable: everything lives in cli/cli.ts, which tests run as this process.
 import { main } from '../cli/cli.js';
 
-// exitCode, not exit(): stdout may still be flushing a large JSON report into a pipe.
+// exitCode, not exit(): stderr may still be flushing into a pipe (main waits for stdout only).
 process.exitCode = await main(process.argv.slice(2));

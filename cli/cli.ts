@@ -1,20 +1,23 @@
-// The `ioasid-sim` command line (README.md, docs/reports.md): run, seq, sweep, replay, failnth, merge, list. Commander
-// parses; each action checks what commander cannot, runs, prints the summary or exactly one JSON
-// document on stdout, and yields the exit code: 0 clean, 1 a violation, an unmet expectation or
-// a failed run, 2 bad input. Bad input of any kind, commander's own errors included, is one line
-// on stderr naming the flag, file, step or field, never a stack trace.
+// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, failnth, merge, list.
+// Commander parses; each action checks what commander cannot, opens its output files, runs,
+// prints the summary or exactly one JSON document on stdout, then writes the output files, and
+// yields the exit code: 0 clean, 1 a violation, an unmet expectation or a failed run, 2 bad
+// input. Bad input of any kind, commander's own errors included, is one line on stderr naming
+// the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError, readInputFile } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
-import { replay } from '../explore/replay.js';
+import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
+import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
-import { type OutputFlags, runOutputs } from './outputs.js';
+import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
 import { progressBar } from './progress.js';
+import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION } from '../report/report.js';
 import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
@@ -31,9 +34,14 @@ type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
 type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
 
-const out = (s: string) => { process.stdout.write(s.endsWith('\n') ? s : `${s}\n`); };
-const log = (s: string) => { process.stderr.write(`${s}\n`); };
 const exitCodeOf = (r: { ok: boolean }) => (r.ok ? 0 : 1);
+
+/**
+ * The exit code of a command that lost an output (a trace or diagram file, or the report on
+ * stdout) after it ran: a failed run keeps its 1, the bigger news; a clean one never exits 0,
+ * but 2, as when the same path is found unwritable before the run.
+ */
+const withLostOutput = (code: number) => (code === 0 ? 2 : code);
 
 function scenarioNamed(name: string): Scenario {
   const s = SCENARIO_BY_NAME.get(name);
@@ -50,13 +58,32 @@ function scaleParams(f: ScaleFlags, defaultDurationSec: number, mutant: MutantNa
   };
 }
 
-function printReport(r: RunReport, json: boolean | undefined, written: string[]): number {
-  if (json) out(JSON.stringify(r, null, 2));
-  else {
-    out(formatRunSummary(r));
-    for (const w of written) log(`wrote ${w}`);
+/** Write the output files once the report is out; a file that fails is one line on stderr. */
+function writeOutputs(outputs: RunOutputs, code: number, json: boolean | undefined): number {
+  let lost = false;
+  for (const w of outputs.write()) {
+    if (w.error !== null) {
+      lost = true;
+      log(`ioasid-sim: cannot write ${w.flag} ${w.path}: ${w.error}; the report on stdout is complete`);
+    } else if (!json) log(`wrote ${w.flag.slice(2)}: ${w.path}`);
   }
-  return exitCodeOf(r);
+  return lost ? withLostOutput(code) : code;
+}
+
+function printReport(r: RunReport, json: boolean | undefined, outputs: RunOutputs): number {
+  out(json ? JSON.stringify(r, null, 2) : formatRunSummary(r));
+  return writeOutputs(outputs, exitCodeOf(r), json);
+}
+
+/**
+ * replay's own verdict comes last; the replayed run's summary, when it reproduced, is framed
+ * above it as what that run showed, with the command line that gives the same report again.
+ */
+function formatReplay(o: ReplayOutcome, command: string | null): string {
+  const verdict = `${o.message} (exit ${o.reproduced ? 0 : 1})`;
+  if (!o.reproduced || !o.report) return verdict;
+  const shown = formatRunSummary(o.report, { verdict: false }).split('\n').map((l) => (l ? `  ${l}` : l));
+  return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
 }
 
 function printSweep(r: SweepReport, json: boolean | undefined): number {
@@ -106,12 +133,12 @@ function program(setExit: (code: number) => void): Command {
   run.action(async (name: string, f: RunFlags) => {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
-    const outputs = runOutputs(f);
+    const outputs = openOutputs(f, []);
     const p = { ...scaleParams(f, DEFAULT_PARAMS.durationSec, f.mutant), seed: f.seed ?? DEFAULT_PARAMS.seed, mode };
     const bar = progressBar(`${scenario.name} seed ${p.seed}`, 100, null, { json: !!f.json });
     const report = await runScenario(scenario, p, { attach: outputs.attach, publishMessages: outputs.publishMessages, progress: (done) => bar.update(Math.round(done * 100)) });
     bar.stop();
-    setExit(printReport(report, f.json, outputs.write()));
+    setExit(printReport(report, f.json, outputs));
   });
 
   const seq = outputOptions(commonOptions(
@@ -120,10 +147,10 @@ function program(setExit: (code: number) => void): Command {
   ));
   seq.action(async (file: string, f: SeqFlags) => {
     const mode = resolveMode(f);
-    const outputs = runOutputs(f);
     const sequence = loadSequenceFile(file);
+    const outputs = openOutputs(f, [{ what: 'the sequence file', path: file }]);
     const report = await runSequence(sequence, { seed: f.seed, mutant: f.mutant ?? null, publishMessages: outputs.publishMessages, attach: outputs.attach, mode });
-    setExit(printReport(report, f.json, outputs.write()));
+    setExit(printReport(report, f.json, outputs));
   });
 
   const sweep = commonOptions(scaleOptions(
@@ -142,21 +169,23 @@ function program(setExit: (code: number) => void): Command {
     setExit(printSweep(report, f.json));
   });
 
-  cli.command('replay').argument('<report>', 'a JSON report of `run` or `seq` (with a violation)')
+  const replayCommand = outputOptions(cli.command('replay').argument('<report>', 'a JSON report of `run` or `seq` (with a violation)')
     .description('re-run a report: a deterministic one to the same violation at the same step; for a real-thread one, search deterministic seeds for the same invariant')
     .option('--json', 'print exactly one JSON document on stdout')
-    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000))
-    .action(async (file: string, f: { json?: boolean; budget?: number }) => {
-      let raw: unknown;
-      try { raw = JSON.parse(readInputFile(file)); } catch (e) { if (e instanceof InputError) throw e; throw new InputError(`${file}: not JSON (${(e as Error).message})`); }
-      const outcome = await replay(raw, file, f.budget ?? 20);
-      if (f.json) out(JSON.stringify(outcome, null, 2));
-      else {
-        out(outcome.message);
-        if (outcome.report) out(formatRunSummary(outcome.report));
-      }
-      setExit(outcome.reproduced ? 0 : 1);
-    });
+    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)));
+  replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
+    let raw: unknown;
+    try { raw = JSON.parse(readInputFile(file)); } catch (e) { if (e instanceof InputError) throw e; throw new InputError(`${file}: not JSON (${(e as Error).message})`); }
+    const report = replayableReport(raw, file);
+    const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
+    if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
+    const outputs = openOutputs(f, inputs);
+    const outcome = await replay(report, file, f.budget ?? 20, outputs);
+    // The line that gives the report replay found, when it found one.
+    const command = outcome.reproduced && outcome.report ? commandLineOf(outcome.report) : null;
+    out(f.json ? JSON.stringify({ ...outcome, command }, null, 2) : formatReplay(outcome, command));
+    setExit(writeOutputs(outputs, outcome.reproduced ? 0 : 1, f.json));
+  });
 
   cli.command('failnth').argument('<file>', 'a sequence file (.yaml, .yml or .json)')
     .description('fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start) for n = 1, 2, ... until none fires')
@@ -189,6 +218,14 @@ function program(setExit: (code: number) => void): Command {
 const oneLine = (s: string) => s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStdio();
+  const code = await runCommand(argv);
+  // The report may still be on its way into a pipe or file; its loss changes the exit code.
+  await flushStdout();
+  return stdoutFailure() === null ? code : withLostOutput(code);
+}
+
+async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
     if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');

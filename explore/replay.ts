@@ -7,7 +7,7 @@ import { SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import type { ModeOptions } from '../sim/mode.js';
 import { InputError } from '../input/input-error.js';
 import type { RunReport } from '../report/report.js';
-import { DEFAULT_PARAMS, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
+import { DEFAULT_PARAMS, type ScenarioHooks, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
 
@@ -22,9 +22,13 @@ export interface ReplayOutcome {
   readonly message: string;
 }
 
+/** What a replayed run may carry along: trace and diagram recorders. */
+export type ReplayHooks = Pick<ScenarioHooks, 'attach' | 'publishMessages'>;
+
 const first = (r: RunReport) => (r.violations[0] ? { invariant: r.violations[0].invariant, at: r.violations[0].at ?? null } : null);
 
-function check(r: unknown, file: string): RunReport {
+/** The run or seq report `r` (read from `file`), checked for what replay needs; else bad input. */
+export function replayableReport(r: unknown, file: string): RunReport {
   const x = r as Partial<RunReport>;
   if (!x || x.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
   if (x.mutant !== null && (typeof x.mutant !== 'string' || !isMutant(x.mutant))) throw new InputError(`${file}: unknown mutant ${JSON.stringify(x.mutant)}`);
@@ -38,17 +42,17 @@ function params(r: RunReport, seed: number, mode: ModeOptions): ScenarioParams {
   return { ...DEFAULT_PARAMS, ...p, workers: r.workers, seed, mutant: r.mutant as ScenarioParams['mutant'], mode };
 }
 
-async function rerun(r: RunReport, seed: number, mode: ModeOptions): Promise<RunReport> {
-  if (r.kind === 'seq') return runSequence(loadSequenceFile(r.file!), { seed, mutant: r.mutant as ScenarioParams['mutant'], workers: r.workers, mode });
-  return runScenario(SCENARIO_BY_NAME.get(r.scenario)!, params(r, seed, mode));
+async function rerun(r: RunReport, seed: number, mode: ModeOptions, hooks: ReplayHooks): Promise<RunReport> {
+  if (r.kind === 'seq') return runSequence(loadSequenceFile(r.file!), { seed, mutant: r.mutant as ScenarioParams['mutant'], workers: r.workers, mode, ...hooks });
+  return runScenario(SCENARIO_BY_NAME.get(r.scenario)!, params(r, seed, mode), hooks);
 }
 
-export async function replay(raw: unknown, file: string, searchBudget = 20): Promise<ReplayOutcome> {
-  const r = check(raw, file);
+export async function replay(raw: unknown, file: string, searchBudget = 20, hooks: ReplayHooks = {}): Promise<ReplayOutcome> {
+  const r = replayableReport(raw, file);
   const original = first(r);
   if (r.mode === 'deterministic' && r.schedule) {
     const mode: ModeOptions = { mode: 'deterministic', strategy: r.schedule.strategy, pctDepth: r.schedule.pctDepth };
-    const again = await rerun(r, r.seed, mode);
+    const again = await rerun(r, r.seed, mode, hooks);
     const now = first(again);
     const reproduced = JSON.stringify(now) === JSON.stringify(original) && again.schedule?.pathHash === r.schedule.pathHash;
     return {
@@ -66,16 +70,16 @@ export async function replay(raw: unknown, file: string, searchBudget = 20): Pro
     for (const strategy of ['random', 'pct'] as const) {
       executions++;
       const mode: ModeOptions = { mode: 'deterministic', strategy, pctDepth: 3 };
-      const det = await rerun({ ...r, params: { ...r.params, durationSec: Math.min(0.05, Number(r.params?.durationSec ?? 0.05)) } }, seed, mode);
+      const det = await rerun({ ...r, params: { ...r.params, durationSec: Math.min(0.05, Number(r.params?.durationSec ?? 0.05)) } }, seed, mode, hooks);
       const hit = det.violations.find((v) => v.invariant === original.invariant);
       if (hit) {
         return {
           kind: 'search', reproduced: true, original, executions, report: det,
           replayed: { invariant: hit.invariant, at: hit.at ?? null, seed, strategy },
-          message: `found ${hit.invariant} in deterministic mode: seed ${seed}, strategy ${strategy}, scheduler step ${hit.at} (after ${executions} execution(s)); its report replays exactly`,
+          message: `reproduced: found ${hit.invariant} in deterministic mode: seed ${seed}, strategy ${strategy}, scheduler step ${hit.at} (after ${executions} execution(s))`,
         };
       }
     }
   }
-  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, random and pct)` };
+  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, random and pct)` };
 }

@@ -20,7 +20,8 @@ const DETAILS_PER_INVARIANT = 3;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const meaning = (id: string) => INVARIANTS[id as InvariantId] ?? '(unknown invariant)';
 
-export function formatRunSummary(r: RunReport): string {
+/** `verdict: false` leaves out the closing `result:` line, for a run another verdict frames (replay). */
+export function formatRunSummary(r: RunReport, o: { verdict?: boolean } = {}): string {
   // A sequence's scenario is its `name:`, or its file name when it has none.
   const what = r.kind === 'run' ? `run ${r.scenario}` : r.file && r.file !== r.scenario ? `seq ${r.file} (${r.scenario})` : `seq ${r.scenario}`;
   const out = [
@@ -33,7 +34,7 @@ export function formatRunSummary(r: RunReport): string {
   if (r.steps) out.push(stepsSection(r.steps), '');
   out.push(violationsSection(r.violationCounts, r.violations));
   if (r.error) out.push(`ERROR: ${r.error}`);
-  out.push(verdict(r));
+  if (o.verdict !== false) out.push(verdict(r));
   return out.join('\n');
 }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is dist/test/cli/cli-process.js once built). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/ioasid-sim.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/ioasid-sim.js', import.meta.url));
 
 export interface CliResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
 
