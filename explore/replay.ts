@@ -26,7 +26,7 @@ const first = (r: RunReport) => (r.violations[0] ? { invariant: r.violations[0].
 
 function check(r: unknown, file: string): RunReport {
   const x = r as Partial<RunReport>;
-  if (!x || x.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
+  if (x?.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
   if (x.mutant !== null && (typeof x.mutant !== 'string' || !isMutant(x.mutant))) throw new InputError(`${file}: unknown mutant ${JSON.stringify(x.mutant)}`);
   if (x.kind === 'run' && !SCENARIO_BY_NAME.has(x.scenario ?? '')) throw new InputError(`${file}: unknown scenario ${JSON.stringify(x.scenario)}`);
   if (x.kind === 'seq' && typeof x.file !== 'string') throw new InputError(`${file}: a seq report without its sequence file`);

@@ -1,7 +1,7 @@
 // Shared set-up for the KVM / ENQCMD tests: a small machine, a simulation that is always
 // finished, and an IOASID made ready for a device.
 import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../machine/machine.js';
-import { Simulation } from '../../sim/simulation.js';
+import type { Simulation } from '../../sim/simulation.js';
 
 export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
 

@@ -24,7 +24,7 @@ function sum(reports: RunReport[]): ReportCounts {
   return total;
 }
 
-describe('kvm: scenarios and sequence', function () {
+describe('kvm: scenarios and sequence', () => {
   for (const name of ['enqcmd', 'viommu']) {
     it(`${name} stays clean over ${SEEDS.length} seeds, with submissions accepted, #GPs and retries`, async () => {
       const reports: RunReport[] = [];
