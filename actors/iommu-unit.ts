@@ -12,7 +12,7 @@ import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './
 
 interface UnitState { readonly entries: Map<number, Set<number>> } // pasid -> devices with an entry
 
-export async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
+async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
   const { hw, pasidTables, jobs, waiter } = env.host;
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   if (env.mutant !== 'skip-iotlb-flush') await waitInvalidation(hw, waiter, await postInvalidation(hw, waiter, device, pasid));

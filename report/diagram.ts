@@ -6,7 +6,7 @@
 import type { SimEvent } from '../actors/events.js';
 import type { Simulation } from '../sim/simulation.js';
 
-export const MAX_DIAGRAM_MESSAGES = 400;
+const MAX_DIAGRAM_MESSAGES = 400;
 /** The name the machine's uAPI entry points send their requests from. */
 const CALLER = 'uapi';
 

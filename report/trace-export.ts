@@ -32,8 +32,8 @@ const STEPS_TID = 1;
 const FIRST_LANE_TID = 2;
 const PASID_TID = 1;
 /** Beyond these, calls and messages are counted but not traced, so a long run's file stays loadable. */
-export const MAX_TRACED_CALLS = 200_000;
-export const MAX_TRACED_MESSAGES = 200_000;
+const MAX_TRACED_CALLS = 200_000;
+const MAX_TRACED_MESSAGES = 200_000;
 
 interface Call { readonly op: string; readonly args: Readonly<Record<string, unknown>>; readonly start: number; end: number; result: Record<string, unknown> }
 

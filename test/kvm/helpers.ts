@@ -3,7 +3,7 @@
 import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../machine/machine.js';
 import type { Simulation } from '../../sim/simulation.js';
 
-export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
+const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
 
 /** vm1 (2 vCPUs; dsa1 with ENQCMD, nic1 without; plain1 without PASID) and vm2 (1 vCPU; dsa2). */
 export function kvmSpec(over: Partial<MachineSpec> = {}): MachineSpec {
