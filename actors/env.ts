@@ -21,7 +21,7 @@ export const MUTANTS = {
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
 } as const;
 export type MutantName = keyof typeof MUTANTS;
-export const isMutant = (s: string): s is MutantName => Object.prototype.hasOwnProperty.call(MUTANTS, s);
+export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);
 
 /** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
 export type FallibleSite =

@@ -13,7 +13,7 @@ import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './
 
 interface UnitState { readonly entries: Map<number, Set<number>> } // pasid -> devices with an entry
 
-export async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
+async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
   const { hw, pasidTables, jobs, waiter } = env.host;
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   if (env.mutant !== 'skip-iotlb-flush') {
@@ -40,7 +40,7 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
         const r = tables.install(msg.device, msg.pasid, msg.pgtable, 0);
         if (r !== 'ok') { reply(msg.replyTo, err(r, r === 'EBUSY' ? `PASID ${msg.pasid} entry already present on device ${msg.device}` : `iommu${index}: no free PASID table`)); break; }
         let set = s.entries.get(msg.pasid);
-        if (!set) s.entries.set(msg.pasid, (set = new Set()));
+        if (!set) { set = new Set(); s.entries.set(msg.pasid, set); }
         set.add(msg.device);
         reply(msg.replyTo, okVoid);
         break;

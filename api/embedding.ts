@@ -3,7 +3,7 @@
 // answers a Result (never throws for an errno); the event stream and the monitor are exposed.
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
-import { type EnqcmdCounts } from '../actors/protocol.js';
+import type { EnqcmdCounts } from '../actors/protocol.js';
 import { type MachineSpec, defaultMachineSpec } from '../machine/spec.js';
 import type { Invoke, OpName } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';

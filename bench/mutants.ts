@@ -7,13 +7,12 @@
 import { MUTANTS, type MutantName } from '../actors/env.js';
 import type { InvariantId } from '../invariants/catalog.js';
 import { RegressionFailure, expectCaught } from '../explore/regression.js';
+import { STRATEGIES, type StrategyName } from '../sim/strategies/index.js';
 import { type Row, type Section, row } from './result.js';
 import { median } from './stats.js';
 
 export interface MutantOptions { readonly seeds: number }
 
-const STRATEGIES = ['random', 'pct'] as const;
-type Strategy = (typeof STRATEGIES)[number];
 const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /** teardown-race cannot show a KVM kref bug: it never maps a vPASID. */
@@ -21,7 +20,7 @@ const scenarioFor = (m: MutantName) => (m === 'kvm-no-kref' ? 'enqcmd' : 'teardo
 
 interface Detection { readonly executions: number; readonly caught: number; readonly medianStep: number; readonly invariants: readonly InvariantId[] }
 
-async function detect(mutant: MutantName, strategy: Strategy, seeds: number): Promise<Detection | null> {
+async function detect(mutant: MutantName, strategy: StrategyName, seeds: number): Promise<Detection | null> {
   let first: { executions: number; invariants: readonly InvariantId[] } | null = null;
   const steps: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
@@ -42,7 +41,7 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
   const notes: string[] = [];
   const missed: string[] = [];
   for (const mutant of Object.keys(MUTANTS) as MutantName[]) {
-    const d: Partial<Record<Strategy, Detection>> = {};
+    const d: Partial<Record<StrategyName, Detection>> = {};
     for (const strategy of STRATEGIES) {
       const got = await detect(mutant, strategy, o.seeds);
       if (!got) { missed.push(`${mutant} (${strategy})`); continue; }

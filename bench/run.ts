@@ -8,7 +8,7 @@ import { VERSION } from '../report/report.js';
 import { benchDma } from './dma.js';
 import { benchEnqcmd } from './enqcmd.js';
 import { benchMutants } from './mutants.js';
-import { type BenchResults, type Section } from './result.js';
+import type { BenchResults, Section } from './result.js';
 import { benchPasidSpace, benchWorkers } from './scaling.js';
 import { renderTable } from './table.js';
 import { benchTeardown } from './teardown.js';

@@ -3,7 +3,7 @@
 import type { BenchResults, Row, Section } from './result.js';
 
 /** 1234567 -> "1.23 M": enough digits to read, no more. */
-export function fmt(x: number): string {
+function fmt(x: number): string {
   const a = Math.abs(x);
   if (!Number.isFinite(x)) return String(x);
   if (a >= 1e9) return `${(x / 1e9).toFixed(2)} G`;

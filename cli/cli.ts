@@ -14,7 +14,8 @@ import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
-import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, STRATEGIES, resolveMode } from './modes.js';
+import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
+import { STRATEGIES } from '../sim/strategies/index.js';
 import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';

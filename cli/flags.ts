@@ -6,7 +6,7 @@ import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
 import type { SeedRange, Shard } from '../explore/sweep.js';
 
 /** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
-export const SEED_MAX = 0xffffffff;
+const SEED_MAX = 0xffffffff;
 
 const INT_RE = /^(0|[1-9][0-9]*)$/;
 

@@ -1,13 +1,12 @@
 // Execution modes of run / seq / sweep. `threads` runs engines on real worker threads;
 // `deterministic` steps everything on the main thread under a seeded scheduler (strategy
 // random or pct). This is the one place that turns the mode flags into a mode.
-import { type ModeOptions, STRATEGIES, THREADS } from '../sim/mode.js';
+import { type ModeOptions, THREADS } from '../sim/mode.js';
+import type { StrategyName } from '../sim/strategies/index.js';
 import { InputError } from '../input/input-error.js';
 
 export const MODES = ['threads', 'deterministic'] as const;
 export type ModeName = (typeof MODES)[number];
-export { STRATEGIES };
-export type StrategyName = (typeof STRATEGIES)[number];
 
 /** PCT's default bug depth: most concurrency bugs need at most 3 ordering constraints. */
 export const DEFAULT_PCT_DEPTH = 3;

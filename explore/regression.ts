@@ -36,7 +36,7 @@ function scenarioNamed(name: string) {
 }
 
 /** How to reproduce a run from the command line. */
-export function reproduceHint(r: RunReport): string {
+function reproduceHint(r: RunReport): string {
   const m = r.schedule ? ` --mode deterministic --strategy ${r.schedule.strategy} --pct-depth ${r.schedule.pctDepth}` : '';
   const p = r.params ?? {};
   return `ioasid-sim run ${r.scenario} --seed ${r.seed}${r.mutant ? ` --mutant ${r.mutant}` : ''}${m} --duration ${p.durationSec} --vms ${p.vms} --devices ${p.devices} --pasids ${p.pasids} --workers ${r.workers}`;

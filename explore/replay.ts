@@ -5,6 +5,7 @@
 import { isMutant } from '../actors/env.js';
 import { SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import type { ModeOptions } from '../sim/mode.js';
+import { STRATEGIES, isStrategy } from '../sim/strategies/index.js';
 import { InputError } from '../input/input-error.js';
 import type { RunReport } from '../report/report.js';
 import { DEFAULT_PARAMS, type ScenarioHooks, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
@@ -30,10 +31,11 @@ const first = (r: RunReport) => (r.violations[0] ? { invariant: r.violations[0].
 /** The run or seq report `r` (read from `file`), checked for what replay needs; else bad input. */
 export function replayableReport(r: unknown, file: string): RunReport {
   const x = r as Partial<RunReport>;
-  if (!x || x.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
+  if (x?.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
   if (x.mutant !== null && (typeof x.mutant !== 'string' || !isMutant(x.mutant))) throw new InputError(`${file}: unknown mutant ${JSON.stringify(x.mutant)}`);
   if (x.kind === 'run' && !SCENARIO_BY_NAME.has(x.scenario ?? '')) throw new InputError(`${file}: unknown scenario ${JSON.stringify(x.scenario)}`);
   if (x.kind === 'seq' && typeof x.file !== 'string') throw new InputError(`${file}: a seq report without its sequence file`);
+  if (x.schedule && !isStrategy(x.schedule.strategy)) throw new InputError(`${file}: unknown strategy ${JSON.stringify(x.schedule.strategy)}`);
   return x as RunReport;
 }
 
@@ -67,7 +69,7 @@ export async function replay(raw: unknown, file: string, searchBudget = 20, hook
   // Real threads: search seeds and strategies in deterministic mode for the same invariant.
   let executions = 0;
   for (let seed = r.seed; seed < r.seed + searchBudget; seed++) {
-    for (const strategy of ['random', 'pct'] as const) {
+    for (const strategy of STRATEGIES) {
       executions++;
       const mode: ModeOptions = { mode: 'deterministic', strategy, pctDepth: 3 };
       const det = await rerun({ ...r, params: { ...r.params, durationSec: Math.min(0.05, Number(r.params?.durationSec ?? 0.05)) } }, seed, mode, hooks);
@@ -81,5 +83,5 @@ export async function replay(raw: unknown, file: string, searchBudget = 20, hook
       }
     }
   }
-  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, random and pct)` };
+  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, ${STRATEGIES.join(' and ')})` };
 }

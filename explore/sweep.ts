@@ -11,7 +11,7 @@ export interface SeedRange { readonly from: number; readonly to: number }
 export interface Shard { readonly index: number; readonly count: number }
 
 /** Violations kept per seed in a sweep report (all are counted in violationCounts). */
-export const VIOLATIONS_PER_SEED = 5;
+const VIOLATIONS_PER_SEED = 5;
 
 /** The seeds of `range` that belong to `shard`: those with (seed - from) % count === index - 1. */
 export function shardSeeds(range: SeedRange, shard: Shard | null): number[] {

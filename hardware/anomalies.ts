@@ -2,7 +2,7 @@
 // a page freed since its translation, in another VM's memory, or through a (device, PASID) the
 // auditor had not authorised). Engines append; the auditor reads. Per engine and kind only the
 // first few records are kept (the rest are counted), so a broken model cannot flood the log.
-import { AN, AN_STRIDE, ANOMALY_CAP, type AnomalyKind, CTRL, EC, EC_STRIDE, type Hardware } from './layout.js';
+import { AN, AN_STRIDE, ANOMALY_CAP, type AnomalyKind, CTRL, type Hardware } from './layout.js';
 
 export interface AnomalyRecord { kind: AnomalyKind; engine: number; device: number; pasid: number; page: number; seen: number; expected: number }
 
@@ -28,11 +28,4 @@ export function readAnomalies(hw: Hardware, from: number): { records: AnomalyRec
     records.push({ kind: a[b + AN.KIND] as AnomalyKind, engine: a[b + AN.ENGINE]!, device: a[b + AN.DEVICE]!, pasid: a[b + AN.PASID]!, page: a[b + AN.PAGE]!, seen: a[b + AN.SEEN]!, expected: a[b + AN.EXPECTED]! });
   }
   return { records, next: i };
-}
-
-/** Total anomalies of `kind` seen by all engines, logged or not. */
-export function anomalyCount(hw: Hardware, kind: AnomalyKind): number {
-  let n = 0;
-  for (let e = 0; e < hw.shape.engines; e++) n += hw.engineCounts[e * EC_STRIDE + EC.ANOMALY_BASE + kind]!;
-  return n;
 }

@@ -22,7 +22,7 @@ export type EnqOutcome = (typeof Enq)[keyof typeof Enq];
 export type AnomalySink = (kind: AnomalyKind, device: number, pasid: number, page: number, seen: number, expected: number) => void;
 
 /** One ENQCMD by `vcpu` to `device`'s portal, with a descriptor addressing `iova`. */
-export function enqcmd(hw: Hardware, vcpu: number, device: number, iova: number, anomaly: AnomalySink): EnqOutcome {
+function enqcmd(hw: Hardware, vcpu: number, device: number, iova: number, anomaly: AnomalySink): EnqOutcome {
   const v = hw.vcpus;
   const c = vcpu * VC_STRIDE;
   const msr = Atomics.load(v, c + VC.MSR);

@@ -65,10 +65,3 @@ export function resetEngineTlb(hw: Hardware, engine: number): void {
   hw.iotlb.fill(0, engine * IOTLB_ENTRIES * TLB_STRIDE, (engine + 1) * IOTLB_ENTRIES * TLB_STRIDE);
   Atomics.store(hw.ctrl, engineWord(engine, ENG.INV_ACK), Atomics.load(hw.ctrl, CTRL.INV_TAIL));
 }
-
-/** For the auditor: does any engine's IOTLB hold a translation tagged with `pasid`? */
-export function iotlbHolds(hw: Hardware, pasid: number): boolean {
-  const tlb = hw.iotlb;
-  for (let e = 0; e < tlb.length; e += TLB_STRIDE) if (tlb[e + TLB.DEV] !== 0 && tlb[e + TLB.PASID] === pasid) return true;
-  return false;
-}

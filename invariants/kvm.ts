@@ -23,7 +23,7 @@ export class KvmAuditor {
   private view(vm: number, vpasid: number): View {
     const k = `${vm}:${vpasid}`;
     let v = this.views.get(k);
-    if (!v) this.views.set(k, (v = { current: 0, pending: [] }));
+    if (!v) { v = { current: 0, pending: [] }; this.views.set(k, v); }
     return v;
   }
 

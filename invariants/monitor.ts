@@ -7,7 +7,7 @@ import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import type { Hardware } from '../hardware/layout.js';
 import { setAuthorised } from '../hardware/witness.js';
-import { type InvariantId, type Violation } from './catalog.js';
+import type { InvariantId, Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
 import { KvmAuditor } from './kvm.js';
@@ -90,7 +90,10 @@ export class Monitor {
   }
 
   observe(e: SimEvent): void {
-    if (e.type === 'call') return this.onCall(e);
+    if (e.type === 'call') {
+      this.onCall(e);
+      return;
+    }
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
@@ -207,7 +210,7 @@ export class Monitor {
       for (const h of old.holders) {
         const ids = [...this.pending].filter(([, c]) => mayRelease(c.call, h, pasid)).map(([id]) => id);
         if (ids.length === 0) uncovered = true;
-        ids.forEach((id) => waitingOn.add(id));
+        for (const id of ids) waitingOn.add(id);
       }
       const what = `PASID ${pasid} was handed out while ${[...old.holders].join(', ')} still held it`;
       if (uncovered) this.report('pasid-reuse', what);

@@ -73,7 +73,7 @@ export class Machine implements Kernel {
     const deviceVm: number[] = [];
     const vcpuVm: number[] = [];
     spec.vms.forEach((vm, v) => {
-      vm.devices.forEach(() => deviceVm.push(v));
+      for (const _ of vm.devices) deviceVm.push(v);
       for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
     });
     const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpuVm };
@@ -108,11 +108,13 @@ export class Machine implements Kernel {
     this.allocator = spawnPasidAllocator(root, this.env, spec.pasidBits);
     this.units = Array.from({ length: spec.iommus }, (_, i) => spawnIommuUnit(root, this.env, i));
     let index = 0;
-    spec.vms.forEach((vm, v) => vm.devices.forEach((d) => {
-      const i = index++;
-      const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
-      this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
-    }));
+    spec.vms.forEach((vm, v) => {
+      for (const d of vm.devices) {
+        const i = index++;
+        const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
+        this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
+      }
+    });
     spec.vms.forEach((vm, v) => {
       for (let i = 0; i < vm.vcpus; i++) {
         const c = { index: this.vcpus.length, name: `${vm.name}.${i}` };

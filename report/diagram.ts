@@ -6,7 +6,7 @@
 import type { SimEvent } from '../actors/events.js';
 import type { Simulation } from '../sim/simulation.js';
 
-export const MAX_DIAGRAM_MESSAGES = 400;
+const MAX_DIAGRAM_MESSAGES = 400;
 /** The name the machine's uAPI entry points send their requests from. */
 const CALLER = 'uapi';
 
@@ -27,7 +27,7 @@ export class DiagramRecorder {
 
   private alias(actor: string): string {
     let a = this.aliases.get(actor);
-    if (!a) this.aliases.set(actor, (a = `A${this.aliases.size + 1}`));
+    if (!a) { a = `A${this.aliases.size + 1}`; this.aliases.set(actor, a); }
     return a;
   }
 
@@ -51,6 +51,6 @@ export class DiagramRecorder {
     out.push(...this.lines);
     if (this.full) out.push(`  Note over ${this.alias(CALLER)}: diagram cut: the first ${MAX_DIAGRAM_MESSAGES} of ${this.total} messages are shown`);
     else if (this.total === 0) out.push(`  Note over ${this.alias(CALLER)}: no actor messages were sent`);
-    return out.join('\n') + '\n';
+    return `${out.join('\n')}\n`;
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Violation } from '../invariants/catalog.js';
 import type { CallOutcomes, Counts, Simulation } from '../sim/simulation.js';
 import type { ModeOptions } from '../sim/mode.js';
+import type { StrategyName } from '../sim/strategies/index.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -45,7 +46,7 @@ export interface RunReport {
   readonly file?: string;
   readonly params?: Record<string, unknown>;
   /** Deterministic mode: the strategy (with the seed, all replay needs), steps taken, path hash. */
-  readonly schedule?: { strategy: 'random' | 'pct'; pctDepth: number; steps: number; pathHash: number };
+  readonly schedule?: { strategy: StrategyName; pctDepth: number; steps: number; pathHash: number };
 }
 
 /** One seed of a sweep. */

@@ -10,10 +10,11 @@ export type Cell = string | number;
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[], right: readonly number[] = []): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const alignRight = headers.map((_, c) => right.includes(c) || (rows.length > 0 && rows.every((r) => typeof r[c] === 'number')));
-  const line = (cells: readonly Cell[]) => '  ' + cells.map((cell, c) => {
+  const text = (cell: Cell, c: number) => {
     const s = String(cell ?? '');
     return alignRight[c] ? s.padStart(widths[c]!) : s.padEnd(widths[c]!);
-  }).join('  ').trimEnd();
+  };
+  const line = (cells: readonly Cell[]) => `  ${cells.map(text).join('  ').trimEnd()}`;
   return [line(headers), ...rows.map(line)].join('\n');
 }
 

@@ -32,8 +32,8 @@ const STEPS_TID = 1;
 const FIRST_LANE_TID = 2;
 const PASID_TID = 1;
 /** Beyond these, calls and messages are counted but not traced, so a long run's file stays loadable. */
-export const MAX_TRACED_CALLS = 200_000;
-export const MAX_TRACED_MESSAGES = 200_000;
+const MAX_TRACED_CALLS = 200_000;
+const MAX_TRACED_MESSAGES = 200_000;
 
 interface Call { readonly op: string; readonly args: Readonly<Record<string, unknown>>; readonly start: number; end: number; result: Record<string, unknown> }
 
@@ -112,7 +112,7 @@ export class TraceRecorder {
         this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: { pasid: e.pasid, state: e.state, vm: e.vm } });
         break;
       case 'stats':
-        this.sim.engineCounts().forEach((c, engine) => this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } }));
+        for (const [engine, c] of this.sim.engineCounts().entries()) this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } });
         break;
       case 'violation':
         this.events.push({ name: `violation: ${e.invariant}`, cat: 'violation', ph: 'i', s: 'g', ts: this.ts(e.t), pid: PID.uapi, tid: STEPS_TID, args: { invariant: e.invariant, detail: e.detail, step: e.step } });

@@ -7,7 +7,7 @@
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
-import { type Machine } from '../machine/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 

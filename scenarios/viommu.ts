@@ -6,7 +6,7 @@
 // a moment (another requester may unbind it meanwhile), and the vCPUs keep submitting ENQCMD with
 // the vPASIDs the guest moves between (scenarios/guest.ts).
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
-import { type Machine } from '../machine/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
 import { type Scenario, type Workload, gridMachine } from './scenario.js';
 

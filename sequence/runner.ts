@@ -25,7 +25,7 @@ export interface SequenceRunOptions {
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
-export function valueMatches(value: unknown, expected: unknown): boolean {
+function valueMatches(value: unknown, expected: unknown): boolean {
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected) && value !== null && typeof value === 'object') {
     return Object.entries(expected).every(([k, v]) => valueMatches((value as Record<string, unknown>)[k], v));
   }

@@ -4,7 +4,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
 import { Machine } from '../machine/machine.js';
-import { type MachineSpec } from '../machine/spec.js';
+import type { MachineSpec } from '../machine/spec.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';

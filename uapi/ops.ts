@@ -183,4 +183,3 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
 };
 
 export const OP_NAMES = Object.keys(UAPI) as OpName[];
-export const isOpName = (s: string): s is OpName => Object.prototype.hasOwnProperty.call(UAPI, s);

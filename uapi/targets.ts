@@ -15,7 +15,7 @@ export interface Targets {
 }
 export type TargetKind = keyof Targets;
 
-export function fdTarget(k: Kernel, fd: number): Result<ActorRef<FdMsg>> {
+function fdTarget(k: Kernel, fd: number): Result<ActorRef<FdMsg>> {
   const f = k.env.fds.get(fd);
   return f ? ok(f.ref) : err('EBADF', `FD ${fd} is not an open /dev/ioasid FD`);
 }
@@ -28,11 +28,11 @@ export function deviceTarget(k: Kernel, device: number): Result<DeviceInfo> {
   return ok(d);
 }
 
-export function vmTarget(k: Kernel, vm: number): Result<number> {
+function vmTarget(k: Kernel, vm: number): Result<number> {
   return k.kvms[vm] ? ok(vm) : err('EINVAL', `no VM ${vm}`);
 }
 
-export function vcpuTarget(k: Kernel, vcpu: number): Result<VcpuInfo> {
+function vcpuTarget(k: Kernel, vcpu: number): Result<VcpuInfo> {
   const c = k.vcpus[vcpu];
   return c ? ok(c) : err('EINVAL', `no vCPU ${vcpu}`);
 }

@@ -20,7 +20,6 @@ export function pctStrategy(o: StrategyOptions): Strategy {
     return p;
   };
   return {
-    name: 'pct',
     pick(ready, step) {
       let best = 0;
       for (let i = 1; i < ready.length; i++) if (prio(ready[i]!.source) > prio(ready[best]!.source)) best = i;
@@ -30,6 +29,5 @@ export function pctStrategy(o: StrategyOptions): Strategy {
       if (changePoints.has(step) || run >= BURST) { priority.set(src, --lowest); run = 0; }
       return best;
     },
-    describe: () => `pct: depth ${o.depth}, ${changePoints.size} change point(s) over ~${o.expectedSteps} steps, bursts capped at ${BURST}`,
   };
 }

@@ -2,9 +2,5 @@
 import type { Strategy, StrategyOptions } from './strategy.js';
 
 export function randomStrategy(o: StrategyOptions): Strategy {
-  return {
-    name: 'random',
-    pick: (ready) => o.prng.int(ready.length),
-    describe: () => 'random: each ready step equally likely',
-  };
+  return { pick: (ready) => o.prng.int(ready.length) };
 }

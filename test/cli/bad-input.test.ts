@@ -32,6 +32,8 @@ const FILES: Record<string, string> = {
   'yaml-syntax.yaml': `name: broken\nsteps:\n  - { op: open, vm: vm1, as: fd1 }\n   - { op: alloc, fd: fd1 }\n`,
   'json-syntax.json': '{ "steps": [ { "op": "open", "vm": "vm1" }, ] ',
   'json-unbound.json': JSON.stringify({ steps: [{ op: 'open', vm: 'vm1', as: 'fd1' }, { op: 'alloc', fd: 'fdX' }] }),
+  // A deterministic report naming a strategy no build has.
+  'unknown-strategy.json': JSON.stringify({ tool: 'ioasid-sim', kind: 'run', scenario: 'teardown-race', mutant: null, seed: 1, mode: 'deterministic', schedule: { strategy: 'dfs', pctDepth: 3, steps: 10, pathHash: 0 }, violations: [] }),
 };
 
 interface Case { readonly name: string; readonly args: (dir: string) => string[]; readonly names: (dir: string) => string[] }
@@ -69,6 +71,7 @@ const CASES: Case[] = [
   { name: '--pct-depth with the random strategy', args: () => ['run', 'teardown-race', '--mode', 'deterministic', '--pct-depth', '3'], names: () => ['--pct-depth', '--strategy pct'] },
   { name: 'replay of a file that is not a report', args: () => ['replay', 'package.json'], names: () => ['package.json', 'not an ioasid-sim run or seq report'] },
   { name: 'replay of a file that is not JSON', args: () => ['replay', 'README.md'], names: () => ['README.md', 'not JSON'] },
+  { name: 'replay of a report with an unknown strategy', args: (d) => ['replay', join(d, 'unknown-strategy.json')], names: (d) => [join(d, 'unknown-strategy.json'), 'unknown strategy "dfs"'] },
   { name: 'failnth of a missing file', args: () => ['failnth', 'nope.yaml'], names: () => ['nope.yaml', 'no such file'] },
   { name: 'unknown mode', args: () => ['seq', 'sequences/agreed-order.yaml', '--mode', 'fast'], names: () => ['--mode', "'fast'"] },
   { name: '--strategy without deterministic mode', args: () => ['run', 'teardown-race', '--strategy', 'pct'], names: () => ['--strategy', '--mode deterministic'] },

@@ -47,7 +47,7 @@ describe('CLI output files: never lose a finished run', function () {
       expectOneLine(r, 'cannot write --trace /proc/ioasid-sim-x.json');
     });
 
-    it('a directory without write permission (or, as root, read-only sysfs)', async function () {
+    it('a directory without write permission (or, as root, read-only sysfs)', async () => {
       let path = '/sys/ioasid-sim-x.mmd';
       if (process.getuid?.() !== 0) {
         const ro = join(dir, 'read-only');

@@ -1,7 +1,7 @@
 // Fuzzer steps as a sequence file (docs/sequence-format.md): the machine, then one flow-style step per
 // call with the reference model's `expect:` (and `expect_value:`), so `ioasid-sim seq FILE` or
 // runSequence replays the calls and reports the step where the machine disagrees as unmet.
-import { Document, YAMLMap, YAMLSeq, isMap } from 'yaml';
+import { Document, YAMLMap, type YAMLSeq, isMap } from 'yaml';
 import type { MachineSpec } from '../../machine/spec.js';
 import { parseSequence } from '../../sequence/file.js';
 

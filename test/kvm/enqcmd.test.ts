@@ -29,7 +29,7 @@ async function mappedForEnqcmd(sim: Simulation, vcpus: readonly number[] = [VCPU
   return r;
 }
 
-describe('kvm: ENQCMD', function () {
+describe('kvm: ENQCMD', () => {
   it('raises #GP in the guest while IA32_PASID is not valid, before any translation', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
     const gps = gpEvents(sim);
@@ -118,7 +118,7 @@ describe('kvm: ENQCMD', function () {
     expect(sim.violations.map((v) => v.invariant)).to.include('pasid-reuse');
   }));
 
-  describe('nothing lands through the pPASID after DISALLOW / DESTROY (real threads)', function () {
+  describe('nothing lands through the pPASID after DISALLOW / DESTROY (real threads)', () => {
     /** vCPUs stream ENQCMDs and the device DMAs while the PASID is torn down in one of the orders. */
     async function teardownRound(mutant: MutantName | null, round: number): Promise<string[]> {
       // A 1 ms flight time widens the window a missing drain leaves, so the catch does not depend

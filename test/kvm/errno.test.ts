@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { DSA1, DSA2, NIC1, PLAIN1, VCPU10, VCPU20, VM1, VM2, allocatorHolds, errno, kvmSpec, readyIoasid, value, withSim } from './helpers.js';
 
-describe('kvm: errno paths', function () {
+describe('kvm: errno paths', () => {
   it('KVM_SET_PASID validates the VM, the FD (like ALLOW), the vPASID and the IOASID', () => withSim(kvmSpec(), async (sim) => {
     const m = sim.machine;
     const { fd, pasid } = await readyIoasid(sim, VM1, [DSA1]);

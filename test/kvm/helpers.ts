@@ -1,9 +1,9 @@
 // Shared set-up for the KVM / ENQCMD tests: a small machine, a simulation that is always
 // finished, and an IOASID made ready for a device.
 import { type DeviceSpec, DEFAULT_DEVICE, type MachineSpec, defaultMachineSpec } from '../../machine/spec.js';
-import { Simulation } from '../../sim/simulation.js';
+import type { Simulation } from '../../sim/simulation.js';
 
-export const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
+const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ name, ...DEFAULT_DEVICE, enqcmd: true, ...over });
 
 /** vm1 (2 vCPUs; dsa1 with ENQCMD, nic1 without; plain1 without PASID) and vm2 (1 vCPU; dsa2). */
 export function kvmSpec(over: Partial<MachineSpec> = {}): MachineSpec {

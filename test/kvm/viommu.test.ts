@@ -12,7 +12,7 @@ function calls(sim: Simulation): string[] {
   return seen;
 }
 
-describe('kvm: guest vIOMMU', function () {
+describe('kvm: guest vIOMMU', () => {
   it('bind runs ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; unbind KVM_CLEAR_PASID, DISALLOW, DESTROY', () => withSim(kvmSpec(), async (sim) => {
     const seen = calls(sim);
     const pasid = value(await sim.machine.invoke('viommu_bind', { vm: VM1, device: DSA1, vpasid: 9 }));

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import type { SimEvent } from '../../actors/events.js';
 import type { ModeOptions } from '../../sim/mode.js';
+import { STRATEGIES, type StrategyName } from '../../sim/strategies/index.js';
 import { replay } from '../../explore/replay.js';
 import { DEFAULT_PARAMS, runScenario } from '../../scenarios/scenario.js';
 import { loadSequenceFile } from '../../sequence/file.js';
@@ -11,7 +12,7 @@ import { runSequence } from '../../sequence/runner.js';
 import type { Simulation } from '../../sim/simulation.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 
-const det = (strategy: 'random' | 'pct'): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
+const det = (strategy: StrategyName): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
 
 /** Every event of a run as JSON, timings removed. */
 function recorder(): { attach: (sim: Simulation) => void; text: () => string } {
@@ -25,7 +26,7 @@ function recorder(): { attach: (sim: Simulation) => void; text: () => string } {
 describe('deterministic mode', function () {
   this.timeout(60000);
 
-  for (const strategy of ['random', 'pct'] as const) {
+  for (const strategy of STRATEGIES) {
     it(`the same seed gives a byte-identical trace twice (teardown-race, ${strategy})`, async () => {
       const runs = [];
       for (let i = 0; i < 2; i++) {

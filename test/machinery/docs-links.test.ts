@@ -15,8 +15,10 @@ const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
 const markdown = new Map<string, MarkdownDoc>();
 function doc(file: string): MarkdownDoc {
-  let d = markdown.get(file);
-  if (!d) markdown.set(file, (d = parseMarkdown(read(file))));
+  const known = markdown.get(file);
+  if (known) return known;
+  const d = parseMarkdown(read(file));
+  markdown.set(file, d);
   return d;
 }
 

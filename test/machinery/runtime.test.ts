@@ -52,7 +52,7 @@ describe('actor runtime facade', () => {
     const queued = ask('test', slow, { t: 'echo', n: 2 }, 5000);
     await new Promise((r) => setImmediate(r));
     stopActor(slow);
-    gate.forEach((g) => g());
+    for (const g of gate) g();
     const q = await queued;
     expect(q.ok ? 'ok' : q.errno).to.equal('EBADF');
     expect(await first, 'the message being handled when it stopped still answers').to.deep.equal(ok(1));

@@ -1,18 +1,23 @@
-// Bugs that must be found within a budget, in deterministic mode: every mutant is caught by
-// teardown-race within 5 executions under each strategy (the counts are in `npm run bench`).
+// Bugs that must be found within a budget, in deterministic mode: every mutant is caught by the
+// scenario that shows it, as one of its invariants, within its budget of executions under each
+// strategy (must-catch.ts; the counts are in `npm run bench`).
 import { expect } from 'chai';
-import type { MutantName } from '../../actors/env.js';
 import { expectCaught } from '../../explore/regression.js';
+import { STRATEGIES } from '../../sim/strategies/index.js';
+import { MUST_CATCH_ENTRIES } from './must-catch.js';
 
-const MUTANTS: MutantName[] = ['skip-iotlb-flush', 'skip-drain', 'early-recycle', 'no-fd-check', 'skip-pasid-clear', 'backwards-order'];
+const seedsUpTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-describe('mutants are caught in deterministic mode (budget: 5 executions)', function () {
+describe('mutants are caught in deterministic mode (within each budget, under each strategy)', function () {
   this.timeout(60000);
-  for (const strategy of ['random', 'pct'] as const) {
-    for (const mutant of MUTANTS) {
-      it(`${mutant} (${strategy})`, async () => {
-        const c = await expectCaught(mutant, { seeds: [1, 2, 3, 4, 5], mode: { mode: 'deterministic', strategy, pctDepth: 3 }, params: { durationSec: 0.03 } });
-        expect(c.executions).to.be.at.most(5);
+  for (const strategy of STRATEGIES) {
+    for (const [mutant, { scenario, invariants, deterministic: budget }] of MUST_CATCH_ENTRIES) {
+      it(`${mutant} on ${scenario.name} within ${budget.executions} executions (${strategy})`, async () => {
+        const c = await expectCaught(mutant, {
+          scenario: scenario.name, invariants, seeds: seedsUpTo(budget.executions),
+          mode: { mode: 'deterministic', strategy, pctDepth: 3 }, params: { durationSec: budget.durationSec },
+        });
+        expect(c.executions).to.be.at.most(budget.executions);
         expect(c.report.violations[0]!.at, 'deterministic violations carry their scheduler step').to.be.a('number');
       });
     }
