@@ -5,6 +5,7 @@ import type { SimEvent } from '../actors/events.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import type { Hardware } from '../hardware/layout.js';
+import { type MachineNames, holderName, namedArgs } from '../machine/names.js';
 import { setAuthorised } from '../hardware/witness.js';
 import { type InvariantId, type Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
@@ -14,7 +15,7 @@ import { KvmAuditor } from './kvm.js';
 export interface MonitorOptions {
   readonly hw: Hardware;
   readonly deviceVm: readonly number[];
-  readonly deviceName: (d: number) => string;
+  readonly names: MachineNames;
   readonly vmQuota: readonly (number | null)[];
   /** Observe the allocator's view of a PASID (for the release check). */
   readonly pasidState: (pasid: number) => Promise<Result<string>>;
@@ -53,7 +54,7 @@ export class Monitor {
   step: number | null = null;
 
   constructor(private readonly o: MonitorOptions) {
-    this.dma = new DmaAuditor(o.hw, o.deviceName);
+    this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
   }
 
@@ -106,14 +107,14 @@ export class Monitor {
 
   private onReply(op: string, a: Args, r: Result<unknown>, t: number, target: Incarnation | undefined): void {
     const m = this.model;
-    if (!r.ok && r.errno === 'ETIMEDOUT') this.report('reply', `${op}(${JSON.stringify(a)}) did not answer: ${r.message}`);
+    if (!r.ok && r.errno === 'ETIMEDOUT') this.report('reply', `${op}(${JSON.stringify(namedArgs(this.o.names, a))}) did not answer: ${r.message}`);
     switch (op) {
       case 'open': if (r.ok) m.fdVm.set(r.value as number, num(a, 'vm')); break;
       case 'alloc': if (r.ok) this.onAlloc(r.value as number, num(a, 'fd')); break;
       case 'allow': {
         const device = num(a, 'device'), fd = num(a, 'fd'), pasid = num(a, 'ioasid');
         if (r.ok) {
-          this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
+          this.granted(`${this.o.names.device[device]} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
         } else {
           this.revoke(device, pasid);
         }
@@ -145,7 +146,7 @@ export class Monitor {
       case 'kvm_set_pasid': {
         const vm = num(a, 'vm'), vpasid = num(a, 'vpasid'), pasid = num(a, 'ioasid');
         this.kvm.setAnswered(vm, vpasid, pasid, r.ok);
-        if (r.ok) this.granted(`KVM of VM ${vm} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, num(a, 'fd'), vm);
+        if (r.ok) this.granted(`KVM of ${this.o.names.vm[vm]} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, num(a, 'fd'), vm);
         break;
       }
       case 'kvm_clear_pasid': {
@@ -192,7 +193,7 @@ export class Monitor {
     const m = this.model;
     const vm = m.fdVm.get(fd) ?? -1;
     // Hardware must hold nothing for a PASID being handed out.
-    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen);
+    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
     if (refs.length) this.report('pasid-reuse', `PASID ${pasid} was handed out while ${refs.join(', ')} still referred to it`);
     // Nor may any earlier incarnation still be held, unless a call in progress is letting go of it.
     for (const old of m.incarnations(pasid)) {
@@ -203,7 +204,7 @@ export class Monitor {
         if (ids.length === 0) uncovered = true;
         ids.forEach((id) => waitingOn.add(id));
       }
-      const what = `PASID ${pasid} was handed out while ${[...old.holders].join(', ')} still held it`;
+      const what = `PASID ${pasid} was handed out while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
       if (uncovered) this.report('pasid-reuse', what);
       else this.deferred.push({ inc: old, waitingOn, what });
     }
@@ -211,7 +212,7 @@ export class Monitor {
     m.allocated(pasid, vm, fd);
     if (quota !== null && quota !== undefined) {
       const held = [...m.all()].filter((i) => i.vm === vm).length;
-      if (held > quota) this.report('quota', `VM ${vm} holds ${held} PASIDs, quota ${quota}`);
+      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
     }
   }
 
@@ -247,7 +248,7 @@ export class Monitor {
   /** End of run: every call must have answered. */
   async final(): Promise<void> {
     await this.check();
-    for (const [id, c] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(c.args)}) never answered`);
+    for (const [id, c] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(namedArgs(this.o.names, c.args))}) never answered`);
     this.pending.clear();
   }
 }

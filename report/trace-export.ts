@@ -4,7 +4,10 @@
 // track per actor, each message an instant on its receiver's track) and the engine threads
 // (one track per piscina worker with its DMA jobs starting and stopping, and counters of what
 // each engine did). Violations are global instants, so they stand out across every track.
+// Tracks and call arguments name VMs, devices and vCPUs as the user did: actors carry those
+// names, and call arguments are translated from indices.
 import type { SimEvent } from '../actors/events.js';
+import { namedArgs } from '../machine/names.js';
 import type { Simulation } from '../sim/simulation.js';
 
 export interface TraceEvent {
@@ -81,7 +84,7 @@ export class TraceRecorder {
     switch (e.type) {
       case 'call':
         if (this.calls.length + this.pending.size >= MAX_TRACED_CALLS) { this.droppedCalls++; break; }
-        this.pending.set(e.id, { op: e.op, args: e.args, start: e.t, end: e.t, result: {} });
+        this.pending.set(e.id, { op: e.op, args: namedArgs(this.sim.names, e.args), start: e.t, end: e.t, result: {} });
         break;
       case 'reply': {
         const c = this.pending.get(e.id);
@@ -94,7 +97,7 @@ export class TraceRecorder {
           // Read the engine now: the job's slot is reused once it stops.
           const job = e.result.value as number;
           this.engineOfJob.set(job, this.sim.jobEngine(job));
-          this.jobEvent(job, 'started', e.t, e.args);
+          this.jobEvent(job, 'started', e.t, c.args);
         }
         if (e.op === 'stop') {
           const job = e.args.job as number;
@@ -109,7 +112,7 @@ export class TraceRecorder {
         this.events.push({ name: e.reply ? `reply ${e.kind}` : e.kind, cat: 'message', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: this.actorTid(e.to), args: { from: e.from, to: e.to } });
         break;
       case 'pasid':
-        this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: { pasid: e.pasid, state: e.state, vm: e.vm } });
+        this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: namedArgs(this.sim.names, { pasid: e.pasid, state: e.state, vm: e.vm }) });
         break;
       case 'stats':
         this.sim.engineCounts().forEach((c, engine) => this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } }));

@@ -4,6 +4,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
 import { Machine, type MachineSpec } from '../machine/machine.js';
+import { type MachineNames, machineNames } from '../machine/names.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
@@ -44,6 +45,8 @@ export class Simulation {
   readonly machine: Machine;
   readonly monitor: Monitor;
   readonly seed: number;
+  /** What the user calls the VMs, devices and vCPUs (reports and recorders name them so). */
+  readonly names: MachineNames;
   private calls = 0;
   private messages = 0;
   private readonly outcomeCounts = new Map<string, Map<string, number>>();
@@ -54,6 +57,7 @@ export class Simulation {
 
   constructor(readonly options: SimulationOptions) {
     this.seed = options.seed;
+    this.names = machineNames(options.spec);
     const emit = (e: SimEvent) => {
       if (e.type === 'call') this.calls++;
       else if (e.type === 'reply') this.countOutcome(e.op, e.result.ok ? 'ok' : e.result.errno);
@@ -71,11 +75,10 @@ export class Simulation {
       ...(options.parent ? { parent: options.parent } : {}),
       ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
     });
-    const names = this.machine.devices.map((d) => d.name);
     this.monitor = new Monitor({
       hw: this.machine.hw,
       deviceVm: this.machine.devices.map((d) => d.vm),
-      deviceName: (d) => names[d] ?? `device ${d}`,
+      names: this.names,
       vmQuota: options.spec.vms.map((v) => v.quota),
       pasidState: (p) => this.machine.pasidState(p),
       onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: performance.now() }),
