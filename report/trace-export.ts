@@ -4,8 +4,9 @@
 // track per actor, each message an instant on its receiver's track) and the engine threads
 // (one track per piscina worker with its DMA jobs starting and stopping, and counters of what
 // each engine did). Violations are global instants, so they stand out across every track.
-// Tracks and call arguments name VMs, devices and vCPUs as the user did: actors carry those
-// names, and call arguments are translated from indices.
+// Times are the run's clock (virtual in deterministic mode, so one seed gives one file) in
+// microseconds, the format's unit. Tracks and call arguments name VMs, devices and vCPUs as the
+// user did: actors carry those names, and call arguments are translated from indices.
 import type { SimEvent } from '../actors/events.js';
 import { namedArgs } from '../machine/names.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -28,7 +29,8 @@ export interface TraceDocument {
   readonly otherData: Record<string, unknown>;
 }
 
-const us = (ms: number) => Math.round(ms * 1000) / 1000;
+/** Microseconds to the nanosecond: finer than any viewer shows, and short to write. */
+const roundUs = (us: number) => Math.round(us * 1000) / 1000;
 const PID = { uapi: 1, actors: 2, engines: 3 } as const;
 const PROCESS_NAMES: Record<number, string> = { [PID.uapi]: 'uAPI calls (userspace)', [PID.actors]: 'actors', [PID.engines]: 'engine threads (piscina workers)' };
 const STEPS_TID = 1;
@@ -41,7 +43,7 @@ export const MAX_TRACED_MESSAGES = 200_000;
 interface Call { readonly op: string; readonly args: Readonly<Record<string, unknown>>; readonly start: number; end: number; result: Record<string, unknown> }
 
 export class TraceRecorder {
-  private readonly t0 = performance.now();
+  private readonly t0: number;
   private readonly events: TraceEvent[] = [];
   private readonly pending = new Map<number, Call>();
   private readonly calls: Call[] = [];
@@ -54,18 +56,19 @@ export class TraceRecorder {
   private droppedMessages = 0;
 
   constructor(private readonly sim: Simulation) {
+    this.t0 = sim.now();
     this.name(PID.actors, PASID_TID, 'PASID states');
     for (let e = 0; e < sim.options.spec.workers; e++) this.name(PID.engines, e + 1, `engine ${e}`);
     sim.events$.subscribe((e) => this.on(e));
   }
 
-  /** performance.now() milliseconds to trace microseconds since the recorder started. */
-  private ts(t: number): number { return us(t - this.t0); }
+  /** The run's clock (ms) to trace microseconds since the recorder started. */
+  private ts(t: number): number { return roundUs((t - this.t0) * 1000); }
 
   /** A slice's ts and dur, both from rounded ends, so back-to-back slices never overlap. */
   private span(start: number, end: number): { ts: number; dur: number } {
     const ts = this.ts(start);
-    return { ts, dur: Math.round((this.ts(end) - ts) * 1000) / 1000 };
+    return { ts, dur: roundUs(this.ts(end) - ts) };
   }
 
   private name(pid: number, tid: number, name: string): void { this.threadNames.set(`${pid}:${tid}`, name); }

@@ -59,6 +59,8 @@ export class Simulation {
     this.seed = options.seed;
     this.names = machineNames(options.spec);
     const emit = (e: SimEvent) => {
+      // The machine and actors stamp real time; a deterministic run's clock is the scheduler's.
+      if (this.scheduler) e.t = this.scheduler.now;
       if (e.type === 'call') this.calls++;
       else if (e.type === 'reply') this.countOutcome(e.op, e.result.ok ? 'ok' : e.result.errno);
       this.monitor?.observe(e); // the auditor sees each event before anyone else
@@ -81,13 +83,13 @@ export class Simulation {
       names: this.names,
       vmQuota: options.spec.vms.map((v) => v.quota),
       pasidState: (p) => this.machine.pasidState(p),
-      onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: performance.now() }),
+      onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: this.now() }),
       ...(sched ? { position: () => sched.steps } : {}),
     });
     const publish = options.publishMessages === true;
     this.machine.traceMessages((from, to, kind, isReply) => {
       this.messages++;
-      if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: performance.now() });
+      if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: this.now() });
     });
     if (sched) {
       setDeliveryHook(this.machine.system, sched.deliver);
@@ -95,7 +97,7 @@ export class Simulation {
     } else {
       this.timer = setInterval(() => {
         this.monitor.poll();
-        this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+        this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: this.now() });
       }, options.pollMs ?? 20);
       this.timer.unref();
     }
@@ -160,7 +162,7 @@ export class Simulation {
     this.timer = null;
     await this.machine.stopEngines();
     await this.monitor.final();
-    this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+    this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: this.now() });
     if (this.scheduler) {
       await this.scheduler.stop();
       setDeliveryHook(this.machine.system, null);
