@@ -1,5 +1,6 @@
 // DMA safety family: turns what the engines saw land (anomaly records) into violations of
-// use-after-free, isolation and dma-after-teardown, naming devices, VMs and vCPUs as the user did.
+// use-after-free, isolation and dma-after-teardown, each at the step during which it happened
+// (stamped on the record by the engine), and naming devices, VMs and vCPUs as the user did.
 import { type AnomalyRecord, readAnomalies } from '../hardware/anomalies.js';
 import { Anomaly, type Hardware } from '../hardware/layout.js';
 import type { MachineNames } from '../machine/names.js';
@@ -12,13 +13,14 @@ export class DmaAuditor {
 
   constructor(private readonly hw: Hardware, private readonly names: MachineNames) {}
 
-  poll(step: number | null): Violation[] {
+  poll(): Violation[] {
     const { records, next } = readAnomalies(this.hw, this.next);
     this.next = next;
-    return records.map((r) => this.judge(r, step)).filter((v): v is Violation => v !== null);
+    return records.map((r) => this.judge(r)).filter((v): v is Violation => v !== null);
   }
 
-  private judge(r: AnomalyRecord, step: number | null): Violation | null {
+  private judge(r: AnomalyRecord): Violation | null {
+    const { step } = r;
     const dev = this.names.device[r.device];
     const vm = (v: number) => this.names.vm[v] ?? 'no VM';
     switch (r.kind) {

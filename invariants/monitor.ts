@@ -4,6 +4,7 @@
 import type { SimEvent } from '../actors/events.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
+import { publishStep } from '../hardware/anomalies.js';
 import type { Hardware } from '../hardware/layout.js';
 import { type MachineNames, holderName, namedArgs } from '../machine/names.js';
 import { setAuthorised } from '../hardware/witness.js';
@@ -51,16 +52,19 @@ export class Monitor {
   private readonly pending = new Map<number, { op: string; args: Args; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
-  step: number | null = null;
+  private current: number | null = null;
+  /** The sequence step now running; engines stamp it on what they report (hardware/anomalies.ts). */
+  get step(): number | null { return this.current; }
+  set step(step: number | null) { this.current = step; publishStep(this.o.hw, step); }
 
   constructor(private readonly o: MonitorOptions) {
     this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
   }
 
-  private report(invariant: InvariantId, detail: string): void {
+  private report(invariant: InvariantId, detail: string, step = this.step): void {
     const at = this.o.position?.();
-    const v: Violation = at === undefined ? { invariant, detail, step: this.step } : { invariant, detail, step: this.step, at };
+    const v: Violation = at === undefined ? { invariant, detail, step } : { invariant, detail, step, at };
     this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
     // Keep the first few of each invariant; the rest are counted.
     if ((this.counts.get(invariant) ?? 0) <= 20) this.violations.push(v);
@@ -231,7 +235,7 @@ export class Monitor {
 
   /** Read what the engines reported since the last poll. */
   poll(): void {
-    for (const v of this.dma.poll(this.step)) this.report(v.invariant, v.detail);
+    for (const v of this.dma.poll()) this.report(v.invariant, v.detail, v.step);
   }
 
   /** Every check now: anomalies, and PASIDs let go of must be free. Call when no call is in flight. */
