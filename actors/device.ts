@@ -21,7 +21,7 @@ interface Held { fd: number; ref: ActorRef<IoasidMsg> }
 interface DeviceState { readonly held: Map<number, Held>; closed: boolean }
 
 export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions): ActorRef<DeviceMsg> {
-  const actorName = `device-${o.index}`;
+  const actorName = o.name; // as the user named it: devices live under a parent of their own
   const holder = `dev:${o.index}` as const;
   const T = env.replyTimeoutMs;
 

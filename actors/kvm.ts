@@ -27,7 +27,7 @@ interface Entry { readonly pasid: number; readonly ref: ActorRef<IoasidMsg>; rea
 interface KvmState { readonly table: Map<number, Entry>; readonly exitsSeen: Map<number, number> }
 
 export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): ActorRef<KvmMsg> {
-  const actorName = `kvm-${o.vm}`;
+  const actorName = `kvm.${o.name}`; // the VM's vIOMMU is `viommu.${o.name}`
   const T = env.replyTimeoutMs;
   const { hw, waiter } = env.host;
   const badVpasid = (v: number) => !Number.isInteger(v) || v <= 0 || v >= KVM_VPASIDS;

@@ -12,7 +12,7 @@ import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './
 export interface VcpuOptions { readonly index: number; readonly name: string }
 
 export function spawnVcpu(parent: ParentRef, env: ActorEnv, o: VcpuOptions): ActorRef<VcpuMsg> {
-  const actorName = `vcpu-${o.name}`;
+  const actorName = o.name; // `vm1.0`: vCPUs live under a parent of their own
   const { hw } = env.host;
   return spawnNamed<{ gpSeen: number }, VcpuMsg>(parent, actorName, { gpSeen: 0 }, (s, msg) => {
     switch (msg.t) {

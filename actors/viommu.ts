@@ -18,6 +18,8 @@ export type GuestUapi = Invoke<GuestOp>;
 
 export interface VIommuOptions {
   readonly vm: number;
+  /** The VM's name: the actor is `viommu.vm1` (KVM's is `kvm.vm1`). */
+  readonly name: string;
   /** The devices assigned to the VM: the only ones its guest can name. */
   readonly devices: readonly number[];
   readonly uapi: GuestUapi;
@@ -35,7 +37,7 @@ interface VIommuState {
 interface Outcome { readonly binding: VIommuBinding | null; readonly result: Result<number> }
 
 export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIommuMsg> {
-  const actorName = `viommu-${o.vm}`;
+  const actorName = `viommu.${o.name}`;
 
   /** Run a request's calls off the actor's turn; their end comes back as a `done` message. */
   const start = (s: VIommuState, req: VIommuRequest, self: ActorRef<VIommuMsg>) => {

@@ -37,6 +37,7 @@ export const CTRL = {
   ANOMALY_HEAD: 3,
   ANOMALY_DROPPED: 4,
   FAILED: 5, // an engine crashed
+  STEP: 6, // the sequence step the main thread is running, plus 1 (0: none); stamped on anomalies
   ENGINE_BASE: 16,
   ENGINE_STRIDE: 16,
 } as const;
@@ -89,9 +90,10 @@ export const PG = { OWNER: 0, GEN: 1, DATA: 2 } as const;
 export const TLB_STRIDE = 8;
 export const TLB = { DEV: 0, PASID: 1, IOVA: 2, PHYS: 3, GEN: 4 } as const;
 
-// Anomaly record written by an engine when something it did should never have happened.
-export const AN_STRIDE = 8;
-export const AN = { KIND: 0, ENGINE: 1, DEVICE: 2, PASID: 3, PAGE: 4, SEEN: 5, EXPECTED: 6, READY: 7 } as const;
+// Anomaly record written by an engine when something it did should never have happened; STEP is
+// CTRL.STEP when it happened, so the auditor names the step during which the access landed.
+export const AN_STRIDE = 9;
+export const AN = { KIND: 0, ENGINE: 1, DEVICE: 2, PASID: 3, PAGE: 4, SEEN: 5, EXPECTED: 6, STEP: 7, READY: 8 } as const;
 export const Anomaly = {
   STALE_PAGE: 1, // an access landed in a page whose generation moved on (freed since translation)
   FOREIGN_PAGE: 2, // an access landed in memory of a VM other than the device's

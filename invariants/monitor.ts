@@ -5,7 +5,9 @@ import type { CallEvent, ReplyEvent, SimEvent } from '../actors/events.js';
 import type { OpArgs, OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
+import { publishStep } from '../hardware/anomalies.js';
 import type { Hardware } from '../hardware/layout.js';
+import { type MachineNames, holderName, namedArgs } from './names.js';
 import { setAuthorised } from '../hardware/witness.js';
 import type { InvariantId, Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
@@ -15,7 +17,7 @@ import { KvmAuditor } from './kvm.js';
 export interface MonitorOptions {
   readonly hw: Hardware;
   readonly deviceVm: readonly number[];
-  readonly deviceName: (d: number) => string;
+  readonly names: MachineNames;
   readonly vmQuota: readonly (number | null)[];
   /** Observe the allocator's view of a PASID (for the release check). */
   readonly pasidState: (pasid: number) => Promise<Result<string>>;
@@ -56,16 +58,19 @@ export class Monitor {
   private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
-  step: number | null = null;
+  private current: number | null = null;
+  /** The sequence step now running; engines stamp it on what they report (hardware/anomalies.ts). */
+  get step(): number | null { return this.current; }
+  set step(step: number | null) { this.current = step; publishStep(this.o.hw, step); }
 
   constructor(private readonly o: MonitorOptions) {
-    this.dma = new DmaAuditor(o.hw, o.deviceName);
+    this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
   }
 
-  private report(invariant: InvariantId, detail: string): void {
+  private report(invariant: InvariantId, detail: string, step = this.step): void {
     const at = this.o.position?.();
-    const v: Violation = at === undefined ? { invariant, detail, step: this.step } : { invariant, detail, step: this.step, at };
+    const v: Violation = at === undefined ? { invariant, detail, step } : { invariant, detail, step, at };
     this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
     // Keep the first few of each invariant; the rest are counted.
     if ((this.counts.get(invariant) ?? 0) <= 20) this.violations.push(v);
@@ -117,13 +122,13 @@ export class Monitor {
   private onReply(e: ReplyEvent, target: Incarnation | undefined): void {
     const m = this.model;
     const t = e.t;
-    if (!e.result.ok && e.result.errno === 'ETIMEDOUT') this.report('reply', `${e.op}(${JSON.stringify(e.args)}) did not answer: ${e.result.message}`);
+    if (!e.result.ok && e.result.errno === 'ETIMEDOUT') this.report('reply', `${e.op}(${JSON.stringify(namedArgs(this.o.names, e.args))}) did not answer: ${e.result.message}`);
     switch (e.op) {
       case 'open': if (e.result.ok) m.fdVm.set(e.result.value, e.args.vm); break;
       case 'alloc': if (e.result.ok) this.onAlloc(e.result.value, e.args.fd); break;
       case 'allow': {
         const { device, fd, ioasid: pasid } = e.args;
-        if (e.result.ok) this.granted(`${this.o.deviceName(device)} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
+        if (e.result.ok) this.granted(`${this.o.names.device[device]} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
         else this.revoke(device, pasid);
         break;
       }
@@ -153,7 +158,7 @@ export class Monitor {
       case 'kvm_set_pasid': {
         const { vm, vpasid, fd, ioasid: pasid } = e.args;
         this.kvm.setAnswered(vm, vpasid, pasid, e.result.ok);
-        if (e.result.ok) this.granted(`KVM of VM ${vm} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, fd, vm);
+        if (e.result.ok) this.granted(`KVM of ${this.o.names.vm[vm]} mapped vPASID ${vpasid} to`, `kvm:${vm}:${vpasid}`, pasid, fd, vm);
         break;
       }
       case 'kvm_clear_pasid': {
@@ -201,7 +206,7 @@ export class Monitor {
     const m = this.model;
     const vm = m.fdVm.get(fd) ?? -1;
     // Hardware must hold nothing for a PASID being handed out.
-    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen);
+    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
     if (refs.length) this.report('pasid-reuse', `PASID ${pasid} was handed out while ${refs.join(', ')} still referred to it`);
     // Nor may any earlier incarnation still be held, unless a call in progress is letting go of it.
     for (const old of m.incarnations(pasid)) {
@@ -212,7 +217,7 @@ export class Monitor {
         if (ids.length === 0) uncovered = true;
         for (const id of ids) waitingOn.add(id);
       }
-      const what = `PASID ${pasid} was handed out while ${[...old.holders].join(', ')} still held it`;
+      const what = `PASID ${pasid} was handed out while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
       if (uncovered) this.report('pasid-reuse', what);
       else this.deferred.push({ inc: old, waitingOn, what });
     }
@@ -220,7 +225,7 @@ export class Monitor {
     m.allocated(pasid, vm, fd);
     if (quota !== null && quota !== undefined) {
       const held = [...m.all()].filter((i) => i.vm === vm).length;
-      if (held > quota) this.report('quota', `VM ${vm} holds ${held} PASIDs, quota ${quota}`);
+      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
     }
   }
 
@@ -239,7 +244,7 @@ export class Monitor {
 
   /** Read what the engines reported since the last poll. */
   poll(): void {
-    for (const v of this.dma.poll(this.step)) this.report(v.invariant, v.detail);
+    for (const v of this.dma.poll()) this.report(v.invariant, v.detail, v.step);
   }
 
   /** Every check now: anomalies, and PASIDs let go of must be free. Call when no call is in flight. */
@@ -256,7 +261,7 @@ export class Monitor {
   /** End of run: every call must have answered. */
   async final(): Promise<void> {
     await this.check();
-    for (const [id, { call: c }] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(c.args)}) never answered`);
+    for (const [id, { call: c }] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(namedArgs(this.o.names, c.args))}) never answered`);
     this.pending.clear();
   }
 }

@@ -105,26 +105,29 @@ export class Machine implements Kernel {
     const spawner = (name: string) => spawnNamed<null, never>(root, name, null, () => null, noop);
     this.fdParent = spawner('fds');
     this.ioasidParent = spawner('ioasids');
+    // Devices and vCPUs are named as the user named them, so each kind has a parent of its own.
+    const devices = spawner('devices');
+    const vcpus = spawner('vcpus');
     this.allocator = spawnPasidAllocator(root, this.env, spec.pasidBits);
     this.units = Array.from({ length: spec.iommus }, (_, i) => spawnIommuUnit(root, this.env, i));
     let index = 0;
     spec.vms.forEach((vm, v) => {
       for (const d of vm.devices) {
         const i = index++;
-        const ref = spawnDevice(root, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
+        const ref = spawnDevice(devices, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
         this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
       }
     });
     spec.vms.forEach((vm, v) => {
       for (let i = 0; i < vm.vcpus; i++) {
         const c = { index: this.vcpus.length, name: `${vm.name}.${i}` };
-        this.vcpus.push({ ...c, vm: v, ref: spawnVcpu(root, this.env, c) });
+        this.vcpus.push({ ...c, vm: v, ref: spawnVcpu(vcpus, this.env, c) });
       }
     });
     const vmDevices = (v: number) => this.devices.filter((d) => d.vm === v).map((d) => d.index);
     this.kvms = spec.vms.map((vm, v) => spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }));
     this.invoke = dispatcher(this, { emit, now });
-    this.viommus = spec.vms.map((_, v) => spawnVIommu(root, { vm: v, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
+    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
     this.jobs = new Jobs({ env: this.env, engines: this.engines, workers: spec.workers, devices: this.devices, vcpus: this.vcpus, kvms: this.kvms });
   }

@@ -1,8 +1,9 @@
 // `--diagram FILE`: the actor messages of a run as a Mermaid `sequenceDiagram`. Participants are
-// the actors in order of first appearance (declared with aliases, since actor names such as
-// `device-0` would otherwise be read as arrows); requests are `->>`, replies `-->>` labelled ok
-// or the errno. A sequence's steps and any violation appear as notes. Long runs are cut after
-// the first MAX_DIAGRAM_MESSAGES messages, and the diagram says so.
+// the actors in order of first appearance, by the names the user gave (`dev1`, `kvm.vm1`, `vm1.0`),
+// declared with aliases since names such as `pasid-allocator` would otherwise be read as arrows;
+// requests are `->>`, replies `-->>` labelled ok or the errno. A sequence's steps and any
+// violation appear as notes. Long runs are cut after the first MAX_DIAGRAM_MESSAGES messages,
+// and the diagram says so.
 import type { SimEvent } from '../actors/events.js';
 import type { Simulation } from '../sim/simulation.js';
 

@@ -4,7 +4,12 @@
 // track per actor, each message an instant on its receiver's track) and the engine threads
 // (one track per piscina worker with its DMA jobs starting and stopping, and counters of what
 // each engine did). Violations are global instants, so they stand out across every track.
+// Times are the run's clock (virtual in deterministic mode, so one seed gives one file) in
+// microseconds, the format's unit. Tracks and call arguments name VMs, devices and vCPUs as the
+// user did: actors carry those names, and call arguments are translated from indices.
 import type { SimEvent } from '../actors/events.js';
+import { namedArgs } from '../invariants/names.js';
+import { UAPI } from '../uapi/ops.js';
 import type { Simulation } from '../sim/simulation.js';
 
 export interface TraceEvent {
@@ -25,7 +30,8 @@ export interface TraceDocument {
   readonly otherData: Record<string, unknown>;
 }
 
-const us = (ms: number) => Math.round(ms * 1000) / 1000;
+/** Microseconds to the nanosecond: finer than any viewer shows, and short to write. */
+const roundUs = (us: number) => Math.round(us * 1000) / 1000;
 const PID = { uapi: 1, actors: 2, engines: 3 } as const;
 const PROCESS_NAMES: Record<number, string> = { [PID.uapi]: 'uAPI calls (userspace)', [PID.actors]: 'actors', [PID.engines]: 'engine threads (piscina workers)' };
 const STEPS_TID = 1;
@@ -38,7 +44,7 @@ const MAX_TRACED_MESSAGES = 200_000;
 interface Call { readonly op: string; readonly args: Readonly<Record<string, unknown>>; readonly start: number; end: number; result: Record<string, unknown> }
 
 export class TraceRecorder {
-  private readonly t0 = performance.now();
+  private readonly t0: number;
   private readonly events: TraceEvent[] = [];
   private readonly pending = new Map<number, Call>();
   private readonly calls: Call[] = [];
@@ -51,18 +57,19 @@ export class TraceRecorder {
   private droppedMessages = 0;
 
   constructor(private readonly sim: Simulation) {
+    this.t0 = sim.now();
     this.name(PID.actors, PASID_TID, 'PASID states');
     for (let e = 0; e < sim.options.spec.workers; e++) this.name(PID.engines, e + 1, `engine ${e}`);
     sim.events$.subscribe((e) => this.on(e));
   }
 
-  /** performance.now() milliseconds to trace microseconds since the recorder started. */
-  private ts(t: number): number { return us(t - this.t0); }
+  /** The run's clock (ms) to trace microseconds since the recorder started. */
+  private ts(t: number): number { return roundUs((t - this.t0) * 1000); }
 
   /** A slice's ts and dur, both from rounded ends, so back-to-back slices never overlap. */
   private span(start: number, end: number): { ts: number; dur: number } {
     const ts = this.ts(start);
-    return { ts, dur: Math.round((this.ts(end) - ts) * 1000) / 1000 };
+    return { ts, dur: roundUs(this.ts(end) - ts) };
   }
 
   private name(pid: number, tid: number, name: string): void { this.threadNames.set(`${pid}:${tid}`, name); }
@@ -81,7 +88,7 @@ export class TraceRecorder {
     switch (e.type) {
       case 'call':
         if (this.calls.length + this.pending.size >= MAX_TRACED_CALLS) { this.droppedCalls++; break; }
-        this.pending.set(e.id, { op: e.op, args: e.args, start: e.t, end: e.t, result: {} });
+        this.pending.set(e.id, { op: e.op, args: namedArgs(this.sim.names, e.args), start: e.t, end: e.t, result: {} });
         break;
       case 'reply': {
         const c = this.pending.get(e.id);
@@ -90,14 +97,15 @@ export class TraceRecorder {
         c.end = e.t;
         c.result = e.result.ok ? { result: 'ok', value: e.result.value } : { result: e.result.errno, message: e.result.message };
         this.calls.push(c);
-        if (e.op === 'dma_start' && e.result.ok) {
+        // Jobs (DMA or ENQCMD) start with the ops whose value is a job, and end with `stop`.
+        if (UAPI[e.op].binds === 'job' && e.result.ok) {
           // Read the engine now: the job's slot is reused once it stops.
           const job = e.result.value as number;
           this.engineOfJob.set(job, this.sim.jobEngine(job));
-          this.jobEvent(job, 'started', e.t, e.args);
+          this.jobEvent(job, 'started', e.t, c.args);
         }
         if (e.op === 'stop') {
-          const job = e.args.job as number;
+          const job = e.args.job;
           this.jobEvent(job, 'stopped', e.t, e.result.ok ? { counts: e.result.value } : { result: e.result.errno });
           this.engineOfJob.delete(job);
         }
@@ -109,7 +117,7 @@ export class TraceRecorder {
         this.events.push({ name: e.reply ? `reply ${e.kind}` : e.kind, cat: 'message', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: this.actorTid(e.to), args: { from: e.from, to: e.to } });
         break;
       case 'pasid':
-        this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: { pasid: e.pasid, state: e.state, vm: e.vm } });
+        this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: namedArgs(this.sim.names, { pasid: e.pasid, state: e.state, vm: e.vm }) });
         break;
       case 'stats':
         for (const [engine, c] of this.sim.engineCounts().entries()) this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } });

@@ -2,6 +2,7 @@
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
+import { machineNames } from '../machine/names.js';
 import { isErrno } from '../actors/result.js';
 import { InputError, readInputFile } from '../input/input-error.js';
 import { STEP_OP_BY_NAME, type StepArg } from './ops.js';
@@ -125,14 +126,8 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
   return { ...base, iommus, pasidBits, destroyPolicy, vms };
 }
 
-/** Names of machine objects each argument kind may take. */
-export function machineNames(m: MachineSpec): Record<'vm' | 'device' | 'vcpu', string[]> {
-  return {
-    vm: m.vms.map((v) => v.name),
-    device: m.vms.flatMap((v) => v.devices.map((d) => d.name)),
-    vcpu: m.vms.flatMap((v) => Array.from({ length: v.vcpus }, (_, i) => `${v.name}.${i}`)),
-  };
-}
+// The names a vm, device or vcpu argument may take (the runner and fuzzers import them from here).
+export { machineNames };
 
 function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => string): SequenceStep[] {
   const names = machineNames(machine);

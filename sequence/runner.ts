@@ -48,7 +48,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
       sim.monitor.step = step.index;
       const r = await runStep(sim, prng, step, names, bindings);
       steps.push(r);
-      sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: performance.now() });
+      sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
     }
     await o.beforeFinish?.(sim);
   } finally {

@@ -5,6 +5,7 @@ import type { SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
 import { Machine } from '../machine/machine.js';
 import type { MachineSpec } from '../machine/spec.js';
+import { type MachineNames, machineNames } from '../machine/names.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
@@ -45,6 +46,8 @@ export class Simulation {
   readonly machine: Machine;
   readonly monitor: Monitor;
   readonly seed: number;
+  /** What the user calls the VMs, devices and vCPUs (reports and recorders name them so). */
+  readonly names: MachineNames;
   private calls = 0;
   private messages = 0;
   private readonly outcomeCounts = new Map<string, Map<string, number>>();
@@ -55,7 +58,10 @@ export class Simulation {
 
   constructor(readonly options: SimulationOptions) {
     this.seed = options.seed;
+    this.names = machineNames(options.spec);
     const emit = (e: SimEvent) => {
+      // The machine and actors stamp real time; a deterministic run's clock is the scheduler's.
+      if (this.scheduler) e.t = this.scheduler.now;
       if (e.type === 'call') this.calls++;
       else if (e.type === 'reply') this.countOutcome(e.op, e.result.ok ? 'ok' : e.result.errno);
       this.monitor?.observe(e); // the auditor sees each event before anyone else
@@ -73,20 +79,19 @@ export class Simulation {
       ...(options.parent ? { parent: options.parent } : {}),
       ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
     });
-    const names = this.machine.devices.map((d) => d.name);
     this.monitor = new Monitor({
       hw: this.machine.hw,
       deviceVm: this.machine.devices.map((d) => d.vm),
-      deviceName: (d) => names[d] ?? `device ${d}`,
+      names: this.names,
       vmQuota: options.spec.vms.map((v) => v.quota),
       pasidState: (p) => this.machine.pasidState(p),
-      onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: performance.now() }),
+      onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: this.now() }),
       ...(sched ? { position: () => sched.steps } : {}),
     });
     const publish = options.publishMessages === true;
     this.machine.traceMessages((from, to, kind, isReply) => {
       this.messages++;
-      if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: performance.now() });
+      if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: this.now() });
     });
     if (sched) {
       setDeliveryHook(this.machine.system, sched.deliver);
@@ -94,7 +99,7 @@ export class Simulation {
     } else {
       this.timer = setInterval(() => {
         this.monitor.poll();
-        this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+        this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: this.now() });
       }, options.pollMs ?? 20);
       this.timer.unref();
     }
@@ -159,7 +164,7 @@ export class Simulation {
     this.timer = null;
     await this.machine.stopEngines();
     await this.monitor.final();
-    this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
+    this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: this.now() });
     if (this.scheduler) {
       await this.scheduler.stop();
       setDeliveryHook(this.machine.system, null);

@@ -26,7 +26,7 @@ describe('docs match the code', function () {
       expect(r.code, r.stderr).to.equal(0);
       const now = readFileSync(out, 'utf8');
       expect(now).to.match(/^sequenceDiagram/);
-      expect(now).to.include('kvm-0');
+      expect(now).to.include('kvm.vm1');
       expect(readFileSync(join(ROOT, 'docs/kvm-enqcmd-sequence.mmd'), 'utf8')).to.equal(now);
       expect(readFileSync(join(ROOT, 'docs/kvm-enqcmd-sequence.md'), 'utf8')).to.include(now.trim());
     } finally {

@@ -82,7 +82,7 @@ describe('CLI reports', function () {
       if (e.ph === 'X') expect(e.dur).to.be.a('number').that.is.at.least(0);
     }
     const threads = doc.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args!.name);
-    expect(threads).to.include.members(['fd3', 'pasid-allocator', 'device-0', 'iommu0', 'engine 0', 'engine 1', 'sequence steps']);
+    expect(threads).to.include.members(['fd3', 'pasid-allocator', 'dev1', 'iommu0', 'engine 0', 'engine 1', 'sequence steps']);
     const slices = doc.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name);
     expect(slices).to.include.members(['open', 'alloc', 'bind_pgtbl', 'allow', 'disallow', 'destroy', 'close']);
     // Slices on one caller lane never overlap, so every viewer nests them correctly.
@@ -100,7 +100,7 @@ describe('CLI reports', function () {
     const lines = text.split('\n');
     expect(lines[0]).to.equal('sequenceDiagram');
     const participants = lines.filter((l) => /^\s+participant \S+ as /.test(l)).map((l) => l.replace(/^\s+participant \S+ as /, ''));
-    expect(participants).to.include.members(['uapi', 'fd3', 'pasid-allocator', 'device-0', 'iommu0']);
+    expect(participants).to.include.members(['uapi', 'fd3', 'pasid-allocator', 'dev1', 'iommu0']);
     expect(text).to.match(/^\s+A\d+->>A\d+: allow$/m);
     expect(text).to.match(/^\s+A\d+-->>A\d+: ok$/m);
     expect(text).to.include('Note over A1: step 6 disallow -> ok');
