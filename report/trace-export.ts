@@ -2,7 +2,7 @@
 // chrome://tracing open). Three processes: the uAPI callers (each call a slice from call to
 // reply, on as many lanes as calls overlapped, plus the sequence's steps), the actors (one
 // track per actor, each message an instant on its receiver's track) and the engine threads
-// (one track per piscina worker with its DMA jobs starting and stopping, and counters of what
+// (one track per piscina worker with its DMA and ENQCMD jobs starting and stopping, and counters of what
 // each engine did). Violations are global instants, so they stand out across every track.
 // Times are the run's clock (virtual in deterministic mode, so one seed gives one file) in
 // microseconds, the format's unit. Tracks and call arguments name VMs, devices and vCPUs as the
