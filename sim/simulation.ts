@@ -8,7 +8,7 @@ import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
-import { type ParentRef, setDeliveryHook } from '../actors/runtime.js';
+import { type ParentRef, createRuntime } from '../actors/runtime.js';
 import { InThreadEngines } from './engines.js';
 import { type ModeOptions, THREADS, makeStrategy } from './mode.js';
 import { DeterministicScheduler } from './scheduler.js';
@@ -65,11 +65,14 @@ export class Simulation {
       this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => { if (n % POLL_EVERY_STEPS === 0) this.monitor.poll(); });
     }
     const sched = this.scheduler;
+    // Deterministic: every delivery and reply deadline of the machine's actors is a step of this
+    // run's scheduler (and of no other run's), on its virtual clock.
+    const stepped = (s: DeterministicScheduler) => createRuntime({ now: () => s.now }, { kind: 'stepped', scheduler: s });
     this.machine = new Machine(options.spec, {
       emit,
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
-      ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
+      ...(sched ? { runtime: stepped(sched), waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
     });
     const names = this.machine.devices.map((d) => d.name);
     this.monitor = new Monitor({
@@ -87,7 +90,6 @@ export class Simulation {
       if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: performance.now() });
     });
     if (sched) {
-      setDeliveryHook(this.machine.system, sched.deliver);
       sched.start();
     } else {
       this.timer = setInterval(() => {
@@ -158,10 +160,7 @@ export class Simulation {
     await this.machine.stopEngines();
     await this.monitor.final();
     this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: performance.now() });
-    if (this.scheduler) {
-      await this.scheduler.stop();
-      setDeliveryHook(this.machine.system, null);
-    }
+    if (this.scheduler) await this.scheduler.stop();
     await this.machine.shutdown();
     this.subject.complete();
   }
