@@ -11,7 +11,7 @@ import type { ActorEnv, FallibleSite } from '../actors/env.js';
 import type { PasidState, SimEvent } from '../actors/events.js';
 import type { AllocatorMsg, AllocatorStats, IommuMsg, IoasidInfo, IoasidMsg, Invoke, KvmMsg, VIommuMsg } from '../actors/protocol.js';
 import { type Result, err } from '../actors/result.js';
-import { type ActorRef, type ParentRef, type SystemRef, ask, setMessageTracer, spawnNamed, startSystem, stopActor, stopSystem } from '../actors/runtime.js';
+import { type ActorRef, type MessageTracer, type ParentRef, type Runtime, type SystemRef, ask, createRuntime, spawnNamed, startSystem, stopActor, stopSystem } from '../actors/runtime.js';
 import { spawnPasidAllocator } from '../actors/pasid-allocator.js';
 import { spawnIommuUnit } from '../actors/iommu-unit.js';
 import { spawnDevice } from '../actors/device.js';
@@ -38,6 +38,8 @@ export interface MachineHooks {
   readonly engineHost?: EngineHostFactory;
   /** Spawn the subsystem under this actor of an existing nact system instead of a system of its own. */
   readonly parent?: ParentRef;
+  /** What the machine's actors share: tracer, executor, reply deadlines (default: real time, batched). */
+  readonly runtime?: Runtime;
 }
 
 let machineSerial = 0;
@@ -48,6 +50,7 @@ export class Machine implements Kernel {
   /** The nact system the actors live in (the machine's own, or the embedder's). */
   readonly system: ParentRef;
   private readonly ownSystem: SystemRef | null;
+  private readonly runtime: Runtime;
   /** The one actor all of this machine's actors live under. */
   readonly root: ParentRef;
   readonly allocator: ActorRef<AllocatorMsg>;
@@ -97,8 +100,10 @@ export class Machine implements Kernel {
     const serial = ++machineSerial;
     this.ownSystem = hooks.parent ? null : startSystem(`ioasid-sim-${process.pid}-${serial}`);
     this.system = hooks.parent ?? this.ownSystem!;
-    // Everything lives under one spawn-only actor, so an embedder's shutdown stops exactly us.
-    this.root = spawnNamed<null, never>(this.system, `ioasid-sim-${serial}`, null, () => null, () => undefined);
+    this.runtime = hooks.runtime ?? createRuntime({ now });
+    // Everything lives under one spawn-only actor, so an embedder's shutdown stops exactly us;
+    // its runtime is every actor's under it, so a second machine in the system never mixes in.
+    this.root = this.runtime.spawnRoot(this.system, `ioasid-sim-${serial}`);
     const root = this.root;
     // Spawn-only parents: an actor that receives messages must not have many children (docs/model.md#costs-that-shaped-the-messaging).
     const noop = () => undefined;
@@ -135,8 +140,8 @@ export class Machine implements Kernel {
   nextFd(): number { return ++this.lastFd; }
 
   /** Observe every actor message (for diagrams and traces). */
-  traceMessages(tracer: ((from: string, to: string, kind: string, isReply: boolean) => void) | null): void {
-    setMessageTracer(this.system, tracer);
+  traceMessages(tracer: MessageTracer | null): void {
+    this.runtime.traceMessages(tracer);
   }
 
   /** The allocator's view of a PASID, without publishing a call (the auditor's own look). */
@@ -166,7 +171,7 @@ export class Machine implements Kernel {
     if (this.stopped) return;
     await this.stopEngines();
     this.stopped = true;
-    setMessageTracer(this.system, null);
+    this.runtime.traceMessages(null);
     if (this.ownSystem) stopSystem(this.ownSystem);
     else stopActor(this.root as ActorRef<unknown>);
   }

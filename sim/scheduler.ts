@@ -12,7 +12,7 @@ import type { Candidate, Strategy } from './strategies/strategy.js';
 const COST = { actor: 0.002, engine: 0.001, timer: 0, wait: 0 } as const;
 
 interface Step extends Candidate { readonly kind: keyof typeof COST; readonly run: () => unknown; readonly remove: () => void }
-interface Timer { readonly due: number; readonly seq: number; readonly source: string; readonly resolve: () => void }
+interface Timer { readonly due: number; readonly seq: number; readonly source: string; readonly run: () => void }
 interface Wait { readonly done: () => boolean; readonly source: string; readonly resolve: () => void; readonly deadline: number; readonly reject: (e: Error) => void }
 
 export class DeterministicScheduler {
@@ -35,8 +35,16 @@ export class DeterministicScheduler {
 
   readonly deliver = (d: Delivery): void => { this.deliveries.push(d); this.poke(); };
 
+  /** Run `f` as a timer step once virtual time reaches `due`; the result cancels it. */
+  readonly at = (due: number, source: string, f: () => void): (() => void) => {
+    const t: Timer = { due, seq: this.timerSeq++, source: `timer:${source}`, run: f };
+    this.timers.push(t);
+    this.poke();
+    return () => { const i = this.timers.indexOf(t); if (i >= 0) this.timers.splice(i, 1); };
+  };
+
   readonly sleep = (ms: number, source: string): Promise<void> =>
-    new Promise<void>((resolve) => { this.timers.push({ due: this.now + Math.max(0, ms), seq: this.timerSeq++, source: `timer:${source}`, resolve }); this.poke(); });
+    new Promise<void>((resolve) => { this.at(this.now + Math.max(0, ms), source, resolve); });
 
   readonly waiter: Waiter = {
     until: (done, _arr, _index, what) => {
@@ -60,7 +68,7 @@ export class DeterministicScheduler {
   private readyNow(): Step[] {
     const ready: Step[] = [];
     for (const d of this.deliveries) ready.push({ source: `actor:${d.actor}`, kind: 'actor', run: d.run, remove: () => this.deliveries.splice(this.deliveries.indexOf(d), 1) });
-    for (const t of this.timers) if (t.due <= this.now) ready.push({ source: t.source, kind: 'timer', run: t.resolve, remove: () => this.timers.splice(this.timers.indexOf(t), 1) });
+    for (const t of this.timers) if (t.due <= this.now) ready.push({ source: t.source, kind: 'timer', run: t.run, remove: () => this.timers.splice(this.timers.indexOf(t), 1) });
     for (const w of this.waits) {
       if (w.done()) ready.push({ source: w.source, kind: 'wait', run: w.resolve, remove: () => this.waits.splice(this.waits.indexOf(w), 1) });
       else if (this.now > w.deadline) ready.push({ source: w.source, kind: 'wait', run: () => w.reject(new HardwareFailure(`hardware did not answer within ${this.waitLimitMs} virtual ms while waiting for ${w.source.slice(5)}`)), remove: () => this.waits.splice(this.waits.indexOf(w), 1) });
@@ -71,11 +79,19 @@ export class DeterministicScheduler {
 
   private async pump(): Promise<void> {
     while (!this.stopped) {
-      const ready = this.readyNow();
+      let ready = this.readyNow();
       if (ready.length === 0) {
-        // Nothing can run now: jump to the next timer, or wait for the workload to call in.
-        if (this.timers.length > 0) { this.now = Math.max(this.now, Math.min(...this.timers.map((t) => t.due))); continue; }
-        if (this.waits.length > 0 && this.waits.some((w) => w.deadline < Infinity)) { this.now = Math.min(...this.waits.map((w) => w.deadline)) + 1e-6; continue; }
+        // Mail nact answers outside any step (a stopped actor's queue, in a setImmediate of its
+        // own) may be on its way: give it a turn before deciding that only time can pass.
+        await new Promise<void>((res) => setImmediate(res));
+        if (this.stopped) break;
+        ready = this.readyNow();
+      }
+      if (ready.length === 0) {
+        // Nothing can run now: jump to the next timer or hardware-wait deadline (whichever comes
+        // first: a reply deadline is a timer too), or wait for the workload to call in.
+        const next = Math.min(...this.timers.map((t) => t.due), ...this.waits.map((w) => w.deadline + 1e-6));
+        if (next < Infinity) { this.now = Math.max(this.now, next); continue; }
         await new Promise<void>((res) => { this.wake = res; });
         continue;
       }

@@ -10,7 +10,7 @@ import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
 import { Monitor } from '../invariants/monitor.js';
-import { type ParentRef, setDeliveryHook } from '../actors/runtime.js';
+import { type ParentRef, createRuntime } from '../actors/runtime.js';
 import { InThreadEngines } from './engines.js';
 import { type ModeOptions, THREADS, makeStrategy } from './mode.js';
 import { DeterministicScheduler } from './scheduler.js';
@@ -72,12 +72,15 @@ export class Simulation {
       this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => { if (n % POLL_EVERY_STEPS === 0) this.monitor.poll(); });
     }
     const sched = this.scheduler;
+    // Deterministic: every delivery and reply deadline of the machine's actors is a step of this
+    // run's scheduler (and of no other run's), on its virtual clock.
+    const stepped = (s: DeterministicScheduler) => createRuntime({ now: () => s.now }, { kind: 'stepped', scheduler: s });
     this.machine = new Machine(options.spec, {
       emit,
       now: () => this.now(),
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
-      ...(sched ? { waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
+      ...(sched ? { runtime: stepped(sched), waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
     });
     this.monitor = new Monitor({
       hw: this.machine.hw,
@@ -94,7 +97,6 @@ export class Simulation {
       if (publish) this.subject.next({ type: 'message', from, to, kind, reply: isReply, t: this.now() });
     });
     if (sched) {
-      setDeliveryHook(this.machine.system, sched.deliver);
       sched.start();
     } else {
       this.timer = setInterval(() => {
@@ -114,8 +116,8 @@ export class Simulation {
   }
 
   private countOutcome(op: string, outcome: string): void {
-    let m = this.outcomeCounts.get(op);
-    if (!m) this.outcomeCounts.set(op, (m = new Map()));
+    const m = this.outcomeCounts.get(op) ?? new Map<string, number>();
+    this.outcomeCounts.set(op, m);
     m.set(outcome, (m.get(outcome) ?? 0) + 1);
   }
 
@@ -165,10 +167,7 @@ export class Simulation {
     await this.machine.stopEngines();
     await this.monitor.final();
     this.subject.next({ type: 'stats', ...this.hardwareCounts(), t: this.now() });
-    if (this.scheduler) {
-      await this.scheduler.stop();
-      setDeliveryHook(this.machine.system, null);
-    }
+    if (this.scheduler) await this.scheduler.stop();
     await this.machine.shutdown();
     this.subject.complete();
   }

@@ -2,7 +2,10 @@
 import { expect } from 'chai';
 import nact from 'nact';
 import { type Result, ok } from '../../actors/result.js';
-import { type ReplyTo, type SystemRef, ask, reply, spawnNamed, startSystem, stopActor, stopSystem } from '../../actors/runtime.js';
+import { type ParentRef, type ReplyTo, type SystemRef, ask, createRuntime, reply, spawnNamed, startSystem, stopActor, stopSystem } from '../../actors/runtime.js';
+import { Prng } from '../../sim/prng.js';
+import { DeterministicScheduler } from '../../sim/scheduler.js';
+import { randomStrategy } from '../../sim/strategies/random.js';
 
 type Echo = { t: 'echo'; n: number; replyTo: ReplyTo<Result<number>> };
 const spawnEcho = (system: SystemRef) => spawnNamed<null, Echo>(system, 'echo', null, (s, m) => { reply(m.replyTo, ok(m.n)); return s; }, () => undefined);
@@ -66,5 +69,45 @@ describe('actor runtime facade', () => {
     stopActor(echo);
     const r = await pending;
     expect(r.ok ? 'ok' : `${r.errno} ${r.message}`).to.equal('ENOENT echo: released');
+  }));
+});
+
+describe('runtime on a deterministic scheduler', () => {
+  /** A scheduler, a runtime stepped by it under a fresh system, and its root actor. */
+  async function withStepped(f: (sched: DeterministicScheduler, root: ParentRef) => Promise<void>): Promise<void> {
+    const sched = new DeterministicScheduler(randomStrategy({ prng: new Prng(1), depth: 1, expectedSteps: 100 }));
+    const runtime = createRuntime({ now: () => sched.now }, { kind: 'stepped', scheduler: sched });
+    await withSystem(async (system) => {
+      const root = runtime.spawnRoot(system, 'root');
+      sched.start();
+      try { await f(sched, root); } finally { await sched.stop(); }
+    });
+  }
+  const turns = async (n: number) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
+
+  it('a request nobody answers times out at its deadline in virtual time, as a step of its own', () => withStepped(async (sched, root) => {
+    const mute = spawnNamed<null, Echo>(root, 'mute', null, (s) => s, () => undefined);
+    const r = await ask('test', mute, { t: 'echo', n: 1 }, 10000);
+    expect(r.ok ? 'ok' : r.errno).to.equal('ETIMEDOUT');
+    expect({ now: sched.now, steps: sched.steps }, 'the delivery, then the deadline timer at exactly 10 virtual s').to.deep.equal({ now: 10000, steps: 2 });
+  }));
+
+  it("mail queued at an actor that stops is answered with its errno, not timed out by a jump to the deadline while nact's answer is on its way", () => withStepped(async (sched, root) => {
+    // It stops after an await, so nact answers the queued mail in a setImmediate after the step's.
+    const closing = spawnNamed<null, Echo>(root, 'closing', null, async (s, m, self) => { await null; stopActor(self); reply(m.replyTo, ok(m.n)); return s; }, () => undefined,
+      { errno: 'EBADF', message: 'closed' });
+    const [first, queued] = [ask('test', closing, { t: 'echo', n: 1 }, 10000), ask('test', closing, { t: 'echo', n: 2 }, 10000)];
+    expect(await first).to.deep.equal(ok(1));
+    const q = await queued;
+    expect(q.ok ? 'ok' : q.errno).to.equal('EBADF');
+    expect(sched.now).to.be.below(1);
+  }));
+
+  it('an answered request leaves no deadline behind: an idle scheduler does not move time on', () => withStepped(async (sched, root) => {
+    const echo = spawnNamed<null, Echo>(root, 'echo', null, (s, m) => { reply(m.replyTo, ok(m.n)); return s; }, () => undefined);
+    expect(await ask('test', echo, { t: 'echo', n: 1 }, 10000)).to.deep.equal(ok(1));
+    await turns(20);
+    expect(sched.steps).to.equal(1);
+    expect(sched.now).to.be.below(1);
   }));
 });
