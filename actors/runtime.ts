@@ -20,14 +20,13 @@ export type ParentRef = SystemRef | ActorRef<unknown>;
 export const startSystem = (name: string): SystemRef => nact.startSystem(name) as SystemRef;
 export const stopSystem = (system: SystemRef): void => nact.stop(system);
 export const stopActor = (ref: ActorRef<unknown>): void => nact.stop(ref);
-export const nameOf = (r: ActorRef<unknown> | SystemRef): string => nact.nameOf(r);
 
 /** Observes every message between the actors of one runtime (for traces and diagrams). */
 export type MessageTracer = (from: string, to: string, kind: string, isReply: boolean) => void;
 
 /** Where a runtime's time comes from, in ms. */
 export interface Clock { now(): number }
-export const REAL_CLOCK: Clock = { now: () => performance.now() };
+const REAL_CLOCK: Clock = { now: () => performance.now() };
 
 /** One message delivery, to be run when the scheduler picks it. */
 export interface Delivery { readonly actor: string; readonly run: () => Promise<void> }
@@ -45,7 +44,7 @@ export type Executor =
   | { readonly kind: 'batched' }
   /** Each delivery is a scheduler step, and a timer step comes at the earliest reply deadline. */
   | { readonly kind: 'stepped'; readonly scheduler: Stepper };
-export const BATCHED: Executor = { kind: 'batched' };
+const BATCHED: Executor = { kind: 'batched' };
 
 /** What a simulation's actors share. */
 export interface Runtime {
@@ -243,7 +242,7 @@ const NAME_RE = /^[A-Za-z0-9._-]+$/;
 const CLOSED: Gone = { errno: 'EBADF', message: 'object closed' };
 type Gone = { readonly errno: Errno; readonly message: string };
 
-export class SpawnError extends Error {}
+class SpawnError extends Error {}
 
 /**
  * Spawn a named stateful actor, in its parent's runtime. `handle` returns the next state; a
