@@ -17,8 +17,14 @@ export interface DeviceOptions {
   pasidMax: number;
 }
 
-interface Held { fd: number; ref: ActorRef<IoasidMsg> }
-interface DeviceState { readonly held: Map<number, Held>; closed: boolean }
+interface Held {
+  fd: number;
+  ref: ActorRef<IoasidMsg>;
+}
+interface DeviceState {
+  readonly held: Map<number, Held>;
+  closed: boolean;
+}
 
 export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions): ActorRef<DeviceMsg> {
   const actorName = o.name; // as the user named it: devices live under a parent of their own
@@ -32,53 +38,90 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
     return ask(actorName, h.ref, { t: 'put', holder }, T);
   };
 
-  return spawnNamed<DeviceState, DeviceMsg>(parent, actorName, { held: new Map(), closed: false }, async (s, msg) => {
-    if (s.closed && msg.t !== 'held') { reply(msg.replyTo as never, err('EBADF', `device ${o.name} is closed`)); return s; }
-    switch (msg.t) {
-      case 'allow': {
-        if (!o.pasid) { reply(msg.replyTo, err('EOPNOTSUPP', `device ${o.name} has no PASID capability`)); break; }
-        const f = checkFd(msg.fd);
-        if (!f.ok) { reply(msg.replyTo, f); break; }
-        const p = pasidArg(env, msg.ioasid);
-        if (!p.ok) { reply(msg.replyTo, p); break; }
-        // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
-        // ENOENT even while this device still holds its parked PASID
-        // (docs/model.md#choices-where-the-design-is-silent, docs/domain.md#s6-lifecycle-order).
-        const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
-        if (!found.ok) { reply(msg.replyTo, found); break; }
-        if (s.held.has(msg.ioasid)) { reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`)); break; }
-        const r = await ask(actorName, found.value, { t: 'attach', device: o.index, unit: o.unit, unitIndex: o.unitIndex }, T);
-        if (r.ok) s.held.set(msg.ioasid, { fd: msg.fd, ref: found.value });
-        reply(msg.replyTo, r);
-        break;
+  return spawnNamed<DeviceState, DeviceMsg>(
+    parent,
+    actorName,
+    { held: new Map(), closed: false },
+    async (s, msg) => {
+      if (s.closed && msg.t !== 'held') {
+        reply(msg.replyTo as never, err('EBADF', `device ${o.name} is closed`));
+        return s;
       }
-      case 'disallow': {
-        const f = checkFd(msg.fd);
-        if (!f.ok) { reply(msg.replyTo, f); break; }
-        const p = pasidArg(env, msg.ioasid);
-        if (!p.ok) { reply(msg.replyTo, p); break; }
-        const h = s.held.get(msg.ioasid);
-        if (!h || h.fd !== msg.fd) { reply(msg.replyTo, err('ENOENT', `device ${o.name} holds no IOASID ${msg.ioasid} from FD ${msg.fd}`)); break; }
-        const r = await release(msg.ioasid, h);
-        if (r.ok) s.held.delete(msg.ioasid);
-        reply(msg.replyTo, r);
-        break;
-      }
-      case 'close': {
-        s.closed = true;
-        for (const [pasid, h] of s.held) {
-          const r = await release(pasid, h);
-          // Abort: still open, holding what it could not let go of, so closing again can finish.
-          if (!r.ok) { s.closed = false; reply(msg.replyTo, r); return s; }
-          s.held.delete(pasid);
+      switch (msg.t) {
+        case 'allow': {
+          if (!o.pasid) {
+            reply(msg.replyTo, err('EOPNOTSUPP', `device ${o.name} has no PASID capability`));
+            break;
+          }
+          const f = checkFd(msg.fd);
+          if (!f.ok) {
+            reply(msg.replyTo, f);
+            break;
+          }
+          const p = pasidArg(env, msg.ioasid);
+          if (!p.ok) {
+            reply(msg.replyTo, p);
+            break;
+          }
+          // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
+          // ENOENT even while this device still holds its parked PASID
+          // (docs/model.md#choices-where-the-design-is-silent, docs/domain.md#s6-lifecycle-order).
+          const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
+          if (!found.ok) {
+            reply(msg.replyTo, found);
+            break;
+          }
+          if (s.held.has(msg.ioasid)) {
+            reply(msg.replyTo, err('EEXIST', `device ${o.name} is already allowed IOASID ${msg.ioasid}`));
+            break;
+          }
+          const r = await ask(actorName, found.value, { t: 'attach', device: o.index, unit: o.unit, unitIndex: o.unitIndex }, T);
+          if (r.ok) s.held.set(msg.ioasid, { fd: msg.fd, ref: found.value });
+          reply(msg.replyTo, r);
+          break;
         }
-        reply(msg.replyTo, okVoid);
-        break;
+        case 'disallow': {
+          const f = checkFd(msg.fd);
+          if (!f.ok) {
+            reply(msg.replyTo, f);
+            break;
+          }
+          const p = pasidArg(env, msg.ioasid);
+          if (!p.ok) {
+            reply(msg.replyTo, p);
+            break;
+          }
+          const h = s.held.get(msg.ioasid);
+          if (!h || h.fd !== msg.fd) {
+            reply(msg.replyTo, err('ENOENT', `device ${o.name} holds no IOASID ${msg.ioasid} from FD ${msg.fd}`));
+            break;
+          }
+          const r = await release(msg.ioasid, h);
+          if (r.ok) s.held.delete(msg.ioasid);
+          reply(msg.replyTo, r);
+          break;
+        }
+        case 'close': {
+          s.closed = true;
+          for (const [pasid, h] of s.held) {
+            const r = await release(pasid, h);
+            // Abort: still open, holding what it could not let go of, so closing again can finish.
+            if (!r.ok) {
+              s.closed = false;
+              reply(msg.replyTo, r);
+              return s;
+            }
+            s.held.delete(pasid);
+          }
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'held':
+          reply(msg.replyTo, ok([...s.held].map(([pasid, h]) => ({ fd: h.fd, pasid }))));
+          break;
       }
-      case 'held':
-        reply(msg.replyTo, ok([...s.held].map(([pasid, h]) => ({ fd: h.fd, pasid }))));
-        break;
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`));
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`),
+  );
 }

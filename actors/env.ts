@@ -25,11 +25,16 @@ export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s
 
 /** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
 export type FallibleSite =
-  | 'pasid-alloc' | 'iommu-install' | 'pgtable-alloc' | 'worker-start'
+  | 'pasid-alloc'
+  | 'iommu-install'
+  | 'pgtable-alloc'
+  | 'worker-start'
   // Teardown: the IOTLB invalidation's completion wait, the drain of in-flight DMA, KVM's wait
   // for vCPUs mid-submission. A failed one fails its call, which leaves the object as it was
   // (entries already cleared stay cleared: DMA through them faults) so a retry can finish it.
-  | 'invalidation-wait' | 'drain' | 'kvm-quiesce';
+  | 'invalidation-wait'
+  | 'drain'
+  | 'kvm-quiesce';
 
 /** A teardown step the hardware did not complete: the call fails with EIO and is undone. */
 export class TeardownFailure extends Error {}
@@ -60,7 +65,10 @@ export interface ActorEnv {
   readonly fds: Map<number, OpenFd>;
 }
 
-export interface OpenFd { readonly ref: ActorRef<FdMsg>; readonly vm: number }
+export interface OpenFd {
+  readonly ref: ActorRef<FdMsg>;
+  readonly vm: number;
+}
 
 /**
  * The fdget-style check of an FD argument (as for an eventfd): an open /dev/ioasid FD of VM

@@ -8,9 +8,18 @@ import { err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor } from './runtime.js';
 import { spawnIoasid } from './ioasid.js';
 
-interface FdState { readonly table: Map<number, ActorRef<IoasidMsg>>; closed: boolean }
+interface FdState {
+  readonly table: Map<number, ActorRef<IoasidMsg>>;
+  closed: boolean;
+}
 
-export interface FdOptions { fd: number; vm: number; quota: number | null; ioasidParent: ParentRef; allocator: ActorRef<AllocatorMsg> }
+export interface FdOptions {
+  fd: number;
+  vm: number;
+  quota: number | null;
+  ioasidParent: ParentRef;
+  allocator: ActorRef<AllocatorMsg>;
+}
 
 export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): ActorRef<FdMsg> {
   const name = `fd${o.fd}`;
@@ -18,59 +27,91 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
   const T = env.replyTimeoutMs;
   const noSuch = (id: number) => err('ENOENT', `no IOASID ${id} in FD ${o.fd}`);
 
-  return spawnNamed<FdState, FdMsg>(parent, name, { table: new Map(), closed: false }, async (s, msg, self) => {
-    if (s.closed) { reply(msg.replyTo as never, err('EBADF', `FD ${o.fd} is closed`)); return s; }
-    switch (msg.t) {
-      case 'alloc': {
-        const r = await ask(name, o.allocator, { t: 'alloc', vm: o.vm, quota: o.quota }, T);
-        if (!r.ok) { reply(msg.replyTo, r); break; }
-        s.table.set(r.value, spawnIoasid(o.ioasidParent, env, o.allocator, r.value, o.vm, holder));
-        reply(msg.replyTo, ok(r.value));
-        break;
+  return spawnNamed<FdState, FdMsg>(
+    parent,
+    name,
+    { table: new Map(), closed: false },
+    async (s, msg, self) => {
+      if (s.closed) {
+        reply(msg.replyTo as never, err('EBADF', `FD ${o.fd} is closed`));
+        return s;
       }
-      case 'bind': {
-        const p = pasidArg(env, msg.ioasid);
-        if (!p.ok) { reply(msg.replyTo, p); break; }
-        const ref = s.table.get(msg.ioasid);
-        if (!ref) { reply(msg.replyTo, noSuch(msg.ioasid)); break; }
-        if (!Number.isInteger(msg.pages) || msg.pages < 1 || msg.pages > PT_MAX_PAGES) { reply(msg.replyTo, err('EINVAL', `pages must be 1..${PT_MAX_PAGES} (got ${msg.pages})`)); break; }
-        reply(msg.replyTo, await ask(name, ref, { t: 'bind', pages: msg.pages }, T));
-        break;
-      }
-      case 'lookup': {
-        // The fdget-style check: the IOASID must have been allocated from this FD.
-        const ref = env.mutant === 'no-fd-check' ? env.globalIoasids.get(msg.ioasid) : s.table.get(msg.ioasid);
-        reply(msg.replyTo, ref ? ok(ref) : noSuch(msg.ioasid));
-        break;
-      }
-      case 'destroy': {
-        const p = pasidArg(env, msg.ioasid);
-        if (!p.ok) { reply(msg.replyTo, p); break; }
-        const ref = s.table.get(msg.ioasid);
-        if (!ref) { reply(msg.replyTo, noSuch(msg.ioasid)); break; }
-        const r = await ask(name, ref, { t: 'destroy', holder, force: false }, T);
-        if (r.ok || r.errno === 'ENOENT') s.table.delete(msg.ioasid);
-        reply(msg.replyTo, r);
-        break;
-      }
-      case 'close': {
-        s.closed = true;
-        for (const [id, ref] of s.table) {
-          // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
-          const r = await ask(name, ref, { t: 'destroy', holder, force: true }, T);
-          // Only the hardware can fail it (a teardown that did not complete): then the FD stays
-          // open with what it still holds, so closing again can finish.
-          if (!r.ok && r.errno !== 'ENOENT') { s.closed = false; reply(msg.replyTo, r); return s; }
-          s.table.delete(id);
+      switch (msg.t) {
+        case 'alloc': {
+          const r = await ask(name, o.allocator, { t: 'alloc', vm: o.vm, quota: o.quota }, T);
+          if (!r.ok) {
+            reply(msg.replyTo, r);
+            break;
+          }
+          s.table.set(r.value, spawnIoasid(o.ioasidParent, env, o.allocator, r.value, o.vm, holder));
+          reply(msg.replyTo, ok(r.value));
+          break;
         }
-        reply(msg.replyTo, okVoid);
-        stopActor(self);
-        break;
+        case 'bind': {
+          const p = pasidArg(env, msg.ioasid);
+          if (!p.ok) {
+            reply(msg.replyTo, p);
+            break;
+          }
+          const ref = s.table.get(msg.ioasid);
+          if (!ref) {
+            reply(msg.replyTo, noSuch(msg.ioasid));
+            break;
+          }
+          if (!Number.isInteger(msg.pages) || msg.pages < 1 || msg.pages > PT_MAX_PAGES) {
+            reply(msg.replyTo, err('EINVAL', `pages must be 1..${PT_MAX_PAGES} (got ${msg.pages})`));
+            break;
+          }
+          reply(msg.replyTo, await ask(name, ref, { t: 'bind', pages: msg.pages }, T));
+          break;
+        }
+        case 'lookup': {
+          // The fdget-style check: the IOASID must have been allocated from this FD.
+          const ref = env.mutant === 'no-fd-check' ? env.globalIoasids.get(msg.ioasid) : s.table.get(msg.ioasid);
+          reply(msg.replyTo, ref ? ok(ref) : noSuch(msg.ioasid));
+          break;
+        }
+        case 'destroy': {
+          const p = pasidArg(env, msg.ioasid);
+          if (!p.ok) {
+            reply(msg.replyTo, p);
+            break;
+          }
+          const ref = s.table.get(msg.ioasid);
+          if (!ref) {
+            reply(msg.replyTo, noSuch(msg.ioasid));
+            break;
+          }
+          const r = await ask(name, ref, { t: 'destroy', holder, force: false }, T);
+          if (r.ok || r.errno === 'ENOENT') s.table.delete(msg.ioasid);
+          reply(msg.replyTo, r);
+          break;
+        }
+        case 'close': {
+          s.closed = true;
+          for (const [id, ref] of s.table) {
+            // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
+            const r = await ask(name, ref, { t: 'destroy', holder, force: true }, T);
+            // Only the hardware can fail it (a teardown that did not complete): then the FD stays
+            // open with what it still holds, so closing again can finish.
+            if (!r.ok && r.errno !== 'ENOENT') {
+              s.closed = false;
+              reply(msg.replyTo, r);
+              return s;
+            }
+            s.table.delete(id);
+          }
+          reply(msg.replyTo, okVoid);
+          stopActor(self);
+          break;
+        }
+        case 'list':
+          reply(msg.replyTo, ok([...s.table.keys()]));
+          break;
       }
-      case 'list':
-        reply(msg.replyTo, ok([...s.table.keys()]));
-        break;
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `${name}: ${(e as Error).message}`), { errno: 'EBADF', message: `FD ${o.fd} is closed` });
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `${name}: ${(e as Error).message}`),
+    { errno: 'EBADF', message: `FD ${o.fd} is closed` },
+  );
 }

@@ -20,15 +20,35 @@ interface IoasidState {
   pasidReturned: boolean;
 }
 
-export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRef<AllocatorMsg>, pasid: number, vm: number, fdHolder: Holder): ActorRef<IoasidMsg> {
+export function spawnIoasid(
+  parent: ParentRef,
+  env: ActorEnv,
+  allocator: ActorRef<AllocatorMsg>,
+  pasid: number,
+  vm: number,
+  fdHolder: Holder,
+): ActorRef<IoasidMsg> {
   const name = `ioasid-${pasid}-${env.nextSerial()}`;
-  const st: IoasidState = { pasid, vm, status: 'allocated', holders: new Set([fdHolder]), pgtable: null, pages: 0, units: new Map(), unitOf: new Map(), pasidReturned: false };
+  const st: IoasidState = {
+    pasid,
+    vm,
+    status: 'allocated',
+    holders: new Set([fdHolder]),
+    pgtable: null,
+    pages: 0,
+    units: new Map(),
+    unitOf: new Map(),
+    pasidReturned: false,
+  };
   const { pgtables } = env.host;
   const T = env.replyTimeoutMs;
 
   const krefEvent = (s: IoasidState, holder: Holder) => env.emit({ type: 'kref', pasid, holder, count: s.holders.size, t: env.now() });
   const wipePgtable = (s: IoasidState) => {
-    if (s.pgtable !== null) { pgtables.destroy(s.pgtable); s.pgtable = null; }
+    if (s.pgtable !== null) {
+      pgtables.destroy(s.pgtable);
+      s.pgtable = null;
+    }
   };
   // A tell, not an ask: the allocator's mailbox is FIFO, so any message sent to it after this one
   // (a later ALLOC, a state query by whoever saw this IOASID's reply) finds the PASID free.
@@ -57,83 +77,129 @@ export function spawnIoasid(parent: ParentRef, env: ActorEnv, allocator: ActorRe
     if (s.holders.size === 0) release(s, self);
   };
 
-  const self = spawnNamed<IoasidState, IoasidMsg>(parent, name, st, async (s, msg, me) => {
-    switch (msg.t) {
-      case 'attach': {
-        const holder: Holder = `dev:${msg.device}`;
-        if (s.status === 'destroyed') { reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`)); break; }
-        if (s.holders.has(holder)) { reply(msg.replyTo, err('EEXIST', `device already allowed IOASID ${pasid}`)); break; }
-        const r = await ask(name, msg.unit, { t: 'install', device: msg.device, pasid, pgtable: s.pgtable }, T);
-        if (!r.ok) { reply(msg.replyTo, r); break; }
-        s.units.set(msg.unitIndex, msg.unit);
-        s.unitOf.set(holder, msg.unitIndex);
-        s.holders.add(holder);
-        krefEvent(s, holder);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'get': {
-        if (s.status === 'destroyed') { reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`)); break; }
-        if (s.holders.has(msg.holder)) { reply(msg.replyTo, err('EEXIST', `${msg.holder} already holds IOASID ${pasid}`)); break; }
-        s.holders.add(msg.holder);
-        krefEvent(s, msg.holder);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'put': {
-        if (!s.holders.has(msg.holder)) { reply(msg.replyTo, err('ENOENT', `${msg.holder} holds no kref on IOASID ${pasid}`)); break; }
-        drop(s, me, msg.holder);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'bind': {
-        if (s.status === 'destroyed') { reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`)); break; }
-        if (s.pgtable !== null) { reply(msg.replyTo, err('EBUSY', `IOASID ${pasid} already has a page table`)); break; }
-        if (env.injectFault('pgtable-alloc')) { reply(msg.replyTo, err('ENOMEM', 'page table allocation failed (injected)')); break; }
-        const made = pgtables.create(vm, msg.pages);
-        if ('error' in made) { reply(msg.replyTo, err(made.error, made.why)); break; }
-        s.pgtable = made.id;
-        s.pages = msg.pages;
-        s.status = 'bound';
-        // Devices allowed before the bind start translating now.
-        for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'destroy': {
-        if (s.status === 'destroyed' || !s.holders.has(msg.holder)) { reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was already destroyed`)); break; }
-        if (env.destroyPolicy === 'ebusy' && !msg.force && s.holders.size > 1) {
-          reply(msg.replyTo, err('EBUSY', `IOASID ${pasid} still has ${s.holders.size - 1} other user(s): ${[...s.holders].filter((h) => h !== msg.holder).join(', ')}`));
+  const self = spawnNamed<IoasidState, IoasidMsg>(
+    parent,
+    name,
+    st,
+    async (s, msg, me) => {
+      switch (msg.t) {
+        case 'attach': {
+          const holder: Holder = `dev:${msg.device}`;
+          if (s.status === 'destroyed') {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
+            break;
+          }
+          if (s.holders.has(holder)) {
+            reply(msg.replyTo, err('EEXIST', `device already allowed IOASID ${pasid}`));
+            break;
+          }
+          const r = await ask(name, msg.unit, { t: 'install', device: msg.device, pasid, pgtable: s.pgtable }, T);
+          if (!r.ok) {
+            reply(msg.replyTo, r);
+            break;
+          }
+          s.units.set(msg.unitIndex, msg.unit);
+          s.unitOf.set(holder, msg.unitIndex);
+          s.holders.add(holder);
+          krefEvent(s, holder);
+          reply(msg.replyTo, okVoid);
           break;
         }
-        if (env.mutant === 'backwards-order') {
-          // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
-          wipePgtable(s);
-          returnPasid(s);
-        } else {
-          for (const unit of s.units.values()) {
-            const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
-            // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
-            if (!r.ok) { reply(msg.replyTo, r); return s; }
+        case 'get': {
+          if (s.status === 'destroyed') {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
+            break;
           }
-          wipePgtable(s);
-          if (env.mutant === 'early-recycle') returnPasid(s);
+          if (s.holders.has(msg.holder)) {
+            reply(msg.replyTo, err('EEXIST', `${msg.holder} already holds IOASID ${pasid}`));
+            break;
+          }
+          s.holders.add(msg.holder);
+          krefEvent(s, msg.holder);
+          reply(msg.replyTo, okVoid);
+          break;
         }
-        s.status = 'destroyed';
-        drop(s, me, msg.holder);
-        // PASID stays parked until the last kref is put.
-        if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });
-        reply(msg.replyTo, okVoid);
-        break;
+        case 'put': {
+          if (!s.holders.has(msg.holder)) {
+            reply(msg.replyTo, err('ENOENT', `${msg.holder} holds no kref on IOASID ${pasid}`));
+            break;
+          }
+          drop(s, me, msg.holder);
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'bind': {
+          if (s.status === 'destroyed') {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
+            break;
+          }
+          if (s.pgtable !== null) {
+            reply(msg.replyTo, err('EBUSY', `IOASID ${pasid} already has a page table`));
+            break;
+          }
+          if (env.injectFault('pgtable-alloc')) {
+            reply(msg.replyTo, err('ENOMEM', 'page table allocation failed (injected)'));
+            break;
+          }
+          const made = pgtables.create(vm, msg.pages);
+          if ('error' in made) {
+            reply(msg.replyTo, err(made.error, made.why));
+            break;
+          }
+          s.pgtable = made.id;
+          s.pages = msg.pages;
+          s.status = 'bound';
+          // Devices allowed before the bind start translating now.
+          for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'destroy': {
+          if (s.status === 'destroyed' || !s.holders.has(msg.holder)) {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was already destroyed`));
+            break;
+          }
+          if (env.destroyPolicy === 'ebusy' && !msg.force && s.holders.size > 1) {
+            reply(
+              msg.replyTo,
+              err('EBUSY', `IOASID ${pasid} still has ${s.holders.size - 1} other user(s): ${[...s.holders].filter((h) => h !== msg.holder).join(', ')}`),
+            );
+            break;
+          }
+          if (env.mutant === 'backwards-order') {
+            // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
+            wipePgtable(s);
+            returnPasid(s);
+          } else {
+            for (const unit of s.units.values()) {
+              const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
+              // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
+              if (!r.ok) {
+                reply(msg.replyTo, r);
+                return s;
+              }
+            }
+            wipePgtable(s);
+            if (env.mutant === 'early-recycle') returnPasid(s);
+          }
+          s.status = 'destroyed';
+          drop(s, me, msg.holder);
+          // PASID stays parked until the last kref is put.
+          if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'info': {
+          const info: IoasidInfo = { pasid, status: s.status, kref: s.holders.size, holders: [...s.holders], pgtable: s.pgtable, pages: s.pages };
+          reply(msg.replyTo, ok(info));
+          break;
+        }
       }
-      case 'info': {
-        const info: IoasidInfo = { pasid, status: s.status, kref: s.holders.size, holders: [...s.holders], pgtable: s.pgtable, pages: s.pages };
-        reply(msg.replyTo, ok(info));
-        break;
-      }
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `${name}: ${(e as Error).message}`), { errno: 'ENOENT', message: `IOASID ${pasid} was released` });
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `${name}: ${(e as Error).message}`),
+    { errno: 'ENOENT', message: `IOASID ${pasid} was released` },
+  );
   env.globalIoasids.set(pasid, self);
   return self;
 }

@@ -11,7 +11,9 @@ import type { IommuMsg } from './protocol.js';
 import { err, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
 
-interface UnitState { readonly entries: Map<number, Set<number>> } // pasid -> devices with an entry
+interface UnitState {
+  readonly entries: Map<number, Set<number>>;
+} // pasid -> devices with an entry
 
 async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
   const { hw, pasidTables, jobs, waiter } = env.host;
@@ -32,41 +34,62 @@ async function teardownEntry(env: ActorEnv, device: number, pasid: number): Prom
 }
 
 export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number): ActorRef<IommuMsg> {
-  return spawnNamed<UnitState, IommuMsg>(parent, `iommu${index}`, { entries: new Map() }, async (s, msg) => {
-    const tables = env.host.pasidTables;
-    switch (msg.t) {
-      case 'install': {
-        if (env.injectFault('iommu-install')) { reply(msg.replyTo, err('ENOMEM', `iommu${index}: PASID entry install failed (injected)`)); break; }
-        const r = tables.install(msg.device, msg.pasid, msg.pgtable, 0);
-        if (r !== 'ok') { reply(msg.replyTo, err(r, r === 'EBUSY' ? `PASID ${msg.pasid} entry already present on device ${msg.device}` : `iommu${index}: no free PASID table`)); break; }
-        let set = s.entries.get(msg.pasid);
-        if (!set) { set = new Set(); s.entries.set(msg.pasid, set); }
-        set.add(msg.device);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'set-pgtable':
-        for (const d of s.entries.get(msg.pasid) ?? []) tables.setPgtable(d, msg.pasid, msg.pgtable);
-        reply(msg.replyTo, okVoid);
-        break;
-      case 'teardown': {
-        const set = s.entries.get(msg.pasid);
-        if (set?.has(msg.device)) {
-          await teardownEntry(env, msg.device, msg.pasid);
-          set.delete(msg.device);
-          if (set.size === 0) s.entries.delete(msg.pasid);
+  return spawnNamed<UnitState, IommuMsg>(
+    parent,
+    `iommu${index}`,
+    { entries: new Map() },
+    async (s, msg) => {
+      const tables = env.host.pasidTables;
+      switch (msg.t) {
+        case 'install': {
+          if (env.injectFault('iommu-install')) {
+            reply(msg.replyTo, err('ENOMEM', `iommu${index}: PASID entry install failed (injected)`));
+            break;
+          }
+          const r = tables.install(msg.device, msg.pasid, msg.pgtable, 0);
+          if (r !== 'ok') {
+            reply(
+              msg.replyTo,
+              err(r, r === 'EBUSY' ? `PASID ${msg.pasid} entry already present on device ${msg.device}` : `iommu${index}: no free PASID table`),
+            );
+            break;
+          }
+          let set = s.entries.get(msg.pasid);
+          if (!set) {
+            set = new Set();
+            s.entries.set(msg.pasid, set);
+          }
+          set.add(msg.device);
+          reply(msg.replyTo, okVoid);
+          break;
         }
-        reply(msg.replyTo, okVoid);
-        break;
+        case 'set-pgtable':
+          for (const d of s.entries.get(msg.pasid) ?? []) tables.setPgtable(d, msg.pasid, msg.pgtable);
+          reply(msg.replyTo, okVoid);
+          break;
+        case 'teardown': {
+          const set = s.entries.get(msg.pasid);
+          if (set?.has(msg.device)) {
+            await teardownEntry(env, msg.device, msg.pasid);
+            set.delete(msg.device);
+            if (set.size === 0) s.entries.delete(msg.pasid);
+          }
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'teardown-pasid': {
+          const set = s.entries.get(msg.pasid);
+          for (const d of [...(set ?? [])]) {
+            await teardownEntry(env, d, msg.pasid);
+            set!.delete(d);
+          }
+          s.entries.delete(msg.pasid);
+          reply(msg.replyTo, okVoid);
+          break;
+        }
       }
-      case 'teardown-pasid': {
-        const set = s.entries.get(msg.pasid);
-        for (const d of [...(set ?? [])]) { await teardownEntry(env, d, msg.pasid); set!.delete(d); }
-        s.entries.delete(msg.pasid);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `iommu${index}: ${(e as Error).message}`));
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `iommu${index}: ${(e as Error).message}`),
+  );
 }

@@ -23,8 +23,15 @@ export interface KvmOptions {
   readonly pasidMax: number;
 }
 
-interface Entry { readonly pasid: number; readonly ref: ActorRef<IoasidMsg>; readonly kref: boolean }
-interface KvmState { readonly table: Map<number, Entry>; readonly exitsSeen: Map<number, number> }
+interface Entry {
+  readonly pasid: number;
+  readonly ref: ActorRef<IoasidMsg>;
+  readonly kref: boolean;
+}
+interface KvmState {
+  readonly table: Map<number, Entry>;
+  readonly exitsSeen: Map<number, number>;
+}
 
 export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): ActorRef<KvmMsg> {
   const actorName = `kvm.${o.name}`; // the VM's vIOMMU is `viommu.${o.name}`
@@ -33,52 +40,85 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
   const badVpasid = (v: number) => !Number.isInteger(v) || v <= 0 || v >= KVM_VPASIDS;
   const vpasidRange = (v: number) => err('EINVAL', `vPASID ${v} is out of range (1..${KVM_VPASIDS - 1})`);
 
-  return spawnNamed<KvmState, KvmMsg>(parent, actorName, { table: new Map(), exitsSeen: new Map() }, async (s, msg) => {
-    switch (msg.t) {
-      case 'set': {
-        const f = fdget(env, msg.fd, o.vm, o.name);
-        if (!f.ok) { reply(msg.replyTo, f); break; }
-        if (badVpasid(msg.vpasid)) { reply(msg.replyTo, vpasidRange(msg.vpasid)); break; }
-        if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) { reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`)); break; }
-        // Never rewrite a live entry: remapping takes KVM_CLEAR_PASID first, which drains the old pPASID.
-        if (s.table.has(msg.vpasid)) { reply(msg.replyTo, err('EEXIST', `vPASID ${msg.vpasid} of ${o.name} is already mapped (to pPASID ${s.table.get(msg.vpasid)!.pasid})`)); break; }
-        // The same-FD check: the IOASID must have been allocated from this FD.
-        const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
-        if (!found.ok) { reply(msg.replyTo, found); break; }
-        const holder: Holder = `kvm:${o.vm}:${msg.vpasid}`;
-        const kref = env.mutant !== 'kvm-no-kref';
-        if (kref) {
-          const got = await ask(actorName, found.value, { t: 'get', holder }, T);
-          if (!got.ok) { reply(msg.replyTo, got); break; }
+  return spawnNamed<KvmState, KvmMsg>(
+    parent,
+    actorName,
+    { table: new Map(), exitsSeen: new Map() },
+    async (s, msg) => {
+      switch (msg.t) {
+        case 'set': {
+          const f = fdget(env, msg.fd, o.vm, o.name);
+          if (!f.ok) {
+            reply(msg.replyTo, f);
+            break;
+          }
+          if (badVpasid(msg.vpasid)) {
+            reply(msg.replyTo, vpasidRange(msg.vpasid));
+            break;
+          }
+          if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) {
+            reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`));
+            break;
+          }
+          // Never rewrite a live entry: remapping takes KVM_CLEAR_PASID first, which drains the old pPASID.
+          if (s.table.has(msg.vpasid)) {
+            reply(msg.replyTo, err('EEXIST', `vPASID ${msg.vpasid} of ${o.name} is already mapped (to pPASID ${s.table.get(msg.vpasid)!.pasid})`));
+            break;
+          }
+          // The same-FD check: the IOASID must have been allocated from this FD.
+          const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
+          if (!found.ok) {
+            reply(msg.replyTo, found);
+            break;
+          }
+          const holder: Holder = `kvm:${o.vm}:${msg.vpasid}`;
+          const kref = env.mutant !== 'kvm-no-kref';
+          if (kref) {
+            const got = await ask(actorName, found.value, { t: 'get', holder }, T);
+            if (!got.ok) {
+              reply(msg.replyTo, got);
+              break;
+            }
+          }
+          s.table.set(msg.vpasid, { pasid: msg.ioasid, ref: found.value, kref });
+          kvmPublish(hw, o.vm, msg.vpasid, msg.ioasid);
+          reply(msg.replyTo, okVoid);
+          break;
         }
-        s.table.set(msg.vpasid, { pasid: msg.ioasid, ref: found.value, kref });
-        kvmPublish(hw, o.vm, msg.vpasid, msg.ioasid);
-        reply(msg.replyTo, okVoid);
-        break;
-      }
-      case 'clear': {
-        if (badVpasid(msg.vpasid)) { reply(msg.replyTo, vpasidRange(msg.vpasid)); break; }
-        const e = s.table.get(msg.vpasid);
-        if (!e) { reply(msg.replyTo, err('ENOENT', `vPASID ${msg.vpasid} of ${o.name} is not mapped`)); break; }
-        kvmInvalidate(hw, o.vm, msg.vpasid); // 1. stop new submissions: later ENQCMDs exit (72)
-        // A failed wait leaves the translation invalid (ENQCMDs exit) and mapped, so a retry finishes.
-        if (env.injectFault('kvm-quiesce')) { reply(msg.replyTo, err('EIO', `${o.name}: vCPUs did not quiesce (injected)`)); break; }
-        await kvmQuiesce(hw, waiter, o.vm); //    and every vCPU has passed the point of reading it
-        for (const d of o.devices) await swqDrain(hw, waiter, d); // 2. accepted descriptors finish
-        kvmZero(hw, o.vm, msg.vpasid);
-        s.table.delete(msg.vpasid);
-        reply(msg.replyTo, e.kref ? await ask(actorName, e.ref, { t: 'put', holder: `kvm:${o.vm}:${msg.vpasid}` }, T) : okVoid);
-        break;
-      }
-      case 'exits':
-        for (const c of o.vcpus) {
-          const now = vcpuCounters(hw, c.index);
-          const n = (now.exits - (s.exitsSeen.get(c.index) ?? 0)) | 0;
-          s.exitsSeen.set(c.index, now.exits);
-          if (n > 0) env.emit({ type: 'gp', vcpu: c.name, vpasid: now.exitVpasid, reason: 'unmapped', count: n, t: env.now() });
+        case 'clear': {
+          if (badVpasid(msg.vpasid)) {
+            reply(msg.replyTo, vpasidRange(msg.vpasid));
+            break;
+          }
+          const e = s.table.get(msg.vpasid);
+          if (!e) {
+            reply(msg.replyTo, err('ENOENT', `vPASID ${msg.vpasid} of ${o.name} is not mapped`));
+            break;
+          }
+          kvmInvalidate(hw, o.vm, msg.vpasid); // 1. stop new submissions: later ENQCMDs exit (72)
+          // A failed wait leaves the translation invalid (ENQCMDs exit) and mapped, so a retry finishes.
+          if (env.injectFault('kvm-quiesce')) {
+            reply(msg.replyTo, err('EIO', `${o.name}: vCPUs did not quiesce (injected)`));
+            break;
+          }
+          await kvmQuiesce(hw, waiter, o.vm); //    and every vCPU has passed the point of reading it
+          for (const d of o.devices) await swqDrain(hw, waiter, d); // 2. accepted descriptors finish
+          kvmZero(hw, o.vm, msg.vpasid);
+          s.table.delete(msg.vpasid);
+          reply(msg.replyTo, e.kref ? await ask(actorName, e.ref, { t: 'put', holder: `kvm:${o.vm}:${msg.vpasid}` }, T) : okVoid);
+          break;
         }
-        break;
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`));
+        case 'exits':
+          for (const c of o.vcpus) {
+            const now = vcpuCounters(hw, c.index);
+            const n = (now.exits - (s.exitsSeen.get(c.index) ?? 0)) | 0;
+            s.exitsSeen.set(c.index, now.exits);
+            if (n > 0) env.emit({ type: 'gp', vcpu: c.name, vpasid: now.exitVpasid, reason: 'unmapped', count: n, t: env.now() });
+          }
+          break;
+      }
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`),
+  );
 }

@@ -45,7 +45,9 @@ export interface NactParts {
   /** nact/lib/system-map.js */
   readonly systemMap: unknown;
   /** The sample as the registry finds it (`system`, and `actor` behind `ref`), or why spawning it failed. */
-  readonly sample: { readonly system: unknown; readonly ref: unknown; readonly actor: unknown; readonly name: string; readonly initialState: unknown } | { readonly failed: string };
+  readonly sample:
+    | { readonly system: unknown; readonly ref: unknown; readonly actor: unknown; readonly name: string; readonly initialState: unknown }
+    | { readonly failed: string };
 }
 
 const FUNCTIONS: ReadonlyArray<[keyof NactParts, string, readonly string[]]> = [
@@ -54,12 +56,15 @@ const FUNCTIONS: ReadonlyArray<[keyof NactParts, string, readonly string[]]> = [
 ];
 const ACTOR_METHODS = ['dispatch', 'handleMessage', 'afterMessage', 'processNext', 'stop'] as const;
 
-const field = (o: unknown, key: string): unknown => (typeof o === 'object' || typeof o === 'function') && o !== null ? (o as Record<string, unknown>)[key] : undefined;
+const field = (o: unknown, key: string): unknown =>
+  (typeof o === 'object' || typeof o === 'function') && o !== null ? (o as Record<string, unknown>)[key] : undefined;
 
 /** What of nact the runtime relies on but `parts` lacks (empty when nothing). */
 export function missingNactParts(parts: NactParts): string[] {
   const missing: string[] = [];
-  const need = (ok: boolean, what: string) => { if (!ok) missing.push(what); };
+  const need = (ok: boolean, what: string) => {
+    if (!ok) missing.push(what);
+  };
   for (const [part, where, names] of FUNCTIONS) for (const n of names) need(typeof field(parts[part], n) === 'function', `${where}.${n}()`);
   const proto = field(parts.actorClass, 'prototype');
   for (const m of ACTOR_METHODS) need(typeof field(proto, m) === 'function', `Actor.prototype.${m}()`);
@@ -68,8 +73,8 @@ export function missingNactParts(parts: NactParts): string[] {
     missing.push(`a working spawn (${s.failed})`);
     return missing;
   }
-  need(typeof field(s.system, 'addTempReference') === 'function', 'the system\'s addTempReference()');
-  need(typeof field(field(s.ref, 'system'), 'name') === 'string' && field(s.ref, 'name') === s.name, 'a ref\'s system.name and name');
+  need(typeof field(s.system, 'addTempReference') === 'function', "the system's addTempReference()");
+  need(typeof field(field(s.ref, 'system'), 'name') === 'string' && field(s.ref, 'name') === s.name, "a ref's system.name and name");
   if (typeof parts.actorClass !== 'function' || !(s.actor instanceof (parts.actorClass as new () => unknown))) {
     missing.push('system-map find(system, ref) giving the Actor');
   } else {
@@ -132,7 +137,10 @@ export function startSystem(name: string): unknown {
   const registry = systemMap.find(name);
   const add = registry.addTempReference.bind(registry);
   let nextPort = 0;
-  registry.addTempReference = (port, deferral) => { port.id = ++nextPort; add(port, deferral); };
+  registry.addTempReference = (port, deferral) => {
+    port.id = ++nextPort;
+    add(port, deferral);
+  };
   return ref;
 }
 

@@ -7,7 +7,9 @@ import type { AllocatorMsg, AllocatorStats } from './protocol.js';
 import { err, ok } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
 
-const FREE = 0, IN_USE = 1, PARKED = 2;
+const FREE = 0,
+  IN_USE = 1,
+  PARKED = 2;
 
 interface AllocatorState {
   readonly status: Uint8Array; // per PASID
@@ -33,7 +35,10 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
   st.used[0]! |= 1; // PASID 0 is reserved
   const setUsed = (p: number, on: boolean) => {
     if (on) st.used[p >>> 5]! |= 1 << (p & 31);
-    else { st.used[p >>> 5]! &= ~(1 << (p & 31)); st.lowestWordHint = Math.min(st.lowestWordHint, p >>> 5); }
+    else {
+      st.used[p >>> 5]! &= ~(1 << (p & 31));
+      st.lowestWordHint = Math.min(st.lowestWordHint, p >>> 5);
+    }
   };
   const lowestFree = (): number => {
     for (let w = st.lowestWordHint; w < st.used.length; w++) {
@@ -52,43 +57,70 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
   };
   const charge = (vm: number, d: number) => st.perVm.set(vm, (st.perVm.get(vm) ?? 0) + d);
 
-  return spawnNamed<AllocatorState, AllocatorMsg>(parent, 'pasid-allocator', st, (s, msg) => {
-    switch (msg.t) {
-      case 'alloc': {
-        // The quota charges a PASID until it is free again: a parked PASID still counts.
-        if (msg.quota !== null && (s.perVm.get(msg.vm) ?? 0) >= msg.quota) { reply(msg.replyTo, err('ENOSPC', `VM quota of ${msg.quota} PASIDs reached`)); break; }
-        const p = env.injectFault('pasid-alloc') ? -1 : lowestFree();
-        if (p < 0) { reply(msg.replyTo, err('ENOSPC', `PASID space of ${max - 1} exhausted (${s.parked} parked)`)); break; }
-        s.status[p] = IN_USE; s.owner[p] = msg.vm; setUsed(p, true); s.inUse++; charge(msg.vm, 1);
-        announce(p);
-        reply(msg.replyTo, ok(p));
-        break;
+  return spawnNamed<AllocatorState, AllocatorMsg>(
+    parent,
+    'pasid-allocator',
+    st,
+    (s, msg) => {
+      switch (msg.t) {
+        case 'alloc': {
+          // The quota charges a PASID until it is free again: a parked PASID still counts.
+          if (msg.quota !== null && (s.perVm.get(msg.vm) ?? 0) >= msg.quota) {
+            reply(msg.replyTo, err('ENOSPC', `VM quota of ${msg.quota} PASIDs reached`));
+            break;
+          }
+          const p = env.injectFault('pasid-alloc') ? -1 : lowestFree();
+          if (p < 0) {
+            reply(msg.replyTo, err('ENOSPC', `PASID space of ${max - 1} exhausted (${s.parked} parked)`));
+            break;
+          }
+          s.status[p] = IN_USE;
+          s.owner[p] = msg.vm;
+          setUsed(p, true);
+          s.inUse++;
+          charge(msg.vm, 1);
+          announce(p);
+          reply(msg.replyTo, ok(p));
+          break;
+        }
+        case 'park':
+          if (s.status[msg.pasid] === IN_USE) {
+            s.status[msg.pasid] = PARKED;
+            s.inUse--;
+            s.parked++;
+            announce(msg.pasid);
+          }
+          break;
+        case 'release': {
+          // A tell from the IOASID that held the PASID, sent once: a free PASID stays free.
+          const was = s.status[msg.pasid];
+          if (was === FREE) break;
+          if (was === IN_USE) s.inUse--;
+          else s.parked--;
+          s.status[msg.pasid] = FREE;
+          setUsed(msg.pasid, false);
+          charge(s.owner[msg.pasid]!, -1);
+          announce(msg.pasid);
+          break;
+        }
+        case 'state': {
+          const p = pasidArg(env, msg.pasid);
+          if (!p.ok) {
+            reply(msg.replyTo, p);
+            break;
+          }
+          const v = s.status[msg.pasid];
+          reply(msg.replyTo, ok(v === FREE ? 'free' : v === IN_USE ? 'in-use' : 'parked'));
+          break;
+        }
+        case 'stats': {
+          const stats: AllocatorStats = { inUse: s.inUse, parked: s.parked, free: max - 1 - s.inUse - s.parked, perVm: Object.fromEntries(s.perVm) };
+          reply(msg.replyTo, ok(stats));
+          break;
+        }
       }
-      case 'park':
-        if (s.status[msg.pasid] === IN_USE) { s.status[msg.pasid] = PARKED; s.inUse--; s.parked++; announce(msg.pasid); }
-        break;
-      case 'release': {
-        // A tell from the IOASID that held the PASID, sent once: a free PASID stays free.
-        const was = s.status[msg.pasid];
-        if (was === FREE) break;
-        if (was === IN_USE) s.inUse--; else s.parked--;
-        s.status[msg.pasid] = FREE; setUsed(msg.pasid, false); charge(s.owner[msg.pasid]!, -1);
-        announce(msg.pasid);
-        break;
-      }
-      case 'state': {
-        const p = pasidArg(env, msg.pasid);
-        if (!p.ok) { reply(msg.replyTo, p); break; }
-        const v = s.status[msg.pasid];
-        reply(msg.replyTo, ok(v === FREE ? 'free' : v === IN_USE ? 'in-use' : 'parked'));
-        break;
-      }
-      case 'stats': {
-        const stats: AllocatorStats = { inUse: s.inUse, parked: s.parked, free: max - 1 - s.inUse - s.parked, perVm: Object.fromEntries(s.perVm) };
-        reply(msg.replyTo, ok(stats));
-        break;
-      }
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `allocator: ${(e as Error).message}`));
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `allocator: ${(e as Error).message}`),
+  );
 }

@@ -14,7 +14,12 @@ export type AllocatorMsg =
   | ({ t: 'state'; pasid: number } & Req<PasidState>)
   | ({ t: 'stats' } & Req<AllocatorStats>);
 
-export interface AllocatorStats { inUse: number; parked: number; free: number; perVm: Record<number, number> }
+export interface AllocatorStats {
+  inUse: number;
+  parked: number;
+  free: number;
+  perVm: Record<number, number>;
+}
 
 /** Who holds a kref: the FD, a device, or a KVM vPASID translation. */
 export type Holder = `fd:${number}` | `dev:${number}` | `kvm:${number}:${number}`;
@@ -27,7 +32,14 @@ export type IoasidMsg =
   | ({ t: 'destroy'; holder: Holder; force: boolean } & Req<null>)
   | ({ t: 'info' } & Req<IoasidInfo>);
 
-export interface IoasidInfo { pasid: number; status: 'allocated' | 'bound' | 'destroyed'; kref: number; holders: Holder[]; pgtable: number | null; pages: number }
+export interface IoasidInfo {
+  pasid: number;
+  status: 'allocated' | 'bound' | 'destroyed';
+  kref: number;
+  holders: Holder[];
+  pgtable: number | null;
+  pages: number;
+}
 
 export type FdMsg =
   | ({ t: 'alloc' } & Req<number>)
@@ -61,12 +73,14 @@ export type VcpuMsg =
   | { t: 'gps' };
 
 /** The guest's vIOMMU: requests to bind a device to a vPASID (answer: the pPASID) and back. */
-export type VIommuRequest =
-  | ({ t: 'bind'; device: number; vpasid: number } & Req<number>)
-  | ({ t: 'unbind'; device: number; vpasid: number } & Req<null>);
+export type VIommuRequest = ({ t: 'bind'; device: number; vpasid: number } & Req<number>) | ({ t: 'unbind'; device: number; vpasid: number } & Req<null>);
 
 /** What the vIOMMU holds for one vPASID: its IOASID (the pPASID), the devices bound, whether KVM maps it. */
-export interface VIommuBinding { readonly pasid: number; readonly devices: ReadonlySet<number>; readonly kvm: boolean }
+export interface VIommuBinding {
+  readonly pasid: number;
+  readonly devices: ReadonlySet<number>;
+  readonly kvm: boolean;
+}
 
 export type VIommuMsg =
   | VIommuRequest
@@ -76,7 +90,13 @@ export type VIommuMsg =
 // ---- The uAPI's ops, as the op table (uapi/ops.ts) serves them ----
 
 /** What an `enqcmd` call did with its `submitted` ENQCMDs. */
-export interface EnqcmdCounts { readonly submitted: number; readonly accepted: number; readonly retried: number; readonly gp: number; readonly exits: number }
+export interface EnqcmdCounts {
+  readonly submitted: number;
+  readonly accepted: number;
+  readonly retried: number;
+  readonly gp: number;
+  readonly exits: number;
+}
 
 /**
  * Every uAPI op: its complete arguments, which of them may be left out (the table fills their

@@ -4,8 +4,15 @@
 export const ERRNOS = ['EBADF', 'ENOENT', 'EINVAL', 'EBUSY', 'EEXIST', 'ENOSPC', 'EOPNOTSUPP', 'ENOMEM', 'ETIMEDOUT', 'EIO'] as const;
 export type Errno = (typeof ERRNOS)[number];
 
-export interface Ok<T> { readonly ok: true; readonly value: T }
-export interface Err { readonly ok: false; readonly errno: Errno; readonly message: string }
+export interface Ok<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+export interface Err {
+  readonly ok: false;
+  readonly errno: Errno;
+  readonly message: string;
+}
 export type Result<T> = Ok<T> | Err;
 
 export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });

@@ -25,11 +25,16 @@ export const stopActor = (ref: ActorRef<unknown>): void => nact.stop(ref);
 export type MessageTracer = (from: string, to: string, kind: string, isReply: boolean) => void;
 
 /** Where a runtime's time comes from, in ms. */
-export interface Clock { now(): number }
+export interface Clock {
+  now(): number;
+}
 const REAL_CLOCK: Clock = { now: () => performance.now() };
 
 /** One message delivery, to be run when the scheduler picks it. */
-export interface Delivery { readonly actor: string; readonly run: () => Promise<void> }
+export interface Delivery {
+  readonly actor: string;
+  readonly run: () => Promise<void>;
+}
 
 /** A deterministic scheduler as a runtime sees it: deliveries and timers are its steps. */
 export interface Stepper {
@@ -95,7 +100,9 @@ class ReplyPort {
     this.resolve(r);
   }
 
-  timeOut(): void { this.settle(err('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`)); }
+  timeOut(): void {
+    this.settle(err('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`));
+  }
 }
 
 // ---- Delivery ----
@@ -132,14 +139,27 @@ class ActorRuntime implements Runtime {
   /** Batched: deliveries waiting for the next batch, flat: actor, behaviour, message. */
   private queued: unknown[] = [];
 
-  constructor(readonly clock: Clock, executor: Executor) {
+  constructor(
+    readonly clock: Clock,
+    executor: Executor,
+  ) {
     this.stepper = executor.kind === 'stepped' ? executor.scheduler : null;
   }
 
-  traceMessages(tracer: MessageTracer | null): void { this.tracer = tracer; }
+  traceMessages(tracer: MessageTracer | null): void {
+    this.tracer = tracer;
+  }
 
   spawnRoot(parent: ParentRef, name: string): ActorRef<never> {
-    return spawnIn<null, never>(this, parent, name, null, () => null, () => undefined, CLOSED);
+    return spawnIn<null, never>(
+      this,
+      parent,
+      name,
+      null,
+      () => null,
+      () => undefined,
+      CLOSED,
+    );
   }
 
   /** A port starts waiting; deadlines rarely come out of order, so this is a step or two from the end. */
@@ -192,7 +212,15 @@ class ActorRuntime implements Runtime {
   /** nact found `actor` idle: its message's turn is now the executor's to give. */
   take(actor: FacadeActor, b: Behaviour, message: unknown): void {
     actor.busy = true;
-    if (this.stepper) { this.stepper.deliver({ actor: actor.name, run: async () => { await turn(actor, b, message); } }); return; }
+    if (this.stepper) {
+      this.stepper.deliver({
+        actor: actor.name,
+        run: async () => {
+          await turn(actor, b, message);
+        },
+      });
+      return;
+    }
     if (this.queued.length === 0) setImmediate(this.runQueued);
     this.queued.push(actor, b, message);
   }
@@ -224,7 +252,14 @@ function deliver(actor: FacadeActor, b: Behaviour, message: unknown): Promise<vo
     b.onError(e, message);
     next = actor.state;
   }
-  if (next instanceof Promise) return next.then((s) => settled(actor, s), (e: unknown) => { b.onError(e, message); settled(actor, actor.state); });
+  if (next instanceof Promise)
+    return next.then(
+      (s) => settled(actor, s),
+      (e: unknown) => {
+        b.onError(e, message);
+        settled(actor, actor.state);
+      },
+    );
   settled(actor, next);
   return undefined;
 }
@@ -232,7 +267,10 @@ function deliver(actor: FacadeActor, b: Behaviour, message: unknown): Promise<vo
 /** A delivery's turn has come. */
 function turn(actor: FacadeActor, b: Behaviour, message: unknown): Promise<void> | undefined {
   // Stopped before its turn (nact would drop it): answer it as the actor's queued mail is.
-  if (actor.stopped) { b.gone(message as object); return undefined; }
+  if (actor.stopped) {
+    b.gone(message as object);
+    return undefined;
+  }
   return deliver(actor, b, message);
 }
 
@@ -274,7 +312,9 @@ function spawnIn<S, M>(
   let spawned: { readonly ref: unknown; readonly actor: FacadeActor };
   try {
     // Mail still queued when the actor stops is answered, never dropped: no caller waits forever.
-    spawned = nact.spawn(parent, name, initialState, (_s, ctx) => { for (const m of ctx.mailbox) answerGone(m.message as object); });
+    spawned = nact.spawn(parent, name, initialState, (_s, ctx) => {
+      for (const m of ctx.mailbox) answerGone(m.message as object);
+    });
   } catch (e) {
     throw new SpawnError(`EEXIST: actor '${name}' already exists under its parent (${(e as Error).message})`);
   }
@@ -311,7 +351,12 @@ export function reply<R>(to: ReplyTo<R>, value: R): void {
  * request. `body` becomes the message (its reply port is added to it), so pass a fresh object
  * each time.
  */
-export function ask<M extends { t: string }, K extends M['t']>(from: string, ref: ActorRef<M>, body: RequestBody<M, K> & { t: K }, timeoutMs: number): Promise<Answer<M, K>> {
+export function ask<M extends { t: string }, K extends M['t']>(
+  from: string,
+  ref: ActorRef<M>,
+  body: RequestBody<M, K> & { t: K },
+  timeoutMs: number,
+): Promise<Answer<M, K>> {
   const actor = nact.actorOf(ref) as FacadeActor | undefined;
   if (!actor || actor.stopped) return Promise.resolve(err('ENOENT', `${nact.nameOf(ref)} is gone`) as Answer<M, K>);
   const runtime = runtimeOf(actor);

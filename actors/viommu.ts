@@ -34,7 +34,10 @@ interface VIommuState {
   readonly queued: Map<number, VIommuRequest[]>;
 }
 
-interface Outcome { readonly binding: VIommuBinding | null; readonly result: Result<number> }
+interface Outcome {
+  readonly binding: VIommuBinding | null;
+  readonly result: Result<number>;
+}
 
 export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIommuMsg> {
   const actorName = `viommu.${o.name}`;
@@ -49,36 +52,53 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
     );
   };
 
-  return spawnNamed<VIommuState, VIommuMsg>(parent, actorName, { fd: null, bindings: new Map(), queued: new Map() }, (s, msg, self) => {
-    switch (msg.t) {
-      case 'bind': case 'unbind': {
-        // `as never`: the port of either request takes an error.
-        if (!Number.isInteger(msg.vpasid) || msg.vpasid <= 0 || msg.vpasid >= KVM_VPASIDS) { reply(msg.replyTo as never, err('EINVAL', `vPASID ${msg.vpasid} is out of range (1..${KVM_VPASIDS - 1})`)); break; }
-        if (!o.devices.includes(msg.device)) { reply(msg.replyTo as never, err('EINVAL', `device ${msg.device} is not assigned to VM ${o.vm}`)); break; }
-        const waiting = s.queued.get(msg.vpasid);
-        if (waiting) waiting.push(msg);
-        else { s.queued.set(msg.vpasid, []); start(s, msg, self); }
-        break;
+  return spawnNamed<VIommuState, VIommuMsg>(
+    parent,
+    actorName,
+    { fd: null, bindings: new Map(), queued: new Map() },
+    (s, msg, self) => {
+      switch (msg.t) {
+        case 'bind':
+        case 'unbind': {
+          // `as never`: the port of either request takes an error.
+          if (!Number.isInteger(msg.vpasid) || msg.vpasid <= 0 || msg.vpasid >= KVM_VPASIDS) {
+            reply(msg.replyTo as never, err('EINVAL', `vPASID ${msg.vpasid} is out of range (1..${KVM_VPASIDS - 1})`));
+            break;
+          }
+          if (!o.devices.includes(msg.device)) {
+            reply(msg.replyTo as never, err('EINVAL', `device ${msg.device} is not assigned to VM ${o.vm}`));
+            break;
+          }
+          const waiting = s.queued.get(msg.vpasid);
+          if (waiting) waiting.push(msg);
+          else {
+            s.queued.set(msg.vpasid, []);
+            start(s, msg, self);
+          }
+          break;
+        }
+        case 'done': {
+          const req = msg.request;
+          if (msg.binding) s.bindings.set(req.vpasid, msg.binding);
+          else s.bindings.delete(req.vpasid);
+          if (req.t === 'bind') reply(req.replyTo, msg.result);
+          else reply(req.replyTo, msg.result.ok ? okVoid : msg.result);
+          const next = s.queued.get(req.vpasid)!.shift();
+          if (next) start(s, next, self);
+          else s.queued.delete(req.vpasid);
+          break;
+        }
       }
-      case 'done': {
-        const req = msg.request;
-        if (msg.binding) s.bindings.set(req.vpasid, msg.binding);
-        else s.bindings.delete(req.vpasid);
-        if (req.t === 'bind') reply(req.replyTo, msg.result);
-        else reply(req.replyTo, msg.result.ok ? okVoid : msg.result);
-        const next = s.queued.get(req.vpasid)!.shift();
-        if (next) start(s, next, self);
-        else s.queued.delete(req.vpasid);
-        break;
-      }
-    }
-    return s;
-  }, (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`));
+      return s;
+    },
+    (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`),
+  );
 }
 
 const withDevice = (b: VIommuBinding, device: number, on: boolean): VIommuBinding => {
   const devices = new Set(b.devices);
-  if (on) devices.add(device); else devices.delete(device);
+  if (on) devices.add(device);
+  else devices.delete(device);
   return { ...b, devices };
 };
 

@@ -51,13 +51,24 @@ export interface InvariantState {
 
 /** The handle and method that serve each uAPI op: a new op without one does not compile. */
 export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } = {
-  open: ['IoasidSim', 'open'], pasid_state: ['IoasidSim', 'pasidState'],
-  alloc: ['FdHandle', 'alloc'], bind_pgtbl: ['FdHandle', 'bindPgtbl'], destroy: ['FdHandle', 'destroy'], close: ['FdHandle', 'close'],
-  allow: ['DeviceHandle', 'allow'], disallow: ['DeviceHandle', 'disallow'], close_device: ['DeviceHandle', 'close'],
-  dma: ['DeviceHandle', 'dma'], dma_start: ['DeviceHandle', 'dmaStart'],
-  kvm_set_pasid: ['KvmHandle', 'setPasid'], kvm_clear_pasid: ['KvmHandle', 'clearPasid'],
-  set_msr: ['VcpuHandle', 'setMsr'], enqcmd: ['VcpuHandle', 'enqcmd'], enqcmd_start: ['VcpuHandle', 'enqcmdStart'],
-  viommu_bind: ['VIommuHandle', 'bind'], viommu_unbind: ['VIommuHandle', 'unbind'],
+  open: ['IoasidSim', 'open'],
+  pasid_state: ['IoasidSim', 'pasidState'],
+  alloc: ['FdHandle', 'alloc'],
+  bind_pgtbl: ['FdHandle', 'bindPgtbl'],
+  destroy: ['FdHandle', 'destroy'],
+  close: ['FdHandle', 'close'],
+  allow: ['DeviceHandle', 'allow'],
+  disallow: ['DeviceHandle', 'disallow'],
+  close_device: ['DeviceHandle', 'close'],
+  dma: ['DeviceHandle', 'dma'],
+  dma_start: ['DeviceHandle', 'dmaStart'],
+  kvm_set_pasid: ['KvmHandle', 'setPasid'],
+  kvm_clear_pasid: ['KvmHandle', 'clearPasid'],
+  set_msr: ['VcpuHandle', 'setMsr'],
+  enqcmd: ['VcpuHandle', 'enqcmd'],
+  enqcmd_start: ['VcpuHandle', 'enqcmdStart'],
+  viommu_bind: ['VIommuHandle', 'bind'],
+  viommu_unbind: ['VIommuHandle', 'unbind'],
   stop: ['JobHandle', 'stop'],
 };
 
@@ -71,7 +82,9 @@ export class IoasidSim {
     this.invoke = simulation.machine.invoke;
   }
 
-  private vmIndex(name: string): number { return this.simulation.options.spec.vms.findIndex((v) => v.name === name); }
+  private vmIndex(name: string): number {
+    return this.simulation.options.spec.vms.findIndex((v) => v.name === name);
+  }
 
   /** open("/dev/ioasid") for a VM (by name). */
   async open(vm: string): Promise<Result<FdHandle>> {
@@ -89,10 +102,14 @@ export class IoasidSim {
   }
 
   /** The VM's KVM fd (its vPASID -> pPASID table for ENQCMD), by VM name. */
-  kvm(vm: string): KvmHandle { return new KvmHandle(this, this.vmNamed(vm), vm); }
+  kvm(vm: string): KvmHandle {
+    return new KvmHandle(this, this.vmNamed(vm), vm);
+  }
 
   /** The guest's vIOMMU of a VM: guest bind/unbind requests (dynamic authorisation). */
-  viommu(vm: string): VIommuHandle { return new VIommuHandle(this, this.vmNamed(vm), vm); }
+  viommu(vm: string): VIommuHandle {
+    return new VIommuHandle(this, this.vmNamed(vm), vm);
+  }
 
   /** A guest vCPU by name (`vm1.0`, `vm1.1`, ...). */
   vcpu(name: string): VcpuHandle {
@@ -108,10 +125,14 @@ export class IoasidSim {
   }
 
   /** The allocator's view of a PASID. */
-  pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> { return this.invoke('pasid_state', { ioasid: pasid }); }
+  pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> {
+    return this.invoke('pasid_state', { ioasid: pasid });
+  }
 
   /** DMA and call counters so far. */
-  stats(): Counts { return this.simulation.counts(); }
+  stats(): Counts {
+    return this.simulation.counts();
+  }
 
   /** The monitor's state now. */
   invariants(): InvariantState {
@@ -139,28 +160,52 @@ function foreign(owner: IoasidSim, h: { readonly owner: IoasidSim }, what: strin
 
 /** An open /dev/ioasid FD of one VM. */
 export class FdHandle {
-  constructor(readonly owner: IoasidSim, readonly fd: number, readonly vm: string) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly fd: number,
+    readonly vm: string,
+  ) {}
   /** IOASID_ALLOC: the new IOASID (its PASID number). */
-  alloc(): Promise<Result<number>> { return this.owner.invoke('alloc', { fd: this.fd }); }
+  alloc(): Promise<Result<number>> {
+    return this.owner.invoke('alloc', { fd: this.fd });
+  }
   /** BIND_PGTBL: a page table over `pages` of the VM's memory (1..64; default 16). */
-  bindPgtbl(ioasid: number, pages?: number): Promise<Result<null>> { return this.owner.invoke('bind_pgtbl', { fd: this.fd, ioasid, ...(pages === undefined ? {} : { pages }) }); }
+  bindPgtbl(ioasid: number, pages?: number): Promise<Result<null>> {
+    return this.owner.invoke('bind_pgtbl', { fd: this.fd, ioasid, ...(pages === undefined ? {} : { pages }) });
+  }
   /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
-  destroy(ioasid: number): Promise<Result<null>> { return this.owner.invoke('destroy', { fd: this.fd, ioasid }); }
+  destroy(ioasid: number): Promise<Result<null>> {
+    return this.owner.invoke('destroy', { fd: this.fd, ioasid });
+  }
   /** close(fd): destroys everything the FD still holds. */
-  close(): Promise<Result<null>> { return this.owner.invoke('close', { fd: this.fd }); }
+  close(): Promise<Result<null>> {
+    return this.owner.invoke('close', { fd: this.fd });
+  }
 }
 
 /** A VFIO device FD. */
 export class DeviceHandle {
-  constructor(readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly index: number,
+    readonly name: string,
+  ) {}
   /** DEVICE_ALLOW_IOASID through `fd` (which must have allocated `ioasid`). */
-  async allow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('allow', { device: this.index, fd: fd.fd, ioasid }); }
+  async allow(fd: FdHandle, ioasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('allow', { device: this.index, fd: fd.fd, ioasid });
+  }
   /** DEVICE_DISALLOW_IOASID: tears the PASID down on the device, then puts the kref. */
-  async disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid }); }
+  async disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid });
+  }
   /** Close the device FD: disallows everything it holds; later calls answer EBADF. */
-  close(): Promise<Result<null>> { return this.owner.invoke('close_device', { device: this.index }); }
+  close(): Promise<Result<null>> {
+    return this.owner.invoke('close_device', { device: this.index });
+  }
   /** A burst of `ops` DMA accesses with `pasid`, on an engine. */
-  dma(pasid: number, ops: number): Promise<Result<JobCounts>> { return this.owner.invoke('dma', { device: this.index, ioasid: pasid, ops }); }
+  dma(pasid: number, ops: number): Promise<Result<JobCounts>> {
+    return this.owner.invoke('dma', { device: this.index, ioasid: pasid, ops });
+  }
   /** Background DMA with `pasid` until the job is stopped. */
   async dmaStart(pasid: number): Promise<Result<JobHandle>> {
     const r = await this.owner.invoke('dma_start', { device: this.index, ioasid: pasid });
@@ -170,20 +215,36 @@ export class DeviceHandle {
 
 /** A VM's KVM fd: programs the vPASID -> pPASID translation ENQCMD uses. */
 export class KvmHandle {
-  constructor(readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly vmIndex: number,
+    readonly vm: string,
+  ) {}
   /** KVM_SET_PASID: map `vpasid` to the PASID of `ioasid` (allocated from `fd`); takes a kref. */
-  async setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> { return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('kvm_set_pasid', { vm: this.vmIndex, vpasid, fd: fd.fd, ioasid }); }
+  async setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('kvm_set_pasid', { vm: this.vmIndex, vpasid, fd: fd.fd, ioasid });
+  }
   /** KVM_CLEAR_PASID: unmap, wait out vCPUs mid-submission and accepted descriptors, put the kref. */
-  clearPasid(vpasid: number): Promise<Result<null>> { return this.owner.invoke('kvm_clear_pasid', { vm: this.vmIndex, vpasid }); }
+  clearPasid(vpasid: number): Promise<Result<null>> {
+    return this.owner.invoke('kvm_clear_pasid', { vm: this.vmIndex, vpasid });
+  }
 }
 
 /** A guest vCPU: its IA32_PASID MSR and its ENQCMD submissions. */
 export class VcpuHandle {
-  constructor(readonly owner: IoasidSim, readonly index: number, readonly name: string) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly index: number,
+    readonly name: string,
+  ) {}
   /** Write IA32_PASID for the running guest process: the vPASID with the valid bit; 0 clears the valid bit. */
-  setMsr(vpasid: number): Promise<Result<null>> { return this.owner.invoke('set_msr', { vcpu: this.index, vpasid }); }
+  setMsr(vpasid: number): Promise<Result<null>> {
+    return this.owner.invoke('set_msr', { vcpu: this.index, vpasid });
+  }
   /** `count` ENQCMD submissions to a device's shared work queue, on an engine. */
-  async enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('enqcmd', { vcpu: this.index, device: device.index, count }); }
+  async enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> {
+    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('enqcmd', { vcpu: this.index, device: device.index, count });
+  }
   /** Background ENQCMD submissions until the job is stopped. */
   async enqcmdStart(device: DeviceHandle): Promise<Result<JobHandle>> {
     const r = foreign(this.owner, device, `device ${device.name}`) ?? (await this.owner.invoke('enqcmd_start', { vcpu: this.index, device: device.index }));
@@ -193,16 +254,29 @@ export class VcpuHandle {
 
 /** The guest-visible IOMMU of a VM: each request runs the uAPI calls in the safe order. */
 export class VIommuHandle {
-  constructor(readonly owner: IoasidSim, readonly vmIndex: number, readonly vm: string) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly vmIndex: number,
+    readonly vm: string,
+  ) {}
   /** Guest bind(device, vpasid): ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; the pPASID. */
-  async bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_bind', { vm: this.vmIndex, device: device.index, vpasid }); }
+  async bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> {
+    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_bind', { vm: this.vmIndex, device: device.index, vpasid });
+  }
   /** Guest unbind: KVM_CLEAR_PASID, DISALLOW, DESTROY (the reverse). */
-  async unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> { return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_unbind', { vm: this.vmIndex, device: device.index, vpasid }); }
+  async unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> {
+    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_unbind', { vm: this.vmIndex, device: device.index, vpasid });
+  }
 }
 
 /** A background DMA or ENQCMD job. */
 export class JobHandle {
-  constructor(readonly owner: IoasidSim, readonly id: number) {}
+  constructor(
+    readonly owner: IoasidSim,
+    readonly id: number,
+  ) {}
   /** Stop it; its counts. */
-  stop(): Promise<Result<JobCounts>> { return this.owner.invoke('stop', { job: this.id }); }
+  stop(): Promise<Result<JobCounts>> {
+    return this.owner.invoke('stop', { job: this.id });
+  }
 }

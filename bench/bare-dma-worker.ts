@@ -10,7 +10,12 @@ import { serveBareRuns } from './bare-worker.js';
 import { BATCH } from '../hardware/engine.js';
 import { IOTLB_ENTRIES, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE } from '../hardware/layout.js';
 
-export interface BareDmaParams { readonly device: number; readonly pasid: number; readonly span: number; readonly seed: number }
+export interface BareDmaParams {
+  readonly device: number;
+  readonly pasid: number;
+  readonly span: number;
+  readonly seed: number;
+}
 
 const { device, pasid, span, seed } = workerData as BareDmaParams;
 const tlb = new Int32Array(new SharedArrayBuffer(IOTLB_ENTRIES * TLB_STRIDE * 4));
@@ -27,7 +32,9 @@ let x = seed | 1;
 function batch(): void {
   let o = 0;
   for (let k = 0; k < BATCH; k++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     const iova = (x >>> 1) % span;
     const e = ((Math.imul(device * 31 + pasid, 0x9e3779b1) ^ iova) & (IOTLB_ENTRIES - 1)) * TLB_STRIDE;
     let phys: number;
@@ -38,7 +45,10 @@ function batch(): void {
     } else {
       phys = pt[PT.ENTRIES + 2 * iova]!;
       gen = pt[PT.ENTRIES + 2 * iova + 1]!;
-      tlb[e + TLB.PASID] = pasid; tlb[e + TLB.IOVA] = iova; tlb[e + TLB.PHYS] = phys; tlb[e + TLB.GEN] = gen;
+      tlb[e + TLB.PASID] = pasid;
+      tlb[e + TLB.IOVA] = iova;
+      tlb[e + TLB.PHYS] = phys;
+      tlb[e + TLB.GEN] = gen;
       tlb[e + TLB.DEV] = device + 1;
     }
     ops[o++] = phys;

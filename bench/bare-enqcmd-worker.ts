@@ -8,9 +8,28 @@
 // cannot call the code it judges): keep them in step when the submission's access pattern changes.
 import { workerData } from 'node:worker_threads';
 import { serveBareRuns } from './bare-worker.js';
-import { KE, KVM_STRIDE, KVM_VPASIDS, MSR_PASID_MASK, MSR_PASID_VALID, SD, SWQ, SWQ_DEPTH, SWQ_DESC_STRIDE, SWQ_STRIDE, SWQ_WORK_SLOTS, VC, VC_STRIDE } from '../hardware/layout.js';
+import {
+  KE,
+  KVM_STRIDE,
+  KVM_VPASIDS,
+  MSR_PASID_MASK,
+  MSR_PASID_VALID,
+  SD,
+  SWQ,
+  SWQ_DEPTH,
+  SWQ_DESC_STRIDE,
+  SWQ_STRIDE,
+  SWQ_WORK_SLOTS,
+  VC,
+  VC_STRIDE,
+} from '../hardware/layout.js';
 
-export interface BareEnqcmdParams { readonly vpasid: number; readonly ppasid: number; readonly span: number; readonly seed: number }
+export interface BareEnqcmdParams {
+  readonly vpasid: number;
+  readonly ppasid: number;
+  readonly span: number;
+  readonly seed: number;
+}
 
 const { vpasid, ppasid, span, seed } = workerData as BareEnqcmdParams;
 const vcpus = new Int32Array(new SharedArrayBuffer(VC_STRIDE * 4));
@@ -24,7 +43,9 @@ const slot = (pos: number) => SWQ.DESC + (pos & (SWQ_DEPTH - 1)) * SWQ_DESC_STRI
 let x = seed | 1;
 
 function submitAndTake(): void {
-  x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
   const iova = (x >>> 1) % span;
   const msr = Atomics.load(vcpus, VC.MSR);
   if ((msr & MSR_PASID_VALID) === 0) throw new Error('bare ENQCMD loop: MSR not valid');

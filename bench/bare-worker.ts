@@ -3,7 +3,10 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { sleep } from './stats.js';
 
-export interface BareReply { readonly ops: number; readonly ms: number }
+export interface BareReply {
+  readonly ops: number;
+  readonly ms: number;
+}
 
 export class BareWorker {
   private readonly worker: Worker;
@@ -15,7 +18,10 @@ export class BareWorker {
   rate(ms: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.worker.once('error', reject);
-      this.worker.once('message', (r: BareReply) => { this.worker.off('error', reject); resolve((r.ops * 1000) / r.ms); });
+      this.worker.once('message', (r: BareReply) => {
+        this.worker.off('error', reject);
+        resolve((r.ops * 1000) / r.ms);
+      });
       this.worker.postMessage({ ms });
     });
   }
@@ -27,7 +33,9 @@ export class BareWorker {
     return this.rate(ms);
   }
 
-  async close(): Promise<void> { await this.worker.terminate(); }
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
 /** Worker side: answer each {ms} by calling `chunk` (which returns the operations it did) until `ms` passed. */
@@ -36,7 +44,8 @@ export function serveBareRuns(chunk: () => number): void {
     const t0 = performance.now();
     const end = t0 + ms;
     let n = 0;
-    do n += chunk(); while (performance.now() < end);
+    do n += chunk();
+    while (performance.now() < end);
     parentPort!.postMessage({ ops: n, ms: performance.now() - t0 } satisfies BareReply);
   });
 }

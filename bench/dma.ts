@@ -6,7 +6,10 @@ import { type Section, pairedRow } from './result.js';
 import { DmaRig, SPAN, WARM_MS } from './rig.js';
 import { interleave } from './stats.js';
 
-export interface DmaOptions { readonly rounds: number; readonly roundMs: number }
+export interface DmaOptions {
+  readonly rounds: number;
+  readonly roundMs: number;
+}
 
 export async function benchDma(o: DmaOptions): Promise<Section> {
   const rig = await DmaRig.create(1, 1);
@@ -20,7 +23,8 @@ export async function benchDma(o: DmaOptions): Promise<Section> {
     await interleave(1, sides);
     const r = await interleave(o.rounds, sides);
     return {
-      id: 'dma', title: 'DMA translations/s per worker',
+      id: 'dma',
+      title: 'DMA translations/s per worker',
       baseline: 'a bare loop in a worker thread doing the same IOTLB/page-table/memory loads and stores with no model, same duration',
       rows: [pairedRow('DMA translations/s, one engine thread', r.engine, r.bare, 'ops/s', { kind: 'min', ratio: 0.5 })],
       figures: { rounds: o.rounds, roundMs: o.roundMs, spanPages: SPAN, landingLatencyUs },

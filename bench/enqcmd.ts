@@ -16,7 +16,10 @@ import { type Section, pairedRow } from './result.js';
 import { WARM_MS, must } from './rig.js';
 import { interleave, median, sleep } from './stats.js';
 
-export interface EnqcmdOptions { readonly rounds: number; readonly roundMs: number }
+export interface EnqcmdOptions {
+  readonly rounds: number;
+  readonly roundMs: number;
+}
 
 const VPASID = 1;
 const VCPU = 0;
@@ -27,7 +30,11 @@ type Outcomes = { accepted: number; retried: number; gp: number; exits: number }
 /** One VM with one vCPU and one ENQCMD device, allowed one IOASID that KVM maps as VPASID. */
 async function setUp(): Promise<{ sim: Simulation; ppasid: number }> {
   const devices = [{ name: 'dsa1', ...DEFAULT_DEVICE, enqcmd: true }];
-  const spec = defaultMachineSpec({ workers: ENGINES, landingLatencyUs: 0, vms: [{ name: 'vm1', vcpus: 1, pages: DEFAULT_PGTBL_PAGES, quota: null, devices }] });
+  const spec = defaultMachineSpec({
+    workers: ENGINES,
+    landingLatencyUs: 0,
+    vms: [{ name: 'vm1', vcpus: 1, pages: DEFAULT_PGTBL_PAGES, quota: null, devices }],
+  });
   const sim = new Simulation({ spec, seed: 1 });
   const m = sim.machine;
   const fd = must(await m.invoke('open', { vm: 0 }), 'open');
@@ -55,7 +62,10 @@ async function round(sim: Simulation, ms: number): Promise<Outcomes> {
   for (let tries = 0; tries < ENGINES; tries++) {
     const job = must(await m.invoke('enqcmd_start', { vcpu: VCPU, device: DEVICE }), 'enqcmd_start');
     const engine = m.hw.jobs[job * JOB_STRIDE + J.ENGINE]!;
-    if (engine === swqConsumer(m.hw, DEVICE)) { must(await m.invoke('stop', { job }), 'stop'); continue; }
+    if (engine === swqConsumer(m.hw, DEVICE)) {
+      must(await m.invoke('stop', { job }), 'stop');
+      continue;
+    }
     await sleep(WARM_MS);
     const o0 = outcomes(sim, engine);
     const t0 = performance.now();
@@ -65,7 +75,7 @@ async function round(sim: Simulation, ms: number): Promise<Outcomes> {
     must(await m.invoke('stop', { job }), 'stop');
     return { accepted: (o1.accepted - o0.accepted) / s, retried: (o1.retried - o0.retried) / s, gp: (o1.gp - o0.gp) / s, exits: (o1.exits - o0.exits) / s };
   }
-  throw new Error('bench: the ENQCMD stream never landed on an engine other than its queue\'s consumer');
+  throw new Error("bench: the ENQCMD stream never landed on an engine other than its queue's consumer");
 }
 
 export async function benchEnqcmd(o: EnqcmdOptions): Promise<Section> {
@@ -74,7 +84,11 @@ export async function benchEnqcmd(o: EnqcmdOptions): Promise<Section> {
   const seen: Outcomes[] = [];
   try {
     const sides = {
-      engine: async () => { const r = await round(sim, o.roundMs); seen.push(r); return r.accepted; },
+      engine: async () => {
+        const r = await round(sim, o.roundMs);
+        seen.push(r);
+        return r.accepted;
+      },
       bare: () => bare.warmRate(WARM_MS, o.roundMs),
     };
     await interleave(1, sides);
@@ -83,19 +97,25 @@ export async function benchEnqcmd(o: EnqcmdOptions): Promise<Section> {
     const per = (k: keyof Outcomes) => median(seen.map((x) => x[k]));
     if (sim.violations.length) throw new Error(`bench: the ENQCMD run broke an invariant: ${sim.violations[0]!.invariant}`);
     return {
-      id: 'enqcmd', title: 'ENQCMD submissions/s per worker',
-      baseline: 'a bare loop in a worker thread doing the same MSR/KVM-table loads, CAS on the queue tail, descriptor store and consumer take, no model, same duration',
+      id: 'enqcmd',
+      title: 'ENQCMD submissions/s per worker',
+      baseline:
+        'a bare loop in a worker thread doing the same MSR/KVM-table loads, CAS on the queue tail, descriptor store and consumer take, no model, same duration',
       rows: [pairedRow('accepted ENQCMD submissions/s, one engine thread', r.engine, r.bare, 'subm/s')],
       figures: {
-        rounds: o.rounds, roundMs: o.roundMs, engines: ENGINES,
-        retriedPerSec: per('retried'), gpPerSec: per('gp'), exitsPerSec: per('exits'),
+        rounds: o.rounds,
+        roundMs: o.roundMs,
+        engines: ENGINES,
+        retriedPerSec: per('retried'),
+        gpPerSec: per('gp'),
+        exitsPerSec: per('exits'),
         retriesPerAccepted: median(seen.map((x) => x.retried / x.accepted)),
         // Each ZF=1 keeps the vCPU away ENQ_RETRY_US before it tries again: the share of the run it spent so.
         retryAwayShare: (per('retried') * ENQ_RETRY_US) / 1e6,
       },
       notes: [
         `one vCPU streams ENQCMD with IA32_PASID = mapped vPASID ${VPASID}; its device's queue is consumed by the other engine, landing latency 0`,
-        'retries (ZF=1, queue full) and #GP (none expected: the vPASID stays mapped) are the submitting engine\'s, per second, medians over rounds',
+        "retries (ZF=1, queue full) and #GP (none expected: the vPASID stays mapped) are the submitting engine's, per second, medians over rounds",
       ],
     };
   } finally {

@@ -11,21 +11,33 @@ import { STRATEGIES, type StrategyName } from '../sim/strategies/index.js';
 import { type Row, type Section, row } from './result.js';
 import { median } from './stats.js';
 
-export interface MutantOptions { readonly seeds: number }
+export interface MutantOptions {
+  readonly seeds: number;
+}
 
 const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /** teardown-race cannot show a KVM kref bug: it never maps a vPASID. */
 const scenarioFor = (m: MutantName) => (m === 'kvm-no-kref' ? 'enqcmd' : 'teardown-race');
 
-interface Detection { readonly executions: number; readonly caught: number; readonly medianStep: number; readonly invariants: readonly InvariantId[] }
+interface Detection {
+  readonly executions: number;
+  readonly caught: number;
+  readonly medianStep: number;
+  readonly invariants: readonly InvariantId[];
+}
 
 async function detect(mutant: MutantName, strategy: StrategyName, seeds: number): Promise<Detection | null> {
   let first: { executions: number; invariants: readonly InvariantId[] } | null = null;
   const steps: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     try {
-      const c = await expectCaught(mutant, { scenario: scenarioFor(mutant), seeds: [seed], mode: { mode: 'deterministic', strategy, pctDepth: PCT_DEPTH }, params: { durationSec: DURATION_SEC } });
+      const c = await expectCaught(mutant, {
+        scenario: scenarioFor(mutant),
+        seeds: [seed],
+        mode: { mode: 'deterministic', strategy, pctDepth: PCT_DEPTH },
+        params: { durationSec: DURATION_SEC },
+      });
       first ??= { executions: seed, invariants: c.invariants };
       steps.push(c.report.violations[0]?.at ?? Number.NaN);
     } catch (e) {
@@ -44,7 +56,10 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
     const d: Partial<Record<StrategyName, Detection>> = {};
     for (const strategy of STRATEGIES) {
       const got = await detect(mutant, strategy, o.seeds);
-      if (!got) { missed.push(`${mutant} (${strategy})`); continue; }
+      if (!got) {
+        missed.push(`${mutant} (${strategy})`);
+        continue;
+      }
       d[strategy] = got;
       figures[`${mutant}.${strategy}.executions`] = got.executions;
       figures[`${mutant}.${strategy}.caughtShare`] = got.caught / o.seeds;
@@ -55,8 +70,11 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
   }
   if (missed.length) notes.unshift(`NOT caught in ${o.seeds} execution(s): ${missed.join(', ')}`);
   return {
-    id: 'mutants', title: 'Executions to first detection per mutant',
+    id: 'mutants',
+    title: 'Executions to first detection per mutant',
     baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual, seeds 1..${o.seeds})`,
-    rows, figures, notes,
+    rows,
+    figures,
+    notes,
   };
 }

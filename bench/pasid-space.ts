@@ -37,11 +37,19 @@ function gc(): void {
 /** Run `n` numbered tasks with IN_FLIGHT of them in flight. */
 async function pool(n: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, IN_FLIGHT) }, async () => { while (next < n) await task(next++); }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, IN_FLIGHT) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
 }
 
 /** Time `create`, then memory per item, then time `release`. */
-async function measure(n: number, create: () => Promise<void>, release: () => Promise<void>): Promise<Pick<SpaceSample, 'createSec' | 'releaseSec' | 'heapBytesPer' | 'rssBytesPer' | 'heapBeforeMiB' | 'heapAfterCreateMiB' | 'heapAfterReleaseMiB'>> {
+async function measure(
+  n: number,
+  create: () => Promise<void>,
+  release: () => Promise<void>,
+): Promise<Pick<SpaceSample, 'createSec' | 'releaseSec' | 'heapBytesPer' | 'rssBytesPer' | 'heapBeforeMiB' | 'heapAfterCreateMiB' | 'heapAfterReleaseMiB'>> {
   gc();
   const m0 = process.memoryUsage();
   const t0 = performance.now();
@@ -55,28 +63,51 @@ async function measure(n: number, create: () => Promise<void>, release: () => Pr
   gc();
   const m2 = process.memoryUsage();
   return {
-    createSec, releaseSec, heapBytesPer: (m1.heapUsed - m0.heapUsed) / n, rssBytesPer: (m1.rss - m0.rss) / n,
-    heapBeforeMiB: m0.heapUsed / MiB, heapAfterCreateMiB: m1.heapUsed / MiB, heapAfterReleaseMiB: m2.heapUsed / MiB,
+    createSec,
+    releaseSec,
+    heapBytesPer: (m1.heapUsed - m0.heapUsed) / n,
+    rssBytesPer: (m1.rss - m0.rss) / n,
+    heapBeforeMiB: m0.heapUsed / MiB,
+    heapAfterCreateMiB: m1.heapUsed / MiB,
+    heapAfterReleaseMiB: m2.heapUsed / MiB,
   };
 }
 
 async function ioasids(n: number, bits: number): Promise<SpaceSample> {
-  const m = new Machine(defaultMachineSpec({ pasidBits: bits, workers: 1, vms: [{ name: 'vm1', vcpus: 1, pages: 16, quota: null, devices: [] }] }), { emit: () => undefined });
+  const m = new Machine(defaultMachineSpec({ pasidBits: bits, workers: 1, vms: [{ name: 'vm1', vcpus: 1, pages: 16, quota: null, devices: [] }] }), {
+    emit: () => undefined,
+  });
   try {
     const fd = must(await m.invoke('open', { vm: 0 }), 'open');
     const ids = new Int32Array(n);
     const space = (1 << bits) - 1;
     let exhausted = false;
-    const t = await measure(n, async () => {
-      await pool(n, async (i) => { ids[i] = must(await m.invoke('alloc', { fd }), 'alloc'); });
-      if (n === space) {
-        const next = await m.invoke('alloc', { fd });
-        if (next.ok || next.errno !== 'ENOSPC') throw new Error(`bench: ALLOC past the whole space answered ${next.ok ? `PASID ${next.value}` : next.errno}`);
-        exhausted = true;
-      }
-    }, () => pool(n, async (i) => { must(await m.invoke('destroy', { fd, ioasid: ids[i]! }), 'destroy'); }));
+    const t = await measure(
+      n,
+      async () => {
+        await pool(n, async (i) => {
+          ids[i] = must(await m.invoke('alloc', { fd }), 'alloc');
+        });
+        if (n === space) {
+          const next = await m.invoke('alloc', { fd });
+          if (next.ok || next.errno !== 'ENOSPC') throw new Error(`bench: ALLOC past the whole space answered ${next.ok ? `PASID ${next.value}` : next.errno}`);
+          exhausted = true;
+        }
+      },
+      () =>
+        pool(n, async (i) => {
+          must(await m.invoke('destroy', { fd, ioasid: ids[i]! }), 'destroy');
+        }),
+    );
     const s = must(await m.allocatorStats(), 'stats');
-    return { mode: 'ioasid', n, ...t, peakRssMiB: process.resourceUsage().maxRSS / 1024, exhausted, allFree: s.inUse === 0 && s.parked === 0 && s.free === space };
+    return {
+      mode: 'ioasid',
+      n,
+      ...t,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      exhausted,
+      allFree: s.inUse === 0 && s.parked === 0 && s.free === space,
+    };
   } finally {
     await m.shutdown();
   }
@@ -86,14 +117,31 @@ async function ioasids(n: number, bits: number): Promise<SpaceSample> {
 async function actors(n: number): Promise<SpaceSample> {
   const system = startSystem(`bench-actors-${process.pid}`);
   try {
-    const parent: ParentRef = spawnNamed<null, never>(system, 'parent', null, () => null, () => undefined);
+    const parent: ParentRef = spawnNamed<null, never>(
+      system,
+      'parent',
+      null,
+      () => null,
+      () => undefined,
+    );
     const refs: ActorRef<never>[] = new Array(n);
-    const t = await measure(n, async () => {
-      for (let i = 0; i < n; i++) refs[i] = spawnNamed<null, never>(parent, `a${i}`, null, () => null, () => undefined);
-    }, async () => {
-      for (let i = 0; i < n; i++) stopActor(refs[i]!);
-      await new Promise((r) => setImmediate(r)); // the stops' afterStop callbacks
-    });
+    const t = await measure(
+      n,
+      async () => {
+        for (let i = 0; i < n; i++)
+          refs[i] = spawnNamed<null, never>(
+            parent,
+            `a${i}`,
+            null,
+            () => null,
+            () => undefined,
+          );
+      },
+      async () => {
+        for (let i = 0; i < n; i++) stopActor(refs[i]!);
+        await new Promise((r) => setImmediate(r)); // the stops' afterStop callbacks
+      },
+    );
     return { mode: 'actor', n, ...t, peakRssMiB: process.resourceUsage().maxRSS / 1024, exhausted: false, allFree: false };
   } finally {
     stopSystem(system);

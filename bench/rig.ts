@@ -16,7 +16,11 @@ export function must<T>(r: Result<T>, what: string): T {
 }
 
 export class DmaRig {
-  private constructor(readonly sim: Simulation, readonly fd: number, readonly pasids: readonly number[]) {}
+  private constructor(
+    readonly sim: Simulation,
+    readonly fd: number,
+    readonly pasids: readonly number[],
+  ) {}
 
   /** `lanes` devices on `workers` engines; `extraPages` of the VM stay free for the caller. */
   static async create(workers: number, lanes: number, extraPages = 0): Promise<DmaRig> {
@@ -46,7 +50,8 @@ export class DmaRig {
   /** Start unbounded DMA on lanes `from` .. `from + k - 1` (consecutive starts use distinct engines). */
   async start(k: number, from = 0): Promise<number[]> {
     const jobs: number[] = [];
-    for (let i = from; i < from + k; i++) jobs.push(must(await this.sim.machine.invoke('dma_start', { device: i, ioasid: this.pasids[i]!, seed: i + 1 }), 'dma_start'));
+    for (let i = from; i < from + k; i++)
+      jobs.push(must(await this.sim.machine.invoke('dma_start', { device: i, ioasid: this.pasids[i]!, seed: i + 1 }), 'dma_start'));
     return jobs;
   }
 
@@ -67,5 +72,7 @@ export class DmaRig {
     return (n * 1000) / dt;
   }
 
-  finish(): Promise<void> { return this.sim.finish(); }
+  finish(): Promise<void> {
+    return this.sim.finish();
+  }
 }

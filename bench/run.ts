@@ -39,7 +39,10 @@ for (const [name, run] of plan) {
   process.stderr.write(` ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 const results: BenchResults = {
-  tool: 'ioasid-sim-bench', version: VERSION, quick, startedAt: started.toISOString(),
+  tool: 'ioasid-sim-bench',
+  version: VERSION,
+  quick,
+  startedAt: started.toISOString(),
   durationSec: (performance.now() - t0) / 1000,
   machine: { node: process.versions.node, cpus: os.availableParallelism(), totalMemGiB: os.totalmem() / 2 ** 30 },
   sections,

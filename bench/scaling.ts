@@ -11,7 +11,10 @@ import { type Row, type Section, pairedRow, row } from './result.js';
 import { DmaRig } from './rig.js';
 import { interleave, median } from './stats.js';
 
-export interface WorkerScalingOptions { readonly rounds: number; readonly roundMs: number }
+export interface WorkerScalingOptions {
+  readonly rounds: number;
+  readonly roundMs: number;
+}
 
 export async function benchWorkers(o: WorkerScalingOptions): Promise<Section> {
   const max = os.availableParallelism();
@@ -23,11 +26,19 @@ export async function benchWorkers(o: WorkerScalingOptions): Promise<Section> {
     const r = await interleave(o.rounds, sides);
     const rows = counts.map((k) => pairedRow(`DMA translations/s per worker, ${k} worker(s) at once`, r[`w${k}`]!, r.w1!, 'ops/s'));
     return {
-      id: 'scaling-workers', title: 'DMA scaling with engine threads',
+      id: 'scaling-workers',
+      title: 'DMA scaling with engine threads',
       baseline: 'the per-worker rate with one engine thread, measured in the same interleaved rounds',
       rows,
-      figures: { cores: max, rounds: o.rounds, roundMs: o.roundMs, ...Object.fromEntries(counts.map((k) => [`totalOpsPerSec.w${k}`, median(r[`w${k}`]!) * k])) },
-      notes: [`${max} core(s) reported by os.availableParallelism(), shared with whatever else runs on the machine; each worker runs one device's unbounded DMA`],
+      figures: {
+        cores: max,
+        rounds: o.rounds,
+        roundMs: o.roundMs,
+        ...Object.fromEntries(counts.map((k) => [`totalOpsPerSec.w${k}`, median(r[`w${k}`]!) * k])),
+      },
+      notes: [
+        `${max} core(s) reported by os.availableParallelism(), shared with whatever else runs on the machine; each worker runs one device's unbounded DMA`,
+      ],
     };
   } finally {
     await rig.finish();
@@ -64,11 +75,13 @@ export async function benchPasidSpace(o: SpaceOptions): Promise<Section> {
   for (const n of o.sizes) {
     const io = await runChild('ioasid', n, o.bits);
     const bare = await runChild('actor', n, o.bits);
-    if (io.n === space && !(io.exhausted && io.allFree)) throw new Error(`bench: whole space of ${space}: exhausted=${io.exhausted}, all free after DESTROY=${io.allFree}`);
+    if (io.n === space && !(io.exhausted && io.allFree))
+      throw new Error(`bench: whole space of ${space}: exhausted=${io.exhausted}, all free after DESTROY=${io.allFree}`);
     first ??= io;
     const us = (s: SpaceSample) => ((s.createSec + s.releaseSec) * 1e6) / s.n;
     rows.push(row(`time per IOASID (ALLOC + DESTROY), n=${n}`, us(io), us(bare), 'us'));
-    if (n >= MIN_MEMORY_N) rows.push(row(`heap per IOASID, n=${n}`, io.heapBytesPer, bare.heapBytesPer, 'B'), row(`RSS per IOASID, n=${n}`, io.rssBytesPer, bare.rssBytesPer, 'B'));
+    if (n >= MIN_MEMORY_N)
+      rows.push(row(`heap per IOASID, n=${n}`, io.heapBytesPer, bare.heapBytesPer, 'B'), row(`RSS per IOASID, n=${n}`, io.rssBytesPer, bare.rssBytesPer, 'B'));
     figures[`n${n}.allocSec`] = io.createSec;
     figures[`n${n}.destroySec`] = io.releaseSec;
     figures[`n${n}.peakRssMiB`] = io.peakRssMiB;
@@ -82,11 +95,16 @@ export async function benchPasidSpace(o: SpaceOptions): Promise<Section> {
     `memory per IOASID is the heap/RSS growth after a full GC divided by n, shown from n=${MIN_MEMORY_N} on (below that it is noise)`,
   ];
   if (whole) {
-    notes.push(`whole space, n=${space}: every PASID allocated (each IOASID an actor) in ${whole.createSec.toFixed(1)} s, the next ALLOC answered ENOSPC, DESTROY of all in ${whole.releaseSec.toFixed(1)} s left the allocator all free; peak RSS ${whole.peakRssMiB.toFixed(0)} MiB, heap ${whole.heapBeforeMiB.toFixed(0)} MiB before, ${whole.heapAfterCreateMiB.toFixed(0)} MiB after ALLOC, ${whole.heapAfterReleaseMiB.toFixed(0)} MiB after DESTROY`);
+    notes.push(
+      `whole space, n=${space}: every PASID allocated (each IOASID an actor) in ${whole.createSec.toFixed(1)} s, the next ALLOC answered ENOSPC, DESTROY of all in ${whole.releaseSec.toFixed(1)} s left the allocator all free; peak RSS ${whole.peakRssMiB.toFixed(0)} MiB, heap ${whole.heapBeforeMiB.toFixed(0)} MiB before, ${whole.heapAfterCreateMiB.toFixed(0)} MiB after ALLOC, ${whole.heapAfterReleaseMiB.toFixed(0)} MiB after DESTROY`,
+    );
   }
   return {
-    id: 'scaling-pasids', title: 'Cost of a run as IOASIDs grow to the whole PASID space',
+    id: 'scaling-pasids',
+    title: 'Cost of a run as IOASIDs grow to the whole PASID space',
     baseline: 'n bare nact actors spawned with the facade under a spawn-only parent, then stopped, in a child process of their own',
-    rows, figures, notes,
+    rows,
+    figures,
+    notes,
   };
 }

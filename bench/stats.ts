@@ -34,12 +34,14 @@ export async function ratePerSec(ms: number, concurrency: number, body: (lane: n
   let done = 0;
   const t0 = performance.now();
   const end = t0 + ms;
-  await Promise.all(Array.from({ length: concurrency }, async (_, lane) => {
-    while (performance.now() < end) {
-      // Not `done += await ...`: that reads `done` before the await and loses other lanes' counts.
-      const n = await body(lane);
-      done += n;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, lane) => {
+      while (performance.now() < end) {
+        // Not `done += await ...`: that reads `done` before the await and loses other lanes' counts.
+        const n = await body(lane);
+        done += n;
+      }
+    }),
+  );
   return (done * 1000) / (performance.now() - t0);
 }

@@ -9,7 +9,9 @@ import { type Section, row } from './result.js';
 import { DmaRig, SPAN, must } from './rig.js';
 import { interleave, percentile } from './stats.js';
 
-export interface TeardownOptions { readonly reps: number }
+export interface TeardownOptions {
+  readonly reps: number;
+}
 
 export async function benchTeardown(o: TeardownOptions): Promise<Section> {
   const engines = os.availableParallelism();
@@ -65,7 +67,8 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
     const r = await interleave(o.reps, sides);
     const us = (xs: number[], q: number) => percentile(xs, q) * 1000;
     return {
-      id: 'teardown', title: 'DESTROY latency under full DMA load',
+      id: 'teardown',
+      title: 'DESTROY latency under full DMA load',
       baseline: 'one bare invalidate-and-drain handshake (postInvalidation + waitInvalidation + jobs.drain) on the same engines under the same load, no actors',
       rows: [
         row('DESTROY latency p50', us(r.destroy, 0.5), us(r.handshake, 0.5), 'us'),

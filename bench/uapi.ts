@@ -12,14 +12,21 @@ import { Simulation } from '../sim/simulation.js';
 import { type Section, pairedRow, row } from './result.js';
 import { interleave, ratePerSec } from './stats.js';
 
-export interface UapiOptions { readonly rounds: number; readonly roundMs: number; readonly concurrency: number }
+export interface UapiOptions {
+  readonly rounds: number;
+  readonly roundMs: number;
+  readonly concurrency: number;
+}
 
 const PAGES = 4;
 const OPS = ['alloc', 'bind_pgtbl', 'allow', 'disallow', 'destroy'] as const;
 
 function machineSpec(lanes: number): MachineSpec {
   const vms = Array.from({ length: Math.ceil(lanes / 2) }, (_, v) => ({
-    name: `vm${v + 1}`, vcpus: 1, pages: 2 * PAGES + 16, quota: null,
+    name: `vm${v + 1}`,
+    vcpus: 1,
+    pages: 2 * PAGES + 16,
+    quota: null,
     devices: [0, 1].map((d) => ({ name: `vm${v + 1}-dev${d + 1}`, ...DEFAULT_DEVICE })),
   }));
   return defaultMachineSpec({ vms, workers: 1 });
@@ -31,7 +38,12 @@ async function cycle(m: Machine, fds: readonly number[], lane: number): Promise<
   const a = await m.invoke('alloc', { fd });
   if (!a.ok) throw new Error(`bench: alloc failed: ${a.errno} ${a.message}`);
   const p = a.value;
-  for (const r of [await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: PAGES }), await m.invoke('allow', { device: lane, fd, ioasid: p }), await m.invoke('disallow', { device: lane, fd, ioasid: p }), await m.invoke('destroy', { fd, ioasid: p })]) {
+  for (const r of [
+    await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: PAGES }),
+    await m.invoke('allow', { device: lane, fd, ioasid: p }),
+    await m.invoke('disallow', { device: lane, fd, ioasid: p }),
+    await m.invoke('destroy', { fd, ioasid: p }),
+  ]) {
     if (!r.ok) throw new Error(`bench: uAPI cycle failed: ${r.errno} ${r.message}`);
   }
   return OPS.length;
@@ -50,9 +62,16 @@ async function openAll(m: Machine, vms: number): Promise<number[]> {
 /** Actor messages (requests and tells, not replies) each call of one cycle sends, run alone. */
 async function hopsPerOp(m: Machine, fds: readonly number[]): Promise<Record<string, number>> {
   let hops = 0;
-  m.traceMessages((_from, _to, _kind, isReply) => { if (!isReply) hops++; });
+  m.traceMessages((_from, _to, _kind, isReply) => {
+    if (!isReply) hops++;
+  });
   const fd = fds[0]!;
-  const counted = async (f: () => Promise<Result<unknown>>) => { const h0 = hops; const r = await f(); if (!r.ok) throw new Error(`bench: ${r.message}`); return { r, n: hops - h0 }; };
+  const counted = async (f: () => Promise<Result<unknown>>) => {
+    const h0 = hops;
+    const r = await f();
+    if (!r.ok) throw new Error(`bench: ${r.message}`);
+    return { r, n: hops - h0 };
+  };
   const a = await counted(() => m.invoke('alloc', { fd }));
   const p = a.r.ok ? (a.r.value as number) : 0;
   const out: Record<string, number> = { alloc: a.n };
@@ -68,7 +87,14 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
   const C = o.concurrency;
   const system = startSystem(`bench-echo-${process.pid}`);
   // The baseline is nact as it comes: its own spawn, dispatch and query, none of the facade.
-  const echo = nact.spawn(system as never, (s: null, msg: { replyTo: nact.Ref<unknown> }) => { nact.dispatch(msg.replyTo, okVoid); return s; }, 'echo');
+  const echo = nact.spawn(
+    system as never,
+    (s: null, msg: { replyTo: nact.Ref<unknown> }) => {
+      nact.dispatch(msg.replyTo, okVoid);
+      return s;
+    },
+    'echo',
+  );
   const bare = new Machine(machineSpec(C), { emit: () => undefined });
   const sim = new Simulation({ spec: machineSpec(C), seed: 1 });
   try {
@@ -76,7 +102,11 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
     const bareFds = await openAll(bare, vms);
     const simFds = await openAll(sim.machine, vms);
     const sides = {
-      query: () => ratePerSec(o.roundMs, C, async () => { await nact.query(echo, (replyTo) => ({ replyTo }), 10000); return 1; }),
+      query: () =>
+        ratePerSec(o.roundMs, C, async () => {
+          await nact.query(echo, (replyTo) => ({ replyTo }), 10000);
+          return 1;
+        }),
       machine: () => ratePerSec(o.roundMs, C, (lane) => cycle(bare, bareFds, lane)),
       simulation: () => ratePerSec(o.roundMs, C, (lane) => cycle(sim.machine, simFds, lane)),
     };
@@ -85,14 +115,21 @@ export async function benchUapi(o: UapiOptions): Promise<Section> {
     const hops = await hopsPerOp(bare, bareFds);
     const perCall = OPS.reduce((a, op) => a + hops[op]!, 0) / OPS.length;
     return {
-      id: 'uapi', title: 'uAPI calls/s through the actors',
+      id: 'uapi',
+      title: 'uAPI calls/s through the actors',
       baseline: `bare nact query round trips/s (nact.query to an echo actor), ${C} in flight`,
       rows: [
         pairedRow(`uAPI calls/s, Machine (${C} in flight)`, r.machine, r.query, 'calls/s', { kind: 'min', ratio: 1 / 3 }),
         pairedRow(`uAPI calls/s, Simulation with monitor (${C} in flight)`, r.simulation, r.query, 'calls/s'),
         row('actor hops per call (vs one round trip)', perCall, 1, 'hops'),
       ],
-      figures: { concurrency: C, rounds: o.rounds, roundMs: o.roundMs, hopsPerCall: perCall, ...Object.fromEntries(OPS.map((op) => [`hops.${op}`, hops[op]!])) },
+      figures: {
+        concurrency: C,
+        rounds: o.rounds,
+        roundMs: o.roundMs,
+        hopsPerCall: perCall,
+        ...Object.fromEntries(OPS.map((op) => [`hops.${op}`, hops[op]!])),
+      },
       notes: [
         'cycle: ALLOC, BIND_PGTBL (4 pages), ALLOW, DISALLOW, DESTROY per lane; every lane its own device, two lanes per FD; no DMA running',
         'a hop is one actor message (request or tell); a request is one round trip through the facade (a reply port, no nact query)',

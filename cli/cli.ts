@@ -29,8 +29,18 @@ import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/swe
 /** A sweep runs many seeds: each is short unless --duration says otherwise. */
 const SWEEP_DEFAULT_DURATION_SEC = 2;
 
-interface ScaleFlags { seed?: number; duration?: number; vms?: number; devices?: number; pasids?: number; workers?: number }
-interface CommonFlags extends ModeFlags { mutant?: MutantName; json?: boolean }
+interface ScaleFlags {
+  seed?: number;
+  duration?: number;
+  vms?: number;
+  devices?: number;
+  pasids?: number;
+  workers?: number;
+}
+interface CommonFlags extends ModeFlags {
+  mutant?: MutantName;
+  json?: boolean;
+}
 type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
 type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
@@ -53,8 +63,10 @@ function scenarioNamed(name: string): Scenario {
 function scaleParams(f: ScaleFlags, defaultDurationSec: number, mutant: MutantName | undefined): Omit<ScenarioParams, 'seed'> {
   return {
     durationSec: f.duration ?? defaultDurationSec,
-    vms: f.vms ?? DEFAULT_PARAMS.vms, devices: f.devices ?? DEFAULT_PARAMS.devices,
-    pasids: f.pasids ?? DEFAULT_PARAMS.pasids, workers: f.workers ?? DEFAULT_PARAMS.workers,
+    vms: f.vms ?? DEFAULT_PARAMS.vms,
+    devices: f.devices ?? DEFAULT_PARAMS.devices,
+    pasids: f.pasids ?? DEFAULT_PARAMS.pasids,
+    workers: f.workers ?? DEFAULT_PARAMS.workers,
     mutant: mutant ?? null,
   };
 }
@@ -83,7 +95,9 @@ function printReport(r: RunReport, json: boolean | undefined, outputs: RunOutput
 function formatReplay(o: ReplayOutcome, command: string | null): string {
   const verdict = `${o.message} (exit ${o.reproduced ? 0 : 1})`;
   if (!o.reproduced || !o.report) return verdict;
-  const shown = formatRunSummary(o.report, { verdict: false }).split('\n').map((l) => (l ? `  ${l}` : l));
+  const shown = formatRunSummary(o.report, { verdict: false })
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l));
   return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
 }
 
@@ -127,56 +141,92 @@ function program(setExit: (code: number) => void): Command {
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
     .showSuggestionAfterError(true);
 
-  const run = outputOptions(commonOptions(scaleOptions(
-    cli.command('run').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a built-in stress scenario for a while'),
-    `seconds to run (default ${DEFAULT_PARAMS.durationSec}; virtual seconds in deterministic mode)`,
-  ).option('--seed <N>', `seed of every random choice (0..4294967295, default ${DEFAULT_PARAMS.seed})`, parseSeed)));
+  const run = outputOptions(
+    commonOptions(
+      scaleOptions(
+        cli.command('run').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a built-in stress scenario for a while'),
+        `seconds to run (default ${DEFAULT_PARAMS.durationSec}; virtual seconds in deterministic mode)`,
+      ).option('--seed <N>', `seed of every random choice (0..4294967295, default ${DEFAULT_PARAMS.seed})`, parseSeed),
+    ),
+  );
   run.action(async (name: string, f: RunFlags) => {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
     const outputs = openOutputs(f, []);
     const p = { ...scaleParams(f, DEFAULT_PARAMS.durationSec, f.mutant), seed: f.seed ?? DEFAULT_PARAMS.seed, mode };
     const bar = progressBar(`${scenario.name} seed ${p.seed}`, 100, null, { json: !!f.json });
-    const report = await runScenario(scenario, p, { attach: outputs.attach, publishMessages: outputs.publishMessages, progress: (done) => bar.update(Math.round(done * 100)) });
+    const report = await runScenario(scenario, p, {
+      attach: outputs.attach,
+      publishMessages: outputs.publishMessages,
+      progress: (done) => bar.update(Math.round(done * 100)),
+    });
     bar.stop();
     setExit(printReport(report, f.json, outputs));
   });
 
-  const seq = outputOptions(commonOptions(
-    cli.command('seq').argument('<file>', 'a sequence file (.yaml, .yml or .json)').description('run a sequence file step by step and check its expectations')
-      .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed),
-  ));
+  const seq = outputOptions(
+    commonOptions(
+      cli
+        .command('seq')
+        .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+        .description('run a sequence file step by step and check its expectations')
+        .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed),
+    ),
+  );
   seq.action(async (file: string, f: SeqFlags) => {
     const mode = resolveMode(f);
     const sequence = loadSequenceFile(file);
     const outputs = openOutputs(f, [{ what: 'the sequence file', path: file }]);
-    const report = await runSequence(sequence, { seed: f.seed, mutant: f.mutant ?? null, publishMessages: outputs.publishMessages, attach: outputs.attach, mode });
+    const report = await runSequence(sequence, {
+      seed: f.seed,
+      mutant: f.mutant ?? null,
+      publishMessages: outputs.publishMessages,
+      attach: outputs.attach,
+      mode,
+    });
     setExit(printReport(report, f.json, outputs));
   });
 
-  const sweep = commonOptions(scaleOptions(
-    cli.command('sweep').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a scenario once per seed of a range')
-      .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
-      .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
-    `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC})`,
-  ));
+  const sweep = commonOptions(
+    scaleOptions(
+      cli
+        .command('sweep')
+        .argument('<scenario>', 'a built-in scenario (see `list`)')
+        .description('run a scenario once per seed of a range')
+        .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
+        .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
+      `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC})`,
+    ),
+  );
   sweep.action(async (name: string, f: SweepFlags) => {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
-    const range = f.seeds, shard = f.shard ?? null;
+    const range = f.seeds,
+      shard = f.shard ?? null;
     const bar = progressBar(`sweep ${scenario.name}`, shardSeeds(range, shard).length, 'seeds', { json: !!f.json });
     const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC, f.mutant), { range, shard, mode, progress: (done) => bar.update(done) });
     bar.stop();
     setExit(printSweep(report, f.json));
   });
 
-  const replayCommand = outputOptions(cli.command('replay').argument('<report>', 'a JSON report of `run` or `seq` (with a violation)')
-    .description('re-run a report: a deterministic one to the same violation at the same step; for a real-thread one, search deterministic seeds for the same invariant')
-    .option('--json', 'print exactly one JSON document on stdout')
-    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)));
+  const replayCommand = outputOptions(
+    cli
+      .command('replay')
+      .argument('<report>', 'a JSON report of `run` or `seq` (with a violation)')
+      .description(
+        're-run a report: a deterministic one to the same violation at the same step; for a real-thread one, search deterministic seeds for the same invariant',
+      )
+      .option('--json', 'print exactly one JSON document on stdout')
+      .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)),
+  );
   replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
     let raw: unknown;
-    try { raw = JSON.parse(readInputFile(file)); } catch (e) { if (e instanceof InputError) throw e; throw new InputError(`${file}: not JSON (${(e as Error).message})`); }
+    try {
+      raw = JSON.parse(readInputFile(file));
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`${file}: not JSON (${(e as Error).message})`);
+    }
     const report = replayableReport(raw, file);
     const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
     if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
@@ -188,8 +238,12 @@ function program(setExit: (code: number) => void): Command {
     setExit(writeOutputs(outputs, outcome.reproduced ? 0 : 1, f.json));
   });
 
-  cli.command('failnth').argument('<file>', 'a sequence file (.yaml, .yml or .json)')
-    .description('fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start) for n = 1, 2, ... until none fires')
+  cli
+    .command('failnth')
+    .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+    .description(
+      'fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start) for n = 1, 2, ... until none fires',
+    )
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)
     .action(async (file: string, f: { json?: boolean; seed?: number }) => {
@@ -198,14 +252,18 @@ function program(setExit: (code: number) => void): Command {
       setExit(exitCodeOf(report));
     });
 
-  cli.command('merge').argument('<reports...>', 'sweep reports (JSON) of the same scenario and mutant')
+  cli
+    .command('merge')
+    .argument('<reports...>', 'sweep reports (JSON) of the same scenario and mutant')
     .description('join sweep reports (shards, or adjacent seed ranges) into one')
     .option('--json', 'print exactly one JSON report on stdout')
     .action((files: string[], f: { json?: boolean }) => {
       setExit(printSweep(mergeSweeps(files.map(loadSweepReport)), f.json));
     });
 
-  cli.command('list').description('scenarios, mutants, invariants and ops, each with one line of meaning')
+  cli
+    .command('list')
+    .description('scenarios, mutants, invariants and ops, each with one line of meaning')
     .option('--json', 'print exactly one JSON document on stdout')
     .action((f: { json?: boolean }) => {
       const l = listing();
@@ -216,7 +274,11 @@ function program(setExit: (code: number) => void): Command {
 }
 
 /** One line: commander's messages may hold a suggestion on a second line. */
-const oneLine = (s: string) => s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+const oneLine = (s: string) =>
+  s
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 
 export async function main(argv: readonly string[]): Promise<number> {
   guardStdio();
@@ -230,12 +292,16 @@ async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
     if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
-    await program((c) => { code = c; }).parseAsync([...argv], { from: 'user' });
+    await program((c) => {
+      code = c;
+    }).parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
-      log(`ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`);
+      log(
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+      );
       return 2;
     }
     if (e instanceof InputError) {

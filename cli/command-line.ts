@@ -12,7 +12,7 @@ const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace
 /** The command line whose report is `r`, or null for a real-thread report (it cannot be replayed). */
 export function commandLineOf(r: RunReport): string | null {
   if (r.mode !== 'deterministic' || !r.schedule) return null;
-  const words = ['ioasid-sim', r.kind, r.kind === 'run' ? r.scenario : r.file ?? r.scenario, '--mode', 'deterministic', '--strategy', r.schedule.strategy];
+  const words = ['ioasid-sim', r.kind, r.kind === 'run' ? r.scenario : (r.file ?? r.scenario), '--mode', 'deterministic', '--strategy', r.schedule.strategy];
   if (r.schedule.strategy === 'pct') words.push('--pct-depth', String(r.schedule.pctDepth));
   words.push('--seed', String(r.seed));
   if (r.kind === 'run') {

@@ -17,7 +17,10 @@ function integer(raw: string, min: number, max: number): number {
 }
 
 /** A parser for an integer flag bounded by what the simulated machine can hold. */
-export const intIn = (min: number, max: number) => (raw: string): number => integer(raw, min, max);
+export const intIn =
+  (min: number, max: number) =>
+  (raw: string): number =>
+    integer(raw, min, max);
 
 export const parseSeed = intIn(0, SEED_MAX);
 
@@ -28,16 +31,15 @@ export function parseDuration(raw: string): number {
   return n;
 }
 
-
 /** `A..B`, both ends included, A <= B. */
 export function parseSeedRange(raw: string): SeedRange {
   const m = /^([0-9]+)\.\.([0-9]+)$/.exec(raw);
   if (!m) throw new InvalidArgumentError('expected A..B, e.g. 1..100');
-  const from = integer(m[1]!, 0, SEED_MAX), to = integer(m[2]!, 0, SEED_MAX);
+  const from = integer(m[1]!, 0, SEED_MAX),
+    to = integer(m[2]!, 0, SEED_MAX);
   if (from > to) throw new InvalidArgumentError(`the range is empty (${from} > ${to})`);
   return { from, to };
 }
-
 
 /** `I/N`: the I-th of N shards, 1-based. */
 export function parseShard(raw: string): Shard {
@@ -55,7 +57,9 @@ export function parseMutant(raw: string): MutantName {
 }
 
 /** A parser accepting one of a fixed set of words. */
-export const oneOf = <T extends string>(words: readonly T[]) => (raw: string): T => {
-  if (!(words as readonly string[]).includes(raw)) throw new InvalidArgumentError(`expected ${words.join(' or ')}`);
-  return raw as T;
-};
+export const oneOf =
+  <T extends string>(words: readonly T[]) =>
+  (raw: string): T => {
+    if (!(words as readonly string[]).includes(raw)) throw new InvalidArgumentError(`expected ${words.join(' or ')}`);
+    return raw as T;
+  };

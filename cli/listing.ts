@@ -19,14 +19,18 @@ export interface Listing {
 
 export function listing(): Listing {
   return {
-    tool: 'ioasid-sim', version: VERSION, kind: 'list',
+    tool: 'ioasid-sim',
+    version: VERSION,
+    kind: 'list',
     scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary })),
     mutants: Object.entries(MUTANTS).map(([name, meaning]) => ({ name, meaning })),
     invariants: Object.entries(INVARIANTS).map(([id, meaning]) => ({ id, meaning })),
     ops: STEP_OPS.map((o) => ({
-      name: o.name, summary: o.summary,
+      name: o.name,
+      summary: o.summary,
       args: o.args.map((a) => ({ name: a.name, kind: a.kind, ...(a.default !== undefined ? { default: a.default } : {}) })),
-      binds: o.binds ?? null, outcomes: [...(o.outcomes ?? [])],
+      binds: o.binds ?? null,
+      outcomes: [...(o.outcomes ?? [])],
     })),
   };
 }
@@ -37,15 +41,27 @@ const usage = (o: Listing['ops'][number]) => [o.name, ...o.args.map((a) => (a.de
 export function formatListing(l: Listing): string {
   return [
     'scenarios (ioasid-sim run <scenario>):',
-    formatTable(['name', 'meaning'], l.scenarios.map((s) => [s.name, s.summary])),
+    formatTable(
+      ['name', 'meaning'],
+      l.scenarios.map((s) => [s.name, s.summary]),
+    ),
     '',
     'mutants (--mutant NAME: one deliberate bug the checkers must catch):',
-    formatTable(['name', 'meaning'], l.mutants.map((m) => [m.name, m.meaning])),
+    formatTable(
+      ['name', 'meaning'],
+      l.mutants.map((m) => [m.name, m.meaning]),
+    ),
     '',
     'invariants (ids used in reports):',
-    formatTable(['id', 'meaning'], l.invariants.map((i) => [i.id, i.meaning])),
+    formatTable(
+      ['id', 'meaning'],
+      l.invariants.map((i) => [i.id, i.meaning]),
+    ),
     '',
     'ops (steps of a sequence file):',
-    formatTable(['op', 'meaning'], l.ops.map((o) => [usage(o), o.summary])),
+    formatTable(
+      ['op', 'meaning'],
+      l.ops.map((o) => [usage(o), o.summary]),
+    ),
   ].join('\n');
 }

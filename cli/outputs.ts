@@ -10,15 +10,25 @@ import type { Simulation } from '../sim/simulation.js';
 import { TraceRecorder } from '../report/trace-export.js';
 import { writeErrorText } from './write-error.js';
 
-export interface OutputFlags { readonly trace?: string; readonly diagram?: string }
+export interface OutputFlags {
+  readonly trace?: string;
+  readonly diagram?: string;
+}
 
 /** A file the command reads, which no output may overwrite: `what` names it in the refusal. */
-export interface InputFile { readonly what: string; readonly path: string }
+export interface InputFile {
+  readonly what: string;
+  readonly path: string;
+}
 
 export type OutputFlag = '--trace' | '--diagram';
 
 /** One output file after the run: written, or the reason it was not. */
-export interface OutputWrite { readonly flag: OutputFlag; readonly path: string; readonly error: string | null }
+export interface OutputWrite {
+  readonly flag: OutputFlag;
+  readonly path: string;
+  readonly error: string | null;
+}
 
 export interface RunOutputs {
   /** Recorders need every actor message published. */
@@ -39,7 +49,11 @@ const inode = (s: Stats) => `inode ${s.dev}:${s.ino}`;
 
 /** What makes two paths one file, symlinks, hard links and `./x` against `x` alike; null if absent. */
 function existing(path: string): string | null {
-  try { return inode(statSync(path)); } catch { return null; }
+  try {
+    return inode(statSync(path));
+  } catch {
+    return null;
+  }
 }
 
 /** stdout, when it is redirected to a file an output could also name. */
@@ -47,7 +61,9 @@ function stdoutFile(): string | null {
   try {
     const s = fstatSync(1);
     return s.isFile() ? inode(s) : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 /** Before anything is opened (opening truncates): no output may be an input or stdout's file. */
@@ -80,27 +96,55 @@ function open(o: Output): number {
 
 function writeAndClose(fd: number, text: () => string): string | null {
   let error: string | null = null;
-  try { writeFileSync(fd, text()); } catch (e) { error = writeErrorText(e); }
-  try { closeSync(fd); } catch (e) { error ??= writeErrorText(e); }
+  try {
+    writeFileSync(fd, text());
+  } catch (e) {
+    error = writeErrorText(e);
+  }
+  try {
+    closeSync(fd);
+  } catch (e) {
+    error ??= writeErrorText(e);
+  }
   return error;
 }
 
 /** Check and open the output files the flags name; `inputs` are the files the command reads. */
 export function openOutputs(f: OutputFlags, inputs: readonly InputFile[]): RunOutputs {
   const outputs: Output[] = [];
-  if (f.trace !== undefined) outputs.push({ flag: '--trace', path: f.trace, render: (sim) => { const t = new TraceRecorder(sim); return () => JSON.stringify(t); } });
-  if (f.diagram !== undefined) outputs.push({ flag: '--diagram', path: f.diagram, render: (sim) => { const d = new DiagramRecorder(sim); return () => String(d); } });
+  if (f.trace !== undefined)
+    outputs.push({
+      flag: '--trace',
+      path: f.trace,
+      render: (sim) => {
+        const t = new TraceRecorder(sim);
+        return () => JSON.stringify(t);
+      },
+    });
+  if (f.diagram !== undefined)
+    outputs.push({
+      flag: '--diagram',
+      path: f.diagram,
+      render: (sim) => {
+        const d = new DiagramRecorder(sim);
+        return () => String(d);
+      },
+    });
   refuseInputs(outputs, inputs);
   const fds = outputs.map(open);
   refuseSameOutput(outputs, fds);
   let rendered: (() => string)[] = [];
   return {
     publishMessages: outputs.length > 0,
-    attach: (sim) => { rendered = outputs.map((o) => o.render(sim)); },
-    write: () => outputs.map((o, i) => ({
-      flag: o.flag, path: o.path,
-      // No run attached (it failed before its simulation existed): the file stays empty.
-      error: writeAndClose(fds[i]!, rendered[i] ?? (() => '')),
-    })),
+    attach: (sim) => {
+      rendered = outputs.map((o) => o.render(sim));
+    },
+    write: () =>
+      outputs.map((o, i) => ({
+        flag: o.flag,
+        path: o.path,
+        // No run attached (it failed before its simulation existed): the file stays empty.
+        error: writeAndClose(fds[i]!, rendered[i] ?? (() => '')),
+      })),
   };
 }

@@ -4,8 +4,11 @@
 // one line on stderr and the caller learns of it from stdoutFailure().
 import { writeErrorText } from './write-error.js';
 
-interface Sink { gone: boolean }
-const stdout: Sink = { gone: false }, stderr: Sink = { gone: false };
+interface Sink {
+  gone: boolean;
+}
+const stdout: Sink = { gone: false },
+  stderr: Sink = { gone: false };
 let installed = false;
 let lostReport: string | null = null;
 
@@ -29,14 +32,21 @@ export function guardStdio(): void {
   if (installed) return;
   installed = true;
   process.stdout.on('error', stdoutFailed);
-  process.stderr.on('error', () => { stderr.gone = true; });
+  process.stderr.on('error', () => {
+    stderr.gone = true;
+  });
 }
 
 /** Resolves once everything written so far has reached stdout's file or pipe, or failed to. */
 export function flushStdout(): Promise<void> {
   if (stdout.gone || process.stdout.destroyed) return Promise.resolve();
   // The callback hears of a failure before the stream's 'error' event does.
-  return new Promise((resolve) => { process.stdout.write('', (e) => { if (e) stdoutFailed(e); resolve(); }); });
+  return new Promise((resolve) => {
+    process.stdout.write('', (e) => {
+      if (e) stdoutFailed(e);
+      resolve();
+    });
+  });
 }
 
 /** Why the report could not be written to stdout (a reader going away is no failure), or null. */

@@ -27,7 +27,13 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
   // The embedder's own actor system and VMM actor (it only keeps a log of hot-plug events here).
   const system = (nact.start as unknown as (o: { name: string }) => nact.Ref<never>)({ name: `vmm-model-${process.pid}` });
   const log: VmmMsg[] = [];
-  const vmm = nact.spawnStateless(system, (msg: VmmMsg) => { log.push(msg); }, 'vmm');
+  const vmm = nact.spawnStateless(
+    system,
+    (msg: VmmMsg) => {
+      log.push(msg);
+    },
+    'vmm',
+  );
 
   const sim: IoasidSim = createSimulation({
     parent: vmm,
@@ -37,7 +43,9 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
     },
   });
   let gpEvents = 0;
-  sim.events$.subscribe((e: SimEvent) => { if (e.type === 'gp') gpEvents++; });
+  sim.events$.subscribe((e: SimEvent) => {
+    if (e.type === 'gp') gpEvents++;
+  });
   try {
     // Hot-plug: the device appears in the guest; its vIOMMU binds a PASID per guest process.
     const dsa = sim.device('dsa0');
@@ -46,7 +54,8 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
     const p1 = must(await viommu.bind(dsa, 1), 'bind vPASID 1');
     const p2 = must(await viommu.bind(dsa, 2), 'bind vPASID 2');
     // Two guest processes scheduled on two vCPUs submit ENQCMD; the device also DMAs on its own.
-    const cpu0 = sim.vcpu('guest.0'), cpu1 = sim.vcpu('guest.1');
+    const cpu0 = sim.vcpu('guest.0'),
+      cpu1 = sim.vcpu('guest.1');
     must(await cpu0.setMsr(1), 'IA32_PASID of vCPU 0');
     must(await cpu1.setMsr(2), 'IA32_PASID of vCPU 1');
     const jobs = [
@@ -63,7 +72,8 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
     // The guest's vIOMMU then drops its bindings (KVM translations, IOASIDs) for the gone device.
     await viommu.unbind(dsa, 1);
     await viommu.unbind(dsa, 2);
-    let accepted = 0, landed = 0;
+    let accepted = 0,
+      landed = 0;
     for (const j of jobs) {
       const c = must(await j.stop(), 'stop a job');
       accepted += c.accepted;
@@ -71,8 +81,12 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
     }
     const st = await sim.shutdown();
     return {
-      ok: st.ok && log.length === 2, violations: st.violations.map((v) => `${v.invariant}: ${v.detail}`),
-      accepted, landed, gpEvents, unplugAnswer: unplug.ok ? 'ok' : unplug.errno,
+      ok: st.ok && log.length === 2,
+      violations: st.violations.map((v) => `${v.invariant}: ${v.detail}`),
+      accepted,
+      landed,
+      gpEvents,
+      unplugAnswer: unplug.ok ? 'ok' : unplug.errno,
     };
   } finally {
     await sim.shutdown();

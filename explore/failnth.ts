@@ -108,17 +108,29 @@ async function leaksOf(sim: Simulation): Promise<string[]> {
   return leaks;
 }
 
-interface Fired { readonly site: FallibleSite; readonly step: number | null }
+interface Fired {
+  readonly site: FallibleSite;
+  readonly step: number | null;
+}
 
 /** Run the file once, failing the n-th fallible step. */
 async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<FailNthRun> {
   // Filled in by the callbacks below while the file runs.
-  const probe: { sim: Simulation | null; count: number; closing: boolean; fired: Fired | null; leaks: string[] } = { sim: null, count: 0, closing: false, fired: null, leaks: [] };
+  const probe: { sim: Simulation | null; count: number; closing: boolean; fired: Fired | null; leaks: string[] } = {
+    sim: null,
+    count: 0,
+    closing: false,
+    fired: null,
+    leaks: [],
+  };
   const problems: string[] = [];
   const report = await runSequence(seq, {
     seed: o.seed,
     workers: o.workers,
-    attach: (s) => { probe.sim = s; o.attach?.(s); },
+    attach: (s) => {
+      probe.sim = s;
+      o.attach?.(s);
+    },
     injectFault: (site) => {
       // The close-out is the audit, not the file: its steps are not counted and never fail.
       if (probe.closing || ++probe.count !== n) return false;
@@ -128,12 +140,12 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
     },
     beforeFinish: async (s) => {
       probe.closing = true;
-      problems.push(...await closeEverything(s));
+      problems.push(...(await closeEverything(s)));
       probe.leaks = await leaksOf(s);
     },
   });
   const { fired, leaks } = probe;
-  const step = fired?.step == null ? null : report.steps?.[fired.step] ?? null;
+  const step = fired?.step == null ? null : (report.steps?.[fired.step] ?? null);
   if (fired && !step) problems.push(`the ${fired.site} failure came outside every step`);
   if (fired && step && !isErrno(step.result)) problems.push(`step ${step.index} (${step.op}) answered ${step.result} although its ${fired.site} step failed`);
   problems.push(...leaks.map((l) => `leak: ${l}`));
@@ -165,7 +177,12 @@ export async function failNth(seq: Sequence, o: FailNthOptions = {}): Promise<Fa
     ended = run.site === null;
   }
   return {
-    tool: 'ioasid-sim', version: VERSION, kind: 'failnth', scenario: seq.name, file: seq.file, seed: o.seed ?? seq.seed ?? 1,
+    tool: 'ioasid-sim',
+    version: VERSION,
+    kind: 'failnth',
+    scenario: seq.name,
+    file: seq.file,
+    seed: o.seed ?? seq.seed ?? 1,
     fallibleSteps: ended ? runs.length - 1 : maxRuns,
     runs,
     ok: ended && runs.every((r) => r.ok),
@@ -180,6 +197,10 @@ export function failNthSummary(r: FailNthReport): string {
     return `n=${run.n}: ${what}: ${run.ok ? 'ok' : run.problems.join('; ')}`;
   });
   const ended = r.runs.at(-1)?.site === null;
-  const verdict = !ended ? `not ok: still failing steps after ${r.runs.length} runs` : r.ok ? `ok: ${r.fallibleSteps} fallible steps, each failure handled` : 'not ok';
+  const verdict = !ended
+    ? `not ok: still failing steps after ${r.runs.length} runs`
+    : r.ok
+      ? `ok: ${r.fallibleSteps} fallible steps, each failure handled`
+      : 'not ok';
   return [`${r.scenario}: fail-nth`, ...lines, verdict].join('\n');
 }

@@ -18,7 +18,12 @@ export interface RegressionOptions {
 
 export class RegressionFailure extends Error {
   override readonly name = 'RegressionFailure';
-  constructor(message: string, readonly report: RunReport | null) { super(message); }
+  constructor(
+    message: string,
+    readonly report: RunReport | null,
+  ) {
+    super(message);
+  }
 }
 
 const DETERMINISTIC: ModeOptions = { mode: 'deterministic', strategy: 'random', pctDepth: 3 };
@@ -51,16 +56,27 @@ export async function expectClean(scenario: string, o: RegressionOptions = {}): 
     reports.push(r);
     if (!r.ok) {
       const first = r.violations[0];
-      throw new RegressionFailure(`${scenario} seed ${seed}: ${first ? `${first.invariant}: ${first.detail}${first.at !== undefined ? ` (scheduler step ${first.at})` : ''}` : r.error}\n  reproduce: ${reproduceHint(r)}`, r);
+      throw new RegressionFailure(
+        `${scenario} seed ${seed}: ${first ? `${first.invariant}: ${first.detail}${first.at !== undefined ? ` (scheduler step ${first.at})` : ''}` : r.error}\n  reproduce: ${reproduceHint(r)}`,
+        r,
+      );
     }
   }
   return reports;
 }
 
-export interface Caught { readonly seed: number; readonly executions: number; readonly invariants: InvariantId[]; readonly report: RunReport }
+export interface Caught {
+  readonly seed: number;
+  readonly executions: number;
+  readonly invariants: InvariantId[];
+  readonly report: RunReport;
+}
 
 /** The mutant must be caught (any violation, or one of `invariants`) within the seeds given. */
-export async function expectCaught(mutant: MutantName, o: RegressionOptions & { scenario?: string; invariants?: readonly InvariantId[] } = {}): Promise<Caught> {
+export async function expectCaught(
+  mutant: MutantName,
+  o: RegressionOptions & { scenario?: string; invariants?: readonly InvariantId[] } = {},
+): Promise<Caught> {
   const name = o.scenario ?? 'teardown-race';
   const s = scenarioNamed(name);
   const seeds = o.seeds ?? range(1, 10);
@@ -71,5 +87,8 @@ export async function expectCaught(mutant: MutantName, o: RegressionOptions & { 
     const named = Object.keys(r.violationCounts) as InvariantId[];
     if (named.length && (!o.invariants || named.some((n) => o.invariants!.includes(n)))) return { seed, executions, invariants: named, report: r };
   }
-  throw new RegressionFailure(`mutant ${mutant} was not caught by ${name} in ${executions} execution(s) (seeds ${seeds[0]}..${seeds[seeds.length - 1]})${o.invariants ? ` as ${o.invariants.join(' or ')}` : ''}`, null);
+  throw new RegressionFailure(
+    `mutant ${mutant} was not caught by ${name} in ${executions} execution(s) (seeds ${seeds[0]}..${seeds[seeds.length - 1]})${o.invariants ? ` as ${o.invariants.join(' or ')}` : ''}`,
+    null,
+  );
 }

@@ -45,7 +45,8 @@ function params(r: RunReport, seed: number, mode: ModeOptions): ScenarioParams {
 }
 
 async function rerun(r: RunReport, seed: number, mode: ModeOptions, hooks: ReplayHooks): Promise<RunReport> {
-  if (r.kind === 'seq') return runSequence(loadSequenceFile(r.file!), { seed, mutant: r.mutant as ScenarioParams['mutant'], workers: r.workers, mode, ...hooks });
+  if (r.kind === 'seq')
+    return runSequence(loadSequenceFile(r.file!), { seed, mutant: r.mutant as ScenarioParams['mutant'], workers: r.workers, mode, ...hooks });
   return runScenario(SCENARIO_BY_NAME.get(r.scenario)!, params(r, seed, mode), hooks);
 }
 
@@ -58,14 +59,29 @@ export async function replay(raw: unknown, file: string, searchBudget = 20, hook
     const now = first(again);
     const reproduced = JSON.stringify(now) === JSON.stringify(original) && again.schedule?.pathHash === r.schedule.pathHash;
     return {
-      kind: 'exact', reproduced, original, executions: 1, report: again,
+      kind: 'exact',
+      reproduced,
+      original,
+      executions: 1,
+      report: again,
       replayed: now ? { ...now, seed: r.seed, strategy: r.schedule.strategy } : null,
       message: reproduced
-        ? original ? `reproduced: ${original.invariant} at scheduler step ${original.at}` : 'reproduced: the run is clean again'
+        ? original
+          ? `reproduced: ${original.invariant} at scheduler step ${original.at}`
+          : 'reproduced: the run is clean again'
         : `NOT reproduced: the report had ${original ? `${original.invariant} at step ${original.at}` : 'no violation'}, the replay ${now ? `${now.invariant} at step ${now.at}` : 'none'} (did the code or the sequence file change?)`,
     };
   }
-  if (!original) return { kind: 'search', reproduced: true, original, replayed: null, executions: 0, report: null, message: 'the report has no violation: nothing to search for' };
+  if (!original)
+    return {
+      kind: 'search',
+      reproduced: true,
+      original,
+      replayed: null,
+      executions: 0,
+      report: null,
+      message: 'the report has no violation: nothing to search for',
+    };
   // Real threads: search seeds and strategies in deterministic mode for the same invariant.
   let executions = 0;
   for (let seed = r.seed; seed < r.seed + searchBudget; seed++) {
@@ -76,12 +92,24 @@ export async function replay(raw: unknown, file: string, searchBudget = 20, hook
       const hit = det.violations.find((v) => v.invariant === original.invariant);
       if (hit) {
         return {
-          kind: 'search', reproduced: true, original, executions, report: det,
+          kind: 'search',
+          reproduced: true,
+          original,
+          executions,
+          report: det,
           replayed: { invariant: hit.invariant, at: hit.at ?? null, seed, strategy },
           message: `reproduced: found ${hit.invariant} in deterministic mode: seed ${seed}, strategy ${strategy}, scheduler step ${hit.at} (after ${executions} execution(s))`,
         };
       }
     }
   }
-  return { kind: 'search', reproduced: false, original, replayed: null, executions, report: null, message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, ${STRATEGIES.join(' and ')})` };
+  return {
+    kind: 'search',
+    reproduced: false,
+    original,
+    replayed: null,
+    executions,
+    report: null,
+    message: `NOT reproduced: no deterministic run showed ${original.invariant} within ${executions} executions (seeds ${r.seed}..${r.seed + searchBudget - 1}, ${STRATEGIES.join(' and ')})`,
+  };
 }

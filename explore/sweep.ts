@@ -6,9 +6,15 @@ import { type SweepReport, type SweepRun, VERSION } from '../report/report.js';
 import { type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 
 /** Seeds `from..to`, both included. */
-export interface SeedRange { readonly from: number; readonly to: number }
+export interface SeedRange {
+  readonly from: number;
+  readonly to: number;
+}
 /** Shard `index` of `count` (0-based). */
-export interface Shard { readonly index: number; readonly count: number }
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
 
 /** Violations kept per seed in a sweep report (all are counted in violationCounts). */
 const VIOLATIONS_PER_SEED = 5;
@@ -35,15 +41,25 @@ export async function runSweep(scenario: Scenario, params: Omit<ScenarioParams, 
   for (const seed of shardSeeds(o.range, o.shard)) {
     const r = await runScenario(scenario, { ...params, seed, mode: o.mode });
     runs.push({
-      seed, ok: r.ok, durationMs: r.durationMs, counts: r.counts, violationCounts: r.violationCounts,
+      seed,
+      ok: r.ok,
+      durationMs: r.durationMs,
+      counts: r.counts,
+      violationCounts: r.violationCounts,
       violations: r.violations.slice(0, VIOLATIONS_PER_SEED),
       ...(r.error ? { error: r.error } : {}),
     });
     o.progress?.(runs.length);
   }
   return {
-    tool: 'ioasid-sim', version: VERSION, kind: 'sweep', scenario: scenario.name, mutant: params.mutant, mode: o.mode.mode,
-    seeds: { from: o.range.from, to: o.range.to }, shard: o.shard,
+    tool: 'ioasid-sim',
+    version: VERSION,
+    kind: 'sweep',
+    scenario: scenario.name,
+    mutant: params.mutant,
+    mode: o.mode.mode,
+    seeds: { from: o.range.from, to: o.range.to },
+    shard: o.shard,
     ok: runs.every((r) => r.ok),
     durationMs: Math.round(performance.now() - started),
     params: { durationSec: params.durationSec, vms: params.vms, devices: params.devices, pasids: params.pasids, workers: params.workers },

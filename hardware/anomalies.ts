@@ -8,7 +8,13 @@
 import { AN, AN_STRIDE, ANOMALY_CAP, type AnomalyKind, CTRL, type Hardware } from './layout.js';
 
 export interface AnomalyRecord {
-  kind: AnomalyKind; engine: number; device: number; pasid: number; page: number; seen: number; expected: number;
+  kind: AnomalyKind;
+  engine: number;
+  device: number;
+  pasid: number;
+  page: number;
+  seen: number;
+  expected: number;
   /** The sequence step running when it happened; null outside a sequence. */
   step: number | null;
 }
@@ -21,11 +27,19 @@ export function publishStep(hw: Hardware, step: number | null): void {
 /** Engine side: log `r`, stamped with the step running now. */
 export function appendAnomaly(hw: Hardware, r: Omit<AnomalyRecord, 'step'>): void {
   const slot = Atomics.add(hw.ctrl, CTRL.ANOMALY_HEAD, 1);
-  if (slot >= ANOMALY_CAP) { Atomics.add(hw.ctrl, CTRL.ANOMALY_DROPPED, 1); return; }
+  if (slot >= ANOMALY_CAP) {
+    Atomics.add(hw.ctrl, CTRL.ANOMALY_DROPPED, 1);
+    return;
+  }
   const b = slot * AN_STRIDE;
   const a = hw.anomalies;
-  a[b + AN.KIND] = r.kind; a[b + AN.ENGINE] = r.engine; a[b + AN.DEVICE] = r.device; a[b + AN.PASID] = r.pasid;
-  a[b + AN.PAGE] = r.page; a[b + AN.SEEN] = r.seen; a[b + AN.EXPECTED] = r.expected;
+  a[b + AN.KIND] = r.kind;
+  a[b + AN.ENGINE] = r.engine;
+  a[b + AN.DEVICE] = r.device;
+  a[b + AN.PASID] = r.pasid;
+  a[b + AN.PAGE] = r.page;
+  a[b + AN.SEEN] = r.seen;
+  a[b + AN.EXPECTED] = r.expected;
   a[b + AN.STEP] = Atomics.load(hw.ctrl, CTRL.STEP);
   Atomics.store(a, b + AN.READY, 1);
 }
@@ -41,8 +55,14 @@ export function readAnomalies(hw: Hardware, from: number): { records: AnomalyRec
     if (Atomics.load(a, b + AN.READY) === 0) break; // being written: read it next time
     const step = a[b + AN.STEP]!;
     records.push({
-      kind: a[b + AN.KIND] as AnomalyKind, engine: a[b + AN.ENGINE]!, device: a[b + AN.DEVICE]!, pasid: a[b + AN.PASID]!,
-      page: a[b + AN.PAGE]!, seen: a[b + AN.SEEN]!, expected: a[b + AN.EXPECTED]!, step: step === 0 ? null : step - 1,
+      kind: a[b + AN.KIND] as AnomalyKind,
+      engine: a[b + AN.ENGINE]!,
+      device: a[b + AN.DEVICE]!,
+      pasid: a[b + AN.PASID]!,
+      page: a[b + AN.PAGE]!,
+      seen: a[b + AN.SEEN]!,
+      expected: a[b + AN.EXPECTED]!,
+      step: step === 0 ? null : step - 1,
     });
   }
   return { records, next: i };

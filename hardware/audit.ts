@@ -4,14 +4,22 @@ import { walkPasid } from './pasid-table.js';
 import { swqQueuedFor } from './swq.js';
 
 /** Everything in hardware that still refers to `pasid`, as readable phrases naming devices and VMs as the user did. */
-export function hardwareReferences(hw: Hardware, pasid: number, scanKvm: boolean, names: { readonly device: readonly string[]; readonly vm: readonly string[] }): string[] {
+export function hardwareReferences(
+  hw: Hardware,
+  pasid: number,
+  scanKvm: boolean,
+  names: { readonly device: readonly string[]; readonly vm: readonly string[] },
+): string[] {
   const refs: string[] = [];
   for (let d = 0; d < hw.deviceVm.length; d++) if (walkPasid(hw, d, pasid) !== -2) refs.push(`a present PASID-table entry on ${names.device[d]}`);
   for (let e = 0; e < hw.shape.engines; e++) {
     const base = e * IOTLB_ENTRIES * TLB_STRIDE;
     for (let i = 0; i < IOTLB_ENTRIES; i++) {
       const x = base + i * TLB_STRIDE;
-      if (hw.iotlb[x + TLB.DEV] !== 0 && hw.iotlb[x + TLB.PASID] === pasid) { refs.push(`an IOTLB entry of engine ${e} (${names.device[hw.iotlb[x + TLB.DEV]! - 1]})`); break; }
+      if (hw.iotlb[x + TLB.DEV] !== 0 && hw.iotlb[x + TLB.PASID] === pasid) {
+        refs.push(`an IOTLB entry of engine ${e} (${names.device[hw.iotlb[x + TLB.DEV]! - 1]})`);
+        break;
+      }
     }
   }
   for (const d of swqQueuedFor(hw, pasid)) refs.push(`a descriptor queued on the work queue of ${names.device[d]}`);

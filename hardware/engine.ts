@@ -11,8 +11,29 @@ import { appendAnomaly } from './anomalies.js';
 import { Submitter } from './enqcmd.js';
 import { resetEngineTlb, serviceInvalidations } from './invalidation.js';
 import {
-  Anomaly, type AnomalyKind, CTRL, EC, EC_STRIDE, ENG, type Hardware, IOTLB_ENTRIES, J, JC, JC_STRIDE, JOBS, JOB_STRIDE,
-  JobKind, JobState, NONE_IN_FLIGHT, PG, PG_STRIDE, PT, PT_STRIDE, TLB, TLB_STRIDE, engineWord,
+  Anomaly,
+  type AnomalyKind,
+  CTRL,
+  EC,
+  EC_STRIDE,
+  ENG,
+  type Hardware,
+  IOTLB_ENTRIES,
+  J,
+  JC,
+  JC_STRIDE,
+  JOBS,
+  JOB_STRIDE,
+  JobKind,
+  JobState,
+  NONE_IN_FLIGHT,
+  PG,
+  PG_STRIDE,
+  PT,
+  PT_STRIDE,
+  TLB,
+  TLB_STRIDE,
+  engineWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
@@ -54,10 +75,17 @@ export class Engine {
   private walked = -3;
   private gen = 0;
 
-  constructor(private readonly hw: Hardware, readonly index: number, private readonly opts: EngineOptions, private readonly now: () => number) {
+  constructor(
+    private readonly hw: Hardware,
+    readonly index: number,
+    private readonly opts: EngineOptions,
+    private readonly now: () => number,
+  ) {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
     this.cBase = index * EC_STRIDE;
-    this.submitter = new Submitter(hw, this.cBase, this.rng, (kind, device, pasid, page, seen, expected) => this.anomaly(kind, device, pasid, page, seen, expected));
+    this.submitter = new Submitter(hw, this.cBase, this.rng, (kind, device, pasid, page, seen, expected) =>
+      this.anomaly(kind, device, pasid, page, seen, expected),
+    );
     for (let d = 0; d < hw.deviceVm.length; d++) if (swqConsumer(hw, d) === index) this.queues.push(d);
   }
 
@@ -81,19 +109,28 @@ export class Engine {
   /** Would a step do anything? (For a scheduler that runs engines one step at a time.) */
   hasWork(): boolean {
     const c = this.hw.ctrl;
-    return this.myJobs.length > 0 || this.size > 0 || Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen
-      || Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK))
-      || this.queues.some((d) => swqWaiting(this.hw, d));
+    return (
+      this.myJobs.length > 0 ||
+      this.size > 0 ||
+      Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen ||
+      Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK)) ||
+      this.queues.some((d) => swqWaiting(this.hw, d))
+    );
   }
 
-  get stopRequested(): boolean { return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0; }
+  get stopRequested(): boolean {
+    return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0;
+  }
 
   /** One step. Returns false when there is nothing to do (the caller may sleep on the doorbell). */
   step(): boolean {
     const hw = this.hw;
     serviceInvalidations(hw, this.index);
     const bell = Atomics.load(hw.ctrl, CTRL.DOORBELL);
-    if (bell !== this.doorbellSeen) { this.doorbellSeen = bell; this.refreshJobs(); }
+    if (bell !== this.doorbellSeen) {
+      this.doorbellSeen = bell;
+      this.refreshJobs();
+    }
     let worked = false;
     const n = this.myJobs.length;
     for (let tries = 0; tries < n; tries++) {
@@ -111,8 +148,14 @@ export class Engine {
     }
     if (this.consumeQueues()) worked = true;
     const t = this.size > 0 ? this.now() : 0;
-    while (this.size > 0 && (this.ringDue[this.head]! <= t || this.size >= RING)) { this.landOldest(); worked = true; }
-    if (this.size > 0 && !worked) { this.landOldest(); worked = true; }
+    while (this.size > 0 && (this.ringDue[this.head]! <= t || this.size >= RING)) {
+      this.landOldest();
+      worked = true;
+    }
+    if (this.size > 0 && !worked) {
+      this.landOldest();
+      worked = true;
+    }
     this.retireJobs();
     return worked || this.size > 0;
   }
@@ -134,7 +177,10 @@ export class Engine {
       const s = Atomics.load(j, b + J.STATE);
       if ((s === JobState.ACTIVE || s === JobState.STOPPING) && j[b + J.ENGINE] === this.index) {
         this.myJobs.push(id);
-        if (this.rng[id] === 0) { this.rng[id] = j[b + J.SEED]! | 1; this.submitter.reset(id); }
+        if (this.rng[id] === 0) {
+          this.rng[id] = j[b + J.SEED]! | 1;
+          this.submitter.reset(id);
+        }
       }
     }
   }
@@ -176,7 +222,10 @@ export class Engine {
     const phys = hw.pgtables[pb + PT.ENTRIES + 2 * iova]!;
     const gen = hw.pgtables[pb + PT.ENTRIES + 2 * iova + 1]!;
     tlb[e + TLB.DEV] = 0;
-    tlb[e + TLB.PASID] = pasid; tlb[e + TLB.IOVA] = iova; tlb[e + TLB.PHYS] = phys; tlb[e + TLB.GEN] = gen;
+    tlb[e + TLB.PASID] = pasid;
+    tlb[e + TLB.IOVA] = iova;
+    tlb[e + TLB.PHYS] = phys;
+    tlb[e + TLB.GEN] = gen;
     tlb[e + TLB.DEV] = device + 1;
     this.gen = gen;
     return phys;
@@ -220,7 +269,9 @@ export class Engine {
     let landed = 0;
     let x = this.rng[id]!;
     for (let k = 0; k < n; k++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       const phys = this.translate(device, pasid, (x >>> 1) % span);
       if (phys < 0) continue;
       ops[o++] = phys;

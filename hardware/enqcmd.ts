@@ -27,7 +27,10 @@ function enqcmd(hw: Hardware, vcpu: number, device: number, iova: number, anomal
   const c = vcpu * VC_STRIDE;
   const msr = Atomics.load(v, c + VC.MSR);
   // #GP(0) when IA32_PASID[31] = 0: checked before any translation, so the host never sees it.
-  if ((msr & MSR_PASID_VALID) === 0) { Atomics.add(v, c + VC.GP, 1); return Enq.GP; }
+  if ((msr & MSR_PASID_VALID) === 0) {
+    Atomics.add(v, c + VC.GP, 1);
+    return Enq.GP;
+  }
   const vpasid = msr & MSR_PASID_MASK;
   const vm = v[c + VC.VM]!;
   // Mid-submission from before the translation read until the descriptor is queued. The RMW is
@@ -59,10 +62,18 @@ export class Submitter {
   private readonly resumeAt = new Float64Array(JOBS);
 
   /** `rng` is the engine's per-job xorshift state; `cBase` its counter block. */
-  constructor(private readonly hw: Hardware, private readonly cBase: number, private readonly rng: Int32Array, private readonly anomaly: AnomalySink) {}
+  constructor(
+    private readonly hw: Hardware,
+    private readonly cBase: number,
+    private readonly rng: Int32Array,
+    private readonly anomaly: AnomalySink,
+  ) {}
 
   /** A job was (re)assigned to this engine: no retry pending. */
-  reset(id: number): void { this.retriesUsed[id] = 0; this.resumeAt[id] = 0; }
+  reset(id: number): void {
+    this.retriesUsed[id] = 0;
+    this.resumeAt[id] = 0;
+  }
 
   /** Up to SUBMITS_PER_STEP submissions of job `id`, stopping where the vCPU is away for a while. */
   run(id: number, now: number): void {
@@ -79,19 +90,27 @@ export class Submitter {
     for (let k = 0; k < SUBMITS_PER_STEP; k++) {
       const budget = j[b + J.BUDGET]!;
       if (budget === 0) break;
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       const outcome = enqcmd(hw, vcpu, device, (x >>> 1) % span, this.anomaly);
       let away = 0;
       if (outcome === Enq.RETRY) {
         hw.jobCounts[jc + JC.RETRIED] += 1;
         ec[this.cBase + EC.RETRIED] += 1;
-        if (this.retriesUsed[id]!++ < j[b + J.RETRIES]!) { this.resumeAt[id] = now + ENQ_RETRY_US / 1000; break; }
+        if (this.retriesUsed[id]!++ < j[b + J.RETRIES]!) {
+          this.resumeAt[id] = now + ENQ_RETRY_US / 1000;
+          break;
+        }
         // Out of retries: the submission is dropped (-EAGAIN), nothing was written.
       } else if (outcome === Enq.ACCEPTED) {
         hw.jobCounts[jc + JC.ACCEPTED] += 1;
         ec[this.cBase + EC.ACCEPTED] += 1;
       } else {
-        if (outcome === Enq.EXIT) { hw.jobCounts[jc + JC.EXITS] += 1; ec[this.cBase + EC.EXITS] += 1; }
+        if (outcome === Enq.EXIT) {
+          hw.jobCounts[jc + JC.EXITS] += 1;
+          ec[this.cBase + EC.EXITS] += 1;
+        }
         hw.jobCounts[jc + JC.GP] += 1;
         ec[this.cBase + EC.GP] += 1;
         away = outcome === Enq.EXIT ? EXIT_US : GP_US;

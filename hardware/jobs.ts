@@ -17,7 +17,14 @@ export interface JobSpec {
   readonly retries?: number;
 }
 
-export interface JobCounts { landed: number; faulted: number; accepted: number; retried: number; gp: number; exits: number }
+export interface JobCounts {
+  landed: number;
+  faulted: number;
+  accepted: number;
+  retried: number;
+  gp: number;
+  exits: number;
+}
 
 export class JobTable {
   /**
@@ -28,7 +35,9 @@ export class JobTable {
 
   constructor(private readonly hw: Hardware) {}
 
-  private key(device: number, pasid: number): number { return device * this.hw.pasidMax + pasid; }
+  private key(device: number, pasid: number): number {
+    return device * this.hw.pasidMax + pasid;
+  }
 
   /** Start a job; null when every slot is taken. */
   start(spec: JobSpec): number | null {
@@ -77,7 +86,14 @@ export class JobTable {
   counts(id: number): JobCounts {
     const c = this.hw.jobCounts;
     const b = id * JC_STRIDE;
-    return { landed: c[b + JC.LANDED]!, faulted: c[b + JC.FAULTED]!, accepted: c[b + JC.ACCEPTED]!, retried: c[b + JC.RETRIED]!, gp: c[b + JC.GP]!, exits: c[b + JC.EXITS]! };
+    return {
+      landed: c[b + JC.LANDED]!,
+      faulted: c[b + JC.FAULTED]!,
+      accepted: c[b + JC.ACCEPTED]!,
+      retried: c[b + JC.RETRIED]!,
+      gp: c[b + JC.GP]!,
+      exits: c[b + JC.EXITS]!,
+    };
   }
 
   release(id: number): void {

@@ -56,11 +56,21 @@ export function writeMsr(hw: Hardware, vcpu: number, vpasid: number): void {
   Atomics.store(hw.vcpus, vcpu * VC_STRIDE + VC.MSR, vpasid === 0 ? 0 : (vpasid & MSR_PASID_MASK) | MSR_PASID_VALID);
 }
 
-export interface VcpuCounters { readonly gp: number; readonly exits: number; readonly exitVpasid: number; readonly msrVpasid: number }
+export interface VcpuCounters {
+  readonly gp: number;
+  readonly exits: number;
+  readonly exitVpasid: number;
+  readonly msrVpasid: number;
+}
 
 /** What a vCPU's submissions ran into so far (counters wrap at 2^32; use differences). */
 export function vcpuCounters(hw: Hardware, vcpu: number): VcpuCounters {
   const b = vcpu * VC_STRIDE;
   const v = hw.vcpus;
-  return { gp: Atomics.load(v, b + VC.GP), exits: Atomics.load(v, b + VC.EXITS), exitVpasid: Atomics.load(v, b + VC.EXIT_VPASID), msrVpasid: Atomics.load(v, b + VC.MSR) & MSR_PASID_MASK };
+  return {
+    gp: Atomics.load(v, b + VC.GP),
+    exits: Atomics.load(v, b + VC.EXITS),
+    exitVpasid: Atomics.load(v, b + VC.EXIT_VPASID),
+    msrVpasid: Atomics.load(v, b + VC.MSR) & MSR_PASID_MASK,
+  };
 }

@@ -218,8 +218,12 @@ export function createHardware(shape: HardwareShape): Hardware {
     swq: i32(devices * SWQ_STRIDE),
   };
   const hw = attachHardware(buffers);
-  shape.deviceVm.forEach((vm, d) => { hw.deviceVm[d] = vm; });
-  shape.vcpuVm.forEach((vm, c) => { hw.vcpus[c * VC_STRIDE + VC.VM] = vm; });
+  shape.deviceVm.forEach((vm, d) => {
+    hw.deviceVm[d] = vm;
+  });
+  shape.vcpuVm.forEach((vm, c) => {
+    hw.vcpus[c * VC_STRIDE + VC.VM] = vm;
+  });
   // Each queue slot starts as its own position: free for the submitter that reserves it.
   for (let d = 0; d < devices; d++) {
     for (let i = 0; i < SWQ_DEPTH; i++) hw.swq[d * SWQ_STRIDE + SWQ.DESC + i * SWQ_DESC_STRIDE + SD.SEQ] = i;
@@ -236,7 +240,10 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
   const pasidMax = 1 << shape.pasidBits;
   const vmPageBase: number[] = [];
   let base = 0;
-  for (const n of shape.vmPages) { vmPageBase.push(base); base += n; }
+  for (const n of shape.vmPages) {
+    vmPageBase.push(base);
+    base += n;
+  }
   return {
     shape,
     buffers,

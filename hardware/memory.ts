@@ -12,7 +12,9 @@ export class PagePool {
     });
   }
 
-  freeCount(vm: number): number { return this.free[vm]?.length ?? 0; }
+  freeCount(vm: number): number {
+    return this.free[vm]?.length ?? 0;
+  }
 
   /** Take `n` pages of `vm`, or null when the VM has too few left. */
   take(vm: number, n: number): number[] | null {
@@ -30,6 +32,10 @@ export class PagePool {
     }
   }
 
-  generation(page: number): number { return Atomics.load(this.hw.memory, page * PG_STRIDE + PG.GEN); }
-  data(page: number): number { return Atomics.load(this.hw.memory, page * PG_STRIDE + PG.DATA); }
+  generation(page: number): number {
+    return Atomics.load(this.hw.memory, page * PG_STRIDE + PG.GEN);
+  }
+  data(page: number): number {
+    return Atomics.load(this.hw.memory, page * PG_STRIDE + PG.DATA);
+  }
 }

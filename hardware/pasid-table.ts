@@ -8,7 +8,9 @@ export class PasidTables {
   private nextLeaf = 0;
   constructor(private readonly hw: Hardware) {}
 
-  get leavesUsed(): number { return this.nextLeaf; }
+  get leavesUsed(): number {
+    return this.nextLeaf;
+  }
 
   /** Word index of (device, pasid)'s entry, allocating its leaf if asked; -1 when none. */
   private entry(device: number, pasid: number, allocate: boolean): number {

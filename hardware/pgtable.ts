@@ -6,11 +6,16 @@ import type { PagePool } from './memory.js';
 export class PgtablePool {
   private readonly free: number[];
   private readonly pages = new Map<number, number[]>();
-  constructor(private readonly hw: Hardware, private readonly memory: PagePool) {
+  constructor(
+    private readonly hw: Hardware,
+    private readonly memory: PagePool,
+  ) {
     this.free = Array.from({ length: hw.shape.pgtables }, (_, i) => hw.shape.pgtables - 1 - i);
   }
 
-  get live(): number { return this.pages.size; }
+  get live(): number {
+    return this.pages.size;
+  }
 
   /** Build a page table mapping `npages` fresh pages of `vm`; null when out of slots or pages. */
   create(vm: number, npages: number): { id: number } | { error: 'ENOMEM'; why: string } {
@@ -42,5 +47,7 @@ export class PgtablePool {
     this.free.push(id);
   }
 
-  pagesOf(id: number): readonly number[] { return this.pages.get(id) ?? []; }
+  pagesOf(id: number): readonly number[] {
+    return this.pages.get(id) ?? [];
+  }
 }

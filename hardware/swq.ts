@@ -34,7 +34,10 @@ export function swqPush(hw: Hardware, device: number, pasid: number, iova: numbe
 }
 
 /** A descriptor the consumer took: the pPASID the command carries (bits 19:0) and the IOVA it addresses. */
-export interface Descriptor { pasid: number; iova: number }
+export interface Descriptor {
+  pasid: number;
+  iova: number;
+}
 
 /** Consumer side: take the next descriptor if one is published and the device has a free work slot. */
 export function swqTake(hw: Hardware, device: number, out: Descriptor): boolean {
@@ -104,7 +107,10 @@ export function swqQueuedFor(hw: Hardware, pasid: number): number[] {
     const tail = Atomics.load(hw.swq, b + SWQ.TAIL);
     for (let pos = head; pos !== tail; pos = (pos + 1) | 0) {
       const s = slot(d, pos);
-      if (Atomics.load(hw.swq, s + SD.SEQ) === ((pos + 1) | 0) && hw.swq[s + SD.PASID] === pasid) { found.push(d); break; }
+      if (Atomics.load(hw.swq, s + SD.SEQ) === ((pos + 1) | 0) && hw.swq[s + SD.PASID] === pasid) {
+        found.push(d);
+        break;
+      }
     }
   }
   return found;

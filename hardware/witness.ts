@@ -42,4 +42,5 @@ export function kvmWitnessAnomaly(hw: Hardware, vm: number, vpasid: number, ppas
 }
 
 /** The pPASID the witness names for (vm, vpasid), for an anomaly record. */
-export const kvmWitnessPpasid = (hw: Hardware, vm: number, vpasid: number): number => Atomics.load(hw.kvmWitness, (vm * KVM_VPASIDS + vpasid) * KW_STRIDE + KW.PPASID);
+export const kvmWitnessPpasid = (hw: Hardware, vm: number, vpasid: number): number =>
+  Atomics.load(hw.kvmWitness, (vm * KVM_VPASIDS + vpasid) * KW_STRIDE + KW.PPASID);

@@ -2,12 +2,12 @@
 export const INVARIANTS = {
   'dma-after-teardown': 'no DMA lands through a PASID on a device after DISALLOW or DESTROY of it returned',
   'use-after-free': 'no access lands in a page after that page was freed',
-  'isolation': "no access of one VM lands in another VM's memory, and a device only uses IOASIDs of the FD it was allowed through",
+  isolation: "no access of one VM lands in another VM's memory, and a device only uses IOASIDs of the FD it was allowed through",
   'pasid-reuse': 'a PASID is never handed out while a kref, PASID-table entry, KVM translation, in-flight access or IOTLB entry still refers to it',
   'enqcmd-unmapped': 'an ENQCMD whose vPASID has no KVM translation raises #GP and reaches no work queue',
-  'quota': 'a VM never holds more PASIDs than its quota',
-  'release': 'once every user has let go, the PASID is back in the free pool within a bound',
-  'reply': 'every call answers within a bound',
+  quota: 'a VM never holds more PASIDs than its quota',
+  release: 'once every user has let go, the PASID is back in the free pool within a bound',
+  reply: 'every call answers within a bound',
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 

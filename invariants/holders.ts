@@ -16,10 +16,19 @@ export class HolderModel {
   /** PASIDs whose last holder let go, with when: the allocator must show them free. */
   readonly letGo = new Map<number, number>();
 
-  incarnations(pasid: number): readonly Incarnation[] { return this.live.get(pasid) ?? []; }
-  newest(pasid: number): Incarnation | undefined { const l = this.live.get(pasid); return l?.[l.length - 1]; }
-  held(device: number): ReadonlySet<number> { return this.deviceHeld.get(device) ?? new Set(); }
-  *all(): Iterable<Incarnation> { for (const l of this.live.values()) yield* l; }
+  incarnations(pasid: number): readonly Incarnation[] {
+    return this.live.get(pasid) ?? [];
+  }
+  newest(pasid: number): Incarnation | undefined {
+    const l = this.live.get(pasid);
+    return l?.[l.length - 1];
+  }
+  held(device: number): ReadonlySet<number> {
+    return this.deviceHeld.get(device) ?? new Set();
+  }
+  *all(): Iterable<Incarnation> {
+    for (const l of this.live.values()) yield* l;
+  }
 
   allocated(pasid: number, vm: number, fd: number): Incarnation {
     const inc: Incarnation = { pasid, vm, fd, holders: new Set([`fd:${fd}`]), destroyed: false };
@@ -40,7 +49,12 @@ export class HolderModel {
   take(inc: Incarnation, holder: string): void {
     inc.holders.add(holder);
     const m = /^dev:(\d+)$/.exec(holder);
-    if (m) { const d = Number(m[1]); const s = this.deviceHeld.get(d) ?? new Set(); s.add(inc.pasid); this.deviceHeld.set(d, s); }
+    if (m) {
+      const d = Number(m[1]);
+      const s = this.deviceHeld.get(d) ?? new Set();
+      s.add(inc.pasid);
+      this.deviceHeld.set(d, s);
+    }
   }
 
   drop(inc: Incarnation, holder: string, now: number): void {
@@ -51,7 +65,10 @@ export class HolderModel {
       const l = this.live.get(inc.pasid) ?? [];
       const i = l.indexOf(inc);
       if (i >= 0) l.splice(i, 1);
-      if (l.length === 0) { this.live.delete(inc.pasid); this.letGo.set(inc.pasid, now); }
+      if (l.length === 0) {
+        this.live.delete(inc.pasid);
+        this.letGo.set(inc.pasid, now);
+      }
     }
   }
 }

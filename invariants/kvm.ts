@@ -14,7 +14,10 @@
 import type { Hardware } from '../hardware/layout.js';
 import { setKvmWitness } from '../hardware/witness.js';
 
-interface View { current: number; readonly pending: number[] }
+interface View {
+  current: number;
+  readonly pending: number[];
+}
 
 export class KvmAuditor {
   private readonly views = new Map<string, View>();
@@ -23,7 +26,10 @@ export class KvmAuditor {
   private view(vm: number, vpasid: number): View {
     const k = `${vm}:${vpasid}`;
     let v = this.views.get(k);
-    if (!v) { v = { current: 0, pending: [] }; this.views.set(k, v); }
+    if (!v) {
+      v = { current: 0, pending: [] };
+      this.views.set(k, v);
+    }
     return v;
   }
 
@@ -34,7 +40,9 @@ export class KvmAuditor {
   }
 
   /** The pPASID the translation maps to, as the uAPI last answered (0: unmapped). */
-  current(vm: number, vpasid: number): number { return this.views.get(`${vm}:${vpasid}`)?.current ?? 0; }
+  current(vm: number, vpasid: number): number {
+    return this.views.get(`${vm}:${vpasid}`)?.current ?? 0;
+  }
 
   /** KVM_SET_PASID was called: from now on its pPASID may legitimately reach a queue. */
   setCalled(vm: number, vpasid: number, ppasid: number): void {

@@ -36,8 +36,19 @@ const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
   kvm_clear_pasid: (a, holder) => holder === `kvm:${a.vm}:${a.vpasid}`,
   // It lets go through the calls it makes (published too), in an order the guest does not see.
   viommu_unbind: () => true,
-  open: false, alloc: false, bind_pgtbl: false, allow: false, kvm_set_pasid: false, set_msr: false, viommu_bind: false,
-  dma: false, dma_start: false, enqcmd: false, enqcmd_start: false, stop: false, pasid_state: false,
+  open: false,
+  alloc: false,
+  bind_pgtbl: false,
+  allow: false,
+  kvm_set_pasid: false,
+  set_msr: false,
+  viommu_bind: false,
+  dma: false,
+  dma_start: false,
+  enqcmd: false,
+  enqcmd_start: false,
+  stop: false,
+  pasid_state: false,
 };
 
 function mayRelease(c: CallEvent, holder: string, pasid: number): boolean {
@@ -46,7 +57,11 @@ function mayRelease(c: CallEvent, holder: string, pasid: number): boolean {
   return rule !== false && (rule as (a: CallEvent['args'], h: string, p: number) => boolean)(c.args, holder, pasid);
 }
 
-interface Deferred { readonly inc: Incarnation; readonly waitingOn: Set<number>; readonly what: string }
+interface Deferred {
+  readonly inc: Incarnation;
+  readonly waitingOn: Set<number>;
+  readonly what: string;
+}
 
 export class Monitor {
   readonly model = new HolderModel();
@@ -60,8 +75,13 @@ export class Monitor {
   private kvmSeen = false;
   private current: number | null = null;
   /** The sequence step now running; engines stamp it on what they report (hardware/anomalies.ts). */
-  get step(): number | null { return this.current; }
-  set step(step: number | null) { this.current = step; publishStep(this.o.hw, step); }
+  get step(): number | null {
+    return this.current;
+  }
+  set step(step: number | null) {
+    this.current = step;
+    publishStep(this.o.hw, step);
+  }
 
   constructor(private readonly o: MonitorOptions) {
     this.dma = new DmaAuditor(o.hw, o.names);
@@ -122,10 +142,15 @@ export class Monitor {
   private onReply(e: ReplyEvent, target: Incarnation | undefined): void {
     const m = this.model;
     const t = e.t;
-    if (!e.result.ok && e.result.errno === 'ETIMEDOUT') this.report('reply', `${e.op}(${JSON.stringify(namedArgs(this.o.names, e.args))}) did not answer: ${e.result.message}`);
+    if (!e.result.ok && e.result.errno === 'ETIMEDOUT')
+      this.report('reply', `${e.op}(${JSON.stringify(namedArgs(this.o.names, e.args))}) did not answer: ${e.result.message}`);
     switch (e.op) {
-      case 'open': if (e.result.ok) m.fdVm.set(e.result.value, e.args.vm); break;
-      case 'alloc': if (e.result.ok) this.onAlloc(e.result.value, e.args.fd); break;
+      case 'open':
+        if (e.result.ok) m.fdVm.set(e.result.value, e.args.vm);
+        break;
+      case 'alloc':
+        if (e.result.ok) this.onAlloc(e.result.value, e.args.fd);
+        break;
       case 'allow': {
         const { device, fd, ioasid: pasid } = e.args;
         if (e.result.ok) this.granted(`${this.o.names.device[device]} was allowed`, `dev:${device}`, pasid, fd, this.o.deviceVm[device]!);
@@ -180,7 +205,8 @@ export class Monitor {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -240,7 +266,9 @@ export class Monitor {
   }
 
   /** Note that KVM translations exist, so PASID scans include the VMCS tables. */
-  kvmInUse(): void { this.kvmSeen = true; }
+  kvmInUse(): void {
+    this.kvmSeen = true;
+  }
 
   /** Read what the engines reported since the last poll. */
   poll(): void {
@@ -261,7 +289,8 @@ export class Monitor {
   /** End of run: every call must have answered. */
   async final(): Promise<void> {
     await this.check();
-    for (const [id, { call: c }] of this.pending) this.report('reply', `call #${id} ${c.op}(${JSON.stringify(namedArgs(this.o.names, c.args))}) never answered`);
+    for (const [id, { call: c }] of this.pending)
+      this.report('reply', `call #${id} ${c.op}(${JSON.stringify(namedArgs(this.o.names, c.args))}) never answered`);
     this.pending.clear();
   }
 }

@@ -24,9 +24,13 @@ export function holderName(names: MachineNames, holder: string): string {
   const [kind, a, b] = holder.split(':');
   const n = Number(a);
   switch (kind) {
-    case 'fd': return `FD ${n}`;
-    case 'dev': return names.device[n] ?? holder;
-    case 'kvm': return `KVM of ${names.vm[n] ?? `VM ${n}`} (vPASID ${b})`;
-    default: return holder;
+    case 'fd':
+      return `FD ${n}`;
+    case 'dev':
+      return names.device[n] ?? holder;
+    case 'kvm':
+      return `KVM of ${names.vm[n] ?? `VM ${n}`} (vPASID ${b})`;
+    default:
+      return holder;
   }
 }

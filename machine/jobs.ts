@@ -29,8 +29,12 @@ export class Jobs implements JobRunner {
 
   constructor(private readonly w: JobsWiring) {}
 
-  get running(): number[] { return [...this.started.keys()]; }
-  isRunning(job: number): boolean { return this.started.has(job); }
+  get running(): number[] {
+    return [...this.started.keys()];
+  }
+  isRunning(job: number): boolean {
+    return this.started.has(job);
+  }
 
   /** Start the engine threads if they are not running, and give the job to the next one. */
   private launch(job: Omit<JobSpec, 'engine'>, vcpu: number | null): Result<number> {
@@ -65,7 +69,10 @@ export class Jobs implements JobRunner {
     if (d.vm !== c.vm) return err('EINVAL', `device ${d.name} is not assigned to the VM of vCPU ${c.name}`);
     if (!d.enqcmd) return err('EOPNOTSUPP', `device ${d.name} has no shared work queue (no ENQCMD)`);
     if (this.vcpuJob.has(c.index)) return err('EBUSY', `vCPU ${c.name} is already running an ENQCMD stream (job ${this.vcpuJob.get(c.index)})`);
-    return this.launch({ kind: JobKind.ENQCMD, device: d.index, pasid: 0, budget, seed, span: DEFAULT_PGTBL_PAGES, vcpu: c.index, retries: ENQCMD_RETRIES }, c.index);
+    return this.launch(
+      { kind: JobKind.ENQCMD, device: d.index, pasid: 0, budget, seed, span: DEFAULT_PGTBL_PAGES, vcpu: c.index, retries: ENQCMD_RETRIES },
+      c.index,
+    );
   }
 
   async finish(id: number, stop: boolean): Promise<Result<JobCounts>> {

@@ -11,7 +11,19 @@ import type { ActorEnv, FallibleSite } from '../actors/env.js';
 import type { PasidState, SimEvent } from '../actors/events.js';
 import type { AllocatorMsg, AllocatorStats, IommuMsg, IoasidInfo, IoasidMsg, Invoke, KvmMsg, VIommuMsg } from '../actors/protocol.js';
 import { type Result, err } from '../actors/result.js';
-import { type ActorRef, type MessageTracer, type ParentRef, type Runtime, type SystemRef, ask, createRuntime, spawnNamed, startSystem, stopActor, stopSystem } from '../actors/runtime.js';
+import {
+  type ActorRef,
+  type MessageTracer,
+  type ParentRef,
+  type Runtime,
+  type SystemRef,
+  ask,
+  createRuntime,
+  spawnNamed,
+  startSystem,
+  stopActor,
+  stopSystem,
+} from '../actors/runtime.js';
 import { spawnPasidAllocator } from '../actors/pasid-allocator.js';
 import { spawnIommuUnit } from '../actors/iommu-unit.js';
 import { spawnDevice } from '../actors/device.js';
@@ -71,7 +83,10 @@ export class Machine implements Kernel {
   private serial = 0;
   stopped = false;
 
-  constructor(readonly spec: MachineSpec, hooks: MachineHooks) {
+  constructor(
+    readonly spec: MachineSpec,
+    hooks: MachineHooks,
+  ) {
     const { emit, injectFault = () => false, waiter, engineHost, now = () => performance.now() } = hooks;
     const deviceVm: number[] = [];
     const vcpuVm: number[] = [];
@@ -79,7 +94,15 @@ export class Machine implements Kernel {
       for (const _ of vm.devices) deviceVm.push(v);
       for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
     });
-    const shape = { pasidBits: spec.pasidBits, deviceVm, vmPages: spec.vms.map((v) => v.pages), engines: spec.workers, pasidLeaves: spec.pasidLeaves, pgtables: spec.pgtables, vcpuVm };
+    const shape = {
+      pasidBits: spec.pasidBits,
+      deviceVm,
+      vmPages: spec.vms.map((v) => v.pages),
+      engines: spec.workers,
+      pasidLeaves: spec.pasidLeaves,
+      pgtables: spec.pgtables,
+      vcpuVm,
+    };
     const bad = validateShape(shape);
     if (bad) throw new RangeError(bad);
     this.hw = createHardware(shape);
@@ -87,7 +110,14 @@ export class Machine implements Kernel {
     this.env = {
       mutant: spec.mutant,
       destroyPolicy: spec.destroyPolicy,
-      host: { hw: this.hw, pages, pgtables: new PgtablePool(this.hw, pages), pasidTables: new PasidTables(this.hw), jobs: new JobTable(this.hw), waiter: waiter ?? threadWaiter(this.hw.ctrl) },
+      host: {
+        hw: this.hw,
+        pages,
+        pgtables: new PgtablePool(this.hw, pages),
+        pasidTables: new PasidTables(this.hw),
+        jobs: new JobTable(this.hw),
+        waiter: waiter ?? threadWaiter(this.hw.ctrl),
+      },
       replyTimeoutMs: spec.replyTimeoutMs,
       injectFault,
       emit,
@@ -119,7 +149,15 @@ export class Machine implements Kernel {
     spec.vms.forEach((vm, v) => {
       for (const d of vm.devices) {
         const i = index++;
-        const ref = spawnDevice(devices, this.env, { index: i, name: d.name, vm: v, unit: this.units[d.iommu]!, unitIndex: d.iommu, pasid: d.pasid, pasidMax: this.hw.pasidMax });
+        const ref = spawnDevice(devices, this.env, {
+          index: i,
+          name: d.name,
+          vm: v,
+          unit: this.units[d.iommu]!,
+          unitIndex: d.iommu,
+          pasid: d.pasid,
+          pasidMax: this.hw.pasidMax,
+        });
         this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
       }
     });
@@ -130,14 +168,22 @@ export class Machine implements Kernel {
       }
     });
     const vmDevices = (v: number) => this.devices.filter((d) => d.vm === v).map((d) => d.index);
-    this.kvms = spec.vms.map((vm, v) => spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }));
+    this.kvms = spec.vms.map((vm, v) =>
+      spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }),
+    );
     this.invoke = dispatcher(this, { emit, now });
     this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
-    this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(this.hw, { landingLatencyUs: spec.landingLatencyUs }, spec.crashEngine ?? -1);
+    this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
+      this.hw,
+      { landingLatencyUs: spec.landingLatencyUs },
+      spec.crashEngine ?? -1,
+    );
     this.jobs = new Jobs({ env: this.env, engines: this.engines, workers: spec.workers, devices: this.devices, vcpus: this.vcpus, kvms: this.kvms });
   }
 
-  nextFd(): number { return ++this.lastFd; }
+  nextFd(): number {
+    return ++this.lastFd;
+  }
 
   /** Observe every actor message (for diagrams and traces). */
   traceMessages(tracer: MessageTracer | null): void {
@@ -158,7 +204,9 @@ export class Machine implements Kernel {
     return ref ? ask('uapi', ref, { t: 'info' }, this.env.replyTimeoutMs) : err('ENOENT', `no live IOASID ${pasid}`);
   }
 
-  get runningJobs(): number[] { return this.jobs.running; }
+  get runningJobs(): number[] {
+    return this.jobs.running;
+  }
 
   /** Stop every job and the engine threads; the actors keep answering. */
   async stopEngines(): Promise<void> {

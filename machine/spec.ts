@@ -2,8 +2,20 @@
 // width and DESTROY policy, and the knobs of the simulation itself. Defaults in one place.
 import type { MutantName } from '../actors/env.js';
 
-export interface DeviceSpec { readonly name: string; readonly iommu: number; readonly pasid: boolean; readonly ats: boolean; readonly enqcmd: boolean }
-export interface VmSpec { readonly name: string; readonly vcpus: number; readonly pages: number; readonly quota: number | null; readonly devices: readonly DeviceSpec[] }
+export interface DeviceSpec {
+  readonly name: string;
+  readonly iommu: number;
+  readonly pasid: boolean;
+  readonly ats: boolean;
+  readonly enqcmd: boolean;
+}
+export interface VmSpec {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly pages: number;
+  readonly quota: number | null;
+  readonly devices: readonly DeviceSpec[];
+}
 export interface MachineSpec {
   readonly iommus: number;
   readonly pasidBits: number;

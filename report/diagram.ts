@@ -28,11 +28,16 @@ export class DiagramRecorder {
 
   private alias(actor: string): string {
     let a = this.aliases.get(actor);
-    if (!a) { a = `A${this.aliases.size + 1}`; this.aliases.set(actor, a); }
+    if (!a) {
+      a = `A${this.aliases.size + 1}`;
+      this.aliases.set(actor, a);
+    }
     return a;
   }
 
-  private get full(): boolean { return this.total > MAX_DIAGRAM_MESSAGES; }
+  private get full(): boolean {
+    return this.total > MAX_DIAGRAM_MESSAGES;
+  }
 
   private on(e: SimEvent): void {
     if (e.type === 'message') {

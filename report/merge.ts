@@ -6,7 +6,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { InputError, readInputFile } from '../input/input-error.js';
 import type { SweepReport } from './report.js';
 
-export interface LoadedSweep { readonly file: string; readonly report: SweepReport }
+export interface LoadedSweep {
+  readonly file: string;
+  readonly report: SweepReport;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -15,7 +18,11 @@ const isSeed = (x: unknown): x is number => Number.isSafeInteger(x) && (x as num
 export function loadSweepReport(file: string): LoadedSweep {
   const text = readInputFile(file);
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (e) { throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`); }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`);
+  }
   const bad = (field: string, what: string) => new InputError(`${file}: field '${field}' ${what}`);
   if (!isObj(doc) || doc.tool !== 'ioasid-sim') throw new InputError(`${file}: not an ioasid-sim report`);
   if (doc.kind !== 'sweep') throw bad('kind', `is ${JSON.stringify(doc.kind)}, only sweep reports can be merged`);
@@ -24,14 +31,24 @@ export function loadSweepReport(file: string): LoadedSweep {
   const seeds = doc.seeds;
   if (!isObj(seeds) || !isSeed(seeds.from) || !isSeed(seeds.to) || seeds.from > seeds.to) throw bad('seeds', 'must be { from, to } with from <= to');
   const shard = doc.shard;
-  if (shard !== null && !(isObj(shard) && Number.isSafeInteger(shard.count) && Number.isSafeInteger(shard.index) && (shard.index as number) >= 1 && (shard.index as number) <= (shard.count as number))) {
+  if (
+    shard !== null &&
+    !(
+      isObj(shard) &&
+      Number.isSafeInteger(shard.count) &&
+      Number.isSafeInteger(shard.index) &&
+      (shard.index as number) >= 1 &&
+      (shard.index as number) <= (shard.count as number)
+    )
+  ) {
     throw bad('shard', 'must be null or { index, count } with 1 <= index <= count');
   }
   if (!Array.isArray(doc.runs)) throw bad('runs', 'must be a list');
   doc.runs.forEach((run: unknown, i) => {
     if (!isObj(run) || !isSeed(run.seed) || typeof run.ok !== 'boolean') throw bad(`runs[${i}]`, 'must have an integer seed and a boolean ok');
     const inShard = !shard || (run.seed - (seeds.from as number)) % (shard.count as number) === (shard.index as number) - 1;
-    if (run.seed < (seeds.from as number) || run.seed > (seeds.to as number) || !inShard) throw bad(`runs[${i}].seed`, `${run.seed} is not a seed of this report's range and shard`);
+    if (run.seed < (seeds.from as number) || run.seed > (seeds.to as number) || !inShard)
+      throw bad(`runs[${i}].seed`, `${run.seed} is not a seed of this report's range and shard`);
   });
   return { file, report: doc as unknown as SweepReport };
 }
@@ -45,7 +62,10 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const seenIn = new Map<number, string>();
   for (const { file, report } of parts) {
     for (const k of SAME) {
-      if (!isDeepStrictEqual(report[k], first.report[k])) throw new InputError(`${file}: field '${k}' is ${JSON.stringify(report[k])}, but ${first.file} has ${JSON.stringify(first.report[k])}: not parts of one sweep`);
+      if (!isDeepStrictEqual(report[k], first.report[k]))
+        throw new InputError(
+          `${file}: field '${k}' is ${JSON.stringify(report[k])}, but ${first.file} has ${JSON.stringify(first.report[k])}: not parts of one sweep`,
+        );
     }
     for (const run of report.runs) {
       const other = seenIn.get(run.seed);
@@ -58,12 +78,15 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const missing: number[] = [];
   for (let s = from; s <= to && missing.length <= 5; s++) if (!seenIn.has(s)) missing.push(s);
   if (missing.length > 0) {
-    throw new InputError(`merge: seed(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} of ${from}..${to} are in no report (is a shard missing?)`);
+    throw new InputError(
+      `merge: seed(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} of ${from}..${to} are in no report (is a shard missing?)`,
+    );
   }
   const runs = parts.flatMap((p) => p.report.runs).sort((a, b) => a.seed - b.seed);
   return {
     ...first.report,
-    seeds: { from, to }, shard: null,
+    seeds: { from, to },
+    shard: null,
     ok: runs.every((r) => r.ok),
     // The work of every part: shards usually run side by side, so this is not wall-clock time.
     durationMs: parts.reduce((a, p) => a + p.report.durationMs, 0),

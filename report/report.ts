@@ -21,7 +21,15 @@ export interface StepReport {
   readonly message?: string;
 }
 
-export interface ReportCounts { dma: number; dmaFaults: number; enqcmd: number; gp: number; calls: number; messages: number; retries: number }
+export interface ReportCounts {
+  dma: number;
+  dmaFaults: number;
+  enqcmd: number;
+  gp: number;
+  calls: number;
+  messages: number;
+  retries: number;
+}
 
 export interface RunReport {
   readonly tool: 'ioasid-sim';

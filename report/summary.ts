@@ -27,7 +27,12 @@ export function formatRunSummary(r: RunReport, o: { verdict?: boolean } = {}): s
   const out = [
     `ioasid-sim ${r.version} | ${what} | seed ${r.seed} | mutant ${r.mutant ?? 'none'} | mode ${r.mode}${r.schedule ? ` (${r.schedule.strategy}${r.schedule.strategy === 'pct' ? `, depth ${r.schedule.pctDepth}` : ''}, ${r.schedule.steps} steps)` : ''} | ${r.workers} ${r.mode === 'threads' ? 'worker threads' : 'engines stepped on the main thread'}`,
   ];
-  if (r.params) out.push(`params: ${Object.entries(r.params).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.params)
+    out.push(
+      `params: ${Object.entries(r.params)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   out.push(`took ${seconds(r.durationMs)}`, '', countsTable(r.counts, r.durationMs), '');
   const calls = outcomesTable(r.outcomes);
   if (calls) out.push('calls by outcome:', calls, '');
@@ -51,7 +56,10 @@ function outcomesTable(o: RunReport['outcomes']): string | null {
   if (ops.length === 0) return null;
   const rows = ops.map((op): Cell[] => {
     const { ok = 0, ...errs } = o[op]!;
-    const errors = Object.entries(errs).sort(([, a], [, b]) => b - a).map(([e, n]) => `${e} ${n}`).join(', ');
+    const errors = Object.entries(errs)
+      .sort(([, a], [, b]) => b - a)
+      .map(([e, n]) => `${e} ${n}`)
+      .join(', ');
     return [op, ok, errors || '-'];
   });
   return formatTable(['op', 'ok', 'errors'], rows);
@@ -76,9 +84,13 @@ function stepsSection(steps: readonly StepReport[]): string {
   const lines = ['steps:', formatTable(['step', 'op', 'result', 'value', 'expect', 'met', 'message'], rows)];
   const unmet = steps.filter((s) => !s.met);
   for (const s of unmet) {
-    lines.push(`  step ${s.index} ${s.op}: expected ${expectation(s)}, got ${s.result}${s.result === 'ok' ? ` with value ${compact(s.value)}` : ''}${s.message ? ` (${s.message})` : ''}`);
+    lines.push(
+      `  step ${s.index} ${s.op}: expected ${expectation(s)}, got ${s.result}${s.result === 'ok' ? ` with value ${compact(s.value)}` : ''}${s.message ? ` (${s.message})` : ''}`,
+    );
   }
-  lines.push(unmet.length === 0 ? `  every expectation met (${steps.length} steps)` : `  ${unmet.length} of ${steps.length} steps did not meet their expectation`);
+  lines.push(
+    unmet.length === 0 ? `  every expectation met (${steps.length} steps)` : `  ${unmet.length} of ${steps.length} steps did not meet their expectation`,
+  );
   return lines.join('\n');
 }
 
@@ -86,7 +98,13 @@ function violationsSection(counts: Record<string, number>, list: readonly Violat
   const ids = Object.keys(counts).sort((a, b) => counts[b]! - counts[a]!);
   if (ids.length === 0) return 'violations: none';
   const total = ids.reduce((a, id) => a + counts[id]!, 0);
-  const lines = [`violations: ${total} across ${ids.length} invariant(s)`, formatTable(['invariant', 'count', 'meaning'], ids.map((id) => [id, counts[id]!, meaning(id)]))];
+  const lines = [
+    `violations: ${total} across ${ids.length} invariant(s)`,
+    formatTable(
+      ['invariant', 'count', 'meaning'],
+      ids.map((id) => [id, counts[id]!, meaning(id)]),
+    ),
+  ];
   for (const id of ids) {
     for (const v of list.filter((x) => x.invariant === id).slice(0, DETAILS_PER_INVARIANT)) {
       lines.push(`  - ${id}${v.step !== null ? ` (step ${v.step})` : ''}: ${v.detail}`);
@@ -109,19 +127,42 @@ export function formatSweepSummary(r: SweepReport): string {
   const shard = r.shard ? ` | shard ${r.shard.index}/${r.shard.count}` : '';
   const out = [
     `ioasid-sim ${r.version} | sweep ${r.scenario} | seeds ${r.seeds.from}..${r.seeds.to}${shard} | mutant ${r.mutant ?? 'none'} | mode ${r.mode}`,
-    `params: ${Object.entries(r.params).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `params: ${Object.entries(r.params)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     '',
   ];
   const rows = r.runs.map((run): Cell[] => [
-    run.seed, run.ok ? 'clean' : 'FAILED', run.durationMs, run.counts.dma, run.counts.calls,
-    run.error ? `error: ${run.error}` : Object.entries(run.violationCounts).map(([id, n]) => `${id} x${n}`).join(', ') || '-',
+    run.seed,
+    run.ok ? 'clean' : 'FAILED',
+    run.durationMs,
+    run.counts.dma,
+    run.counts.calls,
+    run.error
+      ? `error: ${run.error}`
+      : Object.entries(run.violationCounts)
+          .map(([id, n]) => `${id} x${n}`)
+          .join(', ') || '-',
   ]);
   out.push(formatTable(['seed', 'result', 'ms', 'dma', 'calls', 'violations'], rows), '');
   const counts: Record<string, number> = {};
   for (const run of r.runs) for (const [id, n] of Object.entries(run.violationCounts)) counts[id] = (counts[id] ?? 0) + n;
-  out.push(violationsSection(counts, r.runs.flatMap((run) => run.violations.map((v) => ({ ...v, detail: `seed ${run.seed}: ${v.detail}` })))), '');
+  out.push(
+    violationsSection(
+      counts,
+      r.runs.flatMap((run) => run.violations.map((v) => ({ ...v, detail: `seed ${run.seed}: ${v.detail}` }))),
+    ),
+    '',
+  );
   const failed = r.runs.filter((x) => !x.ok).length;
   out.push(`${r.runs.length} seed(s) in ${seconds(r.durationMs)}: ${r.runs.length - failed} clean, ${failed} failed`);
-  out.push(r.ok ? 'result: CLEAN, every seed clean (exit 0)' : `result: FAILED, seed(s) ${r.runs.filter((x) => !x.ok).map((x) => x.seed).join(', ')} (exit 1)`);
+  out.push(
+    r.ok
+      ? 'result: CLEAN, every seed clean (exit 0)'
+      : `result: FAILED, seed(s) ${r.runs
+          .filter((x) => !x.ok)
+          .map((x) => x.seed)
+          .join(', ')} (exit 1)`,
+  );
   return out.join('\n');
 }

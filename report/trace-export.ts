@@ -33,7 +33,11 @@ export interface TraceDocument {
 /** Microseconds to the nanosecond: finer than any viewer shows, and short to write. */
 const roundUs = (us: number) => Math.round(us * 1000) / 1000;
 const PID = { uapi: 1, actors: 2, engines: 3 } as const;
-const PROCESS_NAMES: Record<number, string> = { [PID.uapi]: 'uAPI calls (userspace)', [PID.actors]: 'actors', [PID.engines]: 'engine threads (piscina workers)' };
+const PROCESS_NAMES: Record<number, string> = {
+  [PID.uapi]: 'uAPI calls (userspace)',
+  [PID.actors]: 'actors',
+  [PID.engines]: 'engine threads (piscina workers)',
+};
 const STEPS_TID = 1;
 const FIRST_LANE_TID = 2;
 const PASID_TID = 1;
@@ -41,7 +45,13 @@ const PASID_TID = 1;
 const MAX_TRACED_CALLS = 200_000;
 const MAX_TRACED_MESSAGES = 200_000;
 
-interface Call { readonly op: string; readonly args: Readonly<Record<string, unknown>>; readonly start: number; end: number; result: Record<string, unknown> }
+interface Call {
+  readonly op: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly start: number;
+  end: number;
+  result: Record<string, unknown>;
+}
 
 export class TraceRecorder {
   private readonly t0: number;
@@ -64,7 +74,9 @@ export class TraceRecorder {
   }
 
   /** The run's clock (ms) to trace microseconds since the recorder started. */
-  private ts(t: number): number { return roundUs((t - this.t0) * 1000); }
+  private ts(t: number): number {
+    return roundUs((t - this.t0) * 1000);
+  }
 
   /** A slice's ts and dur, both from rounded ends, so back-to-back slices never overlap. */
   private span(start: number, end: number): { ts: number; dur: number } {
@@ -72,7 +84,9 @@ export class TraceRecorder {
     return { ts, dur: roundUs(this.ts(end) - ts) };
   }
 
-  private name(pid: number, tid: number, name: string): void { this.threadNames.set(`${pid}:${tid}`, name); }
+  private name(pid: number, tid: number, name: string): void {
+    this.threadNames.set(`${pid}:${tid}`, name);
+  }
 
   private actorTid(actor: string): number {
     let tid = this.actorTids.get(actor);
@@ -87,7 +101,10 @@ export class TraceRecorder {
   private on(e: SimEvent): void {
     switch (e.type) {
       case 'call':
-        if (this.calls.length + this.pending.size >= MAX_TRACED_CALLS) { this.droppedCalls++; break; }
+        if (this.calls.length + this.pending.size >= MAX_TRACED_CALLS) {
+          this.droppedCalls++;
+          break;
+        }
         this.pending.set(e.id, { op: e.op, args: namedArgs(this.sim.names, e.args), start: e.t, end: e.t, result: {} });
         break;
       case 'reply': {
@@ -112,23 +129,62 @@ export class TraceRecorder {
         break;
       }
       case 'message':
-        if (this.tracedMessages >= MAX_TRACED_MESSAGES) { this.droppedMessages++; break; }
+        if (this.tracedMessages >= MAX_TRACED_MESSAGES) {
+          this.droppedMessages++;
+          break;
+        }
         this.tracedMessages++;
-        this.events.push({ name: e.reply ? `reply ${e.kind}` : e.kind, cat: 'message', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: this.actorTid(e.to), args: { from: e.from, to: e.to } });
+        this.events.push({
+          name: e.reply ? `reply ${e.kind}` : e.kind,
+          cat: 'message',
+          ph: 'i',
+          s: 't',
+          ts: this.ts(e.t),
+          pid: PID.actors,
+          tid: this.actorTid(e.to),
+          args: { from: e.from, to: e.to },
+        });
         break;
       case 'pasid':
-        this.events.push({ name: `PASID ${e.pasid} ${e.state}`, cat: 'pasid', ph: 'i', s: 't', ts: this.ts(e.t), pid: PID.actors, tid: PASID_TID, args: namedArgs(this.sim.names, { pasid: e.pasid, state: e.state, vm: e.vm }) });
+        this.events.push({
+          name: `PASID ${e.pasid} ${e.state}`,
+          cat: 'pasid',
+          ph: 'i',
+          s: 't',
+          ts: this.ts(e.t),
+          pid: PID.actors,
+          tid: PASID_TID,
+          args: namedArgs(this.sim.names, { pasid: e.pasid, state: e.state, vm: e.vm }),
+        });
         break;
       case 'stats':
-        for (const [engine, c] of this.sim.engineCounts().entries()) this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } });
+        for (const [engine, c] of this.sim.engineCounts().entries())
+          this.events.push({ name: `engine ${engine}`, cat: 'stats', ph: 'C', ts: this.ts(e.t), pid: PID.engines, tid: engine + 1, args: { ...c } });
         break;
       case 'violation':
-        this.events.push({ name: `violation: ${e.invariant}`, cat: 'violation', ph: 'i', s: 'g', ts: this.ts(e.t), pid: PID.uapi, tid: STEPS_TID, args: { invariant: e.invariant, detail: e.detail, step: e.step } });
+        this.events.push({
+          name: `violation: ${e.invariant}`,
+          cat: 'violation',
+          ph: 'i',
+          s: 'g',
+          ts: this.ts(e.t),
+          pid: PID.uapi,
+          tid: STEPS_TID,
+          args: { invariant: e.invariant, detail: e.detail, step: e.step },
+        });
         break;
       case 'step': {
         const start = this.lastStepEnd ?? this.calls[0]?.start ?? this.t0;
         this.name(PID.uapi, STEPS_TID, 'sequence steps');
-        this.events.push({ name: `step ${e.index} ${e.op}`, cat: 'step', ph: 'X', ...this.span(start, e.t), pid: PID.uapi, tid: STEPS_TID, args: { result: e.result, value: e.value } });
+        this.events.push({
+          name: `step ${e.index} ${e.op}`,
+          cat: 'step',
+          ph: 'X',
+          ...this.span(start, e.t),
+          pid: PID.uapi,
+          tid: STEPS_TID,
+          args: { result: e.result, value: e.value },
+        });
         this.lastStepEnd = e.t;
         break;
       }
@@ -140,7 +196,8 @@ export class TraceRecorder {
   /** A DMA job starting or stopping, on the track of the engine thread that runs it. */
   private jobEvent(job: number, what: 'started' | 'stopped', t: number, args: Readonly<Record<string, unknown>>): void {
     const engine = this.engineOfJob.get(job);
-    if (engine !== undefined) this.events.push({ name: `job ${job} ${what}`, cat: 'job', ph: 'i', s: 't', ts: this.ts(t), pid: PID.engines, tid: engine + 1, args: { job, ...args } });
+    if (engine !== undefined)
+      this.events.push({ name: `job ${job} ${what}`, cat: 'job', ph: 'i', s: 't', ts: this.ts(t), pid: PID.engines, tid: engine + 1, args: { job, ...args } });
   }
 
   /** Calls as slices, each on the first lane free at its start, so slices on a lane never overlap. */
@@ -158,7 +215,14 @@ export class TraceRecorder {
 
   toJSON(): TraceDocument {
     const slices = this.callSlices();
-    const meta: TraceEvent[] = Object.entries(PROCESS_NAMES).map(([pid, name]) => ({ name: 'process_name', ph: 'M', ts: 0, pid: Number(pid), tid: 0, args: { name } }));
+    const meta: TraceEvent[] = Object.entries(PROCESS_NAMES).map(([pid, name]) => ({
+      name: 'process_name',
+      ph: 'M',
+      ts: 0,
+      pid: Number(pid),
+      tid: 0,
+      args: { name },
+    }));
     for (const [key, name] of this.threadNames) {
       const [pid, tid] = key.split(':').map(Number) as [number, number];
       meta.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid, args: { name } });
@@ -166,7 +230,13 @@ export class TraceRecorder {
     return {
       traceEvents: [...meta, ...slices, ...this.events],
       displayTimeUnit: 'ms',
-      otherData: { tool: 'ioasid-sim', seed: this.sim.seed, droppedCalls: this.droppedCalls, droppedMessages: this.droppedMessages, unansweredCalls: this.pending.size },
+      otherData: {
+        tool: 'ioasid-sim',
+        seed: this.sim.seed,
+        droppedCalls: this.droppedCalls,
+        droppedMessages: this.droppedMessages,
+        unansweredCalls: this.pending.size,
+      },
     };
   }
 }

@@ -10,11 +10,15 @@ import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenar
 const PASID_BITS = 6;
 const PAGES_PER_IOASID = 4;
 
-interface Held { readonly pasid: number; readonly job: number | null }
+interface Held {
+  readonly pasid: number;
+  readonly job: number | null;
+}
 
 export const churn: Scenario = {
   name: 'churn',
-  summary: 'PASID exhaustion and recycling in a 6-bit PASID space: lanes ALLOC until ENOSPC, tear down (half DESTROY-first so the PASID parks), ALLOC again; a parked PASID must never be handed out',
+  summary:
+    'PASID exhaustion and recycling in a 6-bit PASID space: lanes ALLOC until ENOSPC, tear down (half DESTROY-first so the PASID parks), ALLOC again; a parked PASID must never be handed out',
   machine: (p) => gridMachine(p, { pagesPerVm: (1 << PASID_BITS) * PAGES_PER_IOASID + 64, pasidBits: PASID_BITS }),
   drive,
 };

@@ -18,11 +18,16 @@ const PAGES_PER_IOASID = 4;
 /** A 12-bit space: parked PASIDs pile up between device closes, and the pile must fit. */
 const PASID_BITS = 12;
 
-interface Held { readonly device: number; readonly pasid: number; readonly job: number | null }
+interface Held {
+  readonly device: number;
+  readonly pasid: number;
+  readonly job: number | null;
+}
 
 export const closeWhileBusy: Scenario = {
   name: 'close-while-busy',
-  summary: 'FDs closed with devices still allowed and DMA running (PASIDs park, DISALLOW gets EBADF), devices closed under DMA load, then a fresh FD and the next device carry on',
+  summary:
+    'FDs closed with devices still allowed and DMA running (PASIDs park, DISALLOW gets EBADF), devices closed under DMA load, then a fresh FD and the next device carry on',
   machine,
   drive,
 };
@@ -34,7 +39,8 @@ function machine(p: ScenarioParams) {
     vms: spec.vms.map((vm) => ({
       ...vm,
       devices: vm.devices.map((d, j) => {
-        const slot = j % p.devices, generation = Math.floor(j / p.devices);
+        const slot = j % p.devices,
+          generation = Math.floor(j / p.devices);
         return { ...d, name: `${vm.name}-dev${slot + 1}${generation ? `.r${generation}` : ''}` };
       }),
     })),
@@ -42,7 +48,10 @@ function machine(p: ScenarioParams) {
 }
 
 /** Per VM: the device index each slot uses now, and how many times each slot was closed. */
-interface Slots { readonly current: number[][]; readonly closes: number[][] }
+interface Slots {
+  readonly current: number[][];
+  readonly closes: number[][];
+}
 
 async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
@@ -62,16 +71,18 @@ async function drive(w: Workload): Promise<void> {
 async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[], slots: Slots, elapsed: () => number): Promise<void> {
   const fd = await openFd(w, vm);
   const held: Held[] = [];
-  await Promise.all(slots.current[vm]!.map(async (device) => {
-    for (let k = 0; k < w.params.pasids; k++) {
-      const a = await m.invoke('alloc', { fd });
-      if (!a.ok) return; // ENOSPC: too much is parked; a device close will free it
-      await m.invoke('bind_pgtbl', { fd, ioasid: a.value, pages: PAGES_PER_IOASID });
-      await m.invoke('allow', { device, fd, ioasid: a.value });
-      const job = await m.invoke('dma_start', { device, ioasid: a.value, seed: w.prng.fork() });
-      held.push({ device, pasid: a.value, job: job.ok ? job.value : null });
-    }
-  }));
+  await Promise.all(
+    slots.current[vm]!.map(async (device) => {
+      for (let k = 0; k < w.params.pasids; k++) {
+        const a = await m.invoke('alloc', { fd });
+        if (!a.ok) return; // ENOSPC: too much is parked; a device close will free it
+        await m.invoke('bind_pgtbl', { fd, ioasid: a.value, pages: PAGES_PER_IOASID });
+        await m.invoke('allow', { device, fd, ioasid: a.value });
+        const job = await m.invoke('dma_start', { device, ioasid: a.value, seed: w.prng.fork() });
+        held.push({ device, pasid: a.value, job: job.ok ? job.value : null });
+      }
+    }),
+  );
   await w.sleep(1 + w.prng.int(3), `vm${vm}`);
 
   // A slot whose next close is due (closes are spread over the run) closes its device now,
@@ -95,10 +106,12 @@ async function round(w: Workload, m: Machine, vm: number, devicesOfVm: number[],
     }
   } else {
     // In order (a device closed above answers EBADF; its IOASIDs are no longer held by it).
-    await Promise.all(held.map(async (h) => {
-      await m.invoke('disallow', { device: h.device, fd, ioasid: h.pasid });
-      await m.invoke('destroy', { fd, ioasid: h.pasid });
-    }));
+    await Promise.all(
+      held.map(async (h) => {
+        await m.invoke('disallow', { device: h.device, fd, ioasid: h.pasid });
+        await m.invoke('destroy', { fd, ioasid: h.pasid });
+      }),
+    );
     await m.invoke('close', { fd });
   }
   await Promise.all(held.map((h) => (h.job !== null ? m.invoke('stop', { job: h.job }) : null)));

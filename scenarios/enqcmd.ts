@@ -36,10 +36,15 @@ async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: nu
   const fd = fds[vm]!;
   const me = `lane${vm}.${vpasid}`;
   const devices = m.devices.filter((d) => d.vm === vm).map((d) => d.index);
-  const disallowAll = async (pasid: number) => { for (const d of devices) await m.invoke('disallow', { device: d, fd, ioasid: pasid }); };
+  const disallowAll = async (pasid: number) => {
+    for (const d of devices) await m.invoke('disallow', { device: d, fd, ioasid: pasid });
+  };
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
-    if (!a.ok) { await w.sleep(1, me); continue; }
+    if (!a.ok) {
+      await w.sleep(1, me);
+      continue;
+    }
     const pasid = a.value;
     await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
     for (const d of devices) await m.invoke('allow', { device: d, fd, ioasid: pasid });

@@ -18,13 +18,19 @@ const PROBE_OPS = 200;
  * attackers are at it, so every attempt really is on another VM's live IOASID (a recycled
  * number could by then belong to the attacker's own VM, and the attempt would be legitimate).
  */
-interface Live { readonly vm: number; readonly fd: number; readonly pasid: number; attackers: number }
+interface Live {
+  readonly vm: number;
+  readonly fd: number;
+  readonly pasid: number;
+  attackers: number;
+}
 
 const atLeastTwoVms = (p: ScenarioParams): ScenarioParams => ({ ...p, vms: Math.max(2, p.vms) });
 
 export const isolation: Scenario = {
   name: 'isolation',
-  summary: "VMs with two FDs each run legitimate DMA while their devices try other VMs' FDs and IOASIDs, the other FD's IOASIDs, and PASIDs never given; all must fail and nothing may land across VMs",
+  summary:
+    "VMs with two FDs each run legitimate DMA while their devices try other VMs' FDs and IOASIDs, the other FD's IOASIDs, and PASIDs never given; all must fail and nothing may land across VMs",
   machine: (p) => gridMachine(atLeastTwoVms(p), { pagesPerVm: p.devices * p.pasids * PAGES_PER_IOASID * 2 + 64 }),
   drive,
 };
@@ -34,7 +40,8 @@ async function drive(w: Workload): Promise<void> {
   const vms = atLeastTwoVms(w.params).vms;
   const fds: [number, number][] = [];
   for (let v = 0; v < vms; v++) {
-    const a = await m.invoke('open', { vm: v }), b = await m.invoke('open', { vm: v });
+    const a = await m.invoke('open', { vm: v }),
+      b = await m.invoke('open', { vm: v });
     if (!a.ok || !b.ok) throw new Error(`open(vm${v + 1}) failed`);
     fds.push([a.value, b.value]);
   }
@@ -50,9 +57,13 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fds: [n
   while (!w.expired()) {
     // Legitimate work, through either of the VM's FDs.
     const side = w.prng.int(2);
-    const fd = fds[vm]![side]!, otherFd = fds[vm]![1 - side]!;
+    const fd = fds[vm]![side]!,
+      otherFd = fds[vm]![1 - side]!;
     const a = await m.invoke('alloc', { fd });
-    if (!a.ok) { await w.sleep(1, `lane${device}`); continue; }
+    if (!a.ok) {
+      await w.sleep(1, `lane${device}`);
+      continue;
+    }
     const pasid = a.value;
     await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
     const crossFd = await m.invoke('allow', { device, fd: otherFd, ioasid: pasid }); // ENOENT: the VM's other FD

@@ -54,7 +54,12 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   const spec = { ...s.machine(p), workers: p.workers, mutant: p.mutant };
   const started = performance.now();
   const mode = p.mode ?? THREADS;
-  const sim = new Simulation({ spec, seed: p.seed, publishMessages: hooks.publishMessages, mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round(p.durationSec * 1e6 / 1.5), ...mode } : mode });
+  const sim = new Simulation({
+    spec,
+    seed: p.seed,
+    publishMessages: hooks.publishMessages,
+    mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round((p.durationSec * 1e6) / 1.5), ...mode } : mode,
+  });
   hooks.attach?.(sim);
   const t0 = sim.now();
   const deadline = t0 + p.durationSec * 1000;
@@ -63,7 +68,9 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   let error: string | undefined;
   try {
     await s.drive({
-      sim, prng: new Prng(p.seed), params: p,
+      sim,
+      prng: new Prng(p.seed),
+      params: p,
       expired: () => sim.now() >= deadline || sim.engineFailure !== null,
       sleep: (ms, who) => sim.sleep(ms, who),
     });
@@ -77,12 +84,21 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   error = sim.engineFailure ?? error;
   const violations = [...sim.violations];
   return {
-    tool: 'ioasid-sim', version: VERSION, kind: 'run', scenario: s.name, seed: p.seed, mutant: p.mutant,
+    tool: 'ioasid-sim',
+    version: VERSION,
+    kind: 'run',
+    scenario: s.name,
+    seed: p.seed,
+    mutant: p.mutant,
     ok: violations.length === 0 && !error,
     durationMs: Math.round(performance.now() - started),
-    counts: countsOf(sim.counts()), workers: p.workers, mode: mode.mode, violations,
+    counts: countsOf(sim.counts()),
+    workers: p.workers,
+    mode: mode.mode,
+    violations,
     ...scheduleOf(sim, mode),
-    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(),
+    violationCounts: Object.fromEntries(sim.monitor.counts),
+    outcomes: sim.outcomes(),
     params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
     ...(error ? { error } : {}),
   };
@@ -102,9 +118,11 @@ export async function openFdPerVm(w: Workload): Promise<number[]> {
   return fds;
 }
 
-
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
-export function gridMachine(p: ScenarioParams, o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null }): MachineSpec {
+export function gridMachine(
+  p: ScenarioParams,
+  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null },
+): MachineSpec {
   const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
   let n = 0;
   return {
@@ -116,7 +134,13 @@ export function gridMachine(p: ScenarioParams, o: { pagesPerVm: number; iommus?:
       vcpus: 2,
       pages: o.pagesPerVm,
       quota: o.quota ?? null,
-      devices: Array.from({ length: p.devices }, (_, d) => ({ name: `vm${v + 1}-dev${d + 1}`, iommu: n++ % iommus, pasid: true, ats: true, enqcmd: o.enqcmd ?? false })),
+      devices: Array.from({ length: p.devices }, (_, d) => ({
+        name: `vm${v + 1}-dev${d + 1}`,
+        iommu: n++ % iommus,
+        pasid: true,
+        ats: true,
+        enqcmd: o.enqcmd ?? false,
+      })),
     })),
     workers: p.workers,
     mutant: p.mutant,

@@ -35,7 +35,10 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fds: nu
   const otherFd = fds.length > 1 ? fds[(vm + 1 + w.prng.int(fds.length - 1)) % fds.length]! : null;
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
-    if (!a.ok) { await w.sleep(1, me); continue; }
+    if (!a.ok) {
+      await w.sleep(1, me);
+      continue;
+    }
     const pasid = a.value;
     await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
     await m.invoke('allow', { device, fd, ioasid: pasid });

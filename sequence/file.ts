@@ -38,7 +38,11 @@ export function parseSequence(text: string, file: string): Sequence {
   const isJson = file.toLowerCase().endsWith('.json');
   let doc: unknown;
   if (isJson) {
-    try { doc = JSON.parse(text); } catch (e) { throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`); }
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`);
+    }
   } else {
     // The line comes from a LineCounter: without prettyErrors (whose messages span several
     // lines) the yaml package leaves linePos unset.
@@ -53,7 +57,8 @@ export function parseSequence(text: string, file: string): Sequence {
   }
   const where = (s: string) => `${file}: ${s}`;
   if (!isObj(doc)) throw new InputError(where('the file must hold a mapping with a `steps` list'));
-  for (const k of Object.keys(doc)) if (!['name', 'seed', 'machine', 'steps'].includes(k)) throw new InputError(where(`unknown top-level field '${k}' (expected name, seed, machine, steps)`));
+  for (const k of Object.keys(doc))
+    if (!['name', 'seed', 'machine', 'steps'].includes(k)) throw new InputError(where(`unknown top-level field '${k}' (expected name, seed, machine, steps)`));
   if (doc.name !== undefined && typeof doc.name !== 'string') throw new InputError(where("field 'name' must be a string"));
   let seed: number | null = null;
   if (doc.seed !== undefined) {
@@ -67,7 +72,8 @@ export function parseSequence(text: string, file: string): Sequence {
 }
 
 function int(v: unknown, min: number, max: number, what: string, where: (s: string) => string): number {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new InputError(where(`${what} must be an integer in ${min}..${max} (got ${JSON.stringify(v)})`));
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    throw new InputError(where(`${what} must be an integer in ${min}..${max} (got ${JSON.stringify(v)})`));
   return v as number;
 }
 function bool(v: unknown, what: string, where: (s: string) => string): boolean {
@@ -86,7 +92,8 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
   const iommus = m.iommus === undefined ? 1 : int(m.iommus, 1, 64, 'machine.iommus', where);
   const pasidBits = m.pasidBits === undefined ? 20 : int(m.pasidBits, 1, 20, 'machine.pasidBits', where);
   const destroyPolicy = m.destroyPolicy === undefined ? 'park' : m.destroyPolicy;
-  if (destroyPolicy !== 'park' && destroyPolicy !== 'ebusy') throw new InputError(where(`machine.destroyPolicy must be park or ebusy (got ${JSON.stringify(destroyPolicy)})`));
+  if (destroyPolicy !== 'park' && destroyPolicy !== 'ebusy')
+    throw new InputError(where(`machine.destroyPolicy must be park or ebusy (got ${JSON.stringify(destroyPolicy)})`));
   let vms = base.vms;
   if (m.vms !== undefined) {
     if (!Array.isArray(m.vms) || m.vms.length === 0) throw new InputError(where('machine.vms must be a non-empty list'));
@@ -139,7 +146,8 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
     const spec = STEP_OP_BY_NAME.get(s.op);
     if (!spec) throw at('op', `unknown op '${s.op}' (known: ${[...STEP_OP_BY_NAME.keys()].join(', ')})`);
     const allowed = ['op', 'as', 'expect', 'expect_value', ...spec.args.map((a) => a.name)];
-    for (const k of Object.keys(s)) if (!allowed.includes(k)) throw at(k, `unknown field for op '${s.op}' (it takes ${spec.args.map((a) => a.name).join(', ') || 'no arguments'})`);
+    for (const k of Object.keys(s))
+      if (!allowed.includes(k)) throw at(k, `unknown field for op '${s.op}' (it takes ${spec.args.map((a) => a.name).join(', ') || 'no arguments'})`);
     const args: Record<string, string | number> = {};
     for (const a of spec.args) {
       const v = s[a.name];
@@ -160,26 +168,37 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
     let expect: string | null = null;
     if (s.expect !== undefined) {
       const ok = typeof s.expect === 'string' && (s.expect === 'ok' || isErrno(s.expect) || (spec.outcomes ?? []).includes(s.expect));
-      if (!ok) throw at('expect', `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(s.expect)})`);
+      if (!ok)
+        throw at('expect', `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(s.expect)})`);
       expect = s.expect as string;
     }
     return { index, op: s.op, args, as, expect, expectValue: s.expect_value, hasExpectValue: 'expect_value' in s };
   });
 }
 
-function checkArg({ kind, max = 0x7fffffff }: StepArg, v: unknown, names: ReturnType<typeof machineNames>, bound: Map<string, string>, fail: (m: string) => InputError): string | number {
+function checkArg(
+  { kind, max = 0x7fffffff }: StepArg,
+  v: unknown,
+  names: ReturnType<typeof machineNames>,
+  bound: Map<string, string>,
+  fail: (m: string) => InputError,
+): string | number {
   switch (kind) {
-    case 'vm': case 'device': case 'vcpu': {
+    case 'vm':
+    case 'device':
+    case 'vcpu': {
       if (typeof v !== 'string') throw fail(`must be a ${kind} name (got ${JSON.stringify(v)})`);
       if (!names[kind].includes(v)) throw fail(`unknown ${kind} '${v}' (the machine has ${names[kind].join(', ') || 'none'})`);
       return v;
     }
-    case 'fd': case 'job': {
+    case 'fd':
+    case 'job': {
       if (typeof v !== 'string') throw fail(`must be a name bound by an earlier 'as:' (got ${JSON.stringify(v)})`);
       if (bound.get(v) !== kind) throw fail(`'${v}' is not ${kind === 'fd' ? 'an FD' : 'a job'} named by an earlier step's 'as:'`);
       return v;
     }
-    case 'ioasid': case 'vpasid': {
+    case 'ioasid':
+    case 'vpasid': {
       if (typeof v === 'number') {
         if (!Number.isInteger(v) || v < 0 || v >= 1 << 20) throw fail(`a literal ${kind} must be an integer in 0..${(1 << 20) - 1} (got ${v})`);
         return v;
@@ -192,7 +211,7 @@ function checkArg({ kind, max = 0x7fffffff }: StepArg, v: unknown, names: Return
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;
     }
-    case 'seed': throw fail('seeds are drawn from the run\'s seed, not written in the file');
+    case 'seed':
+      throw fail("seeds are drawn from the run's seed, not written in the file");
   }
 }
-

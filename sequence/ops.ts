@@ -6,7 +6,12 @@ import { type Result, ok } from '../actors/result.js';
 import type { Simulation } from '../sim/simulation.js';
 import { type ArgKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
 
-export interface StepArg { readonly name: string; readonly kind: ArgKind; readonly default?: number; readonly max?: number }
+export interface StepArg {
+  readonly name: string;
+  readonly kind: ArgKind;
+  readonly default?: number;
+  readonly max?: number;
+}
 
 export interface StepOp {
   readonly name: string;
@@ -26,7 +31,8 @@ function fromRow<K extends OpName>(name: K): StepOp {
   const row = UAPI[name] as OpRow<K> & { classify?(v: unknown): string; fullyOk?(v: unknown): boolean };
   const all = Object.entries(row.args as Record<string, Omit<StepArg, 'name'>>).map(([n, s]) => ({ name: n, ...s }));
   return {
-    name, summary: row.summary,
+    name,
+    summary: row.summary,
     args: all.filter((a) => a.kind !== 'seed'),
     seeds: all.filter((a) => a.kind === 'seed').map((a) => a.name),
     ...(row.binds ? { binds: row.binds } : {}),
@@ -38,8 +44,14 @@ function fromRow<K extends OpName>(name: K): StepOp {
 }
 
 const check: StepOp = {
-  name: 'check', summary: 'run every invariant check now', args: [], seeds: [],
-  run: async (sim) => { await sim.monitor.check(); return ok(null); },
+  name: 'check',
+  summary: 'run every invariant check now',
+  args: [],
+  seeds: [],
+  run: async (sim) => {
+    await sim.monitor.check();
+    return ok(null);
+  },
 };
 
 export const STEP_OPS: readonly StepOp[] = [...OP_NAMES.map(fromRow), check];

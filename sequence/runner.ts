@@ -57,28 +57,57 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const violations = [...sim.violations];
   const failure = sim.engineFailure;
   return {
-    tool: 'ioasid-sim', version: VERSION, kind: 'seq', scenario: seq.name, seed, mutant: o.mutant ?? null,
+    tool: 'ioasid-sim',
+    version: VERSION,
+    kind: 'seq',
+    scenario: seq.name,
+    seed,
+    mutant: o.mutant ?? null,
     ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
     durationMs: Math.round(performance.now() - started),
-    counts: countsOf(sim.counts()), workers: spec.workers, mode: mode.mode, steps, violations,
+    counts: countsOf(sim.counts()),
+    workers: spec.workers,
+    mode: mode.mode,
+    steps,
+    violations,
     ...scheduleOf(sim, mode),
-    violationCounts: Object.fromEntries(sim.monitor.counts), outcomes: sim.outcomes(), file: seq.file,
+    violationCounts: Object.fromEntries(sim.monitor.counts),
+    outcomes: sim.outcomes(),
+    file: seq.file,
     ...(failure ? { error: failure } : {}),
   };
 }
 
 /** Run one checked step: resolve its names, call the op, judge `expect` (the fuzzer runs its steps here too). */
-export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, names: ReturnType<typeof machineNames>, bindings: Map<string, number>): Promise<StepReport> {
+export async function runStep(
+  sim: Simulation,
+  prng: Prng,
+  step: SequenceStep,
+  names: ReturnType<typeof machineNames>,
+  bindings: Map<string, number>,
+): Promise<StepReport> {
   const spec = STEP_OP_BY_NAME.get(step.op)!;
   const a: Record<string, number> = {};
   for (const arg of spec.args) {
     const v = step.args[arg.name]!;
     switch (arg.kind) {
-      case 'vm': case 'device': case 'vcpu': a[arg.name] = names[arg.kind].indexOf(v as string); break;
+      case 'vm':
+      case 'device':
+      case 'vcpu':
+        a[arg.name] = names[arg.kind].indexOf(v as string);
+        break;
       // A name whose binding step failed resolves to a value the callee rejects (-1 / 0).
-      case 'fd': case 'job': a[arg.name] = bindings.get(v as string) ?? -1; break;
-      case 'ioasid': case 'vpasid': a[arg.name] = typeof v === 'number' ? v : bindings.get(v) ?? 0; break;
-      case 'count': a[arg.name] = v as number; break;
+      case 'fd':
+      case 'job':
+        a[arg.name] = bindings.get(v as string) ?? -1;
+        break;
+      case 'ioasid':
+      case 'vpasid':
+        a[arg.name] = typeof v === 'number' ? v : (bindings.get(v) ?? 0);
+        break;
+      case 'count':
+        a[arg.name] = v as number;
+        break;
     }
   }
   for (const name of spec.seeds) a[name] = prng.fork();
@@ -91,8 +120,14 @@ export async function runStep(sim: Simulation, prng: Prng, step: SequenceStep, n
   if (step.expect !== null) met = step.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === step.expect;
   if (step.hasExpectValue) met = met && r.ok && valueMatches(r.value, step.expectValue);
   const report: StepReport = {
-    index: step.index, op: step.op, result, value, expect: step.expect, ...(step.hasExpectValue ? { expectValue: step.expectValue } : {}),
-    met, ...(r.ok ? {} : { message: r.message }),
+    index: step.index,
+    op: step.op,
+    result,
+    value,
+    expect: step.expect,
+    ...(step.hasExpectValue ? { expectValue: step.expectValue } : {}),
+    met,
+    ...(r.ok ? {} : { message: r.message }),
   };
   return report;
 }

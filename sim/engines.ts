@@ -9,9 +9,16 @@ export class InThreadEngines implements EngineHost {
   private engines: Engine[] = [];
   failure: string | null = null;
 
-  constructor(private readonly hw: Hardware, private readonly options: EngineOptions, private readonly crashEngine: number, private readonly scheduler: DeterministicScheduler) {}
+  constructor(
+    private readonly hw: Hardware,
+    private readonly options: EngineOptions,
+    private readonly crashEngine: number,
+    private readonly scheduler: DeterministicScheduler,
+  ) {}
 
-  get running(): boolean { return this.engines.length > 0; }
+  get running(): boolean {
+    return this.engines.length > 0;
+  }
 
   start(): void {
     if (this.running) return;

@@ -11,9 +11,24 @@ import type { Candidate, Strategy } from './strategies/strategy.js';
 /** Virtual cost of each kind of step, in ms. */
 const COST = { actor: 0.002, engine: 0.001, timer: 0, wait: 0 } as const;
 
-interface Step extends Candidate { readonly kind: keyof typeof COST; readonly run: () => unknown; readonly remove: () => void }
-interface Timer { readonly due: number; readonly seq: number; readonly source: string; readonly run: () => void }
-interface Wait { readonly done: () => boolean; readonly source: string; readonly resolve: () => void; readonly deadline: number; readonly reject: (e: Error) => void }
+interface Step extends Candidate {
+  readonly kind: keyof typeof COST;
+  readonly run: () => unknown;
+  readonly remove: () => void;
+}
+interface Timer {
+  readonly due: number;
+  readonly seq: number;
+  readonly source: string;
+  readonly run: () => void;
+}
+interface Wait {
+  readonly done: () => boolean;
+  readonly source: string;
+  readonly resolve: () => void;
+  readonly deadline: number;
+  readonly reject: (e: Error) => void;
+}
 
 export class DeterministicScheduler {
   /** Virtual time, ms. */
@@ -31,33 +46,57 @@ export class DeterministicScheduler {
   /** A rolling hash of every choice made: two runs with the same hash took the same path. */
   pathHash = 0;
 
-  constructor(private readonly strategy: Strategy, private readonly onStep: (step: number) => void = () => {}, private readonly waitLimitMs = 100) {}
+  constructor(
+    private readonly strategy: Strategy,
+    private readonly onStep: (step: number) => void = () => {},
+    private readonly waitLimitMs = 100,
+  ) {}
 
-  readonly deliver = (d: Delivery): void => { this.deliveries.push(d); this.poke(); };
+  readonly deliver = (d: Delivery): void => {
+    this.deliveries.push(d);
+    this.poke();
+  };
 
   /** Run `f` as a timer step once virtual time reaches `due`; the result cancels it. */
   readonly at = (due: number, source: string, f: () => void): (() => void) => {
     const t: Timer = { due, seq: this.timerSeq++, source: `timer:${source}`, run: f };
     this.timers.push(t);
     this.poke();
-    return () => { const i = this.timers.indexOf(t); if (i >= 0) this.timers.splice(i, 1); };
+    return () => {
+      const i = this.timers.indexOf(t);
+      if (i >= 0) this.timers.splice(i, 1);
+    };
   };
 
   readonly sleep = (ms: number, source: string): Promise<void> =>
-    new Promise<void>((resolve) => { this.at(this.now + Math.max(0, ms), source, resolve); });
+    new Promise<void>((resolve) => {
+      this.at(this.now + Math.max(0, ms), source, resolve);
+    });
 
   readonly waiter: Waiter = {
     until: (done, _arr, _index, what) => {
       if (done()) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => { this.waits.push({ done, source: `wait:${what}`, resolve, reject, deadline: this.now + this.waitLimitMs }); this.poke(); });
+      return new Promise<void>((resolve, reject) => {
+        this.waits.push({ done, source: `wait:${what}`, resolve, reject, deadline: this.now + this.waitLimitMs });
+        this.poke();
+      });
     },
   };
 
-  setEngines(engines: Engine[]): void { this.engines = engines; this.poke(); }
+  setEngines(engines: Engine[]): void {
+    this.engines = engines;
+    this.poke();
+  }
 
-  private poke(): void { const w = this.wake; this.wake = null; w?.(); }
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
 
-  start(): void { this.pumping ??= this.pump(); }
+  start(): void {
+    this.pumping ??= this.pump();
+  }
 
   async stop(): Promise<void> {
     this.stopped = true;
@@ -67,11 +106,19 @@ export class DeterministicScheduler {
 
   private readyNow(): Step[] {
     const ready: Step[] = [];
-    for (const d of this.deliveries) ready.push({ source: `actor:${d.actor}`, kind: 'actor', run: d.run, remove: () => this.deliveries.splice(this.deliveries.indexOf(d), 1) });
-    for (const t of this.timers) if (t.due <= this.now) ready.push({ source: t.source, kind: 'timer', run: t.run, remove: () => this.timers.splice(this.timers.indexOf(t), 1) });
+    for (const d of this.deliveries)
+      ready.push({ source: `actor:${d.actor}`, kind: 'actor', run: d.run, remove: () => this.deliveries.splice(this.deliveries.indexOf(d), 1) });
+    for (const t of this.timers)
+      if (t.due <= this.now) ready.push({ source: t.source, kind: 'timer', run: t.run, remove: () => this.timers.splice(this.timers.indexOf(t), 1) });
     for (const w of this.waits) {
       if (w.done()) ready.push({ source: w.source, kind: 'wait', run: w.resolve, remove: () => this.waits.splice(this.waits.indexOf(w), 1) });
-      else if (this.now > w.deadline) ready.push({ source: w.source, kind: 'wait', run: () => w.reject(new HardwareFailure(`hardware did not answer within ${this.waitLimitMs} virtual ms while waiting for ${w.source.slice(5)}`)), remove: () => this.waits.splice(this.waits.indexOf(w), 1) });
+      else if (this.now > w.deadline)
+        ready.push({
+          source: w.source,
+          kind: 'wait',
+          run: () => w.reject(new HardwareFailure(`hardware did not answer within ${this.waitLimitMs} virtual ms while waiting for ${w.source.slice(5)}`)),
+          remove: () => this.waits.splice(this.waits.indexOf(w), 1),
+        });
     }
     for (const e of this.engines) if (e.hasWork()) ready.push({ source: `engine:${e.index}`, kind: 'engine', run: () => e.step(), remove: () => {} });
     return ready;
@@ -91,8 +138,13 @@ export class DeterministicScheduler {
         // Nothing can run now: jump to the next timer or hardware-wait deadline (whichever comes
         // first: a reply deadline is a timer too), or wait for the workload to call in.
         const next = Math.min(...this.timers.map((t) => t.due), ...this.waits.map((w) => w.deadline + 1e-6));
-        if (next < Infinity) { this.now = Math.max(this.now, next); continue; }
-        await new Promise<void>((res) => { this.wake = res; });
+        if (next < Infinity) {
+          this.now = Math.max(this.now, next);
+          continue;
+        }
+        await new Promise<void>((res) => {
+          this.wake = res;
+        });
         continue;
       }
       const i = this.strategy.pick(ready, this.steps);

@@ -15,9 +15,23 @@ import { InThreadEngines } from './engines.js';
 import { type ModeOptions, THREADS, makeStrategy } from './mode.js';
 import { DeterministicScheduler } from './scheduler.js';
 
-export interface Counts { dma: number; dmaFaults: number; enqcmd: number; gp: number; retries: number; calls: number; messages: number }
+export interface Counts {
+  dma: number;
+  dmaFaults: number;
+  enqcmd: number;
+  gp: number;
+  retries: number;
+  calls: number;
+  messages: number;
+}
 /** What one engine thread has done so far. */
-export interface EngineCounts { dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number }
+export interface EngineCounts {
+  dma: number;
+  dmaFaults: number;
+  enqcmd: number;
+  retries: number;
+  gp: number;
+}
 /** How the calls of a run answered: op -> `ok` or errno -> count. */
 export type CallOutcomes = Record<string, Record<string, number>>;
 
@@ -69,7 +83,9 @@ export class Simulation {
     };
     const mode = options.mode ?? THREADS;
     if (mode.mode === 'deterministic') {
-      this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => { if (n % POLL_EVERY_STEPS === 0) this.monitor.poll(); });
+      this.scheduler = new DeterministicScheduler(makeStrategy(mode, options.seed), (n) => {
+        if (n % POLL_EVERY_STEPS === 0) this.monitor.poll();
+      });
     }
     const sched = this.scheduler;
     // Deterministic: every delivery and reply deadline of the machine's actors is a step of this
@@ -80,7 +96,11 @@ export class Simulation {
       now: () => this.now(),
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
-      ...(sched ? { runtime: stepped(sched), waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) } : options.waiter ? { waiter: options.waiter } : {}),
+      ...(sched
+        ? { runtime: stepped(sched), waiter: sched.waiter, engineHost: (hw, o, crash) => new InThreadEngines(hw, o, crash, sched) }
+        : options.waiter
+          ? { waiter: options.waiter }
+          : {}),
     });
     this.monitor = new Monitor({
       hw: this.machine.hw,
@@ -108,7 +128,9 @@ export class Simulation {
   }
 
   /** The run's clock in ms: real, or virtual in deterministic mode. */
-  now(): number { return this.scheduler ? this.scheduler.now : performance.now(); }
+  now(): number {
+    return this.scheduler ? this.scheduler.now : performance.now();
+  }
 
   /** Let `ms` of the run's time pass (`source` names the sleeper for the scheduler). */
   sleep(ms: number, source: string): Promise<void> {
@@ -153,10 +175,16 @@ export class Simulation {
   }
 
   /** Publish an event of the workload (a sequence step) on the run's stream. */
-  publish(e: SimEvent): void { this.subject.next(e); }
+  publish(e: SimEvent): void {
+    this.subject.next(e);
+  }
 
-  get violations(): readonly Violation[] { return this.monitor.violations; }
-  get engineFailure(): string | null { return this.machine.engines.failure; }
+  get violations(): readonly Violation[] {
+    return this.monitor.violations;
+  }
+  get engineFailure(): string | null {
+    return this.machine.engines.failure;
+  }
 
   /** Stop the engines, run the final checks, and stop every actor, timer and thread. */
   async finish(): Promise<void> {

@@ -4,7 +4,11 @@
 import GithubSlugger from 'github-slugger';
 import { marked, type Tokens } from 'marked';
 
-export interface Heading { readonly depth: number; readonly text: string; readonly anchor: string }
+export interface Heading {
+  readonly depth: number;
+  readonly text: string;
+  readonly anchor: string;
+}
 
 export interface MarkdownDoc {
   readonly headings: readonly Heading[];

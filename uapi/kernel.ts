@@ -7,8 +7,19 @@ import type { ActorRef, ParentRef } from '../actors/runtime.js';
 import type { JobCounts } from '../hardware/jobs.js';
 
 /** A VFIO device as the uAPI sees it: its name, its VM, whether it has a shared work queue (ENQCMD). */
-export interface DeviceInfo { readonly index: number; readonly name: string; readonly vm: number; readonly enqcmd: boolean; readonly ref: ActorRef<DeviceMsg> }
-export interface VcpuInfo { readonly index: number; readonly name: string; readonly vm: number; readonly ref: ActorRef<VcpuMsg> }
+export interface DeviceInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly vm: number;
+  readonly enqcmd: boolean;
+  readonly ref: ActorRef<DeviceMsg>;
+}
+export interface VcpuInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly vm: number;
+  readonly ref: ActorRef<VcpuMsg>;
+}
 
 /** Jobs on the engine threads: DMA by a device with a PASID, ENQCMD by a vCPU. */
 export interface JobRunner {

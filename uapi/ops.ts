@@ -61,7 +61,10 @@ const seed = { kind: 'seed', default: 1 } as const;
 
 export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
   open: {
-    summary: 'open /dev/ioasid for a VM; value: the FD', target: 'vm', binds: 'fd', args: { vm },
+    summary: 'open /dev/ioasid for a VM; value: the FD',
+    target: 'vm',
+    binds: 'fd',
+    args: { vm },
     async handle(k, v) {
       const n = k.nextFd();
       const ref = spawnIoasidFd(k.fdParent, k.env, { fd: n, vm: v, quota: k.vmQuotas[v] ?? null, ioasidParent: k.ioasidParent, allocator: k.allocator });
@@ -70,28 +73,40 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   alloc: {
-    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)', target: 'fd', binds: 'ioasid', args: { fd },
+    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)',
+    target: 'fd',
+    binds: 'ioasid',
+    args: { fd },
     handle: (k, f) => ask('uapi', f, { t: 'alloc' }, T(k)),
   },
   bind_pgtbl: {
-    summary: "BIND_PGTBL: give the IOASID a page table over `pages` of the VM's memory", target: 'fd',
+    summary: "BIND_PGTBL: give the IOASID a page table over `pages` of the VM's memory",
+    target: 'fd',
     args: { fd, ioasid, pages: { kind: 'count', default: DEFAULT_PGTBL_PAGES } },
     handle: (k, f, a) => ask('uapi', f, { t: 'bind', ioasid: a.ioasid, pages: a.pages }, T(k)),
   },
   allow: {
-    summary: 'DEVICE_ALLOW_IOASID on a device FD', target: 'device', args: { device, fd, ioasid },
+    summary: 'DEVICE_ALLOW_IOASID on a device FD',
+    target: 'device',
+    args: { device, fd, ioasid },
     handle: (k, d, a) => ask('uapi', d.ref, { t: 'allow', fd: a.fd, ioasid: a.ioasid }, T(k)),
   },
   disallow: {
-    summary: 'DEVICE_DISALLOW_IOASID on a device FD', target: 'device', args: { device, fd, ioasid },
+    summary: 'DEVICE_DISALLOW_IOASID on a device FD',
+    target: 'device',
+    args: { device, fd, ioasid },
     handle: (k, d, a) => ask('uapi', d.ref, { t: 'disallow', fd: a.fd, ioasid: a.ioasid }, T(k)),
   },
   destroy: {
-    summary: 'DESTROY an IOASID: wipe its page table, halt DMA, park the PASID', target: 'fd', args: { fd, ioasid },
+    summary: 'DESTROY an IOASID: wipe its page table, halt DMA, park the PASID',
+    target: 'fd',
+    args: { fd, ioasid },
     handle: (k, f, a) => ask('uapi', f, { t: 'destroy', ioasid: a.ioasid }, T(k)),
   },
   close: {
-    summary: 'close(fd): destroy everything the FD still holds', target: 'fd', args: { fd },
+    summary: 'close(fd): destroy everything the FD still holds',
+    target: 'fd',
+    args: { fd },
     async handle(k, f, a) {
       const open = k.env.fds.get(a.fd)!;
       k.env.fds.delete(a.fd); // the number is no longer an open FD for anyone, at once
@@ -101,7 +116,9 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   close_device: {
-    summary: 'close a VFIO device FD: disallow all it holds; later calls get EBADF', target: 'device', args: { device },
+    summary: 'close a VFIO device FD: disallow all it holds; later calls get EBADF',
+    target: 'device',
+    args: { device },
     async handle(k, d) {
       k.closedDevices.add(d.index);
       const r = await ask('uapi', d.ref, { t: 'close' }, T(k));
@@ -110,33 +127,41 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   kvm_set_pasid: {
-    summary: "KVM_SET_PASID: map a vPASID of a VM to the IOASID's PASID, for ENQCMD (KVM holds a kref)", target: 'vm',
+    summary: "KVM_SET_PASID: map a vPASID of a VM to the IOASID's PASID, for ENQCMD (KVM holds a kref)",
+    target: 'vm',
     args: { vm, vpasid, fd, ioasid },
     handle: (k, v, a) => ask('uapi', k.kvms[v]!, { t: 'set', vpasid: a.vpasid, fd: a.fd, ioasid: a.ioasid }, T(k)),
   },
   kvm_clear_pasid: {
-    summary: 'KVM_CLEAR_PASID: unmap a vPASID, wait for submitting vCPUs, drain accepted descriptors, drop the kref', target: 'vm',
+    summary: 'KVM_CLEAR_PASID: unmap a vPASID, wait for submitting vCPUs, drain accepted descriptors, drop the kref',
+    target: 'vm',
     args: { vm, vpasid },
     handle: (k, v, a) => ask('uapi', k.kvms[v]!, { t: 'clear', vpasid: a.vpasid }, T(k)),
   },
   set_msr: {
-    summary: "write a vCPU's IA32_PASID: the vPASID with the valid bit (vpasid 0 clears the valid bit)", target: 'vcpu',
+    summary: "write a vCPU's IA32_PASID: the vPASID with the valid bit (vpasid 0 clears the valid bit)",
+    target: 'vcpu',
     args: { vcpu, vpasid },
     handle: (k, c, a) => ask('uapi', c.ref, { t: 'set-msr', vpasid: a.vpasid }, T(k)),
   },
   viommu_bind: {
-    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID', target: 'vm',
-    binds: 'ioasid', args: { vm, device, vpasid },
+    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID',
+    target: 'vm',
+    binds: 'ioasid',
+    args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'bind', device: a.device, vpasid: a.vpasid }, T(k)),
   },
   viommu_unbind: {
-    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW', target: 'vm',
+    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW',
+    target: 'vm',
     args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'unbind', device: a.device, vpasid: a.vpasid }, T(k)),
   },
   dma: {
-    summary: 'a burst of `ops` DMA accesses by a device with a PASID, on a worker; value: { landed, faulted }', target: 'machine',
-    outcomes: ['fault'], args: { device, ioasid, ops: { kind: 'count', default: 1000, max: MAX_DMA_OPS }, seed },
+    summary: 'a burst of `ops` DMA accesses by a device with a PASID, on a worker; value: { landed, faulted }',
+    target: 'machine',
+    outcomes: ['fault'],
+    args: { device, ioasid, ops: { kind: 'count', default: 1000, max: MAX_DMA_OPS }, seed },
     async handle(k, _m, a) {
       const j = await k.jobs.startDma(a.device, a.ioasid, a.ops, a.seed);
       return j.ok ? k.jobs.finish(j.value, false) : j;
@@ -145,13 +170,17 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     fullyOk: (v) => v.faulted === 0,
   },
   dma_start: {
-    summary: 'start background DMA by a device with a PASID; value: a job handle', target: 'machine', binds: 'job',
+    summary: 'start background DMA by a device with a PASID; value: a job handle',
+    target: 'machine',
+    binds: 'job',
     args: { device, ioasid, seed },
     handle: (k, _m, a) => k.jobs.startDma(a.device, a.ioasid, -1, a.seed),
   },
   enqcmd: {
     summary: "a vCPU submits `count` ENQCMDs to a device's shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }",
-    target: 'vcpu', outcomes: ['gp'], args: { vcpu, device, count: { kind: 'count', default: 16, max: MAX_ENQCMD_COUNT }, seed },
+    target: 'vcpu',
+    outcomes: ['gp'],
+    args: { vcpu, device, count: { kind: 'count', default: 16, max: MAX_ENQCMD_COUNT }, seed },
     async handle(k, c, a) {
       const d = deviceTarget(k, a.device);
       const j = d.ok ? k.jobs.startEnqcmd(c, d.value, a.count, a.seed) : d;
@@ -163,7 +192,9 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     fullyOk: (v) => v.accepted === v.submitted,
   },
   enqcmd_start: {
-    summary: 'start background ENQCMDs by a vCPU to a device; value: a job handle', target: 'vcpu', binds: 'job',
+    summary: 'start background ENQCMDs by a vCPU to a device; value: a job handle',
+    target: 'vcpu',
+    binds: 'job',
     args: { vcpu, device, seed },
     async handle(k, c, a) {
       const d = deviceTarget(k, a.device);
@@ -171,13 +202,17 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   stop: {
-    summary: "stop a background job; value: the job's counts", target: 'machine', args: { job: { kind: 'job' } },
+    summary: "stop a background job; value: the job's counts",
+    target: 'machine',
+    args: { job: { kind: 'job' } },
     async handle(k, _m, a) {
       return k.jobs.isRunning(a.job) ? k.jobs.finish(a.job, true) : err('ENOENT', `no running job ${a.job}`);
     },
   },
   pasid_state: {
-    summary: "the allocator's view of a PASID: free, in-use or parked", target: 'machine', args: { ioasid },
+    summary: "the allocator's view of a PASID: free, in-use or parked",
+    target: 'machine',
+    args: { ioasid },
     handle: (k, _m, a) => ask('uapi', k.allocator, { t: 'state', pasid: a.ioasid }, T(k)),
   },
 };

@@ -41,11 +41,16 @@ function vcpuTarget(k: Kernel, vcpu: number): Result<VcpuInfo> {
 export function resolveTarget<T extends TargetKind>(k: Kernel, kind: T, a: Readonly<Record<string, number>>): Result<Targets[T]> {
   const r = (() => {
     switch (kind) {
-      case 'fd': return fdTarget(k, a.fd!);
-      case 'device': return deviceTarget(k, a.device!);
-      case 'vm': return vmTarget(k, a.vm!);
-      case 'vcpu': return vcpuTarget(k, a.vcpu!);
-      default: return ok(null);
+      case 'fd':
+        return fdTarget(k, a.fd!);
+      case 'device':
+        return deviceTarget(k, a.device!);
+      case 'vm':
+        return vmTarget(k, a.vm!);
+      case 'vcpu':
+        return vcpuTarget(k, a.vcpu!);
+      default:
+        return ok(null);
     }
   })();
   return r as Result<Targets[T]>;

@@ -3,7 +3,12 @@
 import { Engine, type EngineOptions } from '../hardware/engine.js';
 import { type HardwareBuffers, attachHardware } from '../hardware/layout.js';
 
-export interface EngineTask { buffers: HardwareBuffers; index: number; options: EngineOptions; crashForTest?: boolean }
+export interface EngineTask {
+  buffers: HardwareBuffers;
+  index: number;
+  options: EngineOptions;
+  crashForTest?: boolean;
+}
 
 export default function runEngine(task: EngineTask): { index: number } {
   const hw = attachHardware(task.buffers);

@@ -23,9 +23,15 @@ export class EnginePool implements EngineHost {
   private tasks: Promise<unknown>[] = [];
   failure: string | null = null;
 
-  constructor(private readonly hw: Hardware, private readonly options: EngineOptions, private readonly crashEngineForTest = -1) {}
+  constructor(
+    private readonly hw: Hardware,
+    private readonly options: EngineOptions,
+    private readonly crashEngineForTest = -1,
+  ) {}
 
-  get running(): boolean { return this.pool !== null; }
+  get running(): boolean {
+    return this.pool !== null;
+  }
 
   start(): void {
     if (this.pool) return;

@@ -16,7 +16,10 @@ export function pctStrategy(o: StrategyOptions): Strategy {
   let run = 0;
   const prio = (s: string) => {
     let p = priority.get(s);
-    if (p === undefined) { p = 1 + o.prng.float(); priority.set(s, p); }
+    if (p === undefined) {
+      p = 1 + o.prng.float();
+      priority.set(s, p);
+    }
     return p;
   };
   return {
@@ -26,7 +29,10 @@ export function pctStrategy(o: StrategyOptions): Strategy {
       const src = ready[best]!.source;
       run = src === last ? run + 1 : 1;
       last = src;
-      if (changePoints.has(step) || run >= BURST) { priority.set(src, --lowest); run = 0; }
+      if (changePoints.has(step) || run >= BURST) {
+        priority.set(src, --lowest);
+        run = 0;
+      }
       return best;
     },
   };

@@ -27,7 +27,13 @@ describe('bench --quick', () => {
       for (const s of r.sections) {
         expect(s.rows, s.id).to.not.be.empty;
         const numbers: Array<[string, number]> = [
-          ...s.rows.flatMap((row): Array<[string, number]> => [[`${row.what} subject`, row.subject], [`${row.what} baseline`, row.baseline], [`${row.what} ratio`, row.ratio]]),
+          ...s.rows.flatMap(
+            (row): Array<[string, number]> => [
+              [`${row.what} subject`, row.subject],
+              [`${row.what} baseline`, row.baseline],
+              [`${row.what} ratio`, row.ratio],
+            ],
+          ),
           ...Object.entries(s.figures),
         ];
         for (const [what, v] of numbers) {
@@ -36,7 +42,10 @@ describe('bench --quick', () => {
         }
       }
       const mutants = r.sections.find((s) => s.id === 'mutants')!;
-      expect(mutants.rows.map((row) => row.what.split(' ')[0]), 'a row per mutant: each caught under both strategies').to.deep.equal(MUTANTS);
+      expect(
+        mutants.rows.map((row) => row.what.split(' ')[0]),
+        'a row per mutant: each caught under both strategies',
+      ).to.deep.equal(MUTANTS);
       expect(r.sections.find((s) => s.id === 'enqcmd')!.figures).to.include.keys('retriedPerSec', 'gpPerSec', 'exitsPerSec');
     } finally {
       rmSync(out, { force: true });

@@ -20,7 +20,16 @@ describe('bench stats', () => {
     expect(percentile([5, 1, 4, 2, 3], 0.5)).to.equal(3);
     expect(percentile([1, 2, 3, 4, 100], 0.99)).to.equal(100);
     const order: string[] = [];
-    await interleave(2, { a: async () => { order.push('a'); return 1; }, b: async () => { order.push('b'); return 1; } });
+    await interleave(2, {
+      a: async () => {
+        order.push('a');
+        return 1;
+      },
+      b: async () => {
+        order.push('b');
+        return 1;
+      },
+    });
     expect(order).to.deep.equal(['a', 'b', 'b', 'a']);
   });
 });

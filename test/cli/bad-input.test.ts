@@ -28,15 +28,34 @@ const FILES: Record<string, string> = {
   'bad-machine.yaml': `machine:\n  pasidBits: 40\nsteps:\n${STEPS_OK}`,
   'not-a-step.yaml': `${MACHINE}steps:\n  - open\n`,
   // Line 4 starts a list item one column to the right of the one above.
-  'huge-burst.yaml': 'steps:\n  - { op: open, vm: vm1, as: fd1 }\n  - { op: alloc, fd: fd1, as: a1 }\n  - { op: bind_pgtbl, fd: fd1, ioasid: a1 }\n  - { op: allow, device: dev1, fd: fd1, ioasid: a1 }\n  - { op: dma, device: dev1, ioasid: a1, ops: 2147483647 }\n',
+  'huge-burst.yaml':
+    'steps:\n  - { op: open, vm: vm1, as: fd1 }\n  - { op: alloc, fd: fd1, as: a1 }\n  - { op: bind_pgtbl, fd: fd1, ioasid: a1 }\n  - { op: allow, device: dev1, fd: fd1, ioasid: a1 }\n  - { op: dma, device: dev1, ioasid: a1, ops: 2147483647 }\n',
   'yaml-syntax.yaml': `name: broken\nsteps:\n  - { op: open, vm: vm1, as: fd1 }\n   - { op: alloc, fd: fd1 }\n`,
   'json-syntax.json': '{ "steps": [ { "op": "open", "vm": "vm1" }, ] ',
-  'json-unbound.json': JSON.stringify({ steps: [{ op: 'open', vm: 'vm1', as: 'fd1' }, { op: 'alloc', fd: 'fdX' }] }),
+  'json-unbound.json': JSON.stringify({
+    steps: [
+      { op: 'open', vm: 'vm1', as: 'fd1' },
+      { op: 'alloc', fd: 'fdX' },
+    ],
+  }),
   // A deterministic report naming a strategy no build has.
-  'unknown-strategy.json': JSON.stringify({ tool: 'ioasid-sim', kind: 'run', scenario: 'teardown-race', mutant: null, seed: 1, mode: 'deterministic', schedule: { strategy: 'dfs', pctDepth: 3, steps: 10, pathHash: 0 }, violations: [] }),
+  'unknown-strategy.json': JSON.stringify({
+    tool: 'ioasid-sim',
+    kind: 'run',
+    scenario: 'teardown-race',
+    mutant: null,
+    seed: 1,
+    mode: 'deterministic',
+    schedule: { strategy: 'dfs', pctDepth: 3, steps: 10, pathHash: 0 },
+    violations: [],
+  }),
 };
 
-interface Case { readonly name: string; readonly args: (dir: string) => string[]; readonly names: (dir: string) => string[] }
+interface Case {
+  readonly name: string;
+  readonly args: (dir: string) => string[];
+  readonly names: (dir: string) => string[];
+}
 
 const seq = (file: string) => (dir: string) => ['seq', join(dir, file)];
 const CASES: Case[] = [
@@ -50,13 +69,21 @@ const CASES: Case[] = [
   { name: 'bad expect value', args: seq('bad-expect.yaml'), names: () => ["step 2, field 'expect'", 'EWHATEVER'] },
   { name: 'bad machine field', args: seq('bad-machine.yaml'), names: () => ['machine.pasidBits', '1..20'] },
   { name: 'a step that is not a mapping', args: seq('not-a-step.yaml'), names: () => ['step 0'] },
-  { name: 'YAML syntax error, with its line', args: seq('yaml-syntax.yaml'), names: (d) => [`${join(d, 'yaml-syntax.yaml')}:4:`, 'YAML syntax error at line 4'] },
+  {
+    name: 'YAML syntax error, with its line',
+    args: seq('yaml-syntax.yaml'),
+    names: (d) => [`${join(d, 'yaml-syntax.yaml')}:4:`, 'YAML syntax error at line 4'],
+  },
   { name: 'bad JSON', args: seq('json-syntax.json'), names: (d) => [join(d, 'json-syntax.json'), 'JSON syntax error'] },
   { name: 'unbound name in a JSON file', args: seq('json-unbound.json'), names: () => ["step 1, field 'fd'", "'fdX'"] },
   { name: 'unreadable file', args: (d) => ['seq', join(d, 'absent.yaml')], names: (d) => [join(d, 'absent.yaml'), 'no such file'] },
   { name: 'a directory instead of a file', args: (d) => ['seq', d], names: (d) => [d, 'is a directory'] },
   { name: 'unknown scenario', args: () => ['run', 'no-such-scenario'], names: () => ["unknown scenario 'no-such-scenario'", 'teardown-race'] },
-  { name: 'unknown mutant', args: () => ['run', 'teardown-race', '--mutant', 'skip-everything'], names: () => ['--mutant', 'skip-everything', 'unknown mutant'] },
+  {
+    name: 'unknown mutant',
+    args: () => ['run', 'teardown-race', '--mutant', 'skip-everything'],
+    names: () => ['--mutant', 'skip-everything', 'unknown mutant'],
+  },
   { name: 'unknown flag', args: () => ['run', 'teardown-race', '--frobnicate'], names: () => ["unknown option '--frobnicate'"] },
   { name: 'misspelt flag', args: () => ['run', 'teardown-race', '--sed', '3'], names: () => ["unknown option '--sed'", '--seed'] },
   { name: 'bad seed', args: () => ['run', 'teardown-race', '--seed', 'abc'], names: () => ['--seed', "'abc'"] },
@@ -68,18 +95,38 @@ const CASES: Case[] = [
   { name: 'missing --seeds', args: () => ['sweep', 'teardown-race'], names: () => ['--seeds'] },
   { name: 'shard beyond the count', args: () => ['sweep', 'teardown-race', '--seeds', '1..4', '--shard', '3/2'], names: () => ['--shard', '3/2'] },
   { name: 'shard zero', args: () => ['sweep', 'teardown-race', '--seeds', '1..4', '--shard', '0/2'], names: () => ['--shard', '0/2'] },
-  { name: '--pct-depth with the random strategy', args: () => ['run', 'teardown-race', '--mode', 'deterministic', '--pct-depth', '3'], names: () => ['--pct-depth', '--strategy pct'] },
-  { name: 'replay of a file that is not a report', args: () => ['replay', 'package.json'], names: () => ['package.json', 'not an ioasid-sim run or seq report'] },
+  {
+    name: '--pct-depth with the random strategy',
+    args: () => ['run', 'teardown-race', '--mode', 'deterministic', '--pct-depth', '3'],
+    names: () => ['--pct-depth', '--strategy pct'],
+  },
+  {
+    name: 'replay of a file that is not a report',
+    args: () => ['replay', 'package.json'],
+    names: () => ['package.json', 'not an ioasid-sim run or seq report'],
+  },
   { name: 'replay of a file that is not JSON', args: () => ['replay', 'README.md'], names: () => ['README.md', 'not JSON'] },
-  { name: 'replay of a report with an unknown strategy', args: (d) => ['replay', join(d, 'unknown-strategy.json')], names: (d) => [join(d, 'unknown-strategy.json'), 'unknown strategy "dfs"'] },
+  {
+    name: 'replay of a report with an unknown strategy',
+    args: (d) => ['replay', join(d, 'unknown-strategy.json')],
+    names: (d) => [join(d, 'unknown-strategy.json'), 'unknown strategy "dfs"'],
+  },
   { name: 'failnth of a missing file', args: () => ['failnth', 'nope.yaml'], names: () => ['nope.yaml', 'no such file'] },
   { name: 'unknown mode', args: () => ['seq', 'sequences/agreed-order.yaml', '--mode', 'fast'], names: () => ['--mode', "'fast'"] },
-  { name: '--strategy without deterministic mode', args: () => ['run', 'teardown-race', '--strategy', 'pct'], names: () => ['--strategy', '--mode deterministic'] },
+  {
+    name: '--strategy without deterministic mode',
+    args: () => ['run', 'teardown-race', '--strategy', 'pct'],
+    names: () => ['--strategy', '--mode deterministic'],
+  },
   { name: 'unknown command', args: () => ['replay-all'], names: () => ["unknown command 'replay-all'"] },
   { name: 'no command', args: () => [], names: () => ['missing command'] },
   { name: 'missing scenario argument', args: () => ['run'], names: () => ["'scenario'"] },
   { name: 'extra argument', args: () => ['list', 'everything'], names: () => ['too many arguments'] },
-  { name: 'trace into a missing directory', args: (d) => ['seq', 'sequences/agreed-order.yaml', '--trace', join(d, 'nowhere', 't.json')], names: (d) => ['--trace', join(d, 'nowhere')] },
+  {
+    name: 'trace into a missing directory',
+    args: (d) => ['seq', 'sequences/agreed-order.yaml', '--trace', join(d, 'nowhere', 't.json')],
+    names: (d) => ['--trace', join(d, 'nowhere')],
+  },
   { name: 'diagram onto a directory', args: (d) => ['seq', 'sequences/agreed-order.yaml', '--diagram', d], names: () => ['--diagram', 'is a directory'] },
 ];
 

@@ -5,12 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, oneJson } from './cli-process.js';
 
-interface Report { ok: boolean; mode: string; schedule?: { strategy: string; steps: number; pathHash: number }; violations: Array<{ invariant: string; at?: number }> }
+interface Report {
+  ok: boolean;
+  mode: string;
+  schedule?: { strategy: string; steps: number; pathHash: number };
+  violations: Array<{ invariant: string; at?: number }>;
+}
 
 describe('CLI: deterministic mode, replay, failnth', function () {
   this.timeout(120_000);
   let dir = '';
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ioasid-det-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ioasid-det-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('run --mode deterministic gives the same report twice (minus timings)', async () => {

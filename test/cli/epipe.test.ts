@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { BIN, ROOT } from './cli-process.js';
 
 type Stream = 'stdout' | 'stderr';
-interface Result { readonly code: number | null; readonly signal: string | null; readonly kept: string }
+interface Result {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly kept: string;
+}
 
 /** Run the CLI with the reader of `gone` closed at once; `kept` is what the other stream got. */
 function readerGone(args: readonly string[], gone: Stream): Promise<Result> {
@@ -17,7 +21,9 @@ function readerGone(args: readonly string[], gone: Stream): Promise<Result> {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child[gone].destroy();
     let kept = '';
-    child[gone === 'stdout' ? 'stderr' : 'stdout'].setEncoding('utf8').on('data', (d: string) => { kept += d; });
+    child[gone === 'stdout' ? 'stderr' : 'stdout'].setEncoding('utf8').on('data', (d: string) => {
+      kept += d;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, kept }));
   });
@@ -26,7 +32,9 @@ function readerGone(args: readonly string[], gone: Stream): Promise<Result> {
 describe('CLI: a reader that goes away (EPIPE)', function () {
   this.timeout(60_000);
   let dir = '';
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-epipe-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-epipe-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('list | head -1: exit 0, nothing on stderr', async () => {
@@ -34,9 +42,12 @@ describe('CLI: a reader that goes away (EPIPE)', function () {
     expect(r).to.deep.equal({ code: 0, signal: null, kept: '' });
   });
 
-  it('run --json | head -c 10: the run\'s own exit code, and its trace still written', async () => {
+  it("run --json | head -c 10: the run's own exit code, and its trace still written", async () => {
     const trace = join(dir, 'gone.trace.json');
-    const r = await readerGone(['run', 'teardown-race', '--mode', 'deterministic', '--duration', '0.02', '--mutant', 'skip-drain', '--json', '--trace', trace], 'stdout');
+    const r = await readerGone(
+      ['run', 'teardown-race', '--mode', 'deterministic', '--duration', '0.02', '--mutant', 'skip-drain', '--json', '--trace', trace],
+      'stdout',
+    );
     expect(r).to.deep.equal({ code: 1, signal: null, kept: '' });
     expect((JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: unknown[] }).traceEvents).to.not.be.empty;
   });

@@ -7,7 +7,12 @@ import { SCENARIOS } from '../../scenarios/builtins.js';
 import { STEP_OPS } from '../../sequence/ops.js';
 import { cli, oneJson } from './cli-process.js';
 
-interface Named { name?: string; id?: string; summary?: string; meaning?: string }
+interface Named {
+  name?: string;
+  id?: string;
+  summary?: string;
+  meaning?: string;
+}
 
 describe('CLI list', function () {
   this.timeout(20_000);
@@ -21,7 +26,8 @@ describe('CLI list', function () {
     expect(l.mutants.map((m) => m.name)).to.deep.equal(Object.keys(MUTANTS));
     expect(l.invariants.map((i) => i.id)).to.deep.equal(Object.keys(INVARIANTS));
     expect(l.ops.map((o) => o.name)).to.deep.equal(STEP_OPS.map((o) => o.name));
-    for (const x of [...l.scenarios, ...l.mutants, ...l.invariants, ...l.ops]) expect(x.summary ?? x.meaning, JSON.stringify(x)).to.be.a('string').that.is.not.empty;
+    for (const x of [...l.scenarios, ...l.mutants, ...l.invariants, ...l.ops])
+      expect(x.summary ?? x.meaning, JSON.stringify(x)).to.be.a('string').that.is.not.empty;
   });
 
   it('the built-in scenarios include churn, isolation and close-while-busy', () => {
@@ -32,7 +38,8 @@ describe('CLI list', function () {
     const r = await cli(['list']);
     expect(r.code).to.equal(0);
     for (const s of SCENARIOS) expect(r.stdout).to.include(s.name);
-    for (const [m, meaning] of Object.entries(MUTANTS)) expect(r.stdout).to.match(new RegExp(`${m}\\s+${meaning.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    for (const [m, meaning] of Object.entries(MUTANTS))
+      expect(r.stdout).to.match(new RegExp(`${m}\\s+${meaning.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     for (const i of Object.keys(INVARIANTS)) expect(r.stdout).to.include(i);
     expect(r.stdout).to.include('bind_pgtbl fd ioasid [pages=16]');
   });

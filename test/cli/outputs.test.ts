@@ -27,7 +27,9 @@ function cliWithStdout(args: readonly string[], fd: number): Promise<CliResult> 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'] });
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: '', stderr }));
   });
@@ -36,7 +38,9 @@ function cliWithStdout(args: readonly string[], fd: number): Promise<CliResult> 
 describe('CLI output files: never lose a finished run', function () {
   this.timeout(60_000);
   let dir = '';
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-outputs-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-outputs-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('an unwritable path is exit 2 before the run', () => {
@@ -85,7 +89,9 @@ describe('CLI output files: never lose a finished run', function () {
         const r = await cliWithStdout(['list', '--json'], full);
         expect(r.code).to.equal(2);
         expectOneLine(r, 'cannot write stdout', 'ENOSPC');
-      } finally { closeSync(full); }
+      } finally {
+        closeSync(full);
+      }
     });
   });
 
@@ -99,14 +105,16 @@ describe('CLI output files: never lose a finished run', function () {
 
     it('the sequence file, named another way: it is left as it was', async () => {
       // A copy: should the refusal ever break, the repository's file is not the one overwritten.
-      const seq = join(dir, 'seq.yaml'), text = readFileSync(join(ROOT, SEQ), 'utf8');
+      const seq = join(dir, 'seq.yaml'),
+        text = readFileSync(join(ROOT, SEQ), 'utf8');
       writeFileSync(seq, text);
       await refused(['seq', seq, '--trace', `${dir}/../${basename(dir)}/seq.yaml`], '--trace', 'the sequence file');
       expect(readFileSync(seq, 'utf8')).to.equal(text);
     });
 
     it('the replayed report, and the sequence file of a replayed seq report', async () => {
-      const seq = join(dir, 'replayed.yaml'), report = join(dir, 'seq-report.json');
+      const seq = join(dir, 'replayed.yaml'),
+        report = join(dir, 'seq-report.json');
       writeFileSync(seq, readFileSync(join(ROOT, SEQ), 'utf8'));
       writeFileSync(report, (await cli(['seq', seq, '--mode', 'deterministic', '--json'])).stdout);
       const before = [readFileSync(report, 'utf8'), readFileSync(seq, 'utf8')];
@@ -132,7 +140,9 @@ describe('CLI output files: never lose a finished run', function () {
         const r = await cliWithStdout(['seq', SEQ, '--json', '--trace', file], fd);
         expect(r.code).to.equal(2);
         expectOneLine(r, '--trace', 'stdout');
-      } finally { closeSync(fd); }
+      } finally {
+        closeSync(fd);
+      }
     });
   });
 });

@@ -9,14 +9,35 @@ import { join } from 'node:path';
 import { type CliResult, cli, oneJson } from './cli-process.js';
 
 interface Report {
-  kind: string; seed: number; ok: boolean; mode: string;
+  kind: string;
+  seed: number;
+  ok: boolean;
+  mode: string;
   schedule?: { strategy: string; pathHash: number };
   violations: { invariant: string; at?: number }[];
   params?: Record<string, unknown>;
 }
-interface Outcome { reproduced: boolean; command: string | null; replayed: { invariant: string; at: number; seed: number; strategy: string } | null }
+interface Outcome {
+  reproduced: boolean;
+  command: string | null;
+  replayed: { invariant: string; at: number; seed: number; strategy: string } | null;
+}
 
-const DETERMINISTIC_RUN = ['run', 'teardown-race', '--mode', 'deterministic', '--strategy', 'pct', '--duration', '0.03', '--seed', '4', '--mutant', 'skip-drain', '--json'];
+const DETERMINISTIC_RUN = [
+  'run',
+  'teardown-race',
+  '--mode',
+  'deterministic',
+  '--strategy',
+  'pct',
+  '--duration',
+  '0.03',
+  '--seed',
+  '4',
+  '--mutant',
+  'skip-drain',
+  '--json',
+];
 
 /** The printed `run it again:` line as arguments to the CLI (its words need no shell quoting). */
 function againArgs(stdout: string): string[] {
@@ -42,7 +63,11 @@ describe('CLI replay: what it found, and how to run it again', function () {
   this.timeout(120_000);
   let dir = '';
   let report: Report;
-  const file = (name: string, r: unknown) => { const f = join(dir, name); writeFileSync(f, JSON.stringify(r)); return f; };
+  const file = (name: string, r: unknown) => {
+    const f = join(dir, name);
+    writeFileSync(f, JSON.stringify(r));
+    return f;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-replay-'));

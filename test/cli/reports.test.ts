@@ -23,12 +23,22 @@ function expectContractFields(r: Record<string, unknown>, kind: string): void {
   expect(r.violations).to.be.an('array');
 }
 
-interface TraceEvent { name: string; ph: string; pid: number; tid: number; ts: number; dur?: number; args?: Record<string, unknown> }
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  args?: Record<string, unknown>;
+}
 
 describe('CLI reports', function () {
   this.timeout(60_000);
   let dir = '';
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-reports-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ioasid-sim-reports-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('seq --json prints exactly one document with the contract fields and nothing on stderr', async () => {
@@ -88,7 +98,12 @@ describe('CLI reports', function () {
     // Slices on one caller lane never overlap, so every viewer nests them correctly.
     const lanes = new Map<string, TraceEvent[]>();
     for (const e of doc.traceEvents.filter((x) => x.ph === 'X' && x.pid === 1)) lanes.set(`${e.tid}`, [...(lanes.get(`${e.tid}`) ?? []), e]);
-    for (const list of lanes.values()) list.sort((a, b) => a.ts - b.ts).forEach((e, i) => { if (i > 0) expect(e.ts).to.be.at.least(list[i - 1]!.ts + list[i - 1]!.dur! - 0.001); });
+    for (const list of lanes.values())
+      list
+        .sort((a, b) => a.ts - b.ts)
+        .forEach((e, i) => {
+          if (i > 0) expect(e.ts).to.be.at.least(list[i - 1]!.ts + list[i - 1]!.dur! - 0.001);
+        });
     expect(doc.traceEvents.some((e) => e.ph === 'i' && e.args?.from === 'uapi')).to.equal(true);
   });
 
@@ -106,8 +121,9 @@ describe('CLI reports', function () {
     expect(text).to.include('Note over A1: step 6 disallow -> ok');
   });
 
-  it('a long run\'s diagram is cut and says so; trace and diagram together', async () => {
-    const trace = join(dir, 'race.trace.json'), diagram = join(dir, 'race.mmd');
+  it("a long run's diagram is cut and says so; trace and diagram together", async () => {
+    const trace = join(dir, 'race.trace.json'),
+      diagram = join(dir, 'race.mmd');
     const r = await cli(['run', 'teardown-race', '--duration', '1', '--trace', trace, '--diagram', diagram]);
     expect(r.code, r.stderr).to.equal(0);
     const text = readFileSync(diagram, 'utf8');
@@ -120,6 +136,21 @@ describe('CLI reports', function () {
   it('run --help lists every flag of the contract', async () => {
     const r = await cli(['run', '--help']);
     expect(r.code).to.equal(0);
-    for (const f of ['--seed', '--duration', '--vms', '--devices', '--pasids', '--workers', '--mutant', '--json', '--trace', '--diagram', '--mode', '--strategy', '--pct-depth']) expect(r.stdout).to.include(f);
+    for (const f of [
+      '--seed',
+      '--duration',
+      '--vms',
+      '--devices',
+      '--pasids',
+      '--workers',
+      '--mutant',
+      '--json',
+      '--trace',
+      '--diagram',
+      '--mode',
+      '--strategy',
+      '--pct-depth',
+    ])
+      expect(r.stdout).to.include(f);
   });
 });

@@ -5,7 +5,14 @@ import { SCENARIOS } from '../../scenarios/builtins.js';
 import { cli, oneJson } from './cli-process.js';
 
 type Outcomes = Record<string, Record<string, number>>;
-interface RunJson { ok: boolean; scenario: string; counts: Record<string, number>; outcomes: Outcomes; violationCounts: Record<string, number>; violations: { detail: string }[] }
+interface RunJson {
+  ok: boolean;
+  scenario: string;
+  counts: Record<string, number>;
+  outcomes: Outcomes;
+  violationCounts: Record<string, number>;
+  violations: { detail: string }[];
+}
 
 const n = (o: Outcomes, op: string, outcome: string) => o[op]?.[outcome] ?? 0;
 

@@ -6,17 +6,35 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cli, oneJson } from './cli-process.js';
 
-interface StepJson { index: number; op: string; result: string; met: boolean }
-interface SeqJson { kind: string; ok: boolean; mutant: string | null; steps: StepJson[]; violations: unknown[]; violationCounts: Record<string, number> }
+interface StepJson {
+  index: number;
+  op: string;
+  result: string;
+  met: boolean;
+}
+interface SeqJson {
+  kind: string;
+  ok: boolean;
+  mutant: string | null;
+  steps: StepJson[];
+  violations: unknown[];
+  violationCounts: Record<string, number>;
+}
 
 const DIR = join(ROOT, 'sequences');
 const RUN_LINE = /^#\s*ioasid-sim seq (\S+)(.*?)\s*->\s*exit ([0-9])\s*$/;
 
-interface PromisedRun { readonly args: string[]; readonly exit: number }
+interface PromisedRun {
+  readonly args: string[];
+  readonly exit: number;
+}
 
 function promisedRuns(file: string): PromisedRun[] {
   const path = `sequences/${file}`;
-  const runs = readFileSync(join(DIR, file), 'utf8').split('\n').map((l) => RUN_LINE.exec(l)).filter((m): m is RegExpExecArray => m !== null)
+  const runs = readFileSync(join(DIR, file), 'utf8')
+    .split('\n')
+    .map((l) => RUN_LINE.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => {
       expect(m[1], `${path} states a run of another file`).to.equal(path);
       return { args: m[2]!.trim().split(/\s+/).filter(Boolean), exit: Number(m[3]) };
@@ -26,7 +44,9 @@ function promisedRuns(file: string): PromisedRun[] {
 
 describe('sequences/: every file runs with its stated outcome', function () {
   this.timeout(60_000);
-  const files = readdirSync(DIR).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
 
   it('holds the agreed order, the backwards proposal, close-while-busy and the errno paths', () => {
     expect(files).to.include.members(['agreed-order.yaml', 'backwards-proposal.yaml', 'close-while-busy.yaml', 'errno-paths.yaml']);
@@ -41,7 +61,10 @@ describe('sequences/: every file runs with its stated outcome', function () {
         expect(report.kind).to.equal('seq');
         expect(report.ok).to.equal(run.exit === 0);
         if (run.exit === 0) {
-          expect(report.steps.filter((s) => !s.met), 'unmet steps').to.deep.equal([]);
+          expect(
+            report.steps.filter((s) => !s.met),
+            'unmet steps',
+          ).to.deep.equal([]);
           expect(report.violations).to.deep.equal([]);
         } else {
           // The mutant is caught by what was observed: an unmet expectation or a violation.

@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { cli, oneJson } from './cli-process.js';
 
 interface SweepJson {
-  tool: string; kind: string; scenario: string; mutant: string | null; ok: boolean; durationMs: number;
-  seeds: { from: number; to: number }; shard: { index: number; count: number } | null;
+  tool: string;
+  kind: string;
+  scenario: string;
+  mutant: string | null;
+  ok: boolean;
+  durationMs: number;
+  seeds: { from: number; to: number };
+  shard: { index: number; count: number } | null;
   runs: { seed: number; ok: boolean; durationMs: number; counts: Record<string, number>; violationCounts: Record<string, number>; violations: unknown[] }[];
 }
 
@@ -31,7 +37,10 @@ describe('CLI sweep and merge', function () {
 
   it('--shard I/N keeps the seeds with (seed - A) % N == I - 1', () => {
     expect(reports.map((r) => r.runs.map((x) => x.seed))).to.deep.equal([[3, 5], [4]]);
-    expect(reports.map((r) => r.shard)).to.deep.equal([{ index: 1, count: 2 }, { index: 2, count: 2 }]);
+    expect(reports.map((r) => r.shard)).to.deep.equal([
+      { index: 1, count: 2 },
+      { index: 2, count: 2 },
+    ]);
   });
 
   it('a sweep report lists each seed with its outcome, counts and violations', () => {

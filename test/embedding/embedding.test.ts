@@ -45,7 +45,16 @@ describe('embedding API', function () {
   it('spawns the subsystem under an actor of an existing nact system and stops only itself', async () => {
     const system = startSystem('embedder-vmm');
     type Ping = { t: 'ping'; replyTo: ReplyTo<Result<string>> };
-    const vmm = spawnNamed<null, Ping>(system, 'vmm', null, (s, m) => { reply(m.replyTo, ok('alive')); return s; }, () => {});
+    const vmm = spawnNamed<null, Ping>(
+      system,
+      'vmm',
+      null,
+      (s, m) => {
+        reply(m.replyTo, ok('alive'));
+        return s;
+      },
+      () => {},
+    );
     try {
       const sim = createSimulation({ parent: vmm });
       const fd = await sim.open('vm1');
@@ -63,7 +72,9 @@ describe('embedding API', function () {
     try {
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
       execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', resolve('.')], { cwd: dir, stdio: 'pipe' });
-      writeFileSync(join(dir, 'vmm.mjs'), `
+      writeFileSync(
+        join(dir, 'vmm.mjs'),
+        `
         import { createSimulation, INVARIANTS } from 'ioasid-sim';
         const sim = createSimulation({ machine: { workers: 2 } });
         let replies = 0;
@@ -77,7 +88,8 @@ describe('embedding API', function () {
         await fd.destroy(p);
         const st = await sim.shutdown();
         console.log(JSON.stringify({ landed: d.value.landed, ok: st.ok, replies, invariants: Object.keys(INVARIANTS).length }));
-      `);
+      `,
+      );
       // No process.exit in the script: it must end because nothing is left open.
       const r = spawnSync(process.execPath, ['vmm.mjs'], { cwd: dir, encoding: 'utf8', timeout: 30000 });
       expect(r.status, r.stderr).to.equal(0);

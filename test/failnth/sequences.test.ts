@@ -8,7 +8,9 @@ import { loadSequenceFile } from '../../sequence/file.js';
 
 // Compiled to dist/test/failnth/: the folder is three levels up.
 const dir = fileURLToPath(new URL('../../../sequences/', import.meta.url));
-const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/i.test(f)).sort();
+const files = readdirSync(dir)
+  .filter((f) => /\.(ya?ml|json)$/i.test(f))
+  .sort();
 
 describe('fail-nth over every file in sequences/', function () {
   this.timeout(120000);

@@ -9,7 +9,8 @@ import { parseSequence } from '../../sequence/file.js';
 // then the teardowns, each with a device or KVM still holding what it tears down, so each runs
 // its invalidation wait and drain (or KVM's quiesce): DISALLOW, KVM_CLEAR_PASID, DESTROY, and
 // close(fd) of an FD whose IOASID a device holds, so the close-out has parked PASIDs to free.
-const EVERY_SITE = parseSequence(`
+const EVERY_SITE = parseSequence(
+  `
 name: every fallible site
 machine:
   pasidBits: 4
@@ -36,7 +37,9 @@ steps:
   - { op: allow, device: dev1, fd: fd1, ioasid: a3, expect: ok }
   - { op: destroy, fd: fd1, ioasid: a3, expect: ok }
   - { op: close, fd: fd1, expect: ok }
-`, 'every-site.yaml');
+`,
+  'every-site.yaml',
+);
 
 describe('fail-nth', function () {
   this.timeout(60000);
@@ -46,13 +49,41 @@ describe('fail-nth', function () {
     expect(r.ok, failNthSummary(r)).to.equal(true);
     const failed = r.runs.filter((run) => run.site !== null);
     expect(failed.map((run) => [run.site, run.op])).to.deep.equal([
-      ['pasid-alloc', 'alloc'], ['pgtable-alloc', 'bind_pgtbl'], ['iommu-install', 'allow'], ['worker-start', 'dma'],
-      ['pasid-alloc', 'alloc'], ['pgtable-alloc', 'bind_pgtbl'], ['iommu-install', 'allow'],
-      ['invalidation-wait', 'disallow'], ['drain', 'disallow'], ['kvm-quiesce', 'kvm_clear_pasid'],
-      ['pasid-alloc', 'alloc'], ['iommu-install', 'allow'],
-      ['invalidation-wait', 'destroy'], ['drain', 'destroy'], ['invalidation-wait', 'close'], ['drain', 'close'],
+      ['pasid-alloc', 'alloc'],
+      ['pgtable-alloc', 'bind_pgtbl'],
+      ['iommu-install', 'allow'],
+      ['worker-start', 'dma'],
+      ['pasid-alloc', 'alloc'],
+      ['pgtable-alloc', 'bind_pgtbl'],
+      ['iommu-install', 'allow'],
+      ['invalidation-wait', 'disallow'],
+      ['drain', 'disallow'],
+      ['kvm-quiesce', 'kvm_clear_pasid'],
+      ['pasid-alloc', 'alloc'],
+      ['iommu-install', 'allow'],
+      ['invalidation-wait', 'destroy'],
+      ['drain', 'destroy'],
+      ['invalidation-wait', 'close'],
+      ['drain', 'close'],
     ]);
-    expect(failed.map((run) => run.result)).to.deep.equal(['ENOSPC', 'ENOMEM', 'ENOMEM', 'ENOMEM', 'ENOSPC', 'ENOMEM', 'ENOMEM', 'EIO', 'EIO', 'EIO', 'ENOSPC', 'ENOMEM', 'EIO', 'EIO', 'EIO', 'EIO']);
+    expect(failed.map((run) => run.result)).to.deep.equal([
+      'ENOSPC',
+      'ENOMEM',
+      'ENOMEM',
+      'ENOMEM',
+      'ENOSPC',
+      'ENOMEM',
+      'ENOMEM',
+      'EIO',
+      'EIO',
+      'EIO',
+      'ENOSPC',
+      'ENOMEM',
+      'EIO',
+      'EIO',
+      'EIO',
+      'EIO',
+    ]);
     expect(r.fallibleSteps).to.equal(16);
     expect(r.runs.at(-1)).to.include({ n: 17, site: null, ok: true });
     expect(r.runs.at(-1)!.unmet, 'nothing failed, so every expect holds').to.deep.equal([]);
@@ -65,7 +96,10 @@ describe('fail-nth', function () {
     const leakOnFirstError = (sim: Simulation) => {
       let leaked = false;
       sim.events$.subscribe((e) => {
-        if (e.type === 'reply' && !e.result.ok && !leaked) { leaked = true; sim.machine.env.host.pgtables.create(0, 2); }
+        if (e.type === 'reply' && !e.result.ok && !leaked) {
+          leaked = true;
+          sim.machine.env.host.pgtables.create(0, 2);
+        }
       });
     };
     const r = await failNth(EVERY_SITE, { attach: leakOnFirstError });

@@ -16,7 +16,14 @@ import type { MachineDoc, RecordedStep } from './to-sequence.js';
 type Draws = Readonly<Record<string, number>>;
 
 /** What a call is about, resolved from its draws against the model's current state. */
-interface Target { readonly vm: number; readonly fd: number; readonly pasid: number; readonly device: number; readonly pages: number; readonly vpasid: number }
+interface Target {
+  readonly vm: number;
+  readonly fd: number;
+  readonly pasid: number;
+  readonly device: number;
+  readonly pages: number;
+  readonly vpasid: number;
+}
 
 interface OpDef {
   /** How likely the op is, relative to the others. */
@@ -39,38 +46,71 @@ const device = (spec: MachineSpec) => fc.nat({ max: spec.vms.reduce((n, v) => n 
 /** An FD draw picks among the FDs opened so far (open or closed) by index. */
 const fd = () => fc.nat({ max: 7 });
 /** PASIDs: mostly the low ones lowest-free allocation hands out, sometimes anything from 0 to 2^bits. */
-const pasid = (spec: MachineSpec) => fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 << spec.pasidBits }) });
-const pages = () => fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(20, MAX_BIND_PAGES, MAX_BIND_PAGES + 1) });
+const pasid = (spec: MachineSpec) =>
+  fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 << spec.pasidBits }) });
+const pages = () =>
+  fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(20, MAX_BIND_PAGES, MAX_BIND_PAGES + 1) });
 /** vPASIDs: mostly low, sometimes the edges of KVM's range and beyond. */
-const vpasid = () => fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(0, KVM_VPASIDS - 1, KVM_VPASIDS) });
+const vpasid = () =>
+  fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(0, KVM_VPASIDS - 1, KVM_VPASIDS) });
 const vm = (spec: MachineSpec) => fc.nat({ max: spec.vms.length - 1 });
 /** Aiming: 0 takes the draws raw, 1..3 aim at the `pick`-th IOASID (or mapping) the model knows. */
 const aimed = () => ({ aim: fc.nat({ max: 3 }), pick: fc.nat({ max: 15 }) });
 
 /** A generator for every op, or why the fuzzer leaves it out: a new op must be placed here. */
 const FUZZED: { readonly [K in OpName]: OpDef | { readonly skip: string } } = {
-  open: { weight: 2, draws: (s) => ({ vm: vm(s) }),
-    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name }), apply: (m, t) => m.open(t.vm) },
-  alloc: { weight: 5, draws: () => ({ fd: fd() }),
-    args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.alloc(t.fd) },
-  bind_pgtbl: { weight: 3, aim: 'ioasid', draws: (s) => ({ ...aimed(), fd: fd(), pasid: pasid(s), pages: pages() }),
-    args: (_m, t) => ({ fd: fdName(t.fd), ioasid: t.pasid, pages: t.pages }), apply: (m, t) => m.bindPgtbl(t.fd, t.pasid, t.pages) },
-  allow: { weight: 6, aim: 'ioasid', draws: (s) => ({ ...aimed(), device: device(s), fd: fd(), pasid: pasid(s) }),
-    args: (m, t) => ({ device: m.devices[t.device]!.name, fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.allow(t.device, t.fd, t.pasid) },
-  disallow: { weight: 4, aim: 'holder', draws: (s) => ({ ...aimed(), device: device(s), fd: fd(), pasid: pasid(s) }),
-    args: (m, t) => ({ device: m.devices[t.device]!.name, fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.disallow(t.device, t.fd, t.pasid) },
-  destroy: { weight: 4, aim: 'ioasid', draws: (s) => ({ ...aimed(), fd: fd(), pasid: pasid(s) }),
-    args: (_m, t) => ({ fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.destroy(t.fd, t.pasid) },
-  close: { weight: 1, draws: () => ({ fd: fd() }),
-    args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.close(t.fd) },
-  close_device: { weight: 1, draws: (s) => ({ device: device(s) }),
-    args: (m, t) => ({ device: m.devices[t.device]!.name }), apply: (m, t) => m.closeDevice(t.device) },
-  kvm_set_pasid: { weight: 3, aim: 'ioasid', draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid(), fd: fd(), pasid: pasid(s) }),
-    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid, fd: fdName(t.fd), ioasid: t.pasid }), apply: (m, t) => m.kvmSetPasid(t.vm, t.vpasid, t.fd, t.pasid) },
-  kvm_clear_pasid: { weight: 2, aim: 'mapping', draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid() }),
-    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid }), apply: (m, t) => m.kvmClearPasid(t.vm, t.vpasid) },
-  pasid_state: { weight: 2, draws: (s) => ({ pasid: pasid(s) }),
-    args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
+  open: { weight: 2, draws: (s) => ({ vm: vm(s) }), args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name }), apply: (m, t) => m.open(t.vm) },
+  alloc: { weight: 5, draws: () => ({ fd: fd() }), args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.alloc(t.fd) },
+  bind_pgtbl: {
+    weight: 3,
+    aim: 'ioasid',
+    draws: (s) => ({ ...aimed(), fd: fd(), pasid: pasid(s), pages: pages() }),
+    args: (_m, t) => ({ fd: fdName(t.fd), ioasid: t.pasid, pages: t.pages }),
+    apply: (m, t) => m.bindPgtbl(t.fd, t.pasid, t.pages),
+  },
+  allow: {
+    weight: 6,
+    aim: 'ioasid',
+    draws: (s) => ({ ...aimed(), device: device(s), fd: fd(), pasid: pasid(s) }),
+    args: (m, t) => ({ device: m.devices[t.device]!.name, fd: fdName(t.fd), ioasid: t.pasid }),
+    apply: (m, t) => m.allow(t.device, t.fd, t.pasid),
+  },
+  disallow: {
+    weight: 4,
+    aim: 'holder',
+    draws: (s) => ({ ...aimed(), device: device(s), fd: fd(), pasid: pasid(s) }),
+    args: (m, t) => ({ device: m.devices[t.device]!.name, fd: fdName(t.fd), ioasid: t.pasid }),
+    apply: (m, t) => m.disallow(t.device, t.fd, t.pasid),
+  },
+  destroy: {
+    weight: 4,
+    aim: 'ioasid',
+    draws: (s) => ({ ...aimed(), fd: fd(), pasid: pasid(s) }),
+    args: (_m, t) => ({ fd: fdName(t.fd), ioasid: t.pasid }),
+    apply: (m, t) => m.destroy(t.fd, t.pasid),
+  },
+  close: { weight: 1, draws: () => ({ fd: fd() }), args: (_m, t) => ({ fd: fdName(t.fd) }), apply: (m, t) => m.close(t.fd) },
+  close_device: {
+    weight: 1,
+    draws: (s) => ({ device: device(s) }),
+    args: (m, t) => ({ device: m.devices[t.device]!.name }),
+    apply: (m, t) => m.closeDevice(t.device),
+  },
+  kvm_set_pasid: {
+    weight: 3,
+    aim: 'ioasid',
+    draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid(), fd: fd(), pasid: pasid(s) }),
+    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid, fd: fdName(t.fd), ioasid: t.pasid }),
+    apply: (m, t) => m.kvmSetPasid(t.vm, t.vpasid, t.fd, t.pasid),
+  },
+  kvm_clear_pasid: {
+    weight: 2,
+    aim: 'mapping',
+    draws: (s) => ({ ...aimed(), vm: vm(s), vpasid: vpasid() }),
+    args: (m, t) => ({ vm: m.spec.vms[t.vm]!.name, vpasid: t.vpasid }),
+    apply: (m, t) => m.kvmClearPasid(t.vm, t.vpasid),
+  },
+  pasid_state: { weight: 2, draws: (s) => ({ pasid: pasid(s) }), args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
 
   set_msr: { skip: 'a vCPU register: it changes no kref or PASID state the model tracks (test/kvm covers it)' },
   viommu_bind: { skip: 'a composition of modelled calls, each checked by the auditor (test/kvm/viommu.test.ts)' },
@@ -84,7 +124,14 @@ const FUZZED: { readonly [K in OpName]: OpDef | { readonly skip: string } } = {
 const OPS = Object.entries(FUZZED).flatMap(([op, d]) => ('skip' in d ? [] : [{ op, ...d }]));
 
 function resolve(def: OpDef, m: RefModel, d: Draws): Target {
-  const raw: Target = { vm: d.vm ?? 0, fd: (d.fd ?? 0) % Math.max(1, m.fds.length), pasid: d.pasid ?? 0, device: d.device ?? 0, pages: d.pages ?? 0, vpasid: d.vpasid ?? 0 };
+  const raw: Target = {
+    vm: d.vm ?? 0,
+    fd: (d.fd ?? 0) % Math.max(1, m.fds.length),
+    pasid: d.pasid ?? 0,
+    device: d.device ?? 0,
+    pages: d.pages ?? 0,
+    vpasid: d.vpasid ?? 0,
+  };
   if (!def.aim || !d.aim) return raw;
   if (def.aim === 'mapping') {
     const mapped = m.kvm.flatMap((table, vm) => [...table.keys()].map((vpasid) => ({ vm, vpasid })));
@@ -99,7 +146,10 @@ function resolve(def: OpDef, m: RefModel, d: Draws): Target {
 }
 
 class Call implements fc.AsyncCommand<RefModel, Session> {
-  constructor(private readonly def: OpDef & { readonly op: string }, private readonly d: Draws) {}
+  constructor(
+    private readonly def: OpDef & { readonly op: string },
+    private readonly d: Draws,
+  ) {}
 
   check(m: Readonly<RefModel>): boolean {
     return !('fd' in this.d) || m.fds.length > 0;
@@ -115,7 +165,9 @@ class Call implements fc.AsyncCommand<RefModel, Session> {
   }
 
   toString(): string {
-    return `${this.def.op}(${Object.entries(this.d).map(([k, v]) => `${k}=${v}`).join(', ')})`;
+    return `${this.def.op}(${Object.entries(this.d)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')})`;
   }
 }
 
@@ -134,19 +186,21 @@ export function uapiCalls(spec: MachineSpec, maxCommands: number): fc.Arbitrary<
 }
 
 /** A small machine as a sequence file's `machine:` mapping. */
-export const machineDocs: fc.Arbitrary<MachineDoc> = fc.record({
-  pasidBits: fc.constantFrom(3, 4),
-  destroyPolicy: fc.constantFrom('park', 'ebusy'),
-  iommus: fc.constantFrom(1, 2),
-  quota: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
-  pages: fc.constantFrom(16, 40),
-  dev2Pasid: fc.constantFrom(true, true, true, false),
-}).map(({ pasidBits, destroyPolicy, iommus, quota, pages, dev2Pasid }) => ({
-  iommus,
-  pasidBits,
-  destroyPolicy,
-  vms: [
-    { name: 'vm1', pages, ...(quota !== null ? { quota } : {}), devices: [{ name: 'dev1' }, { name: 'dev2', iommu: iommus - 1, pasid: dev2Pasid }] },
-    { name: 'vm2', pages, devices: [{ name: 'dev3' }] },
-  ],
-}));
+export const machineDocs: fc.Arbitrary<MachineDoc> = fc
+  .record({
+    pasidBits: fc.constantFrom(3, 4),
+    destroyPolicy: fc.constantFrom('park', 'ebusy'),
+    iommus: fc.constantFrom(1, 2),
+    quota: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
+    pages: fc.constantFrom(16, 40),
+    dev2Pasid: fc.constantFrom(true, true, true, false),
+  })
+  .map(({ pasidBits, destroyPolicy, iommus, quota, pages, dev2Pasid }) => ({
+    iommus,
+    pasidBits,
+    destroyPolicy,
+    vms: [
+      { name: 'vm1', pages, ...(quota !== null ? { quota } : {}), devices: [{ name: 'dev1' }, { name: 'dev2', iommu: iommus - 1, pasid: dev2Pasid }] },
+      { name: 'vm2', pages, devices: [{ name: 'dev3' }] },
+    ],
+  }));

@@ -41,10 +41,19 @@ export interface FuzzResult {
   readonly tally: ReadonlyMap<string, number>;
 }
 
-interface Played { readonly steps: readonly RecordedStep[]; readonly model: RefModel; readonly error: unknown }
+interface Played {
+  readonly steps: readonly RecordedStep[];
+  readonly model: RefModel;
+  readonly error: unknown;
+}
 
 /** Run one case on a fresh simulation; the error (if any) is returned with what ran. */
-async function play(spec: MachineSpec, [opens, rest]: [UapiCommand[], Iterable<UapiCommand>], makeModel: (spec: MachineSpec) => RefModel, tally?: Map<string, number>): Promise<Played> {
+async function play(
+  spec: MachineSpec,
+  [opens, rest]: [UapiCommand[], Iterable<UapiCommand>],
+  makeModel: (spec: MachineSpec) => RefModel,
+  tally?: Map<string, number>,
+): Promise<Played> {
   const sim = new Simulation({ spec, seed: 1 });
   const session = new Session(sim, tally);
   const model = makeModel(spec);
@@ -64,7 +73,13 @@ async function play(spec: MachineSpec, [opens, rest]: [UapiCommand[], Iterable<U
 
 /** Steps that make a state difference visible in a file: every PASID's state as the model has it. */
 function pasidStateSteps(model: RefModel): RecordedStep[] {
-  return Array.from({ length: model.max - 1 }, (_, i) => ({ op: 'pasid_state', args: { ioasid: i + 1 }, as: null, expect: 'ok', expectValue: model.pasidState(i + 1) }));
+  return Array.from({ length: model.max - 1 }, (_, i) => ({
+    op: 'pasid_state',
+    args: { ioasid: i + 1 },
+    as: null,
+    expect: 'ok',
+    expectValue: model.pasidState(i + 1),
+  }));
 }
 
 export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
@@ -75,19 +90,29 @@ export async function fuzzUapi(o: FuzzOptions): Promise<FuzzResult> {
   });
   const started = performance.now();
   const tally = new Map<string, number>();
-  const details = await fc.check(fc.asyncProperty(cases, async ([{ spec }, cmds]) => {
-    const { error } = await play(spec, cmds, makeModel, tally);
-    if (error) throw error;
-  }), { numRuns: o.numRuns, seed: o.seed });
+  const details = await fc.check(
+    fc.asyncProperty(cases, async ([{ spec }, cmds]) => {
+      const { error } = await play(spec, cmds, makeModel, tally);
+      if (error) throw error;
+    }),
+    { numRuns: o.numRuns, seed: o.seed },
+  );
   const ms = Math.round(performance.now() - started);
   if (!details.failed || !details.counterexample) return { numRuns: details.numRuns, seed: o.seed, ms, failure: null, tally };
 
   const [{ doc, spec }, calls] = details.counterexample[0];
   const replay = await play(spec, calls, makeModel);
-  const message = replay.error ? String((replay.error as Error).message ?? replay.error) : `the shrunk case passed when run again (flaky?): ${String(details.errorInstance)}`;
+  const message = replay.error
+    ? String((replay.error as Error).message ?? replay.error)
+    : `the shrunk case passed when run again (flaky?): ${String(details.errorInstance)}`;
   const stateDiff = replay.error instanceof Disagreement && replay.error.kind === 'state';
   const steps = stateDiff ? [...replay.steps, ...pasidStateSteps(replay.model)] : replay.steps;
-  const yaml = toSequenceYaml({ name: `uAPI fuzz counterexample (fast-check seed ${o.seed})`, machine: doc, steps, comment: header(o, details.counterexamplePath ?? '', message) });
+  const yaml = toSequenceYaml({
+    name: `uAPI fuzz counterexample (fast-check seed ${o.seed})`,
+    machine: doc,
+    steps,
+    comment: header(o, details.counterexamplePath ?? '', message),
+  });
   mkdirSync(o.outDir, { recursive: true });
   const file = join(o.outDir, `uapi-fuzz-seed${o.seed}.yaml`);
   writeFileSync(file, yaml);

@@ -32,10 +32,21 @@ import type { Errno } from '../../actors/result.js';
 import type { PasidState } from '../../actors/events.js';
 
 /** What a call must answer: `ok` with an optional value to compare, or an errno. */
-export interface Outcome { readonly result: 'ok' | Errno; readonly value?: number | PasidState }
+export interface Outcome {
+  readonly result: 'ok' | Errno;
+  readonly value?: number | PasidState;
+}
 
-export interface FdModel { readonly vm: number; open: boolean }
-export interface DeviceModel { readonly name: string; readonly vm: number; readonly pasid: boolean; closed: boolean }
+export interface FdModel {
+  readonly vm: number;
+  open: boolean;
+}
+export interface DeviceModel {
+  readonly name: string;
+  readonly vm: number;
+  readonly pasid: boolean;
+  closed: boolean;
+}
 export interface IoasidModel {
   readonly pasid: number;
   readonly vm: number;
@@ -108,7 +119,9 @@ export class RefModel {
     return io && io.fd === fd && !io.destroyed ? io : null;
   }
 
-  private validPasid(pasid: number): boolean { return Number.isInteger(pasid) && pasid > 0 && pasid < this.max; }
+  private validPasid(pasid: number): boolean {
+    return Number.isInteger(pasid) && pasid > 0 && pasid < this.max;
+  }
 
   /** The FD argument a device validates: open, and of the device's VM. */
   private badFdArg(device: DeviceModel, fd: number): boolean {

@@ -14,7 +14,12 @@ import type { RecordedStep } from './to-sequence.js';
 export class Disagreement extends Error {
   override readonly name = 'Disagreement';
   /** outcome: a step's errno or value; state: what the machine holds after a step; violation: the monitor. */
-  constructor(readonly kind: 'outcome' | 'state' | 'violation', message: string) { super(message); }
+  constructor(
+    readonly kind: 'outcome' | 'state' | 'violation',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class Session {
@@ -25,7 +30,10 @@ export class Session {
   private readonly prng = new Prng(1);
 
   /** `tally` counts the steps run by op and expected outcome ("allow EEXIST"), across sessions. */
-  constructor(readonly sim: Simulation, private readonly tally?: Map<string, number>) {
+  constructor(
+    readonly sim: Simulation,
+    private readonly tally?: Map<string, number>,
+  ) {
     this.names = machineNames(sim.machine.spec);
   }
 
@@ -34,7 +42,15 @@ export class Session {
     this.steps.push(s);
     const key = `${s.op} ${s.expect}`;
     this.tally?.set(key, (this.tally.get(key) ?? 0) + 1);
-    const step: SequenceStep = { index, op: s.op, args: s.args, as: s.as, expect: s.expect, expectValue: s.expectValue, hasExpectValue: s.expectValue !== undefined };
+    const step: SequenceStep = {
+      index,
+      op: s.op,
+      args: s.args,
+      as: s.as,
+      expect: s.expect,
+      expectValue: s.expectValue,
+      hasExpectValue: s.expectValue !== undefined,
+    };
     this.sim.monitor.step = index;
     const r = await runStep(this.sim, this.prng, step, this.names, this.bindings);
     const what = `step ${index} ${s.op} ${JSON.stringify(s.args)}`;

@@ -9,7 +9,11 @@ import type { Result } from '../../actors/result.js';
 import type { Simulation } from '../../sim/simulation.js';
 import { fdName, type RefModel } from './model.js';
 
-export interface IoasidView { readonly pasid: number; readonly status: string; readonly holders: readonly string[] }
+export interface IoasidView {
+  readonly pasid: number;
+  readonly status: string;
+  readonly holders: readonly string[];
+}
 
 export interface Snapshot {
   /** Every PASID that is not free. */
@@ -59,7 +63,7 @@ export async function realSnapshot(sim: Simulation, fdNames: ReadonlyMap<number,
   const stats = unwrap(await m.allocatorStats(), 'allocator stats');
   const holderName = (h: string) => {
     const [kind, n] = h.split(':');
-    return kind === 'fd' ? fdNames.get(Number(n)) ?? h : kind === 'dev' ? m.devices[Number(n)]?.name ?? h : h;
+    return kind === 'fd' ? (fdNames.get(Number(n)) ?? h) : kind === 'dev' ? (m.devices[Number(n)]?.name ?? h) : h;
   };
   const ioasids: IoasidView[] = [];
   for (const pasid of [...m.env.globalIoasids.keys()].sort((a, b) => a - b)) {

@@ -42,7 +42,10 @@ describe('fuzzer failures become sequence files that reproduce them', function (
     expect(failure.message).to.match(/alloc/);
     expect(report.ok).to.equal(false);
     expect(unmet.map((s) => s.op)).to.deep.equal(['alloc']);
-    expect(seq.steps.map((s) => s.op), 'shrunk to the two calls that show it').to.deep.equal(['open', 'alloc']);
+    expect(
+      seq.steps.map((s) => s.op),
+      'shrunk to the two calls that show it',
+    ).to.deep.equal(['open', 'alloc']);
     expect(report.violations).to.deep.equal([]);
   });
 
@@ -66,7 +69,10 @@ describe('the fuzzer catches the mutants the uAPI can see', function () {
       const seq = parseSequence(readFileSync(r.failure!.file, 'utf8'), r.failure!.file);
       expect((await runSequence(seq, { mutant })).ok, 'reproduces on the mutant').to.equal(false);
       const clean = await runSequence(seq);
-      expect(clean.steps!.filter((s) => !s.met), 'the correct machine meets every expect').to.deep.equal([]);
+      expect(
+        clean.steps!.filter((s) => !s.met),
+        'the correct machine meets every expect',
+      ).to.deep.equal([]);
       expect(clean.ok).to.equal(true);
     });
   }

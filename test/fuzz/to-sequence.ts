@@ -47,7 +47,9 @@ export interface SequenceText {
 export function toSequenceYaml(t: SequenceText): string {
   const doc = new Document({ name: t.name, seed: 1, machine: t.machine, steps: t.steps.map(stepDoc) });
   // One step (and one device) per line, as hand-written sequence files are laid out.
-  const flow = (node: unknown) => { if (node instanceof YAMLMap) node.flow = true; };
+  const flow = (node: unknown) => {
+    if (node instanceof YAMLMap) node.flow = true;
+  };
   (doc.get('steps') as YAMLSeq).items.forEach(flow);
   for (const vm of (doc.getIn(['machine', 'vms']) as YAMLSeq | undefined)?.items ?? []) {
     if (isMap(vm)) ((vm.get('devices') as YAMLSeq | undefined)?.items ?? []).forEach(flow);

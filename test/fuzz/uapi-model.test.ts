@@ -22,11 +22,17 @@ describe(`uAPI model-based fuzzing (${runs} sequences, seed ${seed})`, function 
     // succeeded somewhere, and every errno of docs/model.md#errno-conventions must have been the right answer somewhere.
     const reached = new Set(r.tally.keys());
     const ops = new Set([...reached].map((k) => k.split(' ')[0]!));
-    expect([...ops].filter((op) => !reached.has(`${op} ok`)), 'calls that never succeeded').to.deep.equal([]);
+    expect(
+      [...ops].filter((op) => !reached.has(`${op} ok`)),
+      'calls that never succeeded',
+    ).to.deep.equal([]);
     expect(ops).to.include.all.keys('kvm_set_pasid', 'kvm_clear_pasid', 'allow', 'destroy', 'close_device');
     if (runs >= 100) {
       const errnos = new Set([...reached].map((k) => k.split(' ')[1]!));
-      expect(['EBADF', 'ENOENT', 'EINVAL', 'EBUSY', 'EEXIST', 'ENOSPC', 'EOPNOTSUPP', 'ENOMEM'].filter((e) => !errnos.has(e)), 'errnos never reached').to.deep.equal([]);
+      expect(
+        ['EBADF', 'ENOENT', 'EINVAL', 'EBUSY', 'EEXIST', 'ENOSPC', 'EOPNOTSUPP', 'ENOMEM'].filter((e) => !errnos.has(e)),
+        'errnos never reached',
+      ).to.deep.equal([]);
     }
   });
 });

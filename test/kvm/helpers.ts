@@ -9,15 +9,27 @@ const dev = (name: string, over: Partial<DeviceSpec> = {}): DeviceSpec => ({ nam
 export function kvmSpec(over: Partial<MachineSpec> = {}): MachineSpec {
   return defaultMachineSpec({
     vms: [
-      { name: 'vm1', vcpus: 2, pages: 256, quota: null, devices: [dev('dsa1'), dev('nic1', { enqcmd: false }), dev('plain1', { pasid: false, enqcmd: false })] },
+      {
+        name: 'vm1',
+        vcpus: 2,
+        pages: 256,
+        quota: null,
+        devices: [dev('dsa1'), dev('nic1', { enqcmd: false }), dev('plain1', { pasid: false, enqcmd: false })],
+      },
       { name: 'vm2', vcpus: 1, pages: 256, quota: null, devices: [dev('dsa2')] },
     ],
     ...over,
   });
 }
-export const VM1 = 0, VM2 = 1;
-export const DSA1 = 0, NIC1 = 1, PLAIN1 = 2, DSA2 = 3;
-export const VCPU10 = 0, VCPU11 = 1, VCPU20 = 2;
+export const VM1 = 0,
+  VM2 = 1;
+export const DSA1 = 0,
+  NIC1 = 1,
+  PLAIN1 = 2,
+  DSA2 = 3;
+export const VCPU10 = 0,
+  VCPU11 = 1,
+  VCPU20 = 2;
 
 import { value } from '../helpers.js';
 

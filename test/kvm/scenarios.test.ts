@@ -42,7 +42,10 @@ describe('kvm: scenarios and sequence', () => {
 
   it('the KVM/ENQCMD sequence runs clean, every expectation met', async () => {
     const r = await runSequence(loadSequenceFile(SEQUENCE));
-    expect(r.steps!.filter((s) => !s.met), 'unmet steps').to.deep.equal([]);
+    expect(
+      r.steps!.filter((s) => !s.met),
+      'unmet steps',
+    ).to.deep.equal([]);
     expect(r.violations).to.deep.equal([]);
     expect(r.ok).to.equal(true);
   });

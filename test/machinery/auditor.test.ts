@@ -10,10 +10,22 @@ import { Monitor } from '../../invariants/monitor.js';
 
 function rig() {
   const hw = createHardware({ pasidBits: 8, deviceVm: [0, 0], vmPages: [16], engines: 1, pasidLeaves: 4, pgtables: 4, vcpuVm: [] });
-  const monitor = new Monitor({ hw, deviceVm: [0, 0], names: { vm: ['vm0'], device: ['dev0', 'dev1'], vcpu: [] }, vmQuota: [null], pasidState: async () => ok('free'), onViolation: () => {} });
+  const monitor = new Monitor({
+    hw,
+    deviceVm: [0, 0],
+    names: { vm: ['vm0'], device: ['dev0', 'dev1'], vcpu: [] },
+    vmQuota: [null],
+    pasidState: async () => ok('free'),
+    onViolation: () => {},
+  });
   let id = 0;
-  const call = (op: OpName, args: Record<string, unknown>) => { const i = ++id; monitor.observe({ type: 'call', id: i, op, args, t: 0 } as CallEvent); return i; };
-  const reply = (i: number, op: OpName, args: Record<string, unknown>, result: Result<unknown>) => monitor.observe({ type: 'reply', id: i, op, args, result, t: 0 } as ReplyEvent);
+  const call = (op: OpName, args: Record<string, unknown>) => {
+    const i = ++id;
+    monitor.observe({ type: 'call', id: i, op, args, t: 0 } as CallEvent);
+    return i;
+  };
+  const reply = (i: number, op: OpName, args: Record<string, unknown>, result: Result<unknown>) =>
+    monitor.observe({ type: 'reply', id: i, op, args, result, t: 0 } as ReplyEvent);
   const done = (op: OpName, args: Record<string, unknown>, result: Result<unknown>) => reply(call(op, args), op, args, result);
   return { hw, monitor, call, reply, done };
 }

@@ -18,7 +18,12 @@ const det = (strategy: StrategyName): ModeOptions => ({ mode: 'deterministic', s
 function recorder(): { attach: (sim: Simulation) => void; text: () => string } {
   const events: Array<Omit<SimEvent, 't'>> = [];
   return {
-    attach: (sim) => { sim.events$.subscribe((e) => { const { t: _t, ...rest } = e; events.push(rest); }); },
+    attach: (sim) => {
+      sim.events$.subscribe((e) => {
+        const { t: _t, ...rest } = e;
+        events.push(rest);
+      });
+    },
     text: () => JSON.stringify(events),
   };
 }

@@ -31,7 +31,9 @@ function resolveProblem(target: string, anchor: string | undefined): string | nu
 
 /** Each line of `file` that matches one of `res`, as `file:line: text`. */
 function linesMatching(file: string, res: readonly RegExp[]): string[] {
-  return read(file).split('\n').flatMap((line, i) => (res.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim()}`] : []));
+  return read(file)
+    .split('\n')
+    .flatMap((line, i) => (res.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim()}`] : []));
 }
 
 describe('the docs: shipped, self-contained, every reference resolves', function () {
@@ -43,8 +45,19 @@ describe('the docs: shipped, self-contained, every reference resolves', function
     const files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
     const docs = tracked.filter((f) => f.startsWith('docs/'));
     expect(docs, 'docs/ has pages').to.include.members(['docs/model.md', 'docs/sequence-format.md', 'docs/reports.md', 'docs/invariants.md', 'docs/domain.md']);
-    expect(files).to.include.members([...docs, 'README.md', 'package.json', 'dist/index.js', 'dist/bin/ioasid-sim.js', 'dist/workers/engine-worker.js', 'sequences/agreed-order.yaml']);
-    expect(files.filter((f) => /^dist\/(test|bench)\//.test(f)), 'tests and benchmarks are not shipped').to.deep.equal([]);
+    expect(files).to.include.members([
+      ...docs,
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/bin/ioasid-sim.js',
+      'dist/workers/engine-worker.js',
+      'sequences/agreed-order.yaml',
+    ]);
+    expect(
+      files.filter((f) => /^dist\/(test|bench)\//.test(f)),
+      'tests and benchmarks are not shipped',
+    ).to.deep.equal([]);
     expect(files.filter((f) => !/^(dist|docs|sequences)\//.test(f)).sort()).to.deep.equal(['README.md', 'package.json']);
   });
 
@@ -57,23 +70,29 @@ describe('the docs: shipped, self-contained, every reference resolves', function
   });
 
   it('every relative Markdown link leads to a file of the repository (and its anchor to a heading)', () => {
-    const broken = tracked.filter((f) => f.endsWith('.md')).flatMap((file) => doc(file).links
-      .filter((href) => !/^[a-z][a-z0-9+.-]*:/i.test(href)) // https:, mailto:
-      .flatMap((href) => {
-        const [path, anchor] = href.split('#', 2) as [string, string | undefined];
-        const target = path === '' ? file : posix.normalize(posix.join(posix.dirname(file), decodeURI(path)));
-        const problem = resolveProblem(target, anchor);
-        return problem ? [`${file}: ](${href}): ${problem}`] : [];
-      }));
+    const broken = tracked
+      .filter((f) => f.endsWith('.md'))
+      .flatMap((file) =>
+        doc(file)
+          .links.filter((href) => !/^[a-z][a-z0-9+.-]*:/i.test(href)) // https:, mailto:
+          .flatMap((href) => {
+            const [path, anchor] = href.split('#', 2) as [string, string | undefined];
+            const target = path === '' ? file : posix.normalize(posix.join(posix.dirname(file), decodeURI(path)));
+            const problem = resolveProblem(target, anchor);
+            return problem ? [`${file}: ](${href}): ${problem}`] : [];
+          }),
+      );
     expect(broken).to.deep.equal([]);
   });
 
   it('every docs/<page>.md (and #anchor) mentioned in code or docs exists', () => {
     const mention = /\bdocs\/([\w.-]+\.md)(?:#([\w-]+))?/g;
-    const broken = tracked.flatMap((file) => [...read(file).matchAll(mention)].flatMap((m) => {
-      const problem = resolveProblem(`docs/${m[1]!}`, m[2]);
-      return problem ? [`${file}: ${m[0]}: ${problem}`] : [];
-    }));
+    const broken = tracked.flatMap((file) =>
+      [...read(file).matchAll(mention)].flatMap((m) => {
+        const problem = resolveProblem(`docs/${m[1]!}`, m[2]);
+        return problem ? [`${file}: ${m[0]}: ${problem}`] : [];
+      }),
+    );
     expect(broken).to.deep.equal([]);
   });
 });

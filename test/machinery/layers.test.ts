@@ -69,7 +69,8 @@ const importsOf = (file: string): string[] => ts.preProcessFile(readFileSync(joi
 /** Does the file name the nact package anywhere in its code (an import, or a require of one of nact's files)? Comments do not count. */
 function namesNact(file: string): boolean {
   const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest);
-  const visit = (n: ts.Node): boolean => (ts.isStringLiteralLike(n) && (n.text === 'nact' || n.text.startsWith('nact/'))) || (ts.forEachChild(n, visit) ?? false);
+  const visit = (n: ts.Node): boolean =>
+    (ts.isStringLiteralLike(n) && (n.text === 'nact' || n.text.startsWith('nact/'))) || (ts.forEachChild(n, visit) ?? false);
   return visit(source);
 }
 
@@ -78,8 +79,14 @@ describe('layers', () => {
 
   it('reads the sources: every ranked folder has files, every file is in a ranked folder', () => {
     const layers = new Set(files.map(layerOf));
-    expect([...layers].filter((l) => RANKS[l] === undefined), 'folders without a rank').to.deep.equal([]);
-    expect(Object.keys(RANKS).filter((l) => !layers.has(l)), 'ranked folders with no file read').to.deep.equal([]);
+    expect(
+      [...layers].filter((l) => RANKS[l] === undefined),
+      'folders without a rank',
+    ).to.deep.equal([]);
+    expect(
+      Object.keys(RANKS).filter((l) => !layers.has(l)),
+      'ranked folders with no file read',
+    ).to.deep.equal([]);
   });
 
   it('the rule: own folder and lower ranks pass; same rank, higher rank and outside the repository fail', () => {
@@ -87,14 +94,20 @@ describe('layers', () => {
     expect(layerViolation('sim/mode.ts', '../machine/machine.js')).to.equal(null);
     expect(layerViolation('index.ts', './api/embedding.js')).to.equal(null);
     expect(layerViolation('hardware/engine.ts', 'node:worker_threads')).to.equal(null);
-    expect(layerViolation('uapi/ops.ts', '../sim/simulation.js')).to.equal("uapi/ops.ts imports '../sim/simulation.js': sim (rank 4) is not below uapi (rank 2)");
+    expect(layerViolation('uapi/ops.ts', '../sim/simulation.js')).to.equal(
+      "uapi/ops.ts imports '../sim/simulation.js': sim (rank 4) is not below uapi (rank 2)",
+    );
     expect(layerViolation('hardware/engine.ts', '../input/input-error.js')).to.match(/input \(rank 0\) is not below hardware \(rank 0\)/);
     expect(layerViolation('api/embedding.ts', '../index.js')).to.match(/index\.ts \(rank 9\) is not below api \(rank 8\)/);
     expect(layerViolation('cli/cli.ts', '../../shared/x.js')).to.match(/outside the repository/);
   });
 
   it('no file imports a folder of its own rank or higher', () => {
-    const bad = files.flatMap((f) => importsOf(f).map((s) => layerViolation(f, s)).filter((v): v is string => v !== null));
+    const bad = files.flatMap((f) =>
+      importsOf(f)
+        .map((s) => layerViolation(f, s))
+        .filter((v): v is string => v !== null),
+    );
     expect(bad, bad.join('\n')).to.deep.equal([]);
   });
 

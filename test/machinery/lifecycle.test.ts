@@ -31,7 +31,11 @@ describe('PASID lifecycle', () => {
       const fd = value(await m.invoke('open', { vm: 0 }));
       const a = value(await m.invoke('alloc', { fd }));
       const b = value(await m.invoke('alloc', { fd }));
-      for (const p of [a, b]) { value(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: 8 })); value(await m.invoke('allow', { device: 0, fd, ioasid: p })); value(await m.invoke('allow', { device: 1, fd, ioasid: p })); }
+      for (const p of [a, b]) {
+        value(await m.invoke('bind_pgtbl', { fd, ioasid: p, pages: 8 }));
+        value(await m.invoke('allow', { device: 0, fd, ioasid: p }));
+        value(await m.invoke('allow', { device: 1, fd, ioasid: p }));
+      }
       const job = value(await m.invoke('dma_start', { device: 0, ioasid: a }));
       value(await m.invoke('close', { fd }));
       expect(value(await m.pasidState(a))).to.equal('parked');
@@ -60,16 +64,31 @@ describe('PASID lifecycle', () => {
       const client = async () => {
         for (let i = 0; i < 300; i++, calls++) {
           const f = prng.pick(fds);
-          const devs = m.devices.filter((d) => prng.chance(0.9) ? d.vm === f.vm : true);
+          const devs = m.devices.filter((d) => (prng.chance(0.9) ? d.vm === f.vm : true));
           const d = prng.pick(devs.length ? devs : m.devices);
           const mine = [...owned].filter(([, fd]) => fd === f.fd).map(([p]) => p);
           const p = mine.length && prng.chance(0.8) ? prng.pick(mine) : 1 + prng.int(127);
           switch (prng.int(6)) {
-            case 0: case 1: { const r = await m.invoke('alloc', { fd: f.fd }); if (r.ok) owned.set(r.value, f.fd); break; }
-            case 2: await m.invoke('bind_pgtbl', { fd: f.fd, ioasid: p, pages: 1 + prng.int(4) }); break;
-            case 3: await m.invoke('allow', { device: d.index, fd: f.fd, ioasid: p }); break;
-            case 4: await m.invoke('disallow', { device: d.index, fd: f.fd, ioasid: p }); break;
-            case 5: { const r = await m.invoke('destroy', { fd: f.fd, ioasid: p }); if (r.ok) owned.delete(p); break; }
+            case 0:
+            case 1: {
+              const r = await m.invoke('alloc', { fd: f.fd });
+              if (r.ok) owned.set(r.value, f.fd);
+              break;
+            }
+            case 2:
+              await m.invoke('bind_pgtbl', { fd: f.fd, ioasid: p, pages: 1 + prng.int(4) });
+              break;
+            case 3:
+              await m.invoke('allow', { device: d.index, fd: f.fd, ioasid: p });
+              break;
+            case 4:
+              await m.invoke('disallow', { device: d.index, fd: f.fd, ioasid: p });
+              break;
+            case 5: {
+              const r = await m.invoke('destroy', { fd: f.fd, ioasid: p });
+              if (r.ok) owned.delete(p);
+              break;
+            }
           }
         }
       };

@@ -14,7 +14,11 @@ function withoutActorMethod(real: NactParts, method: string): NactParts {
 }
 
 function messageOf(parts: NactParts): string {
-  try { checkNact(parts); } catch (e) { return (e as Error).message; }
+  try {
+    checkNact(parts);
+  } catch (e) {
+    return (e as Error).message;
+  }
   return '';
 }
 
@@ -32,7 +36,9 @@ describe('nact shape check', () => {
     expect(missingNactParts(parts)).to.deep.equal(['Actor.prototype.processNext()']);
     const m = messageOf(parts);
     expect(m).to.not.include('\n');
-    expect(m).to.equal(`nact ${PINNED_NACT} lacks what ioasid-sim's actors/nact.ts relies on (written against nact ${PINNED_NACT}): Actor.prototype.processNext()`);
+    expect(m).to.equal(
+      `nact ${PINNED_NACT} lacks what ioasid-sim's actors/nact.ts relies on (written against nact ${PINNED_NACT}): Actor.prototype.processNext()`,
+    );
   });
 
   it('another version without dispatch, and a registry without the sample actor: each missing part named once', () => {

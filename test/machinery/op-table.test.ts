@@ -14,12 +14,21 @@ describe('the op table', () => {
     for (const op of OP_NAMES) {
       const row = UAPI[op];
       expect(row.summary, op).to.be.a('string').that.is.not.empty;
-      for (const [name, a] of Object.entries(row.args)) expect(['vm', 'device', 'vcpu', 'fd', 'ioasid', 'vpasid', 'job', 'count', 'seed'], `${op}.${name}`).to.include(a.kind);
+      for (const [name, a] of Object.entries(row.args))
+        expect(['vm', 'device', 'vcpu', 'fd', 'ioasid', 'vpasid', 'job', 'count', 'seed'], `${op}.${name}`).to.include(a.kind);
     }
   });
 
   it('every op is a sequence step and is served by a method of an embedding handle', () => {
-    const classes: Record<string, { prototype: object }> = { IoasidSim: api.IoasidSim, FdHandle: api.FdHandle, DeviceHandle: api.DeviceHandle, KvmHandle: api.KvmHandle, VcpuHandle: api.VcpuHandle, VIommuHandle: api.VIommuHandle, JobHandle: api.JobHandle };
+    const classes: Record<string, { prototype: object }> = {
+      IoasidSim: api.IoasidSim,
+      FdHandle: api.FdHandle,
+      DeviceHandle: api.DeviceHandle,
+      KvmHandle: api.KvmHandle,
+      VcpuHandle: api.VcpuHandle,
+      VIommuHandle: api.VIommuHandle,
+      JobHandle: api.JobHandle,
+    };
     for (const op of OP_NAMES) {
       expect(STEP_OP_BY_NAME.has(op), `${op} as a sequence step`).to.equal(true);
       const [cls, method] = api.HANDLED_BY[op];
@@ -32,7 +41,9 @@ describe('the dispatcher', () => {
   it('fills defaults once, and publishes the completed arguments in the call and the reply', () =>
     withSim({}, async (sim) => {
       const seen: (CallEvent | ReplyEvent)[] = [];
-      sim.events$.subscribe((e) => { if (e.type === 'call' || e.type === 'reply') seen.push(e); });
+      sim.events$.subscribe((e) => {
+        if (e.type === 'call' || e.type === 'reply') seen.push(e);
+      });
       const fd = value(await sim.machine.invoke('open', { vm: 0 }));
       const pasid = value(await sim.machine.invoke('alloc', { fd }));
       value(await sim.machine.invoke('bind_pgtbl', { fd, ioasid: pasid }));
@@ -46,7 +57,9 @@ describe('the dispatcher', () => {
   it('answers EINVAL at once, for every op, when an argument is not an integer or above its bound; the call is still published', () =>
     withSim({}, async (sim) => {
       let replies = 0;
-      sim.events$.subscribe((e) => { if (e.type === 'reply') replies++; });
+      sim.events$.subscribe((e) => {
+        if (e.type === 'reply') replies++;
+      });
       for (const op of OP_NAMES) {
         const args = Object.fromEntries(Object.keys(UAPI[op].args).map((k) => [k, Number.NaN]));
         const r = await sim.machine.invoke(op as OpName, args as never);

@@ -26,15 +26,21 @@ async function unit(sim: IoasidSim, device: string): Promise<void> {
 
 /** The fixed workload of the deterministic simulation: two lanes of four units; `halfway` fires (not awaited) after lane 0's second. */
 async function workload(sim: IoasidSim, halfway: () => void = () => {}): Promise<void> {
-  await Promise.all(['dev1', 'dev2'].map(async (dev, lane) => {
-    for (let i = 0; i < 4; i++) {
-      await unit(sim, dev);
-      if (lane === 0 && i === 1) halfway();
-    }
-  }));
+  await Promise.all(
+    ['dev1', 'dev2'].map(async (dev, lane) => {
+      for (let i = 0; i < 4; i++) {
+        await unit(sim, dev);
+        if (lane === 0 && i === 1) halfway();
+      }
+    }),
+  );
 }
 
-interface Path { readonly pathHash: number; readonly steps: number; readonly messages: number }
+interface Path {
+  readonly pathHash: number;
+  readonly steps: number;
+  readonly messages: number;
+}
 function pathOf(sim: IoasidSim): Path {
   const s = sim.simulation.scheduler!;
   return { pathHash: s.pathHash, steps: s.steps, messages: sim.simulation.counts().messages };
@@ -58,7 +64,13 @@ describe('two simulations under one nact parent', function () {
 
   before(async () => {
     system = startSystem(`two-simulations-${process.pid}`);
-    parent = spawnNamed<null, never>(system, 'vmm', null, () => null, () => undefined);
+    parent = spawnNamed<null, never>(
+      system,
+      'vmm',
+      null,
+      () => null,
+      () => undefined,
+    );
     alone = pathOnly(await runDeterministic(parent));
   });
   after(() => stopSystem(system));
@@ -79,7 +91,12 @@ describe('two simulations under one nact parent', function () {
     const threads = createSimulation({ parent, machine });
     let done = false;
     let units = 0;
-    const other = (async () => { while (!done) { await unit(threads, 'dev1'); units++; } })();
+    const other = (async () => {
+      while (!done) {
+        await unit(threads, 'dev1');
+        units++;
+      }
+    })();
     try {
       expect(pathOnly(await runDeterministic(parent))).to.deep.equal(alone);
     } finally {
@@ -105,7 +122,11 @@ describe('two simulations under one nact parent', function () {
     let stoppedAt = Infinity;
     let shutdown: Promise<void> = Promise.resolve();
     const path = await runDeterministic(parent, () => {
-      shutdown = otherRan.then(() => other.shutdown()).then(() => { stoppedAt = performance.now(); });
+      shutdown = otherRan
+        .then(() => other.shutdown())
+        .then(() => {
+          stoppedAt = performance.now();
+        });
     });
     await shutdown;
     expect(stoppedAt, "the other shut down before this one's workload ended").to.be.below(path.endedAt);

@@ -5,7 +5,7 @@ import { errno, value, vm, withSim } from '../helpers.js';
 const twoVms = { vms: [vm('vm1', ['dev1', 'dev1b']), vm('vm2', ['dev2'])] };
 
 describe('uAPI errno paths', () => {
-  it('EBADF: calls on a closed FD, a closed device, or with another VM\'s FD', async () => {
+  it("EBADF: calls on a closed FD, a closed device, or with another VM's FD", async () => {
     await withSim(twoVms, async (sim) => {
       const m = sim.machine;
       const fd1 = value(await m.invoke('open', { vm: 0 }));
@@ -163,10 +163,16 @@ describe('uAPI errno paths', () => {
   it('every call answers with a typed result, and the stream carries a reply for every call', async () => {
     await withSim({}, async (sim) => {
       const seen = new Map<number, string>();
-      sim.events$.subscribe((e) => { if (e.type === 'call') seen.set(e.id, 'call'); if (e.type === 'reply') seen.set(e.id, 'reply'); });
+      sim.events$.subscribe((e) => {
+        if (e.type === 'call') seen.set(e.id, 'call');
+        if (e.type === 'reply') seen.set(e.id, 'reply');
+      });
       const m = sim.machine;
       const fd = value(await m.invoke('open', { vm: 0 }));
-      await m.invoke('alloc', { fd }); await m.invoke('destroy', { fd, ioasid: 12345 }); await m.invoke('close', { fd }); await m.invoke('alloc', { fd });
+      await m.invoke('alloc', { fd });
+      await m.invoke('destroy', { fd, ioasid: 12345 });
+      await m.invoke('close', { fd });
+      await m.invoke('alloc', { fd });
       expect(seen.size).to.equal(5);
       expect([...seen.values()].every((v) => v === 'reply')).to.equal(true);
     });

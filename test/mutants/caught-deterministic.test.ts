@@ -14,8 +14,11 @@ describe('mutants are caught in deterministic mode (within each budget, under ea
     for (const [mutant, { scenario, invariants, deterministic: budget }] of MUST_CATCH_ENTRIES) {
       it(`${mutant} on ${scenario.name} within ${budget.executions} executions (${strategy})`, async () => {
         const c = await expectCaught(mutant, {
-          scenario: scenario.name, invariants, seeds: seedsUpTo(budget.executions),
-          mode: { mode: 'deterministic', strategy, pctDepth: 3 }, params: { durationSec: budget.durationSec },
+          scenario: scenario.name,
+          invariants,
+          seeds: seedsUpTo(budget.executions),
+          mode: { mode: 'deterministic', strategy, pctDepth: 3 },
+          params: { durationSec: budget.durationSec },
         });
         expect(c.executions).to.be.at.most(budget.executions);
         expect(c.report.violations[0]!.at, 'deterministic violations carry their scheduler step').to.be.a('number');
@@ -33,7 +36,11 @@ describe('expectClean / expectCaught report failures usefully', function () {
     expect(ok).to.have.length(2);
     // ...and expectCaught on a mutant the scenario cannot show fails with a clear message.
     let message = '';
-    try { await expectCaught('kvm-no-kref', { seeds: [1], params: { durationSec: 0.01 } }); } catch (e) { message = (e as Error).message; }
+    try {
+      await expectCaught('kvm-no-kref', { seeds: [1], params: { durationSec: 0.01 } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
     expect(message).to.match(/mutant kvm-no-kref was not caught by teardown-race in 1 execution/);
   });
 });

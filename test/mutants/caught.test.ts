@@ -15,7 +15,10 @@ describe('mutants are caught on real threads (fixed seeds, the scenario that sho
         expect(r.error).to.equal(undefined);
         expect(r.ok, 'the run must fail').to.equal(false);
         const named = Object.keys(r.violationCounts);
-        expect(named.some((n) => invariants.includes(n as InvariantId)), `caught as ${named.join(', ')}`).to.equal(true);
+        expect(
+          named.some((n) => invariants.includes(n as InvariantId)),
+          `caught as ${named.join(', ')}`,
+        ).to.equal(true);
       });
     }
   }
