@@ -32,10 +32,12 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
   const T = env.replyTimeoutMs;
 
   const checkFd = (fd: number) => fdget(env, fd, o.vm, `device ${o.name}`);
+  /** The safe teardown of the PASID on this device (the part that can fail), then the kref. */
+  const teardown = (pasid: number) => ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
+  const put = (h: Held) => ask(actorName, h.ref, { t: 'put', holder }, T);
   const release = async (pasid: number, h: Held) => {
-    const r = await ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
-    if (!r.ok) return r;
-    return ask(actorName, h.ref, { t: 'put', holder }, T);
+    const r = await teardown(pasid);
+    return r.ok ? put(h) : r;
   };
 
   return spawnNamed<DeviceState, DeviceMsg>(
@@ -103,14 +105,18 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
         }
         case 'close': {
           s.closed = true;
-          for (const [pasid, h] of s.held) {
-            const r = await release(pasid, h);
-            // Abort: still open, holding what it could not let go of, so closing again can finish.
+          // Two phases, so that a teardown the hardware fails leaves the device as it was (still
+          // open, holding all it held, so closing again can finish): every entry first, then the krefs.
+          for (const pasid of s.held.keys()) {
+            const r = await teardown(pasid);
             if (!r.ok) {
               s.closed = false;
               reply(msg.replyTo, r);
               return s;
             }
+          }
+          for (const [pasid, h] of s.held) {
+            await put(h);
             s.held.delete(pasid);
           }
           reply(msg.replyTo, okVoid);

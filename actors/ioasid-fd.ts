@@ -89,16 +89,21 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
         }
         case 'close': {
           s.closed = true;
-          for (const [id, ref] of s.table) {
-            // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
-            const r = await ask(name, ref, { t: 'destroy', holder, force: true }, T);
-            // Only the hardware can fail it (a teardown that did not complete): then the FD stays
-            // open with what it still holds, so closing again can finish.
+          // Two phases, so that a teardown the hardware fails leaves every IOASID as it was (the FD
+          // stays open with all it holds, and closing again can finish): first every PASID entry is
+          // torn down, the only part that can fail; then each IOASID is destroyed, with nothing
+          // left to tear down.
+          for (const ref of s.table.values()) {
+            const r = await ask(name, ref, { t: 'quiesce' }, T);
             if (!r.ok && r.errno !== 'ENOENT') {
               s.closed = false;
               reply(msg.replyTo, r);
               return s;
             }
+          }
+          for (const [id, ref] of s.table) {
+            // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
+            await ask(name, ref, { t: 'destroy', holder, force: true }, T);
             s.table.delete(id);
           }
           reply(msg.replyTo, okVoid);

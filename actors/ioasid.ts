@@ -4,7 +4,7 @@
 // parked until the last kref is put, and only then goes back to the allocator.
 import type { ActorEnv } from './env.js';
 import type { AllocatorMsg, Holder, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
-import { err, ok, okVoid } from './result.js';
+import { type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor, tell } from './runtime.js';
 
 interface IoasidState {
@@ -63,6 +63,14 @@ export function spawnIoasid(
     env.globalIoasids.delete(pasid);
     returnPasid(s);
     stopActor(self);
+  };
+  /** Tear down this PASID's entries on every unit that may hold one; a unit that holds none does nothing. */
+  const teardownUnits = async (s: IoasidState): Promise<Result<null>> => {
+    for (const unit of s.units.values()) {
+      const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
+      if (!r.ok) return r;
+    }
+    return okVoid;
   };
   const drop = (s: IoasidState, self: ActorRef<IoasidMsg>, holder: Holder) => {
     s.holders.delete(holder);
@@ -171,13 +179,11 @@ export function spawnIoasid(
             wipePgtable(s);
             returnPasid(s);
           } else {
-            for (const unit of s.units.values()) {
-              const r = await ask(name, unit, { t: 'teardown-pasid', pasid }, T);
-              // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
-              if (!r.ok) {
-                reply(msg.replyTo, r);
-                return s;
-              }
+            const r = await teardownUnits(s);
+            // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
+            if (!r.ok) {
+              reply(msg.replyTo, r);
+              return s;
             }
             wipePgtable(s);
             if (env.mutant === 'early-recycle') returnPasid(s);
@@ -189,6 +195,10 @@ export function spawnIoasid(
           reply(msg.replyTo, okVoid);
           break;
         }
+        case 'quiesce':
+          // The first proposal tore nothing down before its unbind.
+          reply(msg.replyTo, env.mutant === 'backwards-order' ? okVoid : await teardownUnits(s));
+          break;
         case 'info': {
           const info: IoasidInfo = { pasid, status: s.status, kref: s.holders.size, holders: [...s.holders], pgtable: s.pgtable, pages: s.pages };
           reply(msg.replyTo, ok(info));

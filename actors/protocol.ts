@@ -30,6 +30,8 @@ export type IoasidMsg =
   | ({ t: 'put'; holder: Holder } & Req<null>)
   | ({ t: 'bind'; pages: number } & Req<null>)
   | ({ t: 'destroy'; holder: Holder; force: boolean } & Req<null>)
+  /** Tear down every PASID entry of this IOASID (the fallible part of a teardown), changing nothing else. */
+  | ({ t: 'quiesce' } & Req<null>)
   | ({ t: 'info' } & Req<IoasidInfo>);
 
 export interface IoasidInfo {

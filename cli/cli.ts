@@ -20,14 +20,14 @@ import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from '
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION } from '../report/report.js';
-import { DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
+import { DEFAULT_DURATION_SEC, DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
 import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
 
-/** A sweep runs many seeds: each is short unless --duration says otherwise. */
-const SWEEP_DEFAULT_DURATION_SEC = 2;
+/** A sweep runs many seeds: each is short unless --duration says otherwise (virtual seconds in deterministic mode). */
+const SWEEP_DEFAULT_DURATION_SEC = { threads: 2, deterministic: DEFAULT_DURATION_SEC.deterministic } as const;
 
 interface ScaleFlags {
   seed?: number;
@@ -60,7 +60,7 @@ function scenarioNamed(name: string): Scenario {
   return s;
 }
 
-function scaleParams(f: ScaleFlags, defaultDurationSec: number, mutant: MutantName | undefined): Omit<ScenarioParams, 'seed'> {
+function scaleParams(f: ScaleFlags & Pick<ModeFlags, 'keepGoing'>, defaultDurationSec: number, mutant: MutantName | undefined): Omit<ScenarioParams, 'seed'> {
   return {
     durationSec: f.duration ?? defaultDurationSec,
     vms: f.vms ?? DEFAULT_PARAMS.vms,
@@ -68,6 +68,7 @@ function scaleParams(f: ScaleFlags, defaultDurationSec: number, mutant: MutantNa
     pasids: f.pasids ?? DEFAULT_PARAMS.pasids,
     workers: f.workers ?? DEFAULT_PARAMS.workers,
     mutant: mutant ?? null,
+    ...(f.keepGoing ? { keepGoing: true } : {}),
   };
 }
 
@@ -114,7 +115,8 @@ function scaleOptions(c: Command, durationHelp: string): Command {
     .option('--vms <N>', `VMs (1..8, default ${DEFAULT_PARAMS.vms})`, intIn(1, 8))
     .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
     .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
-    .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64));
+    .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64))
+    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)');
 }
 
 function commonOptions(c: Command): Command {
@@ -145,7 +147,7 @@ function program(setExit: (code: number) => void): Command {
     commonOptions(
       scaleOptions(
         cli.command('run').argument('<scenario>', 'a built-in scenario (see `list`)').description('run a built-in stress scenario for a while'),
-        `seconds to run (default ${DEFAULT_PARAMS.durationSec}; virtual seconds in deterministic mode)`,
+        `seconds to run (default ${DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${DEFAULT_DURATION_SEC.deterministic})`,
       ).option('--seed <N>', `seed of every random choice (0..4294967295, default ${DEFAULT_PARAMS.seed})`, parseSeed),
     ),
   );
@@ -153,7 +155,7 @@ function program(setExit: (code: number) => void): Command {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
     const outputs = openOutputs(f, []);
-    const p = { ...scaleParams(f, DEFAULT_PARAMS.durationSec, f.mutant), seed: f.seed ?? DEFAULT_PARAMS.seed, mode };
+    const p = { ...scaleParams(f, DEFAULT_DURATION_SEC[mode.mode], f.mutant), seed: f.seed ?? DEFAULT_PARAMS.seed, mode };
     const bar = progressBar(`${scenario.name} seed ${p.seed}`, 100, null, { json: !!f.json });
     const report = await runScenario(scenario, p, {
       attach: outputs.attach,
@@ -195,7 +197,7 @@ function program(setExit: (code: number) => void): Command {
         .description('run a scenario once per seed of a range')
         .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
         .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
-      `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC})`,
+      `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),
   );
   sweep.action(async (name: string, f: SweepFlags) => {
@@ -204,7 +206,12 @@ function program(setExit: (code: number) => void): Command {
     const range = f.seeds,
       shard = f.shard ?? null;
     const bar = progressBar(`sweep ${scenario.name}`, shardSeeds(range, shard).length, 'seeds', { json: !!f.json });
-    const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC, f.mutant), { range, shard, mode, progress: (done) => bar.update(done) });
+    const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC[mode.mode], f.mutant), {
+      range,
+      shard,
+      mode,
+      progress: (done) => bar.update(done),
+    });
     bar.stop();
     setExit(printSweep(report, f.json));
   });

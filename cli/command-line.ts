@@ -17,6 +17,10 @@ export function commandLineOf(r: RunReport): string | null {
   words.push('--seed', String(r.seed));
   if (r.kind === 'run') {
     for (const [key, value] of Object.entries(r.params ?? {})) {
+      if (key === 'keepGoing') {
+        if (value === true) words.push('--keep-going');
+        continue;
+      }
       const flag = RUN_FLAGS[key];
       if (flag === undefined) throw new Error(`report param '${key}' has no run flag`);
       words.push(flag, String(value));

@@ -15,6 +15,7 @@ export interface ModeFlags {
   readonly mode?: ModeName;
   readonly strategy?: StrategyName;
   readonly pctDepth?: number;
+  readonly keepGoing?: boolean;
 }
 
 /** The mode a run executes in; bad combinations are bad input. */
@@ -23,6 +24,7 @@ export function resolveMode(f: ModeFlags): ModeOptions {
   if (mode === 'threads') {
     if (f.strategy !== undefined) throw new InputError('--strategy: only applies with --mode deterministic (the mode is threads)');
     if (f.pctDepth !== undefined) throw new InputError('--pct-depth: only applies with --mode deterministic (the mode is threads)');
+    if (f.keepGoing) throw new InputError('--keep-going: only applies with --mode deterministic (threads mode always runs its duration)');
     return THREADS;
   }
   const strategy = f.strategy ?? 'random';

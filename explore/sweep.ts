@@ -62,7 +62,14 @@ export async function runSweep(scenario: Scenario, params: Omit<ScenarioParams, 
     shard: o.shard,
     ok: runs.every((r) => r.ok),
     durationMs: Math.round(performance.now() - started),
-    params: { durationSec: params.durationSec, vms: params.vms, devices: params.devices, pasids: params.pasids, workers: params.workers },
+    params: {
+      durationSec: params.durationSec,
+      vms: params.vms,
+      devices: params.devices,
+      pasids: params.pasids,
+      workers: params.workers,
+      ...(params.keepGoing ? { keepGoing: true } : {}),
+    },
     runs,
   };
 }

@@ -17,9 +17,21 @@ export interface ScenarioParams {
   readonly mutant: MutantName | null;
   /** Real threads (default) or deterministic; in deterministic mode durationSec is virtual. */
   readonly mode?: ModeOptions;
+  /**
+   * Deterministic mode stops at the first violation (the run has found what it was for, and a
+   * replay need not repeat the rest) unless this is set. Threads mode always runs its duration.
+   */
+  readonly keepGoing?: boolean;
 }
 
 export const DEFAULT_PARAMS: ScenarioParams = { seed: 1, durationSec: 10, vms: 2, devices: 2, pasids: 4, workers: 2, mutant: null };
+
+/**
+ * How long a run lasts when no duration is given: real seconds on threads; virtual seconds in
+ * deterministic mode, where 0.1 s is about 70 000 scheduler steps (a second or two here), enough
+ * for every built-in mutant to show many times over.
+ */
+export const DEFAULT_DURATION_SEC = { threads: DEFAULT_PARAMS.durationSec, deterministic: 0.1 } as const;
 
 export interface ScenarioHooks {
   /** Called with the simulation before the workload starts (trace/diagram recorders, embedders). */
@@ -63,6 +75,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
   hooks.attach?.(sim);
   const t0 = sim.now();
   const deadline = t0 + p.durationSec * 1000;
+  const stopAtFirst = mode.mode === 'deterministic' && !p.keepGoing;
   const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (sim.now() - t0) / (p.durationSec * 1000))), 200) : null;
   tick?.unref();
   let error: string | undefined;
@@ -71,7 +84,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
       sim,
       prng: new Prng(p.seed),
       params: p,
-      expired: () => sim.now() >= deadline || sim.engineFailure !== null,
+      expired: () => sim.now() >= deadline || sim.engineFailure !== null || (stopAtFirst && sim.violations.length > 0),
       sleep: (ms, who) => sim.sleep(ms, who),
     });
   } catch (e) {
@@ -99,7 +112,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     ...scheduleOf(sim, mode),
     violationCounts: Object.fromEntries(sim.monitor.counts),
     outcomes: sim.outcomes(),
-    params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids },
+    params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids, ...(p.keepGoing ? { keepGoing: true } : {}) },
     ...(error ? { error } : {}),
   };
 }

@@ -28,6 +28,23 @@ describe('CLI: deterministic mode, replay, failnth', function () {
     expect({ ...a, durationMs: 0 }).to.deep.equal({ ...b, durationMs: 0 });
   });
 
+  it('a deterministic mutant run with default flags stops at its first violation; --keep-going runs the duration', async () => {
+    const base = ['run', 'teardown-race', '--mode', 'deterministic', '--mutant', 'skip-drain', '--json'];
+    const first = oneJson<Report & { params: { durationSec: number } }>(await cli(base));
+    expect(first.params.durationSec, 'the deterministic default duration').to.equal(0.1);
+    const at = first.violations[0]!.at!;
+    // It stops within a few thousand steps of the first violation (the lanes let go of what
+    // they hold), not after the whole duration's tens of thousands of steps.
+    expect(first.schedule!.steps - at).to.be.below(5_000);
+    const all = oneJson<Report & { params: { keepGoing?: boolean } }>(await cli([...base, '--keep-going']));
+    expect(all.params.keepGoing).to.equal(true);
+    expect(all.violations[0]!.at, 'the same first violation').to.equal(at);
+    expect(all.schedule!.steps).to.be.above(first.schedule!.steps + 20_000);
+    const threads = await cli(['run', 'teardown-race', '--keep-going']);
+    expect(threads.code).to.equal(2);
+    expect(threads.stderr).to.match(/--keep-going: only applies with --mode deterministic/);
+  });
+
   it('replay reproduces a deterministic mutant report at the same scheduler step (exit 0)', async () => {
     const r = await cli(['run', 'teardown-race', '--mode', 'deterministic', '--duration', '0.03', '--mutant', 'skip-drain', '--json']);
     expect(r.code).to.equal(1);
