@@ -2,9 +2,9 @@
 // IOMMU unit). DEVICE_ALLOW_IOASID validates the FD argument, asks that FD for the IOASID (which
 // must have been allocated from it) and attaches through the IOASID, which takes the kref.
 // DISALLOW looks in the device's own record, so it still works after DESTROY.
-import { type ActorEnv, fdget, pasidArg } from './env.js';
+import { type ActorEnv, type OpenFd, fdget, pasidArg } from './env.js';
 import type { DeviceMsg, IommuMsg, IoasidMsg } from './protocol.js';
-import { err, ok, okVoid } from './result.js';
+import { type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed } from './runtime.js';
 
 export interface DeviceOptions {
@@ -31,7 +31,13 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
   const holder = `dev:${o.index}` as const;
   const T = env.replyTimeoutMs;
 
-  const checkFd = (fd: number) => fdget(env, fd, o.vm, `device ${o.name}`);
+  /** A call's FD argument (EBADF: not an open FD of this VM), then its IOASID number (EINVAL). */
+  const checkArgs = (fd: number, ioasid: number): Result<OpenFd> => {
+    const f = fdget(env, fd, o.vm, `device ${o.name}`);
+    if (!f.ok) return f;
+    const p = pasidArg(env, ioasid);
+    return p.ok ? f : p;
+  };
   /** The safe teardown of the PASID on this device (the part that can fail), then the kref. */
   const teardown = (pasid: number) => ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
   const put = (h: Held) => ask(actorName, h.ref, { t: 'put', holder }, T);
@@ -55,14 +61,9 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
             reply(msg.replyTo, err('EOPNOTSUPP', `device ${o.name} has no PASID capability`));
             break;
           }
-          const f = checkFd(msg.fd);
+          const f = checkArgs(msg.fd, msg.ioasid);
           if (!f.ok) {
             reply(msg.replyTo, f);
-            break;
-          }
-          const p = pasidArg(env, msg.ioasid);
-          if (!p.ok) {
-            reply(msg.replyTo, p);
             break;
           }
           // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
@@ -83,14 +84,9 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
           break;
         }
         case 'disallow': {
-          const f = checkFd(msg.fd);
+          const f = checkArgs(msg.fd, msg.ioasid);
           if (!f.ok) {
             reply(msg.replyTo, f);
-            break;
-          }
-          const p = pasidArg(env, msg.ioasid);
-          if (!p.ok) {
-            reply(msg.replyTo, p);
             break;
           }
           const h = s.held.get(msg.ioasid);

@@ -4,7 +4,7 @@
 import { PT_MAX_PAGES } from '../hardware/layout.js';
 import { type ActorEnv, pasidArg } from './env.js';
 import type { AllocatorMsg, FdMsg, Holder, IoasidMsg } from './protocol.js';
-import { err, ok, okVoid } from './result.js';
+import { type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor } from './runtime.js';
 import { spawnIoasid } from './ioasid.js';
 
@@ -26,6 +26,13 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
   const holder: Holder = `fd:${o.fd}`;
   const T = env.replyTimeoutMs;
   const noSuch = (id: number) => err('ENOENT', `no IOASID ${id} in FD ${o.fd}`);
+  /** The IOASID a call names, if it is a PASID at all (EINVAL) and this FD holds it (ENOENT). */
+  const owned = (s: FdState, ioasid: number): Result<ActorRef<IoasidMsg>> => {
+    const p = pasidArg(env, ioasid);
+    if (!p.ok) return p;
+    const ref = s.table.get(ioasid);
+    return ref ? ok(ref) : noSuch(ioasid);
+  };
 
   return spawnNamed<FdState, FdMsg>(
     parent,
@@ -48,21 +55,16 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
           break;
         }
         case 'bind': {
-          const p = pasidArg(env, msg.ioasid);
-          if (!p.ok) {
-            reply(msg.replyTo, p);
-            break;
-          }
-          const ref = s.table.get(msg.ioasid);
-          if (!ref) {
-            reply(msg.replyTo, noSuch(msg.ioasid));
+          const ref = owned(s, msg.ioasid);
+          if (!ref.ok) {
+            reply(msg.replyTo, ref);
             break;
           }
           if (!Number.isInteger(msg.pages) || msg.pages < 1 || msg.pages > PT_MAX_PAGES) {
             reply(msg.replyTo, err('EINVAL', `pages must be 1..${PT_MAX_PAGES} (got ${msg.pages})`));
             break;
           }
-          reply(msg.replyTo, await ask(name, ref, { t: 'bind', pages: msg.pages }, T));
+          reply(msg.replyTo, await ask(name, ref.value, { t: 'bind', pages: msg.pages }, T));
           break;
         }
         case 'lookup': {
@@ -72,17 +74,12 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
           break;
         }
         case 'destroy': {
-          const p = pasidArg(env, msg.ioasid);
-          if (!p.ok) {
-            reply(msg.replyTo, p);
+          const ref = owned(s, msg.ioasid);
+          if (!ref.ok) {
+            reply(msg.replyTo, ref);
             break;
           }
-          const ref = s.table.get(msg.ioasid);
-          if (!ref) {
-            reply(msg.replyTo, noSuch(msg.ioasid));
-            break;
-          }
-          const r = await ask(name, ref, { t: 'destroy', holder, force: false }, T);
+          const r = await ask(name, ref.value, { t: 'destroy', holder, force: false }, T);
           if (r.ok || r.errno === 'ENOENT') s.table.delete(msg.ioasid);
           reply(msg.replyTo, r);
           break;
