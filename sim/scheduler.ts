@@ -248,11 +248,12 @@ export class DeterministicScheduler implements Stepper {
       this.steps++;
       this.pathHash = (Math.imul(this.pathHash ^ i, 0x01000193) + n) | 0;
       s.run();
-      // Let the step's promise continuations settle before choosing again.
+      // Let the step's promise continuations settle before choosing again. An engine step is
+      // plain synchronous code on shared memory: it leaves none, so the next pick follows at once.
       if (this.outsideDue || this.steps % YIELD_EVERY === 0) {
         this.outsideDue = false;
         await new Promise<void>(immediate);
-      } else {
+      } else if (kind !== 'engine') {
         await new Promise<void>(nextTick);
       }
       this.onStep(this.steps);
