@@ -67,11 +67,6 @@ class EngineStep implements Step {
     this.engine.step();
   }
 }
-const nextTick = (res: () => void): void => process.nextTick(res);
-const immediate = (res: () => void): void => {
-  setImmediate(res);
-};
-
 export class DeterministicScheduler implements Stepper {
   /** Virtual time, ms. */
   now = 0;
@@ -93,6 +88,23 @@ export class DeterministicScheduler implements Stepper {
   /** Work outside the pump is due in a setImmediate: give it a turn before the next pick. */
   private outsideDue = false;
   private pumping: Promise<void> | null = null;
+  private ended: (() => void) | null = null;
+  private failed: ((e: unknown) => void) | null = null;
+  /** A step ran whose onStep waits for its continuations to settle. */
+  private unreported = false;
+  /** Nothing was ready, and an event-loop turn was given since. */
+  private turned = false;
+  /**
+   * How the pump resumes once a step's continuations settled: called from a microtask, a
+   * process.nextTick runs when the microtask queue is empty (Node drains it before ticks).
+   */
+  private readonly arm = (): void => {
+    process.nextTick(this.loop);
+  };
+  /** From an event-loop turn or a wake-up: through a microtask, so that the tick comes after them all. */
+  private readonly resume = (): void => {
+    queueMicrotask(this.arm);
+  };
   /** A rolling hash of every choice made: two runs with the same hash took the same path. */
   pathHash = 0;
 
@@ -149,7 +161,12 @@ export class DeterministicScheduler implements Stepper {
   }
 
   start(): void {
-    this.pumping ??= this.pump();
+    if (this.pumping) return;
+    this.pumping = new Promise<void>((resolve, reject) => {
+      this.ended = resolve;
+      this.failed = reject;
+    });
+    this.loop();
   }
 
   async stop(): Promise<void> {
@@ -207,32 +224,49 @@ export class DeterministicScheduler implements Stepper {
     return next;
   }
 
-  private async pump(): Promise<void> {
+  /** The pump, one call per wake-up: it runs steps until one must settle or nothing is ready. */
+  private readonly loop = (): void => {
+    try {
+      this.pump();
+    } catch (e) {
+      this.stopped = true;
+      this.failed?.(e);
+    }
+  };
+
+  private pump(): void {
     const ready = this.ready;
-    while (!this.stopped) {
-      let deliveries = ready.length;
+    for (;;) {
+      if (this.unreported) {
+        this.unreported = false;
+        this.onStep(this.steps);
+      }
+      if (this.stopped) {
+        this.ended?.();
+        return;
+      }
+      const deliveries = ready.length;
       this.collect();
       if (ready.length === 0) {
         // Mail nact answers outside any step (a stopped actor's queue, in a setImmediate of its
         // own) may be on its way: give it a turn before deciding that only time can pass.
-        await new Promise<void>(immediate);
-        if (this.stopped) break;
-        deliveries = ready.length;
-        this.collect();
-      }
-      if (ready.length === 0) {
+        if (!this.turned) {
+          this.turned = true;
+          setImmediate(this.resume);
+          return;
+        }
         // Nothing can run now: jump to the next timer or hardware-wait deadline (whichever comes
         // first), or wait for the workload to call in.
+        this.turned = false;
         const next = this.nextEvent();
         if (next < Infinity) {
           this.now = Math.max(this.now, next);
           continue;
         }
-        await new Promise<void>((res) => {
-          this.wake = res;
-        });
-        continue;
+        this.wake = this.resume;
+        return;
       }
+      this.turned = false;
       const n = ready.length;
       const i = this.strategy.pick(ready, this.steps);
       const s = ready[i]!;
@@ -252,9 +286,14 @@ export class DeterministicScheduler implements Stepper {
       // plain synchronous code on shared memory: it leaves none, so the next pick follows at once.
       if (this.outsideDue || this.steps % YIELD_EVERY === 0) {
         this.outsideDue = false;
-        await new Promise<void>(immediate);
-      } else if (kind !== 'engine') {
-        await new Promise<void>(nextTick);
+        this.unreported = true;
+        setImmediate(this.resume);
+        return;
+      }
+      if (kind !== 'engine') {
+        this.unreported = true;
+        queueMicrotask(this.arm);
+        return;
       }
       this.onStep(this.steps);
     }
