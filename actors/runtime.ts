@@ -19,7 +19,12 @@ export type ParentRef = SystemRef | ActorRef<unknown>;
 
 export const startSystem = (name: string): SystemRef => nact.startSystem(name) as SystemRef;
 export const stopSystem = (system: SystemRef): void => nact.stop(system);
-export const stopActor = (ref: ActorRef<unknown>): void => nact.stop(ref);
+export const stopActor = (ref: ActorRef<unknown>): void => {
+  const runtime = runtimeOf(nact.actorOf(ref) as FacadeActor | undefined);
+  nact.stop(ref);
+  // nact answers the queued mail of the actor and its children in a setImmediate.
+  runtime.stopped();
+};
 
 /** Observes every message between the actors of one runtime (for traces and diagrams). */
 export type MessageTracer = (from: string, to: string, kind: string, isReply: boolean) => void;
@@ -32,8 +37,9 @@ const REAL_CLOCK: Clock = { now: () => performance.now() };
 
 /** One message delivery, to be run when the scheduler picks it. */
 export interface Delivery {
-  readonly actor: string;
-  readonly run: () => Promise<void>;
+  /** `actor:` and the actor's name: who the step belongs to. */
+  readonly source: string;
+  run(): void;
 }
 
 /** A deterministic scheduler as a runtime sees it: deliveries and timers are its steps. */
@@ -41,6 +47,8 @@ export interface Stepper {
   deliver(d: Delivery): void;
   /** Run `f` as a step once the clock reaches `due`; the result cancels it. */
   at(due: number, source: string, f: () => void): () => void;
+  /** nact has work of its own due in a setImmediate (a stopped actor's mail): let it run before the next step. */
+  outside(): void;
 }
 
 /** Who runs a runtime's deliveries and finds its expired requests. */
@@ -120,6 +128,23 @@ interface Behaviour {
   onError(e: unknown, msg: unknown): void;
   gone(msg: object): void;
   self: unknown;
+  /** The actor as a scheduler step's source. */
+  source: string;
+}
+
+/** Stepped: one message's delivery as a scheduler step. */
+class SteppedDelivery implements Delivery {
+  readonly source: string;
+  constructor(
+    private readonly actor: FacadeActor,
+    private readonly b: Behaviour,
+    private readonly message: unknown,
+  ) {
+    this.source = b.source;
+  }
+  run(): void {
+    void turn(this.actor, this.b, this.message);
+  }
 }
 
 const RUNTIME = Symbol('runtime');
@@ -213,16 +238,16 @@ class ActorRuntime implements Runtime {
   take(actor: FacadeActor, b: Behaviour, message: unknown): void {
     actor.busy = true;
     if (this.stepper) {
-      this.stepper.deliver({
-        actor: actor.name,
-        run: async () => {
-          await turn(actor, b, message);
-        },
-      });
+      this.stepper.deliver(new SteppedDelivery(actor, b, message));
       return;
     }
     if (this.queued.length === 0) setImmediate(this.runQueued);
     this.queued.push(actor, b, message);
+  }
+
+  /** Some of this runtime's actors stopped. */
+  stopped(): void {
+    this.stepper?.outside();
   }
 
   private readonly runQueued = (): void => {
@@ -319,7 +344,7 @@ function spawnIn<S, M>(
     throw new SpawnError(`EEXIST: actor '${name}' already exists under its parent (${(e as Error).message})`);
   }
   const { ref, actor } = spawned;
-  const b = { handle, onError, gone: answerGone, self: ref } as Behaviour;
+  const b = { handle, onError, gone: answerGone, self: ref, source: `actor:${name}` } as Behaviour;
   actor[RUNTIME] = runtime;
   actor.handleMessage = (message: unknown) => runtime.take(actor, b, message);
   return ref as ActorRef<M>;

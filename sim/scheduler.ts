@@ -2,47 +2,109 @@
 // hardware-wait wake-ups all become steps on one ready list, and a seeded strategy picks the
 // next one. Nothing else runs: no worker threads, no real timers, so a run is a pure function
 // of (workload, seed, strategy). Virtual time advances by a fixed cost per step.
+//
+// Speed: a run takes tens of thousands of steps, so a step allocates nothing of the scheduler's
+// and never waits for the event loop without cause. Between steps the pump lets the step's
+// promise continuations settle (a process.nextTick queued from a microtask runs once the
+// microtask queue is empty), and takes a setImmediate turn only when work outside the pump is
+// due (nact answers a stopped actor's queued mail in a setImmediate of its own), when nothing is
+// ready, and every YIELD_EVERY steps so that a long run still lets the process breathe.
 import type { Engine } from '../hardware/engine.js';
 import type { Waiter } from '../hardware/wait.js';
 import { HardwareFailure } from '../hardware/wait.js';
-import type { Delivery } from '../actors/runtime.js';
+import type { Delivery, Stepper } from '../actors/runtime.js';
 import type { Candidate, Strategy } from './strategies/strategy.js';
 
 /** Virtual cost of each kind of step, in ms. */
 const COST = { actor: 0.002, engine: 0.001, timer: 0, wait: 0 } as const;
+type Kind = keyof typeof COST;
+
+/** Steps between two event-loop turns when nothing else asks for one. */
+const YIELD_EVERY = 4096;
 
 interface Step extends Candidate {
-  readonly kind: keyof typeof COST;
-  readonly run: () => unknown;
-  readonly remove: () => void;
+  readonly kind: Kind;
+  run(): unknown;
 }
-interface Timer {
-  readonly due: number;
-  readonly seq: number;
+class Timer implements Step {
+  readonly kind = 'timer';
+  /** Fired or cancelled: dropped at the next scan. */
+  gone = false;
+  constructor(
+    readonly due: number,
+    readonly source: string,
+    private readonly f: () => void,
+  ) {}
+  run(): void {
+    this.f();
+  }
+}
+class Wait implements Step {
+  readonly kind = 'wait';
+  /** Past its deadline when it was found ready: its step fails the wait. */
+  late = false;
+  gone = false;
+  constructor(
+    readonly source: string,
+    readonly done: () => boolean,
+    readonly deadline: number,
+    private readonly resolve: () => void,
+    private readonly reject: (e: Error) => void,
+    private readonly limitMs: number,
+  ) {}
+  run(): void {
+    if (!this.late) this.resolve();
+    else this.reject(new HardwareFailure(`hardware did not answer within ${this.limitMs} virtual ms while waiting for ${this.source.slice(5)}`));
+  }
+}
+class EngineStep implements Step {
+  readonly kind = 'engine';
   readonly source: string;
-  readonly run: () => void;
+  constructor(readonly engine: Engine) {
+    this.source = `engine:${engine.index}`;
+  }
+  run(): void {
+    this.engine.step();
+  }
 }
-interface Wait {
-  readonly done: () => boolean;
-  readonly source: string;
-  readonly resolve: () => void;
-  readonly deadline: number;
-  readonly reject: (e: Error) => void;
-}
-
-export class DeterministicScheduler {
+export class DeterministicScheduler implements Stepper {
   /** Virtual time, ms. */
   now = 0;
   /** Steps taken so far: a violation's position in a replay. */
   steps = 0;
-  private readonly deliveries: Delivery[] = [];
+  /**
+   * Pending deliveries in arrival order, and during a pick also the ready list: the other ready
+   * steps are appended behind the deliveries and cut off again before the step runs, so the
+   * list is never built anew.
+   */
+  private readonly ready: Array<Delivery | Timer | Wait | EngineStep> = [];
   private readonly timers: Timer[] = [];
+  /** No live timer is due before this (it may be earlier than the earliest: then a scan fixes it). */
+  private nextDue = Infinity;
   private readonly waits: Wait[] = [];
-  private engines: Engine[] = [];
-  private timerSeq = 0;
+  private engines: EngineStep[] = [];
   private wake: (() => void) | null = null;
   private stopped = false;
+  /** Work outside the pump is due in a setImmediate: give it a turn before the next pick. */
+  private outsideDue = false;
   private pumping: Promise<void> | null = null;
+  private ended: (() => void) | null = null;
+  private failed: ((e: unknown) => void) | null = null;
+  /** A step ran whose onStep waits for its continuations to settle. */
+  private unreported = false;
+  /** Nothing was ready, and an event-loop turn was given since. */
+  private turned = false;
+  /**
+   * How the pump resumes once a step's continuations settled: called from a microtask, a
+   * process.nextTick runs when the microtask queue is empty (Node drains it before ticks).
+   */
+  private readonly arm = (): void => {
+    process.nextTick(this.loop);
+  };
+  /** From an event-loop turn or a wake-up: through a microtask, so that the tick comes after them all. */
+  private readonly resume = (): void => {
+    queueMicrotask(this.arm);
+  };
   /** A rolling hash of every choice made: two runs with the same hash took the same path. */
   pathHash = 0;
 
@@ -53,18 +115,22 @@ export class DeterministicScheduler {
   ) {}
 
   readonly deliver = (d: Delivery): void => {
-    this.deliveries.push(d);
+    this.ready.push(d);
     this.poke();
+  };
+
+  readonly outside = (): void => {
+    this.outsideDue = true;
   };
 
   /** Run `f` as a timer step once virtual time reaches `due`; the result cancels it. */
   readonly at = (due: number, source: string, f: () => void): (() => void) => {
-    const t: Timer = { due, seq: this.timerSeq++, source: `timer:${source}`, run: f };
+    const t = new Timer(due, `timer:${source}`, f);
     this.timers.push(t);
+    if (due < this.nextDue) this.nextDue = due;
     this.poke();
     return () => {
-      const i = this.timers.indexOf(t);
-      if (i >= 0) this.timers.splice(i, 1);
+      t.gone = true;
     };
   };
 
@@ -77,14 +143,14 @@ export class DeterministicScheduler {
     until: (done, _arr, _index, what) => {
       if (done()) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        this.waits.push({ done, source: `wait:${what}`, resolve, reject, deadline: this.now + this.waitLimitMs });
+        this.waits.push(new Wait(`wait:${what}`, done, this.now + this.waitLimitMs, resolve, reject, this.waitLimitMs));
         this.poke();
       });
     },
   };
 
   setEngines(engines: Engine[]): void {
-    this.engines = engines;
+    this.engines = engines.map((e) => new EngineStep(e));
     this.poke();
   }
 
@@ -95,7 +161,12 @@ export class DeterministicScheduler {
   }
 
   start(): void {
-    this.pumping ??= this.pump();
+    if (this.pumping) return;
+    this.pumping = new Promise<void>((resolve, reject) => {
+      this.ended = resolve;
+      this.failed = reject;
+    });
+    this.loop();
   }
 
   async stop(): Promise<void> {
@@ -104,58 +175,126 @@ export class DeterministicScheduler {
     await this.pumping;
   }
 
-  private readyNow(): Step[] {
-    const ready: Step[] = [];
-    for (const d of this.deliveries)
-      ready.push({ source: `actor:${d.actor}`, kind: 'actor', run: d.run, remove: () => this.deliveries.splice(this.deliveries.indexOf(d), 1) });
-    for (const t of this.timers)
-      if (t.due <= this.now) ready.push({ source: t.source, kind: 'timer', run: t.run, remove: () => this.timers.splice(this.timers.indexOf(t), 1) });
-    for (const w of this.waits) {
-      if (w.done()) ready.push({ source: w.source, kind: 'wait', run: w.resolve, remove: () => this.waits.splice(this.waits.indexOf(w), 1) });
-      else if (this.now > w.deadline)
-        ready.push({
-          source: w.source,
-          kind: 'wait',
-          run: () => w.reject(new HardwareFailure(`hardware did not answer within ${this.waitLimitMs} virtual ms while waiting for ${w.source.slice(5)}`)),
-          remove: () => this.waits.splice(this.waits.indexOf(w), 1),
-        });
+  /**
+   * Append every ready step that is not a delivery behind the deliveries, in the order the
+   * strategies have always seen: due timers and ready waits by arrival, then engines with work.
+   * Fired and cancelled entries are dropped on the way.
+   */
+  private collect(): void {
+    const ready = this.ready;
+    if (this.nextDue <= this.now) {
+      const timers = this.timers;
+      let next = Infinity;
+      let kept = 0;
+      for (let i = 0; i < timers.length; i++) {
+        const t = timers[i]!;
+        if (t.gone) continue;
+        timers[kept++] = t;
+        if (t.due < next) next = t.due;
+        if (t.due <= this.now) ready.push(t);
+      }
+      timers.length = kept;
+      this.nextDue = next;
     }
-    for (const e of this.engines) if (e.hasWork()) ready.push({ source: `engine:${e.index}`, kind: 'engine', run: () => e.step(), remove: () => {} });
-    return ready;
+    const waits = this.waits;
+    if (waits.length > 0) {
+      let kept = 0;
+      for (let i = 0; i < waits.length; i++) {
+        const w = waits[i]!;
+        if (w.gone) continue;
+        waits[kept++] = w;
+        if (w.done()) {
+          w.late = false;
+          ready.push(w);
+        } else if (this.now > w.deadline) {
+          w.late = true;
+          ready.push(w);
+        }
+      }
+      waits.length = kept;
+    }
+    for (const e of this.engines) if (e.engine.hasWork()) ready.push(e);
   }
 
-  private async pump(): Promise<void> {
-    while (!this.stopped) {
-      let ready = this.readyNow();
+  /** The next timer or hardware-wait deadline (a reply deadline is a timer too), or Infinity. */
+  private nextEvent(): number {
+    let next = Infinity;
+    for (const t of this.timers) if (!t.gone && t.due < next) next = t.due;
+    for (const w of this.waits) if (!w.gone && w.deadline + 1e-6 < next) next = w.deadline + 1e-6;
+    return next;
+  }
+
+  /** The pump, one call per wake-up: it runs steps until one must settle or nothing is ready. */
+  private readonly loop = (): void => {
+    try {
+      this.pump();
+    } catch (e) {
+      this.stopped = true;
+      this.failed?.(e);
+    }
+  };
+
+  private pump(): void {
+    const ready = this.ready;
+    for (;;) {
+      if (this.unreported) {
+        this.unreported = false;
+        this.onStep(this.steps);
+      }
+      if (this.stopped) {
+        this.ended?.();
+        return;
+      }
+      const deliveries = ready.length;
+      this.collect();
       if (ready.length === 0) {
         // Mail nact answers outside any step (a stopped actor's queue, in a setImmediate of its
         // own) may be on its way: give it a turn before deciding that only time can pass.
-        await new Promise<void>((res) => setImmediate(res));
-        if (this.stopped) break;
-        ready = this.readyNow();
-      }
-      if (ready.length === 0) {
+        if (!this.turned) {
+          this.turned = true;
+          setImmediate(this.resume);
+          return;
+        }
         // Nothing can run now: jump to the next timer or hardware-wait deadline (whichever comes
-        // first: a reply deadline is a timer too), or wait for the workload to call in.
-        const next = Math.min(...this.timers.map((t) => t.due), ...this.waits.map((w) => w.deadline + 1e-6));
+        // first), or wait for the workload to call in.
+        this.turned = false;
+        const next = this.nextEvent();
         if (next < Infinity) {
           this.now = Math.max(this.now, next);
           continue;
         }
-        await new Promise<void>((res) => {
-          this.wake = res;
-        });
-        continue;
+        this.wake = this.resume;
+        return;
       }
+      this.turned = false;
+      const n = ready.length;
       const i = this.strategy.pick(ready, this.steps);
       const s = ready[i]!;
-      s.remove();
-      this.now += COST[s.kind];
+      ready.length = deliveries;
+      let kind: Kind = 'actor';
+      if (i < deliveries) ready.splice(i, 1);
+      else {
+        const step = s as Timer | Wait | EngineStep;
+        kind = step.kind;
+        if (step.kind !== 'engine') step.gone = true; // an engine stays: it is asked again
+      }
+      this.now += COST[kind];
       this.steps++;
-      this.pathHash = (Math.imul(this.pathHash ^ i, 0x01000193) + ready.length) | 0;
+      this.pathHash = (Math.imul(this.pathHash ^ i, 0x01000193) + n) | 0;
       s.run();
-      // Let the step's promise continuations settle before choosing again.
-      await new Promise<void>((res) => setImmediate(res));
+      // Let the step's promise continuations settle before choosing again. An engine step is
+      // plain synchronous code on shared memory: it leaves none, so the next pick follows at once.
+      if (this.outsideDue || this.steps % YIELD_EVERY === 0) {
+        this.outsideDue = false;
+        this.unreported = true;
+        setImmediate(this.resume);
+        return;
+      }
+      if (kind !== 'engine') {
+        this.unreported = true;
+        queueMicrotask(this.arm);
+        return;
+      }
       this.onStep(this.steps);
     }
   }

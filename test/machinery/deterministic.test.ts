@@ -11,6 +11,11 @@ import { loadSequenceFile } from '../../sequence/file.js';
 import { runSequence } from '../../sequence/runner.js';
 import type { Simulation } from '../../sim/simulation.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
+import { type Result, ok } from '../../actors/result.js';
+import { type ReplyTo, ask, createRuntime, reply, spawnNamed, startSystem, stopActor, stopSystem, tell } from '../../actors/runtime.js';
+import { Prng } from '../../sim/prng.js';
+import { DeterministicScheduler } from '../../sim/scheduler.js';
+import { randomStrategy } from '../../sim/strategies/random.js';
 
 const det = (strategy: StrategyName): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
 
@@ -90,5 +95,52 @@ describe('deterministic mode', function () {
     const r = await runScenario(crashing, { ...DEFAULT_PARAMS, durationSec: 0.01, mode: det('random') });
     expect(r.ok).to.equal(false);
     expect(r.error).to.match(/engine 1 failed/);
+  });
+
+  it("a stopped actor's queued mail is answered right after the step that stopped it, while other steps keep the ready list full", async () => {
+    type Echo = { t: 'echo'; n: number; replyTo: ReplyTo<Result<number>> };
+    type Spin = { t: 'spin' };
+    const sched = new DeterministicScheduler(randomStrategy({ prng: new Prng(1), depth: 1, expectedSteps: 100 }));
+    const runtime = createRuntime({ now: () => sched.now }, { kind: 'stepped', scheduler: sched });
+    const system = startSystem(`deterministic-test-${process.pid}`);
+    try {
+      const root = runtime.spawnRoot(system, 'root');
+      sched.start();
+      // A busy actor: its own mail is always ready, so time never jumps and the pump never idles.
+      let spinning = true;
+      const spinner = spawnNamed<null, Spin>(
+        root,
+        'spinner',
+        null,
+        (s, _m, self) => {
+          if (spinning) tell('spinner', self, { t: 'spin' });
+          return s;
+        },
+        () => undefined,
+      );
+      tell('test', spinner, { t: 'spin' });
+      const closing = spawnNamed<null, Echo>(
+        root,
+        'closing',
+        null,
+        async (s, m, self) => {
+          await null;
+          stopActor(self);
+          reply(m.replyTo, ok(m.n));
+          return s;
+        },
+        () => undefined,
+        { errno: 'EBADF', message: 'closed' },
+      );
+      // 1 virtual ms is about 500 actor steps: far fewer than a periodic event-loop turn would take.
+      const [first, queued] = [ask('test', closing, { t: 'echo', n: 1 }, 1), ask('test', closing, { t: 'echo', n: 2 }, 1)];
+      expect(await first).to.deep.equal(ok(1));
+      const q = await queued;
+      spinning = false;
+      expect(q.ok ? 'ok' : q.errno, `answered at step ${sched.steps}`).to.equal('EBADF');
+    } finally {
+      await sched.stop();
+      stopSystem(system);
+    }
   });
 });
