@@ -61,8 +61,8 @@ async function drive(w: Workload): Promise<void> {
     current: byVm.map((list) => list.slice(0, devices)),
     closes: byVm.map(() => new Array<number>(devices).fill(0)),
   };
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / (w.params.durationSec * 1000);
+  const started = w.sim.now();
+  const elapsed = () => (w.sim.now() - started) / (w.params.durationSec * 1000);
   while (!w.expired()) await Promise.all(byVm.map((list, v) => round(w, m, v, list, slots, elapsed)));
   // Let go of everything: closing the devices releases the PASIDs still parked on them.
   for (const list of slots.current) for (const device of list) await m.invoke('close_device', { device });
