@@ -54,3 +54,26 @@ export function headingsUnder(doc: MarkdownDoc, parent: string, depth: number): 
   }
   return out;
 }
+
+export interface CodeBlock {
+  /** The fence's language (`js`, `ts`, `sh`; empty when it names none). */
+  readonly lang: string;
+  readonly text: string;
+}
+
+/** The fenced code blocks of the section under the heading `parent` (up to the next heading of its depth or above). */
+export function codeBlocksUnder(text: string, parent: string): CodeBlock[] {
+  const out: CodeBlock[] = [];
+  let depth: number | null = null; // the section's heading depth, once inside it
+  for (const t of marked.lexer(text)) {
+    if (t.type === 'heading') {
+      const h = t as Tokens.Heading;
+      if (depth !== null && h.depth <= depth) break;
+      if (depth === null && plain(h.text) === parent) depth = h.depth;
+    } else if (depth !== null && t.type === 'code') {
+      const c = t as Tokens.Code;
+      out.push({ lang: c.lang ?? '', text: c.text });
+    }
+  }
+  return out;
+}

@@ -26,3 +26,13 @@ export function value<T>(r: Result<T>): T {
 export function errno(r: Result<unknown>): string {
   return r.ok ? 'ok' : r.errno;
 }
+
+/**
+ * Wait until `cond` holds, for what actors or threads do after a call answered; the bound is
+ * generous because a loaded machine is slow to get there, and it costs nothing when `cond` holds
+ * soon. It does not throw: the caller's next assertion says what did not happen.
+ */
+export async function eventually(cond: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!cond() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+}

@@ -2,14 +2,14 @@
 // event stream, the monitor's state, a subsystem under an embedder's own actor, and a clean
 // shutdown that lets the process exit.
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSimulation } from '../../index.js';
 import type { SimEvent } from '../../index.js';
 import { type ReplyTo, ask, reply, spawnNamed, startSystem, stopSystem } from '../../actors/runtime.js';
 import { type Result, ok } from '../../actors/result.js';
+import { consumerProject } from './consumer.js';
 
 describe('embedding API', function () {
   this.timeout(120000);
@@ -67,14 +67,11 @@ describe('embedding API', function () {
     }
   });
 
-  it('a script outside the package imports it by name, runs, reads events and exits on its own', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ioasid-consumer-'));
-    try {
-      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', resolve('.')], { cwd: dir, stdio: 'pipe' });
-      writeFileSync(
-        join(dir, 'vmm.mjs'),
-        `
+  it('a script outside the package imports it by name, runs, reads events and exits on its own', async () => {
+    const dir = await consumerProject();
+    writeFileSync(
+      join(dir, 'events.mjs'),
+      `
         import { createSimulation, INVARIANTS } from 'ioasid-sim';
         const sim = createSimulation({ machine: { workers: 2 } });
         let replies = 0;
@@ -89,13 +86,10 @@ describe('embedding API', function () {
         const st = await sim.shutdown();
         console.log(JSON.stringify({ landed: d.value.landed, ok: st.ok, replies, invariants: Object.keys(INVARIANTS).length }));
       `,
-      );
-      // No process.exit in the script: it must end because nothing is left open.
-      const r = spawnSync(process.execPath, ['vmm.mjs'], { cwd: dir, encoding: 'utf8', timeout: 30000 });
-      expect(r.status, r.stderr).to.equal(0);
-      expect(JSON.parse(r.stdout.trim())).to.deep.equal({ landed: 20000, ok: true, replies: 7, invariants: 8 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    );
+    // No process.exit in the script: it must end because nothing is left open.
+    const r = spawnSync(process.execPath, ['events.mjs'], { cwd: dir, encoding: 'utf8', timeout: 30000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout.trim())).to.deep.equal({ landed: 20000, ok: true, replies: 7, invariants: 8 });
   });
 });

@@ -33,7 +33,7 @@ export const VCPU10 = 0,
 
 import { value } from '../helpers.js';
 
-export { errno, value, withSim } from '../helpers.js';
+export { errno, eventually, value, withSim } from '../helpers.js';
 
 /** Open an FD of `vm`, allocate an IOASID with a page table and allow it on `devices`. */
 export async function readyIoasid(sim: Simulation, vm: number, devices: readonly number[]): Promise<{ fd: number; pasid: number }> {
@@ -49,10 +49,4 @@ export async function readyIoasid(sim: Simulation, vm: number, devices: readonly
 export async function allocatorHolds(sim: Simulation): Promise<{ inUse: number; parked: number }> {
   const s = value(await sim.machine.allocatorStats());
   return { inUse: s.inUse, parked: s.parked };
-}
-
-/** Wait (at most `ms`) until `cond` holds: for what actors publish after a call answered. */
-export async function eventually(cond: () => boolean, ms = 2000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
 }

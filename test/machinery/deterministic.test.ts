@@ -16,6 +16,7 @@ import { type ReplyTo, ask, createRuntime, reply, spawnNamed, startSystem, stopA
 import { Prng } from '../../sim/prng.js';
 import { DeterministicScheduler } from '../../sim/scheduler.js';
 import { randomStrategy } from '../../sim/strategies/random.js';
+import { WORK_TIMEOUT_MS, runUntil } from '../threads-runs.js';
 
 const det = (strategy: StrategyName): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
 
@@ -77,10 +78,17 @@ describe('deterministic mode', function () {
     expect(out.replayed).to.deep.include({ invariant: r.violations[0]!.invariant, at: r.violations[0]!.at });
   });
 
-  it('replay of a real-thread report searches deterministic seeds for the same invariant', async () => {
-    const r = await runScenario(teardownRace, { ...DEFAULT_PARAMS, durationSec: 1, seed: 1, mutant: 'early-recycle' });
+  it('replay of a real-thread report searches deterministic seeds for the same invariant', async function () {
+    this.timeout(WORK_TIMEOUT_MS);
+    // A failing real-thread report: 1 s runs until one catches the mutant (a loaded machine may need more than one).
+    const threads = await runUntil(
+      teardownRace,
+      () => ({ ...DEFAULT_PARAMS, durationSec: 1, seed: 1, mutant: 'early-recycle' }),
+      (runs) => !runs.at(-1)!.report.ok,
+    );
+    const r = threads.runs.at(-1)!.report;
     expect(r.mode).to.equal('threads');
-    expect(r.ok).to.equal(false);
+    expect(r.ok, `early-recycle not caught in ${threads.runs.length} run(s) of 1 s`).to.equal(false);
     const out = await replay(JSON.parse(JSON.stringify(r)), 'report.json');
     expect(out.kind).to.equal('search');
     expect(out.reproduced, out.message).to.equal(true);

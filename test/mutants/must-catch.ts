@@ -7,23 +7,33 @@ import type { InvariantId } from '../../invariants/catalog.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
+import type { WorkMeter } from '../threads-runs.js';
+import { destroysWhileKvmMaps, teardownsWithDmaLanding } from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
   readonly scenario: Scenario;
   /** The invariants a catch may name: the first one broken depends on timing. */
   readonly invariants: readonly InvariantId[];
-  /** Real threads: every one of these seeds must fail within this (wall-clock) duration. */
-  readonly threads: { readonly seeds: readonly number[]; readonly durationSec: number };
+  /**
+   * Real threads: every one of these seeds must fail in runs of `durationSec`, run again (the same
+   * seed, a fresh interleaving) until one fails or they have done `enough` of the meter's work,
+   * which on an idle machine the first run does (a loaded one does less per second).
+   */
+  readonly threads: { readonly seeds: readonly number[]; readonly durationSec: number; readonly meter: WorkMeter; readonly enough: number };
   /** Deterministic mode, under each strategy: caught within this many executions (seeds 1..N) of this virtual duration. */
   readonly deterministic: { readonly executions: number; readonly durationSec: number };
 }
 
-/** teardown-race: two fixed seeds of 1.5 s on threads; 5 executions of 0.03 virtual s per strategy. */
+/**
+ * teardown-race: two fixed seeds of 1.5 s on threads, until 50 teardowns with DMA landing (idle,
+ * a mutant's first catch comes within 5, and one 1.5 s run does 55 or more); 5 executions of 0.03
+ * virtual s per strategy.
+ */
 const onTeardownRace = (invariants: readonly InvariantId[]): MustCatch => ({
   scenario: teardownRace,
   invariants,
-  threads: { seeds: [1, 2], durationSec: 1.5 },
+  threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithDmaLanding, enough: 50 },
   deterministic: { executions: 5, durationSec: 0.03 },
 });
 
@@ -36,7 +46,8 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'kvm-no-kref': {
     scenario: enqcmd,
     invariants: ['pasid-reuse'],
-    threads: { seeds: [1, 2, 3], durationSec: 0.5 },
+    // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
+    threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: destroysWhileKvmMaps, enough: 50 },
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   'skip-pasid-clear': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
