@@ -37,6 +37,7 @@ import {
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
+import { Auth } from './witness.js';
 
 export const BATCH = 32;
 const RING = 4096; // most batches in flight per engine
@@ -349,7 +350,8 @@ export class Engine {
     // Checked after the accesses landed and before the batch leaves flight, so a teardown that
     // drained properly has always seen this batch finish before it answered.
     if (n > 0) {
-      if (Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === 0) this.anomaly(Anomaly.UNAUTHORISED, device, pasid, -1, 0, 1);
+      const auth = Atomics.load(hw.authorised, device * hw.pasidMax + pasid);
+      if (auth !== Auth.YES) this.anomaly(auth === Auth.NEVER ? Anomaly.UNAUTHORISED : Anomaly.REVOKED, device, pasid, -1, 0, 1);
       hw.engineCounts[this.cBase + EC.LANDED] += n;
       hw.engineCounts[this.cBase + EC.BATCHES] += 1;
     }

@@ -97,9 +97,10 @@ export const AN = { KIND: 0, ENGINE: 1, DEVICE: 2, PASID: 3, PAGE: 4, SEEN: 5, E
 export const Anomaly = {
   STALE_PAGE: 1, // an access landed in a page whose generation moved on (freed since translation)
   FOREIGN_PAGE: 2, // an access landed in memory of a VM other than the device's
-  UNAUTHORISED: 3, // an access landed through a (device, PASID) the auditor had not authorised
+  UNAUTHORISED: 3, // an access landed through a (device, PASID) the auditor had never authorised
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
+  REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
