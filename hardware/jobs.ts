@@ -108,6 +108,14 @@ export class JobTable {
     Atomics.store(j, b + J.STATE, JobState.FREE);
   }
 
+  /** Has a DMA batch of (device, pasid) entered flight and not yet landed? */
+  dmaInFlight(device: number, pasid: number): boolean {
+    for (const id of this.dmaJobs.get(this.key(device, pasid)) ?? []) {
+      if (Atomics.load(this.hw.jobs, id * JOB_STRIDE + J.OLDEST) !== NONE_IN_FLIGHT) return true;
+    }
+    return false;
+  }
+
   /**
    * Drain: wait until every batch of (device, pasid) that entered flight before now has landed.
    * Engines publish a batch (OLDEST, then ISSUED) before they translate it, so once the entry is

@@ -5,7 +5,7 @@ import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
-import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
+import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
 import { type Sequence, type SequenceStep, machineNames } from './file.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
@@ -22,6 +22,11 @@ export interface SequenceRunOptions {
   readonly injectFault?: (site: FallibleSite) => boolean;
   /** Called after the last step while the machine still answers (fail-nth closes and audits here). */
   readonly beforeFinish?: (sim: Simulation) => Promise<void>;
+  /**
+   * A call that answered ETIMEDOUT or EIO fails the run (default true). Fail-nth injects such
+   * failures on purpose and judges its runs itself.
+   */
+  readonly incompleteCallsFail?: boolean;
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
@@ -55,7 +60,8 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     await sim.finish();
   }
   const violations = [...sim.violations];
-  const failure = sim.engineFailure;
+  const failure = sim.engineFailure ?? (o.incompleteCallsFail === false ? null : sim.callFailure);
+  const short = steps.filter((s) => s.inconclusive !== undefined).map((s) => `step ${s.index} ${s.op}: ${s.inconclusive}`);
   return {
     tool: 'ioasid-sim',
     version: VERSION,
@@ -63,9 +69,10 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     scenario: seq.name,
     seed,
     mutant: o.mutant ?? null,
-    ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
+    ...verdictOf(violations.length > 0 || !steps.every((s) => s.met) || failure !== null, short),
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()),
+    coverage: sim.coverage(),
     workers: spec.workers,
     mode: mode.mode,
     steps,

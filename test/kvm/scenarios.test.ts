@@ -29,9 +29,21 @@ describe('kvm: scenarios and sequence', () => {
       const reports: RunReport[] = [];
       for (const seed of SEEDS) {
         const r = await run(name, seed);
-        expect(r.ok, why(r)).to.equal(true);
+        // No violation and no error; a short run on a loaded machine may race too little to be
+        // clean (INCONCLUSIVE), so what it raced is judged over all seeds below.
+        expect(r.verdict, why(r)).to.not.equal('failed');
         reports.push(r);
       }
+      for (const key of reports[0]!.races ?? []) {
+        expect(
+          reports.reduce((n, r) => n + r.coverage[key], 0),
+          `coverage.${key} over all seeds`,
+        ).to.be.above(0);
+      }
+      expect(
+        reports.some((r) => r.verdict === 'clean'),
+        'a seed raced everything the scenario exists to race',
+      ).to.equal(true);
       const total = sum(reports);
       expect(total.enqcmd, 'accepted submissions').to.be.above(0);
       expect(total.gp, '#GPs').to.be.above(0);

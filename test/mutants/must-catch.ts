@@ -36,7 +36,7 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'kvm-no-kref': {
     scenario: enqcmd,
     invariants: ['pasid-reuse'],
-    threads: { seeds: [1, 2, 3], durationSec: 0.5 },
+    threads: { seeds: [1, 2, 3], durationSec: 1.5 },
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   'skip-pasid-clear': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
