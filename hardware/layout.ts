@@ -65,6 +65,7 @@ export const J = {
   VCPU: 10, // ENQCMD jobs: submitting vCPU
   RETRIES: 11, // ENQCMD: retry bound
   OLDEST: 12, // sequence number of the oldest batch still in flight; NONE_IN_FLIGHT when none
+  MIN_LANDED: 13, // DMA jobs: accesses that must land before a stop is answered (0: none)
 } as const;
 export const NONE_IN_FLIGHT = 0x7fffffff;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;

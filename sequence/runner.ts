@@ -48,10 +48,13 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const names = machineNames(seq.machine);
   const bindings = new Map<string, number>();
   const steps: StepReport[] = [];
+  const minLanded = new Map<number, number>(); // job -> its dma_start's min_landed
   try {
     for (const step of seq.steps) {
       sim.monitor.step = step.index;
-      const r = await runStep(sim, prng, step, names, bindings);
+      const job = step.op === 'stop' ? bindings.get(step.args.job as string) : undefined;
+      const r = judgeLanded(await runStep(sim, prng, step, names, bindings), step, job === undefined ? 0 : (minLanded.get(job) ?? 0));
+      if (step.op === 'dma_start' && r.result === 'ok') minLanded.set(r.value as number, step.args.min_landed as number);
       steps.push(r);
       sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
     }
@@ -83,6 +86,17 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     file: seq.file,
     ...(failure ? { error: failure } : {}),
   };
+}
+
+/**
+ * A `stop` of a job started with `min_landed`: fewer landed means the DMA the file meant to race
+ * never ran (its teardown raced nothing), so the step proved nothing: INCONCLUSIVE, not unmet
+ * (the call itself did what it should).
+ */
+function judgeLanded(r: StepReport, step: SequenceStep, min: number): StepReport {
+  if (min === 0 || r.result !== 'ok') return r;
+  const landed = (r.value as { landed: number }).landed;
+  return landed >= min ? r : { ...r, inconclusive: `job ${step.args.job} landed ${landed} of the ${min} accesses its dma_start's min_landed asks for` };
 }
 
 /** Run one checked step: resolve its names, call the op, judge `expect` (the fuzzer runs its steps here too). */
