@@ -14,12 +14,16 @@ describe('examples', function () {
     expect(out.unplugAnswer).to.equal('ok');
     expect(out.accepted, 'ENQCMD submissions were accepted').to.be.greaterThan(0);
     expect(out.landed, 'DMA landed').to.be.greaterThan(0);
+    expect(out.unplugRacedDma, "the unplug's teardowns began with the device's DMA in flight").to.be.greaterThan(0);
   });
 
   it('vmm-hotplug as a script exits 0 by itself', () => {
     const script = fileURLToPath(new URL('../../examples/vmm-hotplug.js', import.meta.url));
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30000 });
     expect(r.status, r.stderr).to.equal(0);
-    expect(JSON.parse(r.stdout).ok).to.equal(true);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).to.equal(true);
+    expect(out.landed, 'DMA landed').to.be.greaterThan(0);
+    expect(out.accepted, 'ENQCMD submissions were accepted').to.be.greaterThan(0);
   });
 });
