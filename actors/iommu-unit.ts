@@ -4,6 +4,7 @@
 // clear the present bit -> invalidate the IOTLB/device-TLB and wait -> drain in-flight DMA and
 // the descriptors the device's work queue accepted -> zero the entry. Only after that may the
 // caller free pages or put a kref.
+import { noteEntryTeardown } from '../hardware/coverage.js';
 import { postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
 import { swqDrain } from '../hardware/swq.js';
 import { type ActorEnv, TeardownFailure } from './env.js';
@@ -17,6 +18,7 @@ interface UnitState {
 
 async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
   const { hw, pasidTables, jobs, waiter } = env.host;
+  noteEntryTeardown(hw, jobs, device, pasid); // coverage: what this teardown races, read before it clears anything
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   if (env.mutant !== 'skip-iotlb-flush') {
     const ticket = await postInvalidation(hw, waiter, device, pasid);

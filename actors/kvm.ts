@@ -6,6 +6,7 @@
 // docs/domain.md#tearing-down-a-vpasid-translation: clear the entry, wait until no vCPU is still
 // submitting through it, drain the descriptors already accepted, and only then let go of the
 // IOASID.
+import { noteKvmClear } from '../hardware/coverage.js';
 import { kvmInvalidate, kvmPublish, kvmQuiesce, kvmZero, vcpuCounters } from '../hardware/kvm.js';
 import { KVM_VPASIDS } from '../hardware/layout.js';
 import { swqDrain } from '../hardware/swq.js';
@@ -95,6 +96,7 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
             reply(msg.replyTo, err('ENOENT', `vPASID ${msg.vpasid} of ${o.name} is not mapped`));
             break;
           }
+          noteKvmClear(hw, o.vm, msg.vpasid, e.pasid, o.devices); // coverage: what this teardown races, read before it clears anything
           kvmInvalidate(hw, o.vm, msg.vpasid); // 1. stop new submissions: later ENQCMDs exit (72)
           // A failed wait leaves the translation invalid (ENQCMDs exit) and mapped, so a retry finishes.
           if (env.injectFault('kvm-quiesce')) {

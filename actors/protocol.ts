@@ -121,7 +121,7 @@ export interface UapiOps {
   viommu_bind: { args: { vm: number; device: number; vpasid: number }; optional: never; value: number };
   viommu_unbind: { args: { vm: number; device: number; vpasid: number }; optional: never; value: null };
   dma: { args: { device: number; ioasid: number; ops: number; seed: number }; optional: 'ops' | 'seed'; value: JobCounts };
-  dma_start: { args: { device: number; ioasid: number; seed: number }; optional: 'seed'; value: number };
+  dma_start: { args: { device: number; ioasid: number; min_landed: number; seed: number }; optional: 'min_landed' | 'seed'; value: number };
   enqcmd: { args: { vcpu: number; device: number; count: number; seed: number }; optional: 'count' | 'seed'; value: EnqcmdCounts };
   enqcmd_start: { args: { vcpu: number; device: number; seed: number }; optional: 'seed'; value: number };
   stop: { args: { job: number }; optional: never; value: JobCounts };

@@ -2,7 +2,7 @@
 // Commander parses; each action checks what commander cannot, opens its output files, runs,
 // prints the summary or exactly one JSON document on stdout, then writes the output files, and
 // yields the exit code: 0 clean, 1 a violation, an unmet expectation or a failed run, 2 bad
-// input. Bad input of any kind, commander's own errors included, is one line on stderr naming
+// input, 3 inconclusive (clean, but what the run exists to race never happened). Bad input of any kind, commander's own errors included, is one line on stderr naming
 // the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
@@ -19,7 +19,7 @@ import { STRATEGIES } from '../sim/strategies/index.js';
 import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
-import { type RunReport, type SweepReport, VERSION } from '../report/report.js';
+import { type RunReport, type SweepReport, VERSION, type Verdict } from '../report/report.js';
 import { DEFAULT_DURATION_SEC, DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
@@ -45,7 +45,8 @@ type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
 type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
 
-const exitCodeOf = (r: { ok: boolean }) => (r.ok ? 0 : 1);
+/** 0 clean, 3 inconclusive (nothing violated, but what the run exists to race did not happen), 1 failed. */
+const exitCodeOf = (r: { ok: boolean; verdict?: Verdict }) => (r.ok ? 0 : r.verdict === 'inconclusive' ? 3 : 1);
 
 /**
  * The exit code of a command that lost an output (a trace or diagram file, or the report on

@@ -1,8 +1,8 @@
 // A small VMM model that embeds ioasid-sim, the way a larger model (hot-plug, migration, guest
 // boot) would: its own nact system and VMM actor, the ioasid subsystem spawned under that actor,
 // a device hot-plugged into a guest whose vIOMMU binds PASIDs for two guest processes, ENQCMD
-// from two vCPUs and DMA from the device, then a hot-unplug while all of that is running.
-// It must stay clean. Run it: `node dist/examples/vmm-hotplug.js` (exit 0 when clean).
+// from two vCPUs and DMA from the device, then a hot-unplug while all of that is running (it
+// waits until DMA has landed and ENQCMD was accepted, so the load is real). It must stay clean. Run it: `node dist/examples/vmm-hotplug.js` (exit 0 when clean).
 import nact from 'nact';
 import { createSimulation, type IoasidSim, type SimEvent } from '../index.js';
 
@@ -13,7 +13,12 @@ export interface VmmOutcome {
   readonly landed: number;
   readonly gpEvents: number;
   readonly unplugAnswer: string;
+  /** PASID-entry teardowns of the hot-unplug that began with the device's DMA in flight (the hardware's count). */
+  readonly unplugRacedDma: number;
 }
+
+/** How long the example waits for its load to be real (worker threads take a while to start). */
+const LOAD_BOUND_MS = 20_000;
 
 type VmmMsg = { kind: 'plugged' | 'unplugged'; device: string };
 
@@ -64,10 +69,23 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
       must(await dsa.dmaStart(p1), 'DMA with PASID 1'),
       must(await dsa.dmaStart(p2), 'DMA with PASID 2'),
     ];
+    // Under load means load that is real: DMA landed and ENQCMD accepted, as the hardware counts
+    // them, before the unplug (not merely started: the engine threads may still be starting).
+    const loaded = () => {
+      const c = sim.simulation.coverage();
+      return c.landed > 0 && c.accepted > 0;
+    };
+    const bound = Date.now() + LOAD_BOUND_MS;
+    while (!loaded()) {
+      if (Date.now() > bound) throw new Error(`no load after ${LOAD_BOUND_MS} ms: ${JSON.stringify(sim.simulation.coverage())}`);
+      await sleep(5);
+    }
     await sleep(loadMs);
     // Hot-unplug under load: the VFIO device FD closes while every job is still running. Closing
     // disallows everything the device holds (each teardown drains what is in flight).
+    const racedBefore = sim.simulation.coverage().teardownsWithDmaInFlight;
     const unplug = await dsa.close();
+    const unplugRacedDma = sim.simulation.coverage().teardownsWithDmaInFlight - racedBefore;
     nact.dispatch(vmm, { kind: 'unplugged', device: dsa.name });
     // The guest's vIOMMU then drops its bindings (KVM translations, IOASIDs) for the gone device.
     await viommu.unbind(dsa, 1);
@@ -87,6 +105,7 @@ export async function runVmmExample(loadMs = 300): Promise<VmmOutcome> {
       landed,
       gpEvents,
       unplugAnswer: unplug.ok ? 'ok' : unplug.errno,
+      unplugRacedDma,
     };
   } finally {
     await sim.shutdown();

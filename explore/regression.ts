@@ -47,7 +47,7 @@ function reproduceHint(r: RunReport): string {
   return `ioasid-sim run ${r.scenario} --seed ${r.seed}${r.mutant ? ` --mutant ${r.mutant}` : ''}${m} --duration ${p.durationSec} --vms ${p.vms} --devices ${p.devices} --pasids ${p.pasids} --workers ${r.workers}`;
 }
 
-/** Every seed must run clean: no violation and no error. Returns the reports. */
+/** Every seed must run clean: no violation, no error, and it raced what the scenario exists to race. Returns the reports. */
 export async function expectClean(scenario: string, o: RegressionOptions = {}): Promise<RunReport[]> {
   const s = scenarioNamed(scenario);
   const reports: RunReport[] = [];
@@ -57,7 +57,7 @@ export async function expectClean(scenario: string, o: RegressionOptions = {}): 
     if (!r.ok) {
       const first = r.violations[0];
       throw new RegressionFailure(
-        `${scenario} seed ${seed}: ${first ? `${first.invariant}: ${first.detail}${first.at !== undefined ? ` (scheduler step ${first.at})` : ''}` : r.error}\n  reproduce: ${reproduceHint(r)}`,
+        `${scenario} seed ${seed}: ${first ? `${first.invariant}: ${first.detail}${first.at !== undefined ? ` (scheduler step ${first.at})` : ''}` : (r.error ?? `INCONCLUSIVE: ${(r.inconclusive ?? []).join('; ')}`)}\n  reproduce: ${reproduceHint(r)}`,
         r,
       );
     }

@@ -2,7 +2,7 @@
 // I/N` keeps every N-th seed starting at the I-th, so N machines (a CI matrix, a cluster's job
 // array) cover the range exactly once between them; `merge` joins their reports again.
 import type { ModeOptions } from '../sim/mode.js';
-import { type SweepReport, type SweepRun, VERSION } from '../report/report.js';
+import { type SweepReport, type SweepRun, VERSION, sweepVerdict } from '../report/report.js';
 import { type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 
 /** Seeds `from..to`, both included. */
@@ -43,8 +43,11 @@ export async function runSweep(scenario: Scenario, params: Omit<ScenarioParams, 
     runs.push({
       seed,
       ok: r.ok,
+      verdict: r.verdict,
+      ...(r.inconclusive ? { inconclusive: r.inconclusive } : {}),
       durationMs: r.durationMs,
       counts: r.counts,
+      coverage: r.coverage,
       violationCounts: r.violationCounts,
       violations: r.violations.slice(0, VIOLATIONS_PER_SEED),
       ...(r.error ? { error: r.error } : {}),
@@ -60,7 +63,7 @@ export async function runSweep(scenario: Scenario, params: Omit<ScenarioParams, 
     mode: o.mode.mode,
     seeds: { from: o.range.from, to: o.range.to },
     shard: o.shard,
-    ok: runs.every((r) => r.ok),
+    ...sweepVerdict(runs),
     durationMs: Math.round(performance.now() - started),
     params: {
       durationSec: params.durationSec,

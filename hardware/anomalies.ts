@@ -5,7 +5,7 @@
 // Each record carries the sequence step the main thread was running when it happened: DMA of a
 // background job lands during later steps, and the step that matters is the one it landed in,
 // not the one during which the auditor happened to read the log.
-import { AN, AN_STRIDE, ANOMALY_CAP, type AnomalyKind, CTRL, type Hardware } from './layout.js';
+import { AN, AN_STRIDE, ANOMALY_CAP, type AnomalyKind, CTRL, EC, EC_STRIDE, type Hardware } from './layout.js';
 
 export interface AnomalyRecord {
   kind: AnomalyKind;
@@ -66,4 +66,11 @@ export function readAnomalies(hw: Hardware, from: number): { records: AnomalyRec
     });
   }
   return { records, next: i };
+}
+
+/** Every anomaly of `kind` the engines saw, recorded or not (each engine counts them all). */
+export function anomalyCount(hw: Hardware, kind: AnomalyKind): number {
+  let n = 0;
+  for (let e = 0; e < hw.shape.engines; e++) n += hw.engineCounts[e * EC_STRIDE + EC.ANOMALY_BASE + kind]!;
+  return n;
 }

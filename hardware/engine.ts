@@ -36,11 +36,24 @@ import {
   engineWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
+import { Auth } from './witness.js';
 
 export const BATCH = 32;
 const RING = 4096; // most batches in flight per engine
 const KEEP_PER_KIND = 16; // anomaly records kept per engine and kind; the rest are only counted
+
+/**
+ * Main thread: wait until every engine has entered its loop, or one failed. Worker threads take
+ * a while to start (about half a second), and a run's clock must not tick while none can race.
+ */
+export async function waitEnginesRunning(hw: Hardware, waiter: Waiter): Promise<void> {
+  for (let e = 0; e < hw.shape.engines; e++) {
+    const running = engineWord(e, ENG.RUNNING);
+    await waiter.until(() => Atomics.load(hw.ctrl, running) !== 0 || Atomics.load(hw.ctrl, CTRL.FAILED) !== 0, hw.ctrl, running, `engine ${e} to start`);
+  }
+}
 
 export interface EngineOptions {
   /** How long a translated batch stays in flight before it lands, in microseconds. */
@@ -89,10 +102,11 @@ export class Engine {
     for (let d = 0; d < hw.deviceVm.length; d++) if (swqConsumer(hw, d) === index) this.queues.push(d);
   }
 
-  /** Announce the engine before it translates anything, so invalidations wait for it. */
+  /** Announce the engine before it translates anything, so invalidations wait for it (and the run's clock may start). */
   start(): void {
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 0);
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RUNNING), 1);
+    Atomics.notify(this.hw.ctrl, engineWord(this.index, ENG.RUNNING));
     resetEngineTlb(this.hw, this.index);
   }
 
@@ -349,7 +363,8 @@ export class Engine {
     // Checked after the accesses landed and before the batch leaves flight, so a teardown that
     // drained properly has always seen this batch finish before it answered.
     if (n > 0) {
-      if (Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === 0) this.anomaly(Anomaly.UNAUTHORISED, device, pasid, -1, 0, 1);
+      const auth = Atomics.load(hw.authorised, device * hw.pasidMax + pasid);
+      if (auth !== Auth.YES) this.anomaly(auth === Auth.NEVER ? Anomaly.UNAUTHORISED : Anomaly.REVOKED, device, pasid, -1, 0, 1);
       hw.engineCounts[this.cBase + EC.LANDED] += n;
       hw.engineCounts[this.cBase + EC.BATCHES] += 1;
     }

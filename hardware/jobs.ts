@@ -3,7 +3,11 @@
 // engine it names picks it up, and marks it DONE when its budget is spent or it was stopped.
 import { type Hardware, J, JC, JC_STRIDE, JOBS, JOB_STRIDE, JobKind, JobState, NONE_IN_FLIGHT } from './layout.js';
 import { ringDoorbell } from './invalidation.js';
+import { walkPasid } from './pasid-table.js';
 import type { Waiter } from './wait.js';
+
+/** awaitLanded waits in slices of the run's clock this long (the deterministic waiter's bound is 100 ms). */
+const AWAIT_SLICE_MS = 50;
 
 export interface JobSpec {
   readonly kind: (typeof JobKind)[keyof typeof JobKind];
@@ -15,6 +19,8 @@ export interface JobSpec {
   readonly span: number;
   readonly vcpu?: number;
   readonly retries?: number;
+  /** DMA jobs: accesses that must have landed before a stop is answered (see awaitLanded). */
+  readonly minLanded?: number;
 }
 
 export interface JobCounts {
@@ -57,6 +63,7 @@ export class JobTable {
       j[b + J.VCPU] = spec.vcpu ?? 0;
       j[b + J.RETRIES] = spec.retries ?? 32;
       j[b + J.OLDEST] = NONE_IN_FLIGHT;
+      j[b + J.MIN_LANDED] = Math.max(0, spec.minLanded ?? 0);
       Atomics.store(j, b + J.STATE, JobState.ACTIVE);
       if (spec.kind === JobKind.DMA) {
         const k = this.key(spec.device, spec.pasid);
@@ -75,6 +82,27 @@ export class JobTable {
     const b = id * JOB_STRIDE;
     Atomics.compareExchange(this.hw.jobs, b + J.STATE, JobState.ACTIVE, JobState.STOPPING);
     ringDoorbell(this.hw);
+  }
+
+  /**
+   * Before a stop: wait until the job's MIN_LANDED accesses have landed, until no more can land
+   * (nothing in flight and its PASID entry not present: torn down, or never allowed), or until
+   * `boundMs` of the run's clock passed. The stop then answers with whatever landed.
+   */
+  async awaitLanded(id: number, waiter: Waiter, now: () => number, boundMs: number): Promise<void> {
+    const j = this.hw.jobs;
+    const b = id * JOB_STRIDE;
+    const min = j[b + J.MIN_LANDED]!;
+    const device = j[b + J.DEVICE]!;
+    const pasid = j[b + J.PASID]!;
+    const landed = () => this.hw.jobCounts[id * JC_STRIDE + JC.LANDED]! >= min;
+    const hopeless = () => Atomics.load(j, b + J.OLDEST) === NONE_IN_FLIGHT && walkPasid(this.hw, device, pasid) === -2;
+    const deadline = now() + boundMs;
+    // In slices shorter than any waiter's own bound, which would call the wait a hardware failure.
+    while (!landed() && !hopeless() && now() < deadline) {
+      const slice = Math.min(deadline, now() + AWAIT_SLICE_MS);
+      await waiter.until(() => landed() || hopeless() || now() >= slice, j, b + J.OLDEST, `job ${id} to land ${min} accesses`);
+    }
   }
 
   async waitDone(id: number, waiter: Waiter): Promise<JobCounts> {
@@ -106,6 +134,14 @@ export class JobTable {
       if (ids?.size === 0) this.dmaJobs.delete(k);
     }
     Atomics.store(j, b + J.STATE, JobState.FREE);
+  }
+
+  /** Has a DMA batch of (device, pasid) entered flight and not yet landed? */
+  dmaInFlight(device: number, pasid: number): boolean {
+    for (const id of this.dmaJobs.get(this.key(device, pasid)) ?? []) {
+      if (Atomics.load(this.hw.jobs, id * JOB_STRIDE + J.OLDEST) !== NONE_IN_FLIGHT) return true;
+    }
+    return false;
   }
 
   /**

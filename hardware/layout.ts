@@ -42,7 +42,7 @@ export const CTRL = {
   ENGINE_STRIDE: 16,
 } as const;
 export const ENG = {
-  RUNNING: 0,
+  RUNNING: 0, // set as the engine enters its loop (a worker thread takes a while to start); cleared as it leaves
   INV_ACK: 1,
   STARTED: 2,
   RETIRED: 3, // set when the engine left its loop: the queues it consumed will not move again
@@ -65,6 +65,7 @@ export const J = {
   VCPU: 10, // ENQCMD jobs: submitting vCPU
   RETRIES: 11, // ENQCMD: retry bound
   OLDEST: 12, // sequence number of the oldest batch still in flight; NONE_IN_FLIGHT when none
+  MIN_LANDED: 13, // DMA jobs: accesses that must land before a stop is answered (0: none)
 } as const;
 export const NONE_IN_FLIGHT = 0x7fffffff;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
@@ -97,9 +98,10 @@ export const AN = { KIND: 0, ENGINE: 1, DEVICE: 2, PASID: 3, PAGE: 4, SEEN: 5, E
 export const Anomaly = {
   STALE_PAGE: 1, // an access landed in a page whose generation moved on (freed since translation)
   FOREIGN_PAGE: 2, // an access landed in memory of a VM other than the device's
-  UNAUTHORISED: 3, // an access landed through a (device, PASID) the auditor had not authorised
+  UNAUTHORISED: 3, // an access landed through a (device, PASID) the auditor had never authorised
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
+  REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
@@ -134,6 +136,19 @@ export const SWQ_STRIDE = 16 + SWQ_DEPTH * SWQ_DESC_STRIDE;
 export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
 export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
+// Coverage (Float64, written by the main thread only): what the run raced, counted where it
+// happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
+// began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
+// for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation).
+export const COV = {
+  TEARDOWNS: 0,
+  TEARDOWNS_DMA: 1,
+  TEARDOWNS_ENQCMD: 2,
+  KVM_CLEARS: 3,
+  KVM_CLEARS_ENQCMD: 4,
+} as const;
+const COV_WORDS = 8;
+
 /** The SharedArrayBuffers: what crosses to a worker thread. */
 export interface HardwareBuffers {
   readonly shape: HardwareShape;
@@ -154,6 +169,7 @@ export interface HardwareBuffers {
   readonly kvmWitness: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
   readonly swq: SharedArrayBuffer;
+  readonly coverage: SharedArrayBuffer;
 }
 
 /** Typed views over the buffers, the same on the main thread and in workers. */
@@ -181,6 +197,7 @@ export interface Hardware {
   readonly kvmWitness: Int32Array;
   readonly vcpus: Int32Array;
   readonly swq: Int32Array;
+  readonly coverage: Float64Array;
 }
 
 const i32 = (n: number) => new SharedArrayBuffer(Math.max(1, n) * 4);
@@ -216,6 +233,7 @@ export function createHardware(shape: HardwareShape): Hardware {
     kvmWitness: i32(shape.vmPages.length * KVM_VPASIDS * KW_STRIDE),
     vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
     swq: i32(devices * SWQ_STRIDE),
+    coverage: f64(COV_WORDS),
   };
   const hw = attachHardware(buffers);
   shape.deviceVm.forEach((vm, d) => {
@@ -268,6 +286,7 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     kvmWitness: new Int32Array(buffers.kvmWitness),
     vcpus: new Int32Array(buffers.vcpus),
     swq: new Int32Array(buffers.swq),
+    coverage: new Float64Array(buffers.coverage),
   };
 }
 

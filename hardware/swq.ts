@@ -98,6 +98,28 @@ export async function swqDrain(hw: Hardware, waiter: Waiter, device: number): Pr
   }
 }
 
+/**
+ * Is a descriptor carrying `pasid` in flight on `device`: queued, or taken and not yet finished?
+ * A taken slot may already hold the next lap's descriptor; its PASID counts only if no submitter
+ * had reserved that next position when it was read (the reservation comes before the write).
+ */
+export function swqInFlightFor(hw: Hardware, device: number, pasid: number): boolean {
+  const q = hw.swq;
+  const b = device * SWQ_STRIDE;
+  const done = Atomics.load(q, b + SWQ.DONE);
+  const head = Atomics.load(q, b + SWQ.HEAD);
+  for (let pos = done; pos !== head; pos = (pos + 1) | 0) {
+    const carried = Atomics.load(q, slot(device, pos) + SD.PASID);
+    if (carried === pasid && ((Atomics.load(q, b + SWQ.TAIL) - pos) | 0) <= SWQ_DEPTH) return true;
+  }
+  const tail = Atomics.load(q, b + SWQ.TAIL);
+  for (let pos = head; pos !== tail; pos = (pos + 1) | 0) {
+    const s = slot(device, pos);
+    if (Atomics.load(q, s + SD.SEQ) === ((pos + 1) | 0) && q[s + SD.PASID] === pasid) return true;
+  }
+  return false;
+}
+
 /** For the auditor: devices whose queue holds a descriptor carrying `pasid` not yet taken. */
 export function swqQueuedFor(hw: Hardware, pasid: number): number[] {
   const found: number[] = [];

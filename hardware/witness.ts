@@ -8,13 +8,18 @@ import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } 
 const inRange = (hw: Hardware, device: number, pasid: number) =>
   Number.isInteger(device) && device >= 0 && device < hw.shape.deviceVm.length && Number.isInteger(pasid) && pasid > 0 && pasid < hw.pasidMax;
 
+/** What the authorisation map holds for a (device, PASID): engines tell the two refusals apart by it. */
+export const Auth = { NEVER: 0, YES: 1, REVOKED: 2 } as const;
+
 export function setAuthorised(hw: Hardware, device: number, pasid: number, yes: boolean): void {
   if (!inRange(hw, device, pasid)) return;
-  Atomics.store(hw.authorised, device * hw.pasidMax + pasid, yes ? 1 : 0);
+  const i = device * hw.pasidMax + pasid;
+  // Only the auditor writes the map, so this read and the store after it cannot race each other.
+  Atomics.store(hw.authorised, i, yes ? Auth.YES : Atomics.load(hw.authorised, i) === Auth.NEVER ? Auth.NEVER : Auth.REVOKED);
 }
 
 export function isAuthorised(hw: Hardware, device: number, pasid: number): boolean {
-  return inRange(hw, device, pasid) && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) !== 0;
+  return inRange(hw, device, pasid) && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === Auth.YES;
 }
 
 /**

@@ -1,15 +1,25 @@
 // DMA safety family: turns what the engines saw land (anomaly records) into violations of
 // use-after-free, isolation and dma-after-teardown, each at the step during which it happened
 // (stamped on the record by the engine), and naming devices, VMs and vCPUs as the user did.
-import { type AnomalyRecord, readAnomalies } from '../hardware/anomalies.js';
-import { Anomaly, type Hardware } from '../hardware/layout.js';
+import { type AnomalyRecord, anomalyCount, readAnomalies } from '../hardware/anomalies.js';
+import { Anomaly, type AnomalyKind, type Hardware } from '../hardware/layout.js';
 import type { MachineNames } from './names.js';
-import type { Violation } from './catalog.js';
+import type { InvariantId, Violation } from './catalog.js';
+
+/** The invariant each kind of anomaly breaks: what an engine counted but did not record counts as that. */
+const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
+  [Anomaly.STALE_PAGE]: 'use-after-free',
+  [Anomaly.FOREIGN_PAGE]: 'isolation',
+  [Anomaly.UNAUTHORISED]: 'isolation',
+  [Anomaly.REVOKED]: 'dma-after-teardown',
+  [Anomaly.ENQ_UNMAPPED]: 'enqcmd-unmapped',
+  [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
+};
 
 export class DmaAuditor {
   private next = 0;
-  /** (device, pasid) pairs the auditor ever authorised: landing there later is after teardown. */
-  readonly everAuthorised = new Set<string>();
+  /** Records read so far, by kind. */
+  private readonly read = new Map<AnomalyKind, number>();
 
   constructor(
     private readonly hw: Hardware,
@@ -19,35 +29,52 @@ export class DmaAuditor {
   poll(): Violation[] {
     const { records, next } = readAnomalies(this.hw, this.next);
     this.next = next;
+    for (const r of records) this.read.set(r.kind, (this.read.get(r.kind) ?? 0) + 1);
     return records.map((r) => this.judge(r)).filter((v): v is Violation => v !== null);
+  }
+
+  /**
+   * Engines keep only the first few records of each kind (and the log has a bound); they count
+   * every anomaly. Per invariant: how many more the engines counted than the auditor read, so the
+   * report's counts are all of them. Read once the engines have stopped.
+   */
+  unrecorded(): Map<InvariantId, number> {
+    const more = new Map<InvariantId, number>();
+    for (const [k, invariant] of Object.entries(BREAKS)) {
+      const kind = Number(k) as AnomalyKind;
+      const n = anomalyCount(this.hw, kind) - (this.read.get(kind) ?? 0);
+      if (n > 0) more.set(invariant, (more.get(invariant) ?? 0) + n);
+    }
+    return more;
   }
 
   private judge(r: AnomalyRecord): Violation | null {
     const { step } = r;
     const dev = this.names.device[r.device];
     const vm = (v: number) => this.names.vm[v] ?? 'no VM';
+    const invariant = BREAKS[r.kind];
     switch (r.kind) {
       case Anomaly.STALE_PAGE:
         return {
-          invariant: 'use-after-free',
+          invariant,
           detail: `${dev} accessed page ${r.page} through PASID ${r.pasid} after it was freed (translated at generation ${r.expected}, page now at ${r.seen})`,
           step,
         };
       case Anomaly.FOREIGN_PAGE:
-        return { invariant: 'isolation', detail: `${dev} (of ${vm(r.expected)}) accessed page ${r.page} of ${vm(r.seen)} through PASID ${r.pasid}`, step };
+        return { invariant, detail: `${dev} (of ${vm(r.expected)}) accessed page ${r.page} of ${vm(r.seen)} through PASID ${r.pasid}`, step };
+      case Anomaly.REVOKED:
+        return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid} after DISALLOW/DESTROY of it returned`, step };
       case Anomaly.UNAUTHORISED:
-        return this.everAuthorised.has(`${r.device}:${r.pasid}`)
-          ? { invariant: 'dma-after-teardown', detail: `DMA from ${dev} landed through PASID ${r.pasid} after DISALLOW/DESTROY of it returned`, step }
-          : { invariant: 'isolation', detail: `DMA from ${dev} landed through PASID ${r.pasid}, which it was never allowed`, step };
+        return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid}, which it was never allowed`, step };
       case Anomaly.ENQ_UNMAPPED:
         return {
-          invariant: 'enqcmd-unmapped',
+          invariant,
           detail: `an ENQCMD from vCPU ${r.engine >= 0 ? this.names.vcpu[r.page] : '?'} with vPASID ${r.seen} and no KVM translation reached the work queue of ${dev}`,
           step,
         };
       case Anomaly.ENQ_FOREIGN:
         return {
-          invariant: 'pasid-reuse',
+          invariant,
           detail: `an ENQCMD for vPASID ${r.seen} reached ${dev} with pPASID ${r.pasid}, a stale translation (KVM's current: ${r.expected})`,
           step,
         };

@@ -98,7 +98,6 @@ export class Monitor {
   }
 
   private authorise(device: number, pasid: number, yes: boolean): void {
-    if (yes) this.dma.everAuthorised.add(`${device}:${pasid}`);
     setAuthorised(this.o.hw, device, pasid, yes);
   }
 
@@ -286,9 +285,10 @@ export class Monitor {
     }
   }
 
-  /** End of run: every call must have answered. */
+  /** End of run, once the engines stopped: every call must have answered, and every anomaly the engines counted is counted. */
   async final(): Promise<void> {
     await this.check();
+    for (const [invariant, n] of this.dma.unrecorded()) this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + n);
     for (const [id, { call: c }] of this.pending)
       this.report('reply', `call #${id} ${c.op}(${JSON.stringify(namedArgs(this.o.names, c.args))}) never answered`);
     this.pending.clear();

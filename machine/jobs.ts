@@ -53,7 +53,7 @@ export class Jobs implements JobRunner {
     return ok(id);
   }
 
-  async startDma(device: number, pasid: number, budget: number, seed: number): Promise<Result<number>> {
+  async startDma(device: number, pasid: number, budget: number, seed: number, minLanded = 0): Promise<Result<number>> {
     if (!this.w.devices[device]) return err('EINVAL', `no device ${device}`);
     const p = pasidArg(this.w.env, pasid);
     if (!p.ok) return p;
@@ -61,7 +61,7 @@ export class Jobs implements JobRunner {
     const info = ref ? await ask('uapi', ref, { t: 'info' }, this.w.env.replyTimeoutMs) : null;
     // Addresses spread over the IOASID's page table, or a default span where it has none.
     const span = info?.ok && info.value.pages > 0 ? info.value.pages : DEFAULT_PGTBL_PAGES;
-    return this.launch({ kind: JobKind.DMA, device, pasid, budget, seed, span }, null);
+    return this.launch({ kind: JobKind.DMA, device, pasid, budget, seed, span, minLanded }, null);
   }
 
   /** ENQCMDs by `vcpu` to `device`'s portal, which only exists in the guest the device is assigned to. */
@@ -78,8 +78,12 @@ export class Jobs implements JobRunner {
   async finish(id: number, stop: boolean): Promise<Result<JobCounts>> {
     const { env, engines } = this.w;
     const jobs = env.host.jobs;
-    if (stop) jobs.requestStop(id);
     try {
+      if (stop) {
+        // A job started with min_landed: the stop answers once that much landed (bounded like a reply).
+        await jobs.awaitLanded(id, env.host.waiter, env.now, env.replyTimeoutMs);
+        jobs.requestStop(id);
+      }
       return ok(await jobs.waitDone(id, env.host.waiter));
     } catch (e) {
       return err('EIO', engines.failure ?? (e as Error).message);

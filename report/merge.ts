@@ -4,7 +4,7 @@
 // joined range that no report ran (a shard is missing).
 import { isDeepStrictEqual } from 'node:util';
 import { InputError, readInputFile } from '../input/input-error.js';
-import type { SweepReport } from './report.js';
+import { type SweepReport, VERDICTS, type Verdict, sweepVerdict } from './report.js';
 
 export interface LoadedSweep {
   readonly file: string;
@@ -45,7 +45,8 @@ export function loadSweepReport(file: string): LoadedSweep {
   }
   if (!Array.isArray(doc.runs)) throw bad('runs', 'must be a list');
   doc.runs.forEach((run: unknown, i) => {
-    if (!isObj(run) || !isSeed(run.seed) || typeof run.ok !== 'boolean') throw bad(`runs[${i}]`, 'must have an integer seed and a boolean ok');
+    if (!isObj(run) || !isSeed(run.seed) || typeof run.ok !== 'boolean' || !VERDICTS.includes(run.verdict as Verdict))
+      throw bad(`runs[${i}]`, `must have an integer seed, a boolean ok and a verdict (${VERDICTS.join(', ')})`);
     const inShard = !shard || (run.seed - (seeds.from as number)) % (shard.count as number) === (shard.index as number) - 1;
     if (run.seed < (seeds.from as number) || run.seed > (seeds.to as number) || !inShard)
       throw bad(`runs[${i}].seed`, `${run.seed} is not a seed of this report's range and shard`);
@@ -87,7 +88,7 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
     ...first.report,
     seeds: { from, to },
     shard: null,
-    ok: runs.every((r) => r.ok),
+    ...sweepVerdict(runs),
     // The work of every part: shards usually run side by side, so this is not wall-clock time.
     durationMs: parts.reduce((a, p) => a + p.report.durationMs, 0),
     runs,

@@ -1,6 +1,7 @@
 // The JSON report users script against (docs/reports.md), built the same way for run, seq
 // and sweep.
 import { readFileSync } from 'node:fs';
+import type { Coverage, CoverageKey } from '../hardware/coverage.js';
 import type { Violation } from '../invariants/catalog.js';
 import type { CallOutcomes, Counts, Simulation } from '../sim/simulation.js';
 import type { ModeOptions } from '../sim/mode.js';
@@ -19,7 +20,17 @@ export interface StepReport {
   readonly met: boolean;
   /** The errno's message, when the step failed. */
   readonly message?: string;
+  /** Why the step proved nothing (a `stop` whose job landed less than its `min_landed`), when it did not. */
+  readonly inconclusive?: string;
 }
+
+/**
+ * A run's verdict. `failed`: a violation, an unmet expectation, or a run that could not complete;
+ * `inconclusive`: none of those, but what it exists to race did not happen; `clean`: it raced and
+ * held. Reports' `ok` is true only when clean: it never claims more than was checked.
+ */
+export const VERDICTS = ['clean', 'inconclusive', 'failed'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 export interface ReportCounts {
   dma: number;
@@ -38,9 +49,17 @@ export interface RunReport {
   readonly scenario: string;
   readonly seed: number;
   readonly mutant: string | null;
+  /** True only when `verdict` is `clean`. */
   readonly ok: boolean;
+  readonly verdict: Verdict;
+  /** What did not happen, when the verdict is `inconclusive` (one sentence each). */
+  readonly inconclusive?: string[];
   readonly durationMs: number;
   readonly counts: ReportCounts;
+  /** What the run raced, as the hardware saw it. */
+  readonly coverage: Coverage;
+  /** `run`: the coverage counts the scenario exists to race (each must be nonzero for a clean verdict). */
+  readonly races?: CoverageKey[];
   readonly workers: number;
   readonly mode: 'threads' | 'deterministic';
   readonly steps?: StepReport[];
@@ -49,7 +68,7 @@ export interface RunReport {
   readonly violationCounts: Record<string, number>;
   /** How the run's calls answered, by op: `ok` or errno -> count. */
   readonly outcomes: CallOutcomes;
-  /** Set when the run could not complete (a worker thread crashed). */
+  /** Set when the run could not complete: a worker thread crashed, the workload failed, or a call answered ETIMEDOUT or EIO. */
   readonly error?: string;
   readonly file?: string;
   readonly params?: Record<string, unknown>;
@@ -61,8 +80,11 @@ export interface RunReport {
 export interface SweepRun {
   readonly seed: number;
   readonly ok: boolean;
+  readonly verdict: Verdict;
+  readonly inconclusive?: string[];
   readonly durationMs: number;
   readonly counts: ReportCounts;
+  readonly coverage: Coverage;
   readonly violationCounts: Record<string, number>;
   /** The first few violations of the seed (all of them are counted in violationCounts). */
   readonly violations: Violation[];
@@ -79,7 +101,10 @@ export interface SweepReport {
   readonly seeds: { readonly from: number; readonly to: number };
   /** The part of the seed range this report covers; null when it covers all of it. */
   readonly shard: { readonly index: number; readonly count: number } | null;
+  /** True only when every seed is clean. */
   readonly ok: boolean;
+  /** `failed` if any seed failed, else `inconclusive` if any seed was, else `clean`. */
+  readonly verdict: Verdict;
   readonly durationMs: number;
   /** The scale every seed ran with (duration per seed, VMs, devices, PASIDs, workers). */
   readonly params: Record<string, unknown>;
@@ -94,4 +119,34 @@ export function countsOf(c: Counts): ReportCounts {
 export function scheduleOf(sim: Simulation, mode: ModeOptions): { schedule?: RunReport['schedule'] } {
   if (mode.mode !== 'deterministic' || !sim.scheduler) return {};
   return { schedule: { strategy: mode.strategy, pctDepth: mode.pctDepth, steps: sim.scheduler.steps, pathHash: sim.scheduler.pathHash } };
+}
+
+/** What each coverage count not happening means, for a report's `inconclusive`. */
+const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
+  teardowns: 'no PASID-entry teardown began',
+  teardownsWithDmaInFlight: 'no teardown began with DMA in flight',
+  teardownsWithEnqcmdInFlight: 'no teardown began with ENQCMD descriptors in flight',
+  kvmClears: 'no KVM_CLEAR_PASID tore a translation down',
+  kvmClearsWithEnqcmdInFlight: 'no KVM_CLEAR_PASID began with ENQCMD descriptors in flight',
+  landed: 'no DMA access landed',
+  faulted: 'no DMA access faulted',
+  accepted: 'no ENQCMD descriptor was accepted',
+};
+
+/** The counts of `races` that stayed 0, each as the sentence a report prints. */
+export function notRaced(c: Coverage, races: readonly CoverageKey[]): string[] {
+  return races.filter((k) => c[k] === 0).map((k) => `${NOT_RACED[k]} (coverage.${k} is 0)`);
+}
+
+/** A run's verdict and `ok`: failed beats inconclusive beats clean. */
+export function verdictOf(failed: boolean, inconclusive: readonly string[]): { ok: boolean; verdict: Verdict; inconclusive?: string[] } {
+  if (failed) return { ok: false, verdict: 'failed' };
+  if (inconclusive.length > 0) return { ok: false, verdict: 'inconclusive', inconclusive: [...inconclusive] };
+  return { ok: true, verdict: 'clean' };
+}
+
+/** A sweep's verdict from its seeds'. */
+export function sweepVerdict(runs: readonly Pick<SweepRun, 'verdict'>[]): { ok: boolean; verdict: Verdict } {
+  const verdict = runs.some((r) => r.verdict === 'failed') ? 'failed' : runs.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'clean';
+  return { ok: verdict === 'clean', verdict };
 }

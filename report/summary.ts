@@ -2,7 +2,8 @@
 // its calls answered, which invariants broke (with their meaning) and the verdict. The JSON
 // report carries the same facts for machines.
 import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
-import type { ReportCounts, RunReport, StepReport, SweepReport } from './report.js';
+import type { Coverage, CoverageKey } from '../hardware/coverage.js';
+import type { ReportCounts, RunReport, StepReport, SweepReport, Verdict } from './report.js';
 import { type Cell, formatTable, humanCount } from './text-table.js';
 
 const COUNT_LABELS: Record<keyof ReportCounts, string> = {
@@ -14,8 +15,20 @@ const COUNT_LABELS: Record<keyof ReportCounts, string> = {
   calls: 'uAPI calls',
   messages: 'actor messages',
 };
+const COVERAGE_LABELS: Record<CoverageKey, string> = {
+  teardowns: 'PASID-entry teardowns begun',
+  teardownsWithDmaInFlight: '  with DMA in flight',
+  teardownsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
+  kvmClears: 'KVM_CLEAR_PASID teardowns begun',
+  kvmClearsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
+  landed: 'accesses landed',
+  faulted: 'accesses faulted',
+  accepted: 'ENQCMD descriptors accepted',
+};
 /** Violations shown in full per invariant; the rest are only counted. */
 const DETAILS_PER_INVARIANT = 3;
+
+const RESULT_WORD: Record<Verdict, string> = { clean: 'clean', inconclusive: 'INCONCLUSIVE', failed: 'FAILED' };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const meaning = (id: string) => INVARIANTS[id as InvariantId] ?? '(unknown invariant)';
@@ -33,7 +46,7 @@ export function formatRunSummary(r: RunReport, o: { verdict?: boolean } = {}): s
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
-  out.push(`took ${seconds(r.durationMs)}`, '', countsTable(r.counts, r.durationMs), '');
+  out.push(`took ${seconds(r.durationMs)}`, '', countsTable(r.counts, r.durationMs), '', coverageTable(r.coverage, r.races ?? []), '');
   const calls = outcomesTable(r.outcomes);
   if (calls) out.push('calls by outcome:', calls, '');
   if (r.steps) out.push(stepsSection(r.steps), '');
@@ -49,6 +62,16 @@ function countsTable(c: ReportCounts, durationMs: number): string {
     .filter((k) => c[k] > 0 || k === 'dma' || k === 'calls')
     .map((k): Cell[] => [COUNT_LABELS[k], c[k], `${humanCount(c[k] / secs)}/s`]);
   return formatTable(['count', 'total', 'rate'], rows, [2]);
+}
+
+/** What the run raced; `races` (a scenario's) are marked raced or NOT RACED. */
+function coverageTable(c: Coverage, races: readonly CoverageKey[]): string {
+  const rows = (Object.keys(COVERAGE_LABELS) as CoverageKey[]).map((k): Cell[] => [
+    COVERAGE_LABELS[k],
+    c[k],
+    races.includes(k) ? (c[k] > 0 ? 'raced' : 'NOT RACED') : '',
+  ]);
+  return formatTable(['coverage (as the hardware saw it)', 'count', races.length ? 'the scenario races' : ''], rows, [1]);
 }
 
 function outcomesTable(o: RunReport['outcomes']): string | null {
@@ -80,7 +103,15 @@ const compact = (v: unknown): string => {
 const expectation = (s: StepReport) => [s.expect, 'expectValue' in s ? `value ${compact(s.expectValue)}` : null].filter((x) => x !== null).join(', ') || '-';
 
 function stepsSection(steps: readonly StepReport[]): string {
-  const rows = steps.map((s): Cell[] => [s.index, s.op, s.result, compact(s.value), expectation(s), s.met ? '' : 'UNMET', s.message ?? '']);
+  const rows = steps.map((s): Cell[] => [
+    s.index,
+    s.op,
+    s.result,
+    compact(s.value),
+    expectation(s),
+    s.met ? (s.inconclusive ? 'INCONCLUSIVE' : '') : 'UNMET',
+    s.message ?? '',
+  ]);
   const lines = ['steps:', formatTable(['step', 'op', 'result', 'value', 'expect', 'met', 'message'], rows)];
   const unmet = steps.filter((s) => !s.met);
   for (const s of unmet) {
@@ -88,6 +119,7 @@ function stepsSection(steps: readonly StepReport[]): string {
       `  step ${s.index} ${s.op}: expected ${expectation(s)}, got ${s.result}${s.result === 'ok' ? ` with value ${compact(s.value)}` : ''}${s.message ? ` (${s.message})` : ''}`,
     );
   }
+  for (const s of steps) if (s.inconclusive) lines.push(`  step ${s.index} ${s.op}: INCONCLUSIVE, ${s.inconclusive}`);
   lines.push(
     unmet.length === 0 ? `  every expectation met (${steps.length} steps)` : `  ${unmet.length} of ${steps.length} steps did not meet their expectation`,
   );
@@ -114,7 +146,11 @@ function violationsSection(counts: Record<string, number>, list: readonly Violat
 }
 
 function verdict(r: RunReport): string {
-  if (r.ok) return r.steps ? 'result: CLEAN, no violation and every expectation met (exit 0)' : 'result: CLEAN, no violation (exit 0)';
+  if (r.verdict === 'clean')
+    return r.steps
+      ? 'result: CLEAN, no violation and every expectation met (exit 0)'
+      : 'result: CLEAN, no violation, and it raced what it exists to race (exit 0)';
+  if (r.verdict === 'inconclusive') return `result: INCONCLUSIVE, no violation, but ${(r.inconclusive ?? []).join('; ')} (exit 3)`;
   const why = [
     Object.keys(r.violationCounts).length ? 'invariant violations' : null,
     r.steps?.some((s) => !s.met) ? 'unmet expectations' : null,
@@ -134,7 +170,7 @@ export function formatSweepSummary(r: SweepReport): string {
   ];
   const rows = r.runs.map((run): Cell[] => [
     run.seed,
-    run.ok ? 'clean' : 'FAILED',
+    RESULT_WORD[run.verdict],
     run.durationMs,
     run.counts.dma,
     run.counts.calls,
@@ -142,9 +178,11 @@ export function formatSweepSummary(r: SweepReport): string {
       ? `error: ${run.error}`
       : Object.entries(run.violationCounts)
           .map(([id, n]) => `${id} x${n}`)
-          .join(', ') || '-',
+          .join(', ') ||
+        (run.inconclusive ?? []).join('; ') ||
+        '-',
   ]);
-  out.push(formatTable(['seed', 'result', 'ms', 'dma', 'calls', 'violations'], rows), '');
+  out.push(formatTable(['seed', 'result', 'ms', 'dma', 'calls', 'violations (or what did not happen)'], rows), '');
   const counts: Record<string, number> = {};
   for (const run of r.runs) for (const [id, n] of Object.entries(run.violationCounts)) counts[id] = (counts[id] ?? 0) + n;
   out.push(
@@ -154,15 +192,13 @@ export function formatSweepSummary(r: SweepReport): string {
     ),
     '',
   );
-  const failed = r.runs.filter((x) => !x.ok).length;
-  out.push(`${r.runs.length} seed(s) in ${seconds(r.durationMs)}: ${r.runs.length - failed} clean, ${failed} failed`);
+  const seeds = (v: Verdict) => r.runs.filter((x) => x.verdict === v).map((x) => x.seed);
   out.push(
-    r.ok
-      ? 'result: CLEAN, every seed clean (exit 0)'
-      : `result: FAILED, seed(s) ${r.runs
-          .filter((x) => !x.ok)
-          .map((x) => x.seed)
-          .join(', ')} (exit 1)`,
+    `${r.runs.length} seed(s) in ${seconds(r.durationMs)}: ${seeds('clean').length} clean, ${seeds('inconclusive').length} inconclusive, ${seeds('failed').length} failed`,
   );
+  if (r.verdict === 'clean') out.push('result: CLEAN, every seed clean (exit 0)');
+  else if (r.verdict === 'inconclusive')
+    out.push(`result: INCONCLUSIVE, seed(s) ${seeds('inconclusive').join(', ')} raced nothing they exist to race (exit 3)`);
+  else out.push(`result: FAILED, seed(s) ${seeds('failed').join(', ')} (exit 1)`);
   return out.join('\n');
 }

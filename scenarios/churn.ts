@@ -19,6 +19,7 @@ export const churn: Scenario = {
   name: 'churn',
   summary:
     'PASID exhaustion and recycling in a 6-bit PASID space: lanes ALLOC until ENOSPC, tear down (half DESTROY-first so the PASID parks), ALLOC again; a parked PASID must never be handed out',
+  races: ['teardownsWithDmaInFlight', 'landed'],
   machine: (p) => gridMachine(p, { pagesPerVm: (1 << PASID_BITS) * PAGES_PER_IOASID + 64, pasidBits: PASID_BITS }),
   drive,
 };

@@ -28,6 +28,7 @@ export const closeWhileBusy: Scenario = {
   name: 'close-while-busy',
   summary:
     'FDs closed with devices still allowed and DMA running (PASIDs park, DISALLOW gets EBADF), devices closed under DMA load, then a fresh FD and the next device carry on',
+  races: ['teardownsWithDmaInFlight', 'landed'],
   machine,
   drive,
 };

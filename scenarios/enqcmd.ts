@@ -19,6 +19,7 @@ const KVM_PROBE_VPASID = 4000;
 export const enqcmd: Scenario = {
   name: 'enqcmd',
   summary: 'vCPUs submit ENQCMD on worker threads while lanes remap vPASIDs with KVM_SET/CLEAR_PASID and destroy IOASIDs in every order',
+  races: ['accepted', 'kvmClearsWithEnqcmdInFlight'],
   machine: (p) => gridMachine(p, { pagesPerVm: p.pasids * PAGES_PER_IOASID * 3 + 64, enqcmd: true }),
   drive,
 };

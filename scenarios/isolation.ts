@@ -31,6 +31,7 @@ export const isolation: Scenario = {
   name: 'isolation',
   summary:
     "VMs with two FDs each run legitimate DMA while their devices try other VMs' FDs and IOASIDs, the other FD's IOASIDs, and PASIDs never given; all must fail and nothing may land across VMs",
+  races: ['landed', 'faulted'],
   machine: (p) => gridMachine(atLeastTwoVms(p), { pagesPerVm: p.devices * p.pasids * PAGES_PER_IOASID * 2 + 64 }),
   drive,
 };

@@ -1,9 +1,10 @@
 // A built-in stress scenario: a workload that drives a simulation for a while. Scenarios share
 // one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
 import type { MutantName } from '../actors/env.js';
+import type { CoverageKey } from '../hardware/coverage.js';
 import type { MachineSpec } from '../machine/spec.js';
 import { Prng } from '../sim/prng.js';
-import { type RunReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
+import { type RunReport, VERSION, countsOf, notRaced, scheduleOf, verdictOf } from '../report/report.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
 
@@ -56,6 +57,11 @@ export interface Workload {
 export interface Scenario {
   readonly name: string;
   readonly summary: string;
+  /**
+   * The coverage counts the scenario exists to race: a run without violation in which one of
+   * them stayed 0 showed nothing, and is INCONCLUSIVE rather than clean.
+   */
+  readonly races: readonly CoverageKey[];
   /** The machine for these parameters. */
   machine(p: ScenarioParams): MachineSpec;
   /** Drive the simulation until `w.expired()`, then let go of everything it holds. */
@@ -73,13 +79,17 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     mode: mode.mode === 'deterministic' ? { expectedSteps: Math.round((p.durationSec * 1e6) / 1.5), ...mode } : mode,
   });
   hooks.attach?.(sim);
-  const t0 = sim.now();
-  const deadline = t0 + p.durationSec * 1000;
   const stopAtFirst = mode.mode === 'deterministic' && !p.keepGoing;
-  const tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (sim.now() - t0) / (p.durationSec * 1000))), 200) : null;
-  tick?.unref();
+  let tick: NodeJS.Timeout | null = null;
   let error: string | undefined;
   try {
+    // The clock starts once the engines run: worker threads take a while to start, and a run
+    // whose time passed before any DMA could race would show nothing.
+    await sim.enginesReady();
+    const t0 = sim.now();
+    const deadline = t0 + p.durationSec * 1000;
+    tick = hooks.progress ? setInterval(() => hooks.progress!(Math.min(1, (sim.now() - t0) / (p.durationSec * 1000))), 200) : null;
+    tick?.unref();
     await s.drive({
       sim,
       prng: new Prng(p.seed),
@@ -94,8 +104,9 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     await sim.finish();
     hooks.progress?.(1);
   }
-  error = sim.engineFailure ?? error;
+  error = sim.engineFailure ?? error ?? sim.callFailure ?? undefined;
   const violations = [...sim.violations];
+  const coverage = sim.coverage();
   return {
     tool: 'ioasid-sim',
     version: VERSION,
@@ -103,9 +114,11 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     scenario: s.name,
     seed: p.seed,
     mutant: p.mutant,
-    ok: violations.length === 0 && !error,
+    ...verdictOf(violations.length > 0 || error !== undefined, notRaced(coverage, s.races)),
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()),
+    coverage,
+    races: [...s.races],
     workers: p.workers,
     mode: mode.mode,
     violations,

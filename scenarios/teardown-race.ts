@@ -10,6 +10,7 @@ const PAGES_PER_IOASID = 8;
 export const teardownRace: Scenario = {
   name: 'teardown-race',
   summary: 'devices DMA on worker threads while lanes churn allow / disallow / destroy / recycle, with cross-FD attempts mixed in',
+  races: ['teardownsWithDmaInFlight', 'landed'],
   machine: (p) => gridMachine(p, { pagesPerVm: p.devices * p.pasids * PAGES_PER_IOASID * 2 + 64 }),
   drive,
 };

@@ -16,6 +16,7 @@ const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
 export const viommu: Scenario = {
   name: 'viommu',
   summary: 'guest vIOMMU dynamic authorisation churn: concurrent bind/unbind requests for devices and vPASIDs, with ENQCMD and DMA running',
+  races: ['accepted', 'landed', 'kvmClears'],
   machine: (p) => gridMachine(p, { pagesPerVm: p.pasids * PAGES_PER_IOASID * 2 + 64, enqcmd: true }),
   drive,
 };

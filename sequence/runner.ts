@@ -5,7 +5,7 @@ import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
-import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf } from '../report/report.js';
+import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
 import { type Sequence, type SequenceStep, machineNames } from './file.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
@@ -22,6 +22,11 @@ export interface SequenceRunOptions {
   readonly injectFault?: (site: FallibleSite) => boolean;
   /** Called after the last step while the machine still answers (fail-nth closes and audits here). */
   readonly beforeFinish?: (sim: Simulation) => Promise<void>;
+  /**
+   * A call that answered ETIMEDOUT or EIO fails the run (default true). Fail-nth injects such
+   * failures on purpose and judges its runs itself.
+   */
+  readonly incompleteCallsFail?: boolean;
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
@@ -43,10 +48,13 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const names = machineNames(seq.machine);
   const bindings = new Map<string, number>();
   const steps: StepReport[] = [];
+  const minLanded = new Map<number, number>(); // job -> its dma_start's min_landed
   try {
     for (const step of seq.steps) {
       sim.monitor.step = step.index;
-      const r = await runStep(sim, prng, step, names, bindings);
+      const job = step.op === 'stop' ? bindings.get(step.args.job as string) : undefined;
+      const r = judgeLanded(await runStep(sim, prng, step, names, bindings), step, job === undefined ? 0 : (minLanded.get(job) ?? 0));
+      if (step.op === 'dma_start' && r.result === 'ok') minLanded.set(r.value as number, step.args.min_landed as number);
       steps.push(r);
       sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
     }
@@ -55,7 +63,8 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     await sim.finish();
   }
   const violations = [...sim.violations];
-  const failure = sim.engineFailure;
+  const failure = sim.engineFailure ?? (o.incompleteCallsFail === false ? null : sim.callFailure);
+  const short = steps.filter((s) => s.inconclusive !== undefined).map((s) => `step ${s.index} ${s.op}: ${s.inconclusive}`);
   return {
     tool: 'ioasid-sim',
     version: VERSION,
@@ -63,9 +72,10 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     scenario: seq.name,
     seed,
     mutant: o.mutant ?? null,
-    ok: violations.length === 0 && steps.every((s) => s.met) && !failure,
+    ...verdictOf(violations.length > 0 || !steps.every((s) => s.met) || failure !== null, short),
     durationMs: Math.round(performance.now() - started),
     counts: countsOf(sim.counts()),
+    coverage: sim.coverage(),
     workers: spec.workers,
     mode: mode.mode,
     steps,
@@ -76,6 +86,17 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
     file: seq.file,
     ...(failure ? { error: failure } : {}),
   };
+}
+
+/**
+ * A `stop` of a job started with `min_landed`: fewer landed means the DMA the file meant to race
+ * never ran (its teardown raced nothing), so the step proved nothing: INCONCLUSIVE, not unmet
+ * (the call itself did what it should).
+ */
+function judgeLanded(r: StepReport, step: SequenceStep, min: number): StepReport {
+  if (min === 0 || r.result !== 'ok') return r;
+  const landed = (r.value as { landed: number }).landed;
+  return landed >= min ? r : { ...r, inconclusive: `job ${step.args.job} landed ${landed} of the ${min} accesses its dma_start's min_landed asks for` };
 }
 
 /** Run one checked step: resolve its names, call the op, judge `expect` (the fuzzer runs its steps here too). */

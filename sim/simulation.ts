@@ -1,11 +1,13 @@
 // A simulation: the machine (world), the monitor (auditor) and the event stream that carries
 // calls, replies, stats and violations to reports and embedders.
 import { Subject, type Observable } from 'rxjs';
-import type { SimEvent } from '../actors/events.js';
+import type { ReplyEvent, SimEvent } from '../actors/events.js';
 import type { FallibleSite } from '../actors/env.js';
 import { Machine } from '../machine/machine.js';
 import type { MachineSpec } from '../machine/spec.js';
 import { type MachineNames, machineNames } from '../machine/names.js';
+import { type Coverage, readCoverage } from '../hardware/coverage.js';
+import { waitEnginesRunning } from '../hardware/engine.js';
 import { EC, EC_STRIDE, J, JOB_STRIDE } from '../hardware/layout.js';
 import type { Waiter } from '../hardware/wait.js';
 import type { Violation } from '../invariants/catalog.js';
@@ -50,6 +52,9 @@ export interface SimulationOptions {
   readonly parent?: ParentRef;
 }
 
+/** The errnos of a call that could not complete: it timed out, or the hardware failed it. */
+const INCOMPLETE: ReadonlySet<string> = new Set(['ETIMEDOUT', 'EIO']);
+
 /** Deterministic mode: the monitor reads the anomaly log every this many scheduler steps. */
 const POLL_EVERY_STEPS = 64;
 
@@ -63,6 +68,8 @@ export class Simulation {
   /** What the user calls the VMs, devices and vCPUs (reports and recorders name them so). */
   readonly names: MachineNames;
   private calls = 0;
+  private incompleteCalls = 0;
+  private firstIncomplete: string | null = null;
   private messages = 0;
   private readonly outcomeCounts = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | null = null;
@@ -77,7 +84,7 @@ export class Simulation {
       // The machine and actors stamp real time; a deterministic run's clock is the scheduler's.
       if (this.scheduler) e.t = this.scheduler.now;
       if (e.type === 'call') this.calls++;
-      else if (e.type === 'reply') this.countOutcome(e.op, e.result.ok ? 'ok' : e.result.errno);
+      else if (e.type === 'reply') this.onReply(e);
       this.monitor?.observe(e); // the auditor sees each event before anyone else
       this.subject.next(e);
     };
@@ -137,10 +144,40 @@ export class Simulation {
     return this.scheduler ? this.scheduler.sleep(ms, source) : new Promise((res) => setTimeout(res, ms));
   }
 
-  private countOutcome(op: string, outcome: string): void {
-    const m = this.outcomeCounts.get(op) ?? new Map<string, number>();
-    this.outcomeCounts.set(op, m);
+  private onReply(e: ReplyEvent): void {
+    const outcome = e.result.ok ? 'ok' : e.result.errno;
+    const m = this.outcomeCounts.get(e.op) ?? new Map<string, number>();
+    this.outcomeCounts.set(e.op, m);
     m.set(outcome, (m.get(outcome) ?? 0) + 1);
+    if (!e.result.ok && INCOMPLETE.has(e.result.errno)) {
+      this.incompleteCalls++;
+      this.firstIncomplete ??= `${e.op} answered ${e.result.errno}: ${e.result.message}`;
+    }
+  }
+
+  /**
+   * Calls that could not complete (ETIMEDOUT: an actor did not answer in time; EIO: the hardware
+   * did not): a run with one has not shown what it set out to, whatever the rest says. Null: none.
+   */
+  get callFailure(): string | null {
+    if (this.firstIncomplete === null) return null;
+    return this.incompleteCalls === 1 ? this.firstIncomplete : `${this.incompleteCalls} calls could not complete; the first: ${this.firstIncomplete}`;
+  }
+
+  /** What the run raced so far, as the hardware saw it. */
+  coverage(): Coverage {
+    return readCoverage(this.machine.hw);
+  }
+
+  /**
+   * Start the engines (if no job has yet) and wait until each has entered its loop: worker
+   * threads take about half a second to start, and a run's clock should not tick before then.
+   * At once in deterministic mode.
+   */
+  async enginesReady(): Promise<void> {
+    const m = this.machine;
+    if (!m.engines.running) m.engines.start();
+    await waitEnginesRunning(m.hw, m.env.host.waiter);
   }
 
   /** Each engine thread's counts, indexed by engine. */

@@ -23,8 +23,8 @@ export interface VcpuInfo {
 
 /** Jobs on the engine threads: DMA by a device with a PASID, ENQCMD by a vCPU. */
 export interface JobRunner {
-  /** Start DMA by `device` with `pasid`: `budget` accesses, or -1 until stopped. */
-  startDma(device: number, pasid: number, budget: number, seed: number): Promise<Result<number>>;
+  /** Start DMA by `device` with `pasid`: `budget` accesses, or -1 until stopped (a stop first waits for `minLanded` to land). */
+  startDma(device: number, pasid: number, budget: number, seed: number, minLanded?: number): Promise<Result<number>>;
   /** Start ENQCMDs by `vcpu` to `device`'s portal: `budget` submissions, or -1 until stopped. */
   startEnqcmd(vcpu: VcpuInfo, device: DeviceInfo, budget: number, seed: number): Result<number>;
   /** Wait for a job to end (asking it to stop first if `stop`), and let go of its slot. */

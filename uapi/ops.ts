@@ -170,11 +170,11 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     fullyOk: (v) => v.faulted === 0,
   },
   dma_start: {
-    summary: 'start background DMA by a device with a PASID; value: a job handle',
+    summary: 'start background DMA by a device with a PASID (its stop first waits, bounded, for `min_landed` accesses to land); value: a job handle',
     target: 'machine',
     binds: 'job',
-    args: { device, ioasid, seed },
-    handle: (k, _m, a) => k.jobs.startDma(a.device, a.ioasid, -1, a.seed),
+    args: { device, ioasid, min_landed: { kind: 'count', default: 0, max: MAX_DMA_OPS }, seed },
+    handle: (k, _m, a) => k.jobs.startDma(a.device, a.ioasid, -1, a.seed, a.min_landed),
   },
   enqcmd: {
     summary: "a vCPU submits `count` ENQCMDs to a device's shared work queue, on a worker; value: { submitted, accepted, retried, gp, exits }",
@@ -202,7 +202,8 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   stop: {
-    summary: "stop a background job; value: the job's counts",
+    summary:
+      "stop a background job (a DMA job with `min_landed` once that many landed, or none can any more, or the reply bound passed); value: the job's counts",
     target: 'machine',
     args: { job: { kind: 'job' } },
     async handle(k, _m, a) {

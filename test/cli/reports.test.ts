@@ -118,7 +118,7 @@ describe('CLI reports', function () {
     expect(participants).to.include.members(['uapi', 'fd3', 'pasid-allocator', 'dev1', 'iommu0']);
     expect(text).to.match(/^\s+A\d+->>A\d+: allow$/m);
     expect(text).to.match(/^\s+A\d+-->>A\d+: ok$/m);
-    expect(text).to.include('Note over A1: step 6 disallow -> ok');
+    expect(text).to.include('Note over A1: step 7 disallow -> ok');
   });
 
   it("a long run's diagram is cut and says so; trace and diagram together", async () => {

@@ -13,7 +13,7 @@ describe('examples', function () {
     // The unplug must come while ENQCMD and DMA really run: on a loaded machine the jobs may not
     // have got going within 300 ms, so the load phase doubles until they did (every run clean).
     let out: VmmOutcome | null = null;
-    for (let loadMs = 300; loadMs <= 20_000 && !(out && out.accepted > 0 && out.landed > 0); loadMs *= 2) {
+    for (let loadMs = 300; loadMs <= 20_000 && !(out && out.accepted > 0 && out.landed > 0 && out.unplugRacedDma > 0); loadMs *= 2) {
       out = await runVmmExample(loadMs);
       expect(out.violations, `load ${loadMs} ms`).to.deep.equal([]);
       expect(out.ok, `load ${loadMs} ms`).to.equal(true);
@@ -21,12 +21,16 @@ describe('examples', function () {
     }
     expect(out!.accepted, 'ENQCMD submissions were accepted').to.be.greaterThan(0);
     expect(out!.landed, 'DMA landed').to.be.greaterThan(0);
+    expect(out!.unplugRacedDma, "the unplug's teardowns began with the device's DMA in flight").to.be.greaterThan(0);
   });
 
   it('vmm-hotplug as a script exits 0 by itself', () => {
     const script = fileURLToPath(new URL('../../examples/vmm-hotplug.js', import.meta.url));
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30000 });
     expect(r.status, r.stderr).to.equal(0);
-    expect(JSON.parse(r.stdout).ok).to.equal(true);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).to.equal(true);
+    expect(out.landed, 'DMA landed').to.be.greaterThan(0);
+    expect(out.accepted, 'ENQCMD submissions were accepted').to.be.greaterThan(0);
   });
 });

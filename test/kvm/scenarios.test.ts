@@ -49,11 +49,12 @@ describe('kvm: scenarios and sequence', () => {
         (i) => ({ ...DEFAULT_PARAMS, seed: i + 1, durationSec: 0.5 }),
         (runs) => {
           const rs = runs.map((r) => r.report);
-          return !rs.at(-1)!.ok || (rs.length >= SEEDS.length && showsAll(sum(rs)));
+          return rs.at(-1)!.verdict === 'failed' || (rs.length >= SEEDS.length && showsAll(sum(rs)));
         },
       );
       const reports = out.runs.map((r) => r.report);
-      for (const r of reports) expect(r.ok, why(r)).to.equal(true);
+      // A 0.5 s run on a loaded machine may race too little to be clean (INCONCLUSIVE): none may fail.
+      for (const r of reports) expect(r.verdict, why(r)).to.not.equal('failed');
       expect(reports.length, 'seeds run').to.be.at.least(SEEDS.length);
       const total = sum(reports);
       const story = `over ${reports.length} seeds in ${out.elapsedMs} ms`;

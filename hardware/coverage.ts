@@ -1,0 +1,70 @@
+// Coverage: what a run raced, as the hardware saw it. A teardown counts as racing when, at the
+// moment it began, the hardware held work it must wait for: DMA batches of that (device, PASID)
+// in flight, or ENQCMD descriptors carrying the PASID queued or executing. Accesses landed and
+// faulted and descriptors accepted come from the engines' own counters. Nothing here reads the
+// model's intentions (a mutant's name, a scenario's plan): only what was in flight.
+import type { JobTable } from './jobs.js';
+import { COV, EC, EC_STRIDE, type Hardware, MSR_PASID_MASK, VC, VC_STRIDE } from './layout.js';
+import { swqInFlightFor } from './swq.js';
+
+export interface Coverage {
+  /** PASID-entry teardowns begun: each (device, PASID) entry that DISALLOW, DESTROY, close or close_device cleared. */
+  readonly teardowns: number;
+  /** Of those, the ones that began while DMA batches of that (device, PASID) were in flight. */
+  readonly teardownsWithDmaInFlight: number;
+  /** Of those, the ones that began while ENQCMD descriptors carrying the PASID were queued or executing on the device. */
+  readonly teardownsWithEnqcmdInFlight: number;
+  /** KVM_CLEAR_PASID calls that found a translation to tear down. */
+  readonly kvmClears: number;
+  /** Of those, the ones that began while descriptors carrying its pPASID were in flight on the VM's devices, or a vCPU using it was mid-submission. */
+  readonly kvmClearsWithEnqcmdInFlight: number;
+  /** DMA accesses (and ENQCMD descriptor writes) that landed. */
+  readonly landed: number;
+  /** Accesses the translation refused. */
+  readonly faulted: number;
+  /** ENQCMD descriptors a work queue accepted. */
+  readonly accepted: number;
+}
+export type CoverageKey = keyof Coverage;
+
+/** A PASID-entry teardown of (device, pasid) begins: note what it races. Main thread only. */
+export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, pasid: number): void {
+  const c = hw.coverage;
+  c[COV.TEARDOWNS] += 1;
+  if (jobs.dmaInFlight(device, pasid)) c[COV.TEARDOWNS_DMA] += 1;
+  if (swqInFlightFor(hw, device, pasid)) c[COV.TEARDOWNS_ENQCMD] += 1;
+}
+
+/** KVM_CLEAR_PASID of `vm`'s `vpasid` (mapped to `ppasid`) begins. Main thread only. */
+export function noteKvmClear(hw: Hardware, vm: number, vpasid: number, ppasid: number, devices: readonly number[]): void {
+  const c = hw.coverage;
+  c[COV.KVM_CLEARS] += 1;
+  const submitting = hw.shape.vcpuVm.some((v, cpu) => {
+    const b = cpu * VC_STRIDE;
+    return v === vm && (Atomics.load(hw.vcpus, b + VC.BUSY) & 1) === 1 && (Atomics.load(hw.vcpus, b + VC.MSR) & MSR_PASID_MASK) === vpasid;
+  });
+  if (submitting || devices.some((d) => swqInFlightFor(hw, d, ppasid))) c[COV.KVM_CLEARS_ENQCMD] += 1;
+}
+
+export function readCoverage(hw: Hardware): Coverage {
+  const c = hw.coverage;
+  let landed = 0,
+    faulted = 0,
+    accepted = 0;
+  for (let e = 0; e < hw.shape.engines; e++) {
+    const b = e * EC_STRIDE;
+    landed += hw.engineCounts[b + EC.LANDED]!;
+    faulted += hw.engineCounts[b + EC.FAULTED]!;
+    accepted += hw.engineCounts[b + EC.ACCEPTED]!;
+  }
+  return {
+    teardowns: c[COV.TEARDOWNS]!,
+    teardownsWithDmaInFlight: c[COV.TEARDOWNS_DMA]!,
+    teardownsWithEnqcmdInFlight: c[COV.TEARDOWNS_ENQCMD]!,
+    kvmClears: c[COV.KVM_CLEARS]!,
+    kvmClearsWithEnqcmdInFlight: c[COV.KVM_CLEARS_ENQCMD]!,
+    landed,
+    faulted,
+    accepted,
+  };
+}
