@@ -76,20 +76,11 @@ export interface RunReport {
   readonly schedule?: { strategy: StrategyName; pctDepth: number; steps: number; pathHash: number };
 }
 
-/** One seed of a sweep. */
-export interface SweepRun {
-  readonly seed: number;
-  readonly ok: boolean;
-  readonly verdict: Verdict;
-  readonly inconclusive?: string[];
-  readonly durationMs: number;
-  readonly counts: ReportCounts;
-  readonly coverage: Coverage;
-  readonly violationCounts: Record<string, number>;
-  /** The first few violations of the seed (all of them are counted in violationCounts). */
-  readonly violations: Violation[];
-  readonly error?: string;
-}
+/** One seed of a sweep: its run report's verdict and counts (`violations` keeps the first few; all are in violationCounts). */
+export type SweepRun = Pick<
+  RunReport,
+  'seed' | 'ok' | 'verdict' | 'inconclusive' | 'durationMs' | 'counts' | 'coverage' | 'violationCounts' | 'violations' | 'error'
+>;
 
 export interface SweepReport {
   readonly tool: 'ioasid-sim';
