@@ -8,6 +8,8 @@ import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenar
 
 const AREAS = 4;
 const AREA_PAGES = 2;
+/** UNMAP-and-MAP rounds per IOASID before its lane tears it down (most of a lane's calls are then unmaps and maps). */
+const ROUNDS = 24;
 
 export const unmapRace: Scenario = {
   name: 'unmap-race',
@@ -38,8 +40,8 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fd: num
     await m.invoke('allow', { device, fd, ioasid });
     const job = await m.invoke('dma_start', { device, ioasid, seed: w.prng.fork() });
     let exited = false;
-    for (let round = 0; round < 8 && !w.expired(); round++) {
-      if (w.prng.chance(0.05)) {
+    for (let round = 0; round < ROUNDS && !w.expired(); round++) {
+      if (w.prng.chance(0.02)) {
         // The process exits under the device: its DMA faults from now on, nothing may land.
         exited = (await m.invoke('mm_exit', { vm, ioasid })).ok;
         break;
