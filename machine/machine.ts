@@ -89,9 +89,13 @@ export class Machine implements Kernel {
   ) {
     const { emit, injectFault = () => false, waiter, engineHost, now = () => performance.now() } = hooks;
     const deviceVm: number[] = [];
+    const deviceAts: boolean[] = [];
     const vcpuVm: number[] = [];
     spec.vms.forEach((vm, v) => {
-      for (const _ of vm.devices) deviceVm.push(v);
+      for (const d of vm.devices) {
+        deviceVm.push(v);
+        deviceAts.push(d.ats);
+      }
       for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
     });
     const shape = {
@@ -102,6 +106,8 @@ export class Machine implements Kernel {
       pasidLeaves: spec.pasidLeaves,
       pgtables: spec.pgtables,
       vcpuVm,
+      units: spec.iommus,
+      deviceAts,
     };
     const bad = validateShape(shape);
     if (bad) throw new RangeError(bad);
