@@ -1,4 +1,4 @@
-// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, failnth, merge, list.
+// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, shrink, failnth, merge, list.
 // Commander parses; each action checks what commander cannot, opens its output files, runs,
 // prints the summary or exactly one JSON document on stdout, then writes the output files, and
 // yields the exit code: 0 clean, 1 a violation, an unmet expectation or a failed run, 2 bad
@@ -11,12 +11,15 @@ import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, pa
 import { InputError, readInputFile } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
+import { shrink } from '../explore/shrink.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
-import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
+import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, refuseInputs } from './outputs.js';
+import { writeErrorText } from './write-error.js';
+import { writeFileSync } from 'node:fs';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION, type Verdict } from '../report/report.js';
@@ -228,14 +231,7 @@ function program(setExit: (code: number) => void): Command {
       .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)),
   );
   replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readInputFile(file));
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(`${file}: not JSON (${(e as Error).message})`);
-    }
-    const report = replayableReport(raw, file);
+    const report = replayableReport(readJson(file), file);
     const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
     if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
     const outputs = openOutputs(f, inputs);
@@ -245,6 +241,34 @@ function program(setExit: (code: number) => void): Command {
     out(f.json ? JSON.stringify({ ...outcome, command }, null, 2) : formatReplay(outcome, command));
     setExit(writeOutputs(outputs, outcome.reproduced ? 0 : 1, f.json));
   });
+
+  cli
+    .command('shrink')
+    .argument('<report>', 'a JSON report of `run` or `seq` with a violation')
+    .description("turn the report's failing run into a small sequence file that shows the same invariant (delta debugging over its calls)")
+    .requiredOption('--out <FILE>', 'where to write the sequence file (YAML)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000))
+    .action(async (file: string, f: { out: string; json?: boolean; budget?: number }) => {
+      const report = replayableReport(readJson(file), file);
+      refuseInputs([{ flag: '--out', path: f.out }], [{ what: 'the report', path: file }]);
+      const command = `ioasid-sim shrink ${file} --out ${f.out}`;
+      const outcome = await shrink(report, file, { budget: f.budget ?? 20, command });
+      if (outcome.text !== null) {
+        try {
+          writeFileSync(f.out, outcome.text);
+        } catch (e) {
+          throw new InputError(`cannot write --out ${f.out}: ${writeErrorText(e)}`);
+        }
+      }
+      const { text: _, ...summary } = outcome;
+      out(
+        f.json
+          ? JSON.stringify({ ...summary, out: outcome.text !== null ? f.out : null }, null, 2)
+          : `${outcome.message}${outcome.text !== null ? `\nwrote ${f.out}` : ''} (exit ${outcome.reproduced ? 0 : 1})`,
+      );
+      setExit(outcome.reproduced ? 0 : 1);
+    });
 
   cli
     .command('failnth')
@@ -281,6 +305,16 @@ function program(setExit: (code: number) => void): Command {
   return cli;
 }
 
+/** A JSON file the command reads; not JSON is bad input. */
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readInputFile(file));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: not JSON (${(e as Error).message})`);
+  }
+}
+
 /** One line: commander's messages may hold a suggestion on a second line. */
 const oneLine = (s: string) =>
   s
@@ -299,7 +333,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
-    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
+    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)');
     await program((c) => {
       code = c;
     }).parseAsync([...argv], { from: 'user' });
@@ -308,7 +342,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       log(
-        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
       );
       return 2;
     }

@@ -67,7 +67,7 @@ function stdoutFile(): string | null {
 }
 
 /** Before anything is opened (opening truncates): no output may be an input or stdout's file. */
-function refuseInputs(outputs: readonly Output[], inputs: readonly InputFile[]): void {
+export function refuseInputs(outputs: readonly { readonly flag: string; readonly path: string }[], inputs: readonly InputFile[]): void {
   const taken = inputs.map((i) => ({ what: `${i.what} ${i.path}`, id: existing(i.path) }));
   taken.push({ what: 'stdout, where the report goes', id: stdoutFile() });
   for (const o of outputs) {
