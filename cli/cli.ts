@@ -11,15 +11,13 @@ import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, pa
 import { InputError, readInputFile } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
-import { shrink } from '../explore/shrink.js';
+import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } from '../explore/shrink.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
-import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, refuseInputs } from './outputs.js';
-import { writeErrorText } from './write-error.js';
-import { writeFileSync } from 'node:fs';
+import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, openProductFile } from './outputs.js';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION, type Verdict } from '../report/report.js';
@@ -104,6 +102,12 @@ function formatReplay(o: ReplayOutcome, command: string | null): string {
     .split('\n')
     .map((l) => (l ? `  ${l}` : l));
   return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
+}
+
+/** shrink's summary: steps before and after, the invariant, the command that shows it, the verdict. */
+function formatShrink(o: ShrinkOutcome, out: string, written: boolean): string {
+  if (!written) return `${o.message} (exit ${o.text === null ? 1 : 2})`;
+  return [o.message, `wrote ${out}; run it:`, `  ${o.run}   # exit 1, ${o.invariant}`, '(exit 0)'].join('\n');
 }
 
 function printSweep(r: SweepReport, json: boolean | undefined): number {
@@ -248,26 +252,31 @@ function program(setExit: (code: number) => void): Command {
     .description("turn the report's failing run into a small sequence file that shows the same invariant (delta debugging over its calls)")
     .requiredOption('--out <FILE>', 'where to write the sequence file (YAML)')
     .option('--json', 'print exactly one JSON document on stdout')
-    .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000))
+    .option('--budget <N>', `sequence runs to spend on candidates (1..100000, default ${DEFAULT_SHRINK_BUDGET})`, intIn(1, 100000))
     .action(async (file: string, f: { out: string; json?: boolean; budget?: number }) => {
-      const report = replayableReport(readJson(file), file);
-      refuseInputs([{ flag: '--out', path: f.out }], [{ what: 'the report', path: file }]);
-      const command = `ioasid-sim shrink ${file} --out ${f.out}`;
-      const outcome = await shrink(report, file, { budget: f.budget ?? 20, command });
-      if (outcome.text !== null) {
-        try {
-          writeFileSync(f.out, outcome.text);
-        } catch (e) {
-          throw new InputError(`cannot write --out ${f.out}: ${writeErrorText(e)}`);
-        }
+      const report = shrinkableReport(readJson(file), file);
+      const inputs: InputFile[] = [{ what: 'the report', path: file }];
+      if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
+      const product = openProductFile('--out', f.out, inputs);
+      const budget = f.budget ?? DEFAULT_SHRINK_BUDGET;
+      const bar = progressBar('shrink', budget, 'runs', { json: f.json ?? false });
+      let outcome: ShrinkOutcome;
+      try {
+        outcome = await shrink(report, file, { budget, out: f.out, command: `ioasid-sim shrink ${file} --out ${f.out}`, progress: bar.update });
+      } catch (e) {
+        product.discard();
+        throw e;
+      } finally {
+        bar.stop();
       }
-      const { text: _, ...summary } = outcome;
-      out(
-        f.json
-          ? JSON.stringify({ ...summary, out: outcome.text !== null ? f.out : null }, null, 2)
-          : `${outcome.message}${outcome.text !== null ? `\nwrote ${f.out}` : ''} (exit ${outcome.reproduced ? 0 : 1})`,
-      );
-      setExit(outcome.reproduced ? 0 : 1);
+      const { text, ...summary } = outcome;
+      let error: string | null = null;
+      if (text === null) product.discard();
+      else error = product.write(text);
+      const written = text !== null && error === null;
+      out(f.json ? JSON.stringify({ ...summary, out: written ? f.out : null }, null, 2) : formatShrink(outcome, f.out, written));
+      if (error !== null) log(`ioasid-sim: cannot write --out ${f.out}: ${error}`);
+      setExit(written ? 0 : text !== null ? 2 : 1);
     });
 
   cli

@@ -1,177 +1,113 @@
-// shrink: a failing run as a small sequence file that reproduces it. The report's execution is
-// found again in deterministic mode (as replay does: exactly, or by searching seeds for a
-// real-thread report) while every uAPI call the workload made is recorded; the calls up to the
-// violation become sequence steps (background jobs as `dma_start` / `enqcmd_start` ... `stop`;
-// the vIOMMU's own calls are not steps, the guest request is); the file is checked to show the
-// same invariant on the same mutant, then cut down by delta debugging over its steps, each
-// candidate re-checked, and finally given the `expect`s of its last run.
+// shrink: a failing run as a small sequence file that reproduces it (docs/shrink.md). The
+// report's execution is found again in deterministic mode (as replay does: exactly, or by
+// searching seeds for a real-thread report) while its calls are recorded (call-record.ts); the
+// calls up to the violation become steps, run one after the other. A recorded run does not
+// always reproduce as a file (steps wait for each other where lanes raced; the engines start at
+// the first job, not before the workload), so every candidate is judged only by running it as
+// `seq --mode deterministic` would: first the whole record (two orders, a few seeds), then
+// delta debugging over groups of steps (a lane's rounds), over single steps, and over the op
+// counts of DMA and ENQCMD bursts, while it still shows the same invariant on the same mutant;
+// all within a budget of sequence runs. The file gets the correct model's outcomes as `expect`s
+// and is written only once it has been run both ways: the invariant on the mutant, clean without.
 import type { MutantName } from '../actors/env.js';
-import type { SimEvent } from '../actors/events.js';
-import type { OpName } from '../actors/protocol.js';
-import type { Result } from '../actors/result.js';
-import { type MachineNames, machineNames } from '../machine/names.js';
-import type { MachineSpec } from '../machine/spec.js';
-import type { RunReport } from '../report/report.js';
-import type { ModeOptions } from '../sim/mode.js';
-import type { Simulation } from '../sim/simulation.js';
-import type { StrategyName } from '../sim/strategies/index.js';
-import { STEP_OP_BY_NAME } from '../sequence/ops.js';
+import { InputError } from '../input/input-error.js';
+import { machineNames } from '../machine/names.js';
+import type { RunReport, StepReport } from '../report/report.js';
 import { parseSequence } from '../sequence/file.js';
+import { STEP_OP_BY_NAME } from '../sequence/ops.js';
 import { runSequence } from '../sequence/runner.js';
-import { type MachineDoc, type RecordedStep, machineDocOf, toSequenceYaml } from '../sequence/write.js';
-import { UAPI } from '../uapi/ops.js';
+import { type MachineDoc, machineDocOf, toSequenceYaml } from '../sequence/write.js';
+import type { ModeOptions } from '../sim/mode.js';
+import type { StrategyName } from '../sim/strategies/index.js';
+import { CallRecorder, type Step, refersToStep, stepsOf } from './call-record.js';
+import { ddmin } from './ddmin.js';
 import { replay, replayableReport } from './replay.js';
 
+/** Sequence runs a shrink may spend on candidates by default. */
+export const DEFAULT_SHRINK_BUDGET = 500;
+/** Real-thread reports: seeds replay searches for the invariant. */
+const SEARCH_SEEDS = 20;
+/** Seeds (besides the run's own) the whole record is tried with before shrink gives up. */
+const START_SEEDS = 5;
+/** The burst arguments shrink halves. */
+const BURST_COUNTS: ReadonlySet<string> = new Set(['dma.ops', 'enqcmd.count']);
+
 export interface ShrinkOptions {
-  /** Real-thread reports: seeds replay searches (default 20). */
+  /** Sequence runs to spend on candidates (default DEFAULT_SHRINK_BUDGET). */
   readonly budget?: number;
-  /** Seeds the full recorded file is tried with before shrinking gives up (default 5). */
-  readonly seeds?: number;
+  /** Where the file is to go: its header and the run command name it (default FILE). */
+  readonly out?: string;
   /** The command that asked for it, for the file's header. */
   readonly command?: string;
+  /** Called after every sequence run with the runs spent so far. */
+  readonly progress?: (runs: number) => void;
 }
 
 export interface ShrinkOutcome {
-  /** Was a file found that shows the report's invariant? */
+  /** Was a file found that shows the report's invariant on the mutant and none without it? */
   readonly reproduced: boolean;
-  readonly invariant: string | null;
+  readonly invariant: string;
+  readonly mutant: string | null;
   /** The sequence file (YAML), when reproduced. */
   readonly text: string | null;
   /** Steps recorded, and steps in the file. */
   readonly recorded: number;
   readonly steps: number;
-  /** Sequence runs spent checking candidates. */
+  /** Sequence runs spent, and the budget they had. */
   readonly runs: number;
+  readonly budget: number;
+  /** The file's seed and the strategy it reproduces with. */
+  readonly seed: number | null;
+  readonly strategy: StrategyName | null;
+  /** The command that shows the invariant with the file. */
+  readonly run: string | null;
   readonly message: string;
 }
 
-/** A uAPI call of the workload, as the events showed it; `result` null if it never answered. */
-interface Call {
-  readonly op: OpName;
-  readonly args: Readonly<Record<string, number>>;
-  result: Result<unknown> | null;
+/** What a candidate file runs on and must show. */
+interface Target {
+  readonly invariant: string;
+  readonly mutant: MutantName | null;
+  readonly machine: MachineDoc;
+  readonly mode: Extract<ModeOptions, { mode: 'deterministic' }>;
+  readonly name: string;
 }
 
-/** The workload's calls and replies in the order they happened. */
-type Happening = { readonly t: 'call' | 'reply'; readonly call: Call };
+/** Runs candidates as `seq` would run their file, counting the runs against the budget. */
+class Checker {
+  runs = 0;
+  constructor(
+    private readonly t: Target,
+    readonly budget: number,
+    private readonly progress: (runs: number) => void,
+  ) {}
 
-/** One run's workload calls, up to the first violation of `invariant`, and the machine they ran on. */
-class CallRecorder {
-  log: Happening[] = [];
-  spec: MachineSpec | null = null;
-  constructor(private readonly invariant: string) {}
-
-  attach = (sim: Simulation): void => {
-    const log: Happening[] = [];
-    const byId = new Map<number, Call>();
-    let cut = false;
-    this.log = log;
-    this.spec = sim.options.spec;
-    sim.events$.subscribe((e: SimEvent) => {
-      if (e.type === 'violation' && e.invariant === this.invariant) cut = true;
-      if ((e.type !== 'call' && e.type !== 'reply') || e.via) return;
-      if (e.type === 'call') {
-        if (cut) return; // what the workload did after the violation cannot have caused it
-        const call: Call = { op: e.op, args: e.args as Record<string, number>, result: null };
-        log.push({ t: 'call', call });
-        byId.set(e.id, call);
-      } else {
-        const call = byId.get(e.id);
-        if (!call) return;
-        call.result = e.result;
-        log.push({ t: 'reply', call });
-      }
-    });
-  };
-}
-
-/** A step, with the names it refers to (bound by earlier steps' `as:`). */
-interface Step {
-  readonly step: RecordedStep;
-  readonly uses: readonly string[];
-}
-
-const PREFIX = { fd: 'fd', ioasid: 'a', job: 'j' } as const;
-
-/** Does this argument of `op` name a value an earlier step bound (rather than a machine object)? */
-function refersToStep(op: string, arg: string): boolean {
-  const kind = STEP_OP_BY_NAME.get(op)!.args.find((a) => a.name === arg)!.kind;
-  return kind === 'fd' || kind === 'job' || kind === 'ioasid' || kind === 'vpasid';
-}
-const PASID_SPACE = 1 << 20;
-
-/** In which order the concurrent calls become one-after-the-other steps. */
-type Order = 'reply' | 'call';
-
-/**
- * The calls as steps: machine objects by name, FDs, IOASIDs and jobs by the `as:` name of the
- * reply that returned them (a PASID nobody handed out stays a literal), seeds left to the runner.
- * A call a file cannot express (an FD it never opened, an index out of range) is left out. In
- * `reply` order a step stands where its call answered (where its effect, such as which PASID an
- * ALLOC got, was settled), calls that never answered last; in `call` order where it started.
- */
-function stepsOf(log: readonly Happening[], names: MachineNames, order: Order): Step[] {
-  const bound = { fd: new Map<number, string>(), ioasid: new Map<number, string>(), job: new Map<number, string>() };
-  const counts = { fd: 0, ioasid: 0, job: 0 };
-  const made = new Map<Call, { step: RecordedStep; uses: string[] }>();
-  const placed: Call[] = [];
-  for (const { t, call: c } of log) {
-    if (t === 'reply') {
-      const s = made.get(c);
-      const binds = UAPI[c.op].binds;
-      if (s && binds && c.result?.ok) {
-        const as = `${PREFIX[binds]}${++counts[binds]}`;
-        s.step = { ...s.step, as };
-        bound[binds].set(c.result.value as number, as);
-      }
-      if (order === 'reply') placed.push(c);
-      continue;
-    }
-    const s = expressed(c, names, bound);
-    if (!s) continue;
-    made.set(c, s);
-    if (order === 'call') placed.push(c);
+  get spent(): boolean {
+    return this.runs >= this.budget;
   }
-  if (order === 'reply') placed.push(...[...made.keys()].filter((c) => c.result === null));
-  return placed.filter((c) => made.has(c)).map((c) => made.get(c)!);
-}
 
-/** The call as a step without `as:`, its names resolved as they stood when it was made; null if a file cannot say it. */
-function expressed(c: Call, names: MachineNames, bound: Record<'fd' | 'ioasid' | 'job', Map<number, string>>): { step: RecordedStep; uses: string[] } | null {
-  const args: Record<string, string | number> = {};
-  const uses: string[] = [];
-  for (const a of STEP_OP_BY_NAME.get(c.op)!.args) {
-    const v = c.args[a.name]!;
-    // A default a file cannot spell (dma_start's min_landed 0) is left out, as the workload did.
-    if (a.default !== undefined && v === a.default) continue;
-    let w: string | number | undefined;
-    switch (a.kind) {
-      case 'vm':
-      case 'device':
-      case 'vcpu':
-        w = names[a.kind][v];
-        break;
-      case 'fd':
-      case 'job':
-        w = bound[a.kind].get(v);
-        break;
-      case 'ioasid':
-        w = bound.ioasid.get(v) ?? (v >= 0 && v < PASID_SPACE ? v : undefined);
-        break;
-      case 'vpasid':
-        w = v >= 0 && v < PASID_SPACE ? v : undefined;
-        break;
-      default:
-        w = v >= 1 && v <= (a.max ?? 0x7fffffff) ? v : undefined;
-    }
-    if (w === undefined) return null;
-    if (typeof w === 'string' && refersToStep(c.op, a.name)) uses.push(w);
-    args[a.name] = w;
+  text(steps: readonly Step[], seed: number, comment: readonly string[] = []): string {
+    return toSequenceYaml({ name: this.t.name, seed, machine: this.t.machine, steps: steps.map((s) => s.step), comment });
   }
-  return { step: { op: c.op, args, as: null, expect: null }, uses };
+
+  /** Run the file (the worker count is the file's default, as for `seq`); `mutant: false` runs the correct model. */
+  async run(steps: readonly Step[], seed: number, o: { mutant: boolean } = { mutant: true }): Promise<RunReport> {
+    this.runs++;
+    const seq = parseSequence(this.text(steps, seed), `${this.t.name}.yaml`);
+    const report = await runSequence(seq, { mutant: o.mutant ? this.t.mutant : null, mode: this.t.mode });
+    this.progress(this.runs);
+    return report;
+  }
+
+  shows = (r: RunReport) => r.violations.some((v) => v.invariant === this.t.invariant);
+
+  /** A candidate while the budget lasts: does it show the invariant? */
+  async candidate(steps: readonly Step[], seed: number): Promise<boolean> {
+    return !this.spent && this.shows(await this.run(steps, seed));
+  }
 }
 
-/** The steps of `keep` that stay well formed: a step whose names lost their binding step goes too. */
+/** The steps that stay well formed: a step whose names lost their binding step goes too. */
 function closed(steps: readonly Step[]): Step[] {
   const bound = new Set<string>();
   const out: Step[] = [];
@@ -187,16 +123,18 @@ function closed(steps: readonly Step[]): Step[] {
 function tidy(steps: readonly Step[]): Step[] {
   const used = new Set(steps.flatMap((s) => s.uses));
   const renamed = new Map<string, string>();
-  const counts = { fd: 0, a: 0, j: 0 };
+  const counts = new Map<string, number>();
   for (const s of steps) {
     const as = s.step.as;
     if (as && used.has(as)) {
-      const prefix = as.replace(/[0-9]+$/, '') as keyof typeof counts;
-      renamed.set(as, `${prefix}${++counts[prefix]}`);
+      const prefix = as.replace(/[0-9]+$/, '');
+      counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
+      renamed.set(as, `${prefix}${counts.get(prefix)}`);
     }
   }
   const rename = (v: string | number) => (typeof v === 'string' ? (renamed.get(v) ?? v) : v);
   return steps.map((s) => ({
+    group: s.group,
     uses: s.uses.map((n) => renamed.get(n)!),
     step: {
       ...s.step,
@@ -206,136 +144,141 @@ function tidy(steps: readonly Step[]): Step[] {
   }));
 }
 
-/** What a candidate file runs on and must show. */
-interface Target {
-  readonly invariant: string;
-  readonly mutant: MutantName | null;
-  readonly workers: number;
-  readonly machine: MachineDoc;
-  readonly mode: Extract<ModeOptions, { mode: 'deterministic' }>;
-  readonly name: string;
+/** Groups first (whole rounds of a lane go at once), then single steps. */
+async function cut(steps: readonly Step[], check: Checker, seed: number): Promise<Step[]> {
+  const of = (groups: readonly number[]) => {
+    const keep = new Set(groups);
+    return closed(steps.filter((s) => keep.has(s.group)));
+  };
+  const groups = await ddmin([...new Set(steps.map((s) => s.group))], {
+    close: (gs) => [...new Set(of(gs).map((s) => s.group))],
+    size: (gs) => of(gs).length,
+    shows: (gs) => check.candidate(of(gs), seed),
+    spent: () => check.spent,
+  });
+  return ddmin(of(groups), { close: closed, size: (s) => s.length, shows: (s) => check.candidate(s, seed), spent: () => check.spent });
 }
 
-class Checker {
-  runs = 0;
-  constructor(private readonly t: Target) {}
-
-  text(steps: readonly Step[], seed: number, comment: readonly string[] = []): string {
-    return toSequenceYaml({ name: this.t.name, seed, machine: this.t.machine, steps: steps.map((s) => s.step), comment });
-  }
-
-  /** Run the steps as the file would be; the report, and whether it shows the invariant. */
-  async run(steps: readonly Step[], seed: number): Promise<{ shows: boolean; report: RunReport }> {
-    this.runs++;
-    const seq = parseSequence(this.text(steps, seed), `${this.t.name}.yaml`);
-    const report = await runSequence(seq, { mutant: this.t.mutant, workers: this.t.workers, mode: this.t.mode });
-    return { shows: report.violations.some((v) => v.invariant === this.t.invariant), report };
-  }
-}
-
-/**
- * Delta debugging (Zeller's ddmin) over the steps: try dropping each of n chunks, keep any cut
- * that still shows the invariant, refine n until single steps; a last pass tries each step alone.
- */
-async function ddmin(steps: Step[], shows: (s: Step[]) => Promise<boolean>): Promise<Step[]> {
+/** Halve each burst's count (`dma` ops, `enqcmd` count) while the file still shows the invariant. */
+async function smallerBursts(steps: Step[], check: Checker, seed: number): Promise<Step[]> {
   let cur = steps;
-  let n = 2;
-  while (cur.length >= 2) {
-    const size = Math.ceil(cur.length / n);
-    let cutOne = false;
-    for (let i = 0; i < cur.length; i += size) {
-      const rest = closed([...cur.slice(0, i), ...cur.slice(i + size)]);
-      if (rest.length > 0 && rest.length < cur.length && (await shows(rest))) {
-        cur = rest;
-        n = Math.max(n - 1, 2);
-        cutOne = true;
-        break;
-      }
+  for (let i = 0; i < cur.length; i++) {
+    const arg = Object.keys(cur[i]!.step.args).find((k) => BURST_COUNTS.has(`${cur[i]!.step.op}.${k}`));
+    if (arg === undefined) continue;
+    for (;;) {
+      const v = cur[i]!.step.args[arg] as number;
+      if (v <= 1 || check.spent) break;
+      const s = cur[i]!;
+      const half = [...cur.slice(0, i), { ...s, step: { ...s.step, args: { ...s.step.args, [arg]: Math.ceil(v / 2) } } }, ...cur.slice(i + 1)];
+      if (!(await check.candidate(half, seed))) break;
+      cur = half;
     }
-    if (cutOne) continue;
-    if (n >= cur.length) break;
-    n = Math.min(n * 2, cur.length);
   }
   return cur;
 }
 
-function cleanVerdict(r: RunReport): string {
-  const unmet = r.steps!.filter((s) => !s.met).length;
-  const violations = [...new Set(r.violations.map((v) => v.invariant))];
-  return [
-    violations.length ? `violations ${violations.join(', ')}` : 'no violation',
-    unmet ? `${unmet} expect(s) unmet (the correct model answers otherwise)` : 'every expect met',
-  ].join(', ');
+/** The outcome a step must have, as the run gave it; null where `expect:` cannot say it (a `dma` that partly faulted). */
+function expectOf(r: readonly StepReport[], i: number): string | null {
+  const s = r[i]!;
+  const fully = STEP_OP_BY_NAME.get(s.op)!.fullyOk;
+  return s.result === 'ok' && fully && !fully(s.value) ? null : s.result;
 }
 
-const first = (r: RunReport) => r.violations[0]?.invariant ?? null;
+const unmet = (r: RunReport) => r.steps!.filter((s) => !s.met).length;
+
+/** The run or seq report `raw` (read from `file`) with a violation to shrink; else bad input. */
+export function shrinkableReport(raw: unknown, file: string): RunReport {
+  const r = replayableReport(raw, file);
+  if (!Array.isArray(r.violations) || r.violations.length === 0) throw new InputError(`${file}: the report has no violation: nothing to shrink`);
+  return r;
+}
 
 export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}): Promise<ShrinkOutcome> {
-  const r = replayableReport(raw, file);
-  const invariant = first(r);
-  const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ reproduced: false, invariant, text: null, recorded, steps: 0, runs, message });
-  if (!invariant) return none(`${file}: the report has no violation: nothing to shrink`);
+  const r = shrinkableReport(raw, file);
+  const invariant = r.violations[0]!.invariant;
+  const budget = o.budget ?? DEFAULT_SHRINK_BUDGET;
+  const mutant = (r.mutant as MutantName | null) ?? null;
+  const base = { invariant, mutant, budget, text: null, seed: null, strategy: null, run: null };
+  const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ ...base, reproduced: false, recorded, steps: 0, runs, message });
+
   const recorder = new CallRecorder(invariant);
-  const found = await replay(r, file, o.budget ?? 20, { attach: recorder.attach });
+  const found = await replay(r, file, SEARCH_SEEDS, { attach: recorder.attach });
   if (!found.reproduced || !found.replayed || !recorder.spec) return none(found.message);
   const strategy = found.replayed.strategy as StrategyName;
   const target: Target = {
     invariant,
-    mutant: r.mutant as MutantName | null,
-    workers: r.workers,
+    mutant,
     machine: machineDocOf(recorder.spec),
     mode: { mode: 'deterministic', strategy, pctDepth: r.schedule?.pctDepth ?? 3 },
-    name: `shrunk ${r.scenario}${r.mutant ? ` (${r.mutant})` : ''}: ${invariant}`,
+    name: `shrunk ${r.scenario}${mutant ? ` (${mutant})` : ''}: ${invariant}`,
   };
   const names = machineNames(recorder.spec);
-  const check = new Checker(target);
-  const seeds = [found.replayed.seed, ...Array.from({ length: o.seeds ?? 5 }, (_, i) => i + 1).filter((s) => s !== found.replayed!.seed)];
-  // The steps run one after the other, not as the workload's lanes did: try both orders and a few seeds.
+  const check = new Checker(target, budget, o.progress ?? (() => {}));
+  const seeds = [found.replayed.seed, ...Array.from({ length: START_SEEDS }, (_, i) => i + 1).filter((s) => s !== found.replayed!.seed)];
+
+  // The whole record first: in the order the calls answered, then as they started; a few seeds.
   let start: { steps: Step[]; seed: number } | null = null;
-  let recorded: Step[] = [];
+  let recorded = 0;
   search: for (const order of ['reply', 'call'] as const) {
     const steps = closed(stepsOf(recorder.log, names, order));
-    if (order === 'reply') recorded = steps;
+    recorded ||= steps.length;
     if (steps.length === 0) continue;
-    for (const s of seeds) {
-      if ((await check.run(steps, s)).shows) {
-        start = { steps, seed: s };
+    for (const seed of seeds) {
+      if (await check.candidate(steps, seed)) {
+        start = { steps, seed };
         break search;
       }
     }
   }
-  if (start === null)
-    return none(
-      `the ${recorded.length} recorded steps, run one after the other, did not show ${invariant} (in reply or call order; seeds ${seeds.join(', ')})`,
-      recorded.length,
-      check.runs,
-    );
-  recorded = start.steps;
-  const seed = start.seed;
-  const fileSeed = seed;
-  const small = tidy(await ddmin(recorded, async (s) => (await check.run(s, fileSeed)).shows));
-  const last = await check.run(small, fileSeed);
-  if (!last.shows) return none(`the shrunk file no longer shows ${invariant} once tidied`, recorded.length, check.runs);
-  const withExpects = small.map((s, i) => ({ ...s, step: { ...s.step, expect: last.report.steps![i]!.result } }));
-  // What the file does on the correct model, said in its header as found, not assumed.
-  const clean = r.mutant ? (await new Checker({ ...target, mutant: null }).run(withExpects, fileSeed)).report : null;
+  if (start === null) {
+    const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply or call order, seeds ${seeds.join(', ')}`;
+    return none(`NOT shrunk: the ${recorded} recorded steps, run one after the other, did not show ${invariant} (${why})`, recorded, check.runs);
+  }
+  recorded = start.steps.length;
+  const { seed } = start;
+  const small = tidy(await smallerBursts(await cut(start.steps, check, seed), check, seed));
+
+  // The file as written: expects from the correct model (from this run itself without a mutant), then both runs again.
+  const onMutant = await check.run(small, seed);
+  if (!check.shows(onMutant)) return none(`NOT shrunk: the shrunk file no longer shows ${invariant} once tidied`, recorded, check.runs);
+  const reference = mutant ? await check.run(small, seed, { mutant: false }) : onMutant;
+  if (mutant && (reference.violations.length > 0 || reference.error !== undefined)) {
+    const what = reference.error ?? `violates ${[...new Set(reference.violations.map((v) => v.invariant))].join(', ')}`;
+    return none(`NOT shrunk: the shrunk file fails on the correct model too (${what})`, recorded, check.runs);
+  }
+  const withExpects = small.map((s, i) => ({ ...s, step: { ...s.step, expect: expectOf(reference.steps!, i) } }));
+  const finalMutant = await check.run(withExpects, seed);
+  const finalCorrect = mutant ? await check.run(withExpects, seed, { mutant: false }) : null;
+  if (!check.shows(finalMutant) || (finalCorrect !== null && !finalCorrect.ok))
+    return none('NOT shrunk: the file with its expects did not run as the same file without them', recorded, check.runs);
+
+  const out = o.out ?? 'FILE';
   const modeFlags = `--mode deterministic --strategy ${strategy}${strategy === 'pct' ? ` --pct-depth ${target.mode.pctDepth}` : ''}`;
+  const run = `ioasid-sim seq ${out} ${modeFlags}${mutant ? ` --mutant ${mutant}` : ''}`;
+  const differ = unmet(finalMutant);
   const comment = [
     `Made by \`${o.command ?? `ioasid-sim shrink ${file}`}\` from the report ${file}`,
-    `(${r.kind} ${r.scenario}, ${r.mode} mode, seed ${r.seed}${r.mutant ? `, mutant ${r.mutant}` : ''}): ${recorded.length} recorded steps shrunk to ${small.length}.`,
-    `It shows the invariant ${invariant}${r.mutant ? ` on the mutant ${r.mutant}` : ''}:`,
-    `  ioasid-sim seq FILE ${modeFlags}${r.mutant ? ` --mutant ${r.mutant}` : ''}   # exit 1, ${invariant}`,
-    ...(clean ? [`On the correct model (no --mutant): ${cleanVerdict(clean)}.`] : []),
-    'The expects are the outcomes of that run.',
+    `(${r.kind} ${r.scenario}, ${r.mode} mode, seed ${r.seed}${mutant ? `, mutant ${mutant}` : ''}): ${recorded} recorded steps shrunk to ${small.length}.`,
+    `It shows the invariant ${invariant}${mutant ? ` on the mutant ${mutant}` : ''}:`,
+    `  ${run}   # exit 1, ${invariant}`,
+    ...(mutant
+      ? [
+          `and passes on the correct model, whose outcomes the expects are:`,
+          `  ioasid-sim seq ${out} ${modeFlags}   # exit 0`,
+          ...(differ > 0 ? [`On the mutant ${differ} step(s) also answer otherwise than expected.`] : []),
+        ]
+      : ['The expects are the outcomes of that run.']),
   ];
-  const text = check.text(withExpects, fileSeed, comment);
   return {
+    ...base,
     reproduced: true,
-    invariant,
-    text,
-    recorded: recorded.length,
+    text: check.text(withExpects, seed, comment),
+    recorded,
     steps: small.length,
     runs: check.runs,
-    message: `shrunk: ${recorded.length} recorded steps to ${small.length} that show ${invariant} (seed ${fileSeed}, strategy ${strategy}; ${check.runs} sequence runs)`,
+    seed,
+    strategy,
+    run,
+    message: `shrunk: ${recorded} recorded steps to ${small.length} that show ${invariant}${mutant ? ` on ${mutant}` : ''} (seed ${seed}, strategy ${strategy}; ${check.runs} sequence runs, budget ${budget})`,
   };
 }
