@@ -5,8 +5,8 @@
 // always reproduce as a file (steps wait for each other where lanes raced; the engines start at
 // the first job, not before the workload), so every candidate is judged only by running it as
 // `seq --mode deterministic` would: first the whole record (two orders, a few seeds), then
-// delta debugging over groups of steps (a lane's rounds), over single steps, and over the op
-// counts of DMA and ENQCMD bursts, while it still shows the same invariant on the same mutant;
+// delta debugging over groups of steps (a lane's rounds), over single steps, then the machine's
+// unused VMs and devices, and the op counts of DMA and ENQCMD bursts, while it still shows the same invariant on the same mutant;
 // all within a budget of sequence runs. The file gets the correct model's outcomes as `expect`s
 // and is written only once it has been run both ways: the invariant on the mutant, clean without.
 import type { MutantName } from '../actors/env.js';
@@ -76,18 +76,22 @@ interface Target {
 /** Runs candidates as `seq` would run their file, counting the runs against the budget. */
 class Checker {
   runs = 0;
+  /** The machine the files describe: the run's, until a smaller one also shows the invariant. */
+  machine: MachineDoc;
   constructor(
     private readonly t: Target,
     readonly budget: number,
     private readonly progress: (runs: number) => void,
-  ) {}
+  ) {
+    this.machine = t.machine;
+  }
 
   get spent(): boolean {
     return this.runs >= this.budget;
   }
 
   text(steps: readonly Step[], seed: number, comment: readonly string[] = []): string {
-    return toSequenceYaml({ name: this.t.name, seed, machine: this.t.machine, steps: steps.map((s) => s.step), comment });
+    return toSequenceYaml({ name: this.t.name, seed, machine: this.machine, steps: steps.map((s) => s.step), comment });
   }
 
   /** Run the file (the worker count is the file's default, as for `seq`); `mutant: false` runs the correct model. */
@@ -157,6 +161,25 @@ async function cut(steps: readonly Step[], check: Checker, seed: number): Promis
     spent: () => check.spent,
   });
   return ddmin(of(groups), { close: closed, size: (s) => s.length, shows: (s) => check.candidate(s, seed), spent: () => check.spent });
+}
+
+/** The machine without the VMs and devices no step names (a VM stays while a step names one of its devices or vCPUs). */
+function usedMachine(m: MachineDoc, steps: readonly Step[]): MachineDoc {
+  const named = new Set(steps.flatMap((s) => Object.values(s.step.args).filter((v) => typeof v === 'string')));
+  type Vm = { name: string; devices: { name: string }[] };
+  const vms = (m.vms as Vm[])
+    .map((vm) => ({ ...vm, devices: vm.devices.filter((d) => named.has(d.name)) }))
+    .filter((vm) => named.has(vm.name) || vm.devices.length > 0 || [...named].some((n) => n.startsWith(`${vm.name}.`)));
+  return { ...m, vms };
+}
+
+/** A smaller machine, if the file still shows the invariant on it (engines serve devices by number: it may not). */
+async function smallerMachine(steps: readonly Step[], check: Checker, seed: number): Promise<void> {
+  const before = check.machine;
+  const used = usedMachine(before, steps);
+  if (JSON.stringify(used) === JSON.stringify(before)) return;
+  check.machine = used;
+  if (!(await check.candidate(steps, seed))) check.machine = before;
 }
 
 /** Halve each burst's count (`dma` ops, `enqcmd` count) while the file still shows the invariant. */
@@ -236,7 +259,9 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
   }
   recorded = start.steps.length;
   const { seed } = start;
-  const small = tidy(await smallerBursts(await cut(start.steps, check, seed), check, seed));
+  const cutDown = await cut(start.steps, check, seed);
+  await smallerMachine(cutDown, check, seed);
+  const small = tidy(await smallerBursts(cutDown, check, seed));
 
   // The file as written: expects from the correct model (from this run itself without a mutant), then both runs again.
   const onMutant = await check.run(small, seed);
