@@ -53,6 +53,12 @@ describe('ioasid-sim shrink', function () {
     const notJson = await cli(['shrink', join(dir, 's.yaml'), '--out', join(dir, 'x.yaml')]);
     expect(notJson.code).to.equal(2);
     expect(notJson.stderr.trim().split('\n')).to.have.length(1);
+    for (const args of [[report], [report, '--out', join(dir, 'x.yaml'), '--budget', '0']]) {
+      const bad = await cli(['shrink', ...args]);
+      expect(bad.code, args.join(' ')).to.equal(2);
+      expect(bad.stderr).to.match(args.length === 1 ? /^ioasid-sim: .*--out/ : /^ioasid-sim: .*--budget/);
+    }
+    expect(existsSync(join(dir, 'x.yaml')), 'nothing is opened for bad flags').to.equal(false);
   });
 
   it('a report without violation is bad input: exit 2, and no file', async () => {
