@@ -222,7 +222,7 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
   const budget = o.budget ?? DEFAULT_SHRINK_BUDGET;
   const mutant = (r.mutant as MutantName | null) ?? null;
   const base = { invariant, mutant, budget, text: null, seed: null, strategy: null, run: null };
-  const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ ...base, reproduced: false, recorded, steps: 0, runs, message });
+  const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ reproduced: false, ...base, recorded, steps: 0, runs, message });
 
   const recorder = new CallRecorder(invariant);
   const found = await replay(r, file, SEARCH_SEEDS, { attach: recorder.attach });
@@ -295,8 +295,8 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
       : ['The expects are the outcomes of that run.']),
   ];
   return {
-    ...base,
     reproduced: true,
+    ...base,
     text: check.text(withExpects, seed, comment),
     recorded,
     steps: small.length,
