@@ -11,7 +11,7 @@ import type { OpName } from '../../actors/protocol.js';
 import type { MachineSpec } from '../../machine/spec.js';
 import { KVM_VPASIDS, MAX_BIND_PAGES, type Outcome, type RefModel, fdName } from './model.js';
 import type { Session } from './session.js';
-import type { MachineDoc, RecordedStep } from './to-sequence.js';
+import type { MachineDoc, RecordedStep } from '../../sequence/write.js';
 
 type Draws = Readonly<Record<string, number>>;
 
