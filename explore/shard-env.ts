@@ -98,7 +98,7 @@ function shardCount(scheduler: Scheduler, read: Read, given: number | null): num
   }
   const first = said[0];
   if (!first) {
-    const own = scheduler.count ? `${scheduler.count} is not set` : `${scheduler.index} gives no count`;
+    const own = scheduler.count ? `${scheduler.count} is not set` : 'no count';
     throw bad(`${scheduler.index} gives the index but ${own}: use --shard auto/N or set ${COUNT_VAR}`);
   }
   const other = said.find(([, n]) => n !== first[1]);
