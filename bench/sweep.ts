@@ -8,7 +8,7 @@ import type { SweepRun } from '../report/report.js';
 import { DEFAULT_PARAMS } from '../scenarios/scenario.js';
 import { teardownRace } from '../scenarios/teardown-race.js';
 import { type Section, pairedRow } from './result.js';
-import { interleave } from './stats.js';
+import { interleave, median } from './stats.js';
 
 export interface SweepBenchOptions {
   readonly rounds: number;
@@ -46,8 +46,8 @@ export async function benchSweep(o: SweepBenchOptions): Promise<Section> {
       rounds: o.rounds,
       seeds: o.seeds,
       seedSec: o.seedSec,
-      wallSecJobs1: o.seeds / Math.min(...r.serial),
-      wallSecJobs2: o.seeds / Math.min(...r.parallel),
+      medianSecJobs1: o.seeds / median(r.serial),
+      medianSecJobs2: o.seeds / median(r.parallel),
     },
     notes: [
       'the ratio is the speed-up: about 2 on 2 idle cores; each --jobs 2 round starts its pool, whose threads load and warm the model themselves',
