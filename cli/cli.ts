@@ -28,6 +28,9 @@ import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/swe
 import { shardFromEnv } from '../explore/shard-env.js';
 import { availableParallelism } from 'node:os';
 
+/** Sweep worker threads at most: each holds a whole simulation. */
+const MAX_JOBS = 64;
+
 /** A sweep runs many seeds: each is short unless --duration says otherwise (virtual seconds in deterministic mode). */
 const SWEEP_DEFAULT_DURATION_SEC = { threads: 2, deterministic: DEFAULT_DURATION_SEC.deterministic } as const;
 
@@ -117,7 +120,7 @@ function resolveShard(f: ShardFlag | undefined): Shard | null {
  * what each run races: there it is 1, and more is refused.
  */
 function sweepJobs(jobs: number | undefined, mode: ModeName): number {
-  if (mode === 'deterministic') return jobs ?? availableParallelism();
+  if (mode === 'deterministic') return jobs ?? Math.min(MAX_JOBS, availableParallelism());
   if (jobs !== undefined && jobs > 1) throw new InputError('--jobs: only applies with --mode deterministic (threads mode runs one seed at a time)');
   return 1;
 }
@@ -221,7 +224,11 @@ function program(setExit: (code: number) => void): Command {
           "run only the I-th of N shards: seeds with (seed - A) % N == I - 1; auto: I (and N) from a job scheduler's environment (docs/sweeps.md)",
           parseShard,
         )
-        .option('--jobs <N>', 'deterministic mode: seeds run at once on worker threads (1..64, default the cores; threads mode: 1)', intIn(1, 64)),
+        .option(
+          '--jobs <N>',
+          `deterministic mode: seeds run at once on worker threads (1..${MAX_JOBS}, default the cores; threads mode: 1)`,
+          intIn(1, MAX_JOBS),
+        ),
       `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),
   );
