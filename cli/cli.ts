@@ -7,7 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
-import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
+import { type ShardFlag, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError, readInputFile } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
@@ -15,7 +15,7 @@ import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } f
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
-import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
+import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, type ModeName, resolveMode } from './modes.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
 import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, openProductFile } from './outputs.js';
 import { progressBar } from './progress.js';
@@ -26,6 +26,11 @@ import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
 import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
+import { shardFromEnv } from '../explore/shard-env.js';
+import { availableParallelism } from 'node:os';
+
+/** Sweep worker threads at most: each holds a whole simulation. */
+const MAX_JOBS = 64;
 
 /** A sweep runs many seeds: each is short unless --duration says otherwise (virtual seconds in deterministic mode). */
 const SWEEP_DEFAULT_DURATION_SEC = { threads: 2, deterministic: DEFAULT_DURATION_SEC.deterministic } as const;
@@ -44,7 +49,7 @@ interface CommonFlags extends ModeFlags {
 }
 type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
-type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
+type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: ShardFlag; jobs?: number };
 
 /** 0 clean, 3 inconclusive (nothing violated, but what the run exists to race did not happen), 1 failed. */
 const exitCodeOf = (r: { ok: boolean; verdict?: Verdict }) => (r.ok ? 0 : r.verdict === 'inconclusive' ? 3 : 1);
@@ -108,6 +113,23 @@ function formatReplay(o: ReplayOutcome, command: string | null): string {
 function formatShrink(o: ShrinkOutcome, out: string, written: boolean): string {
   if (!written) return `${o.message} (exit ${o.text === null ? 1 : 2})`;
   return [o.message, `wrote ${out}; run it:`, `  ${o.run}   # exit 1, ${o.invariant}`, '(exit 0)'].join('\n');
+}
+
+/** `--shard`: as given, or, for `auto`, from the environment this process runs in. */
+function resolveShard(f: ShardFlag | undefined): Shard | null {
+  if (!f) return null;
+  return 'fixed' in f ? f.fixed : shardFromEnv(process.env, f.auto.count);
+}
+
+/**
+ * `--jobs`: deterministic seeds default to one per core. A threads-mode seed already runs its
+ * engines on worker threads, so seeds side by side would only fight over the cores and change
+ * what each run races: there it is 1, and more is refused.
+ */
+function sweepJobs(jobs: number | undefined, mode: ModeName): number {
+  if (mode === 'deterministic') return jobs ?? Math.min(MAX_JOBS, availableParallelism());
+  if (jobs !== undefined && jobs > 1) throw new InputError('--jobs: only applies with --mode deterministic (threads mode runs one seed at a time)');
+  return 1;
 }
 
 function printSweep(r: SweepReport, json: boolean | undefined): number {
@@ -204,7 +226,16 @@ function program(setExit: (code: number) => void): Command {
         .argument('<scenario>', 'a built-in scenario (see `list`)')
         .description('run a scenario once per seed of a range')
         .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
-        .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
+        .option(
+          '--shard <I/N|auto|auto/N>',
+          "run only the I-th of N shards: seeds with (seed - A) % N == I - 1; auto: I (and N) from a job scheduler's environment (docs/sweeps.md)",
+          parseShard,
+        )
+        .option(
+          '--jobs <N>',
+          `deterministic mode: seeds run at once on worker threads (1..${MAX_JOBS}, default the cores; threads mode: 1)`,
+          intIn(1, MAX_JOBS),
+        ),
       `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),
   );
@@ -212,12 +243,14 @@ function program(setExit: (code: number) => void): Command {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
     const range = f.seeds,
-      shard = f.shard ?? null;
+      shard = resolveShard(f.shard);
+    const jobs = sweepJobs(f.jobs, mode.mode);
     const bar = progressBar(`sweep ${scenario.name}`, shardSeeds(range, shard).length, 'seeds', { json: !!f.json });
     const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC[mode.mode], f.mutant), {
       range,
       shard,
       mode,
+      jobs,
       progress: (done) => bar.update(done),
     });
     bar.stop();
