@@ -8,9 +8,9 @@ import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
-import { InputError, readInputFile } from '../input/input-error.js';
+import { InputError } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
-import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
+import { type ReplayOutcome, loadReplayableReport, replay } from '../explore/replay.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
@@ -196,7 +196,7 @@ function program(setExit: (code: number) => void): Command {
         .command('sweep')
         .argument('<scenario>', 'a built-in scenario (see `list`)')
         .description('run a scenario once per seed of a range')
-        .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
+        .requiredOption('--seeds <A..B>', 'the seed range, both ends included (at most 100000 seeds)', parseSeedRange)
         .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
       `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),
@@ -228,14 +228,7 @@ function program(setExit: (code: number) => void): Command {
       .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)),
   );
   replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readInputFile(file));
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(`${file}: not JSON (${(e as Error).message})`);
-    }
-    const report = replayableReport(raw, file);
+    const report = loadReplayableReport(file);
     const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
     if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
     const outputs = openOutputs(f, inputs);
