@@ -169,7 +169,10 @@ export class IoasidSim {
  */
 function foreign(owner: IoasidSim, h: { readonly owner: IoasidSim } | undefined, what: () => string): Result<never> | null {
   if (!(h instanceof FdHandle || h instanceof DeviceHandle))
-    return err('EBADF', `not a handle of this simulation (got ${typeof h === 'object' ? JSON.stringify(h) : String(h)})`);
+    return err(
+      'EBADF',
+      `not a handle of this simulation (got ${h === null || typeof h !== 'object' ? String(h) : `an object of ${h.constructor?.name ?? 'no class'}`})`,
+    );
   return h.owner === owner ? null : err('EBADF', `${what()} belongs to another simulation`);
 }
 

@@ -6,7 +6,7 @@
 // layers: the caller passes them in. Fields a newer version may add are let through.
 import * as v from 'valibot';
 import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS, WORKERS_MAX } from './limits.js';
-import { bool, intIn, list, mapping, numberIn, oneOf, parseWith, record, shown, text } from './schema.js';
+import { bool, intIn, list, mapping, mappingMessage, numberIn, oneOf, parseWith, record, shown, text } from './schema.js';
 
 type Words = readonly [string, ...string[]];
 export interface ReportNames {
@@ -82,7 +82,7 @@ export function sweepReportInput(doc: unknown, file: string, verdicts: Words) {
     verdict: oneOf(verdicts),
     inconclusive: v.optional(v.array(text())),
     durationMs: ms(),
-    counts: v.objectWithRest({ dma: count(), calls: count() }, count()),
+    counts: v.objectWithRest({ dma: count(), calls: count() }, count(), mappingMessage([])),
     coverage: v.record(v.string(), count()),
     violationCounts: v.record(v.string(), count()),
     violations: v.array(violation),

@@ -40,15 +40,36 @@ export const name = () =>
     v.regex(NAME_RE, (i) => `must be a name: letters, digits, _ . - (got ${shown(i.input)})`),
   );
 
-/** A mapping with exactly these fields (the optional ones may be left out). */
-export const mapping = <const E extends v.ObjectEntries>(entries: E) =>
-  v.strictObject(entries, (i) => (i.expected === 'never' ? `unknown field (expected ${Object.keys(entries).join(', ')})` : objectMessage(i)));
+/** valibot's objects take a list for an object: a list is no mapping. */
+const notList = <const S extends v.GenericSchema>(schema: S, what: (x: unknown) => string) =>
+  v.pipe(
+    v.custom<unknown>(
+      (x) => !Array.isArray(x),
+      (i) => what(i.input),
+    ),
+    schema,
+  );
 
-/** A mapping that may hold more fields than these (a report written by a newer version). */
-export const record = <const E extends v.ObjectEntries>(entries: E) => v.looseObject(entries, objectMessage);
+const noMapping = (x: unknown) => `must be a mapping (got ${shown(x)})`;
 
 /** An object schema's own issues: a required field left out (its key is what was expected), or no mapping at all. */
-const objectMessage = (i: v.BaseIssue<unknown>) => (i.expected?.startsWith('"') ? 'missing' : `must be a mapping (got ${shown(i.input)})`);
+const objectMessage = (i: v.BaseIssue<unknown>, what: (x: unknown) => string) => (i.expected?.startsWith('"') ? 'missing' : what(i.input));
+
+/** The message of an object schema's issues: an unknown field (one of `keys` was expected), a missing one, no mapping. */
+export const mappingMessage =
+  (keys: readonly string[]) =>
+  (i: v.BaseIssue<unknown>): string =>
+    i.expected === 'never' ? `unknown field (expected ${keys.join(', ')})` : objectMessage(i, noMapping);
+
+/** A mapping with exactly these fields (the optional ones may be left out). */
+export const mapping = <const E extends v.ObjectEntries>(entries: E) => notList(v.strictObject(entries, mappingMessage(Object.keys(entries))), noMapping);
+
+/** A mapping that may hold more fields than these (a report written by a newer version); `what` says what it should have been. */
+export const record = <const E extends v.ObjectEntries>(entries: E, what = noMapping) =>
+  notList(
+    v.looseObject(entries, (i) => objectMessage(i, what)),
+    what,
+  );
 
 /** A list of at most `max` items, at least `min`. */
 export const list = <const T extends v.GenericSchema>(item: T, min: number, max: number) => {

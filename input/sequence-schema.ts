@@ -4,11 +4,11 @@
 import * as v from 'valibot';
 import { MACHINE_FILE_FIELDS, checkMachine } from './machine-schema.js';
 import { MAX_STEPS, SEED_MAX } from './limits.js';
-import { intIn, list, mapping, parseWith, shown, text } from './schema.js';
+import { intIn, list, mapping, parseWith, record, shown, text } from './schema.js';
 
-const step = v.looseObject(
+const step = record(
   { op: v.string((i) => `missing or not a string (got ${shown(i.input)})`) },
-  (i) => `a step must be a mapping with an \`op\` (got ${shown(i.input)})`,
+  (x) => `a step must be a mapping with an \`op\` (got ${shown(x)})`,
 );
 
 const sequenceFile = mapping({

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { MACHINE_FILE_FIELDS, checkMachine } from './machine-schema.js';
 import { MACHINE_LIMITS, SEED_MAX } from './limits.js';
-import { bool, intIn, mapping, oneOf, parseWith } from './schema.js';
+import { bool, intIn, mapping, mappingMessage, oneOf, parseWith } from './schema.js';
 
 type Words = readonly [string, ...string[]];
 
@@ -26,13 +26,16 @@ export function createOptionsInput(o: unknown, names: { readonly mutants: Words;
   const mode = v.variant(
     'mode',
     [
-      mapping({ mode: v.literal('threads') }),
-      mapping({
-        mode: v.literal('deterministic'),
-        strategy: oneOf(names.strategies, 'strategy'),
-        pctDepth: intIn(1, 64),
-        expectedSteps: v.optional(intIn(1, 1e9)),
-      }),
+      v.strictObject({ mode: v.literal('threads') }, mappingMessage(['mode'])),
+      v.strictObject(
+        {
+          mode: v.literal('deterministic'),
+          strategy: oneOf(names.strategies, 'strategy'),
+          pctDepth: intIn(1, 64),
+          expectedSteps: v.optional(intIn(1, 1e9)),
+        },
+        mappingMessage(['mode', 'strategy', 'pctDepth', 'expectedSteps']),
+      ),
     ],
     (i) => `must be { mode: 'threads' } or { mode: 'deterministic', strategy, pctDepth } (got ${JSON.stringify(i.received)})`,
   );

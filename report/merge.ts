@@ -15,7 +15,7 @@ export interface LoadedSweep {
 
 export function loadSweepReport(file: string): LoadedSweep {
   const doc = sweepReportInput(parseJsonText(readInputFile(file), file), file, VERDICTS);
-  const bad = (field: string, what: string) => new InputError(`${file}: field '${field}' ${what}`);
+  const bad = (field: string, what: string) => new InputError(`${file}: field '${field}': ${what}`);
   const { seeds, shard } = doc;
   if (seeds.from > seeds.to) throw bad('seeds', `must be { from, to } with from <= to (got ${seeds.from}..${seeds.to})`);
   if (shard && shard.index > shard.count) throw bad('shard', 'must be null or { index, count } with 1 <= index <= count');
