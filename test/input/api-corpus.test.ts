@@ -3,8 +3,7 @@
 // a typed Result at once. A machine written as the README allows (`vms: [{ name: 'vm1' }]`)
 // gets the defaults.
 import { expect } from 'chai';
-import { InputError } from '../../input/input-error.js';
-import { type IoasidSim, createSimulation } from '../../index.js';
+import { InputError, type IoasidSim, createSimulation } from '../../index.js';
 import type { ModeOptions } from '../../sim/mode.js';
 import { value } from '../helpers.js';
 import { CALL_CASES, type Handles, SPEC_CASES } from './api-cases.js';
