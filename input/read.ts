@@ -71,6 +71,8 @@ export function parseYamlText(text: string, file: string): unknown {
   try {
     const d = parseDocument(text, { prettyErrors: false, lineCounter });
     const first = d.errors[0];
+    // The parser reports its own stack overflow as an error of the document.
+    if (first && /call stack/i.test(first.message)) throw new RangeError(first.message);
     if (first) {
       const line = lineCounter.linePos(first.pos[0]).line;
       throw new InputError(`${file}${line ? `:${line}` : ''}: YAML syntax error${line ? ` at line ${line}` : ''}: ${first.message.split('\n')[0]}`);
@@ -79,6 +81,7 @@ export function parseYamlText(text: string, file: string): unknown {
   } catch (e) {
     if (e instanceof InputError) throw e;
     // The yaml package throws a ReferenceError for an alias bomb, a RangeError for a stack overflow.
+    if (e instanceof RangeError) throw new InputError(`${file}: nested more than ${MAX_NESTING} levels deep`);
     const why = /alias/i.test((e as Error).message) ? `too many YAML aliases (at most ${MAX_YAML_ALIASES} expansions)` : (e as Error).message;
     throw new InputError(`${file}: YAML error: ${why}`);
   }
