@@ -17,8 +17,16 @@ export interface MutantOptions {
 
 const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
-/** teardown-race cannot show a KVM kref bug: it never maps a vPASID. */
-const scenarioFor = (m: MutantName) => (m === 'kvm-no-kref' ? 'enqcmd' : 'teardown-race');
+/** teardown-race cannot show a KVM kref bug (it never maps a vPASID) nor an unmap-order one (it never unmaps): the must-catch scenarios. */
+const ADDRESS_SPACE_MUTANTS: ReadonlySet<MutantName> = new Set([
+  'unmap-free-before-flush',
+  'unmap-flush-before-clear',
+  'unmap-range-short',
+  'skip-devtlb',
+  'skip-pasid-cache-flush',
+  'mm-exit-no-teardown',
+]);
+const scenarioFor = (m: MutantName) => (m === 'kvm-no-kref' ? 'enqcmd' : ADDRESS_SPACE_MUTANTS.has(m) ? 'unmap-race' : 'teardown-race');
 
 interface Detection {
   readonly executions: number;

@@ -1,4 +1,4 @@
-// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, failnth, merge, list.
+// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, shrink, failnth, merge, list.
 // Commander parses; each action checks what commander cannot, opens its output files, runs,
 // prints the summary or exactly one JSON document on stdout, then writes the output files, and
 // yields the exit code: 0 clean, 1 a violation, an unmet expectation or a failed run, 2 bad
@@ -10,13 +10,15 @@ import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
-import { type ReplayOutcome, loadReplayableReport, replay } from '../explore/replay.js';
+import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
+import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } from '../explore/shrink.js';
+import { parseJsonText, readInputFile } from '../input/read.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
 import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
-import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
+import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, openProductFile } from './outputs.js';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION, type Verdict } from '../report/report.js';
@@ -101,6 +103,12 @@ function formatReplay(o: ReplayOutcome, command: string | null): string {
     .split('\n')
     .map((l) => (l ? `  ${l}` : l));
   return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
+}
+
+/** shrink's summary: steps before and after, the invariant, the command that shows it, the verdict. */
+function formatShrink(o: ShrinkOutcome, out: string, written: boolean): string {
+  if (!written) return `${o.message} (exit ${o.text === null ? 1 : 2})`;
+  return [o.message, `wrote ${out}; run it:`, `  ${o.run}   # exit 1, ${o.invariant}`, '(exit 0)'].join('\n');
 }
 
 function printSweep(r: SweepReport, json: boolean | undefined): number {
@@ -228,7 +236,7 @@ function program(setExit: (code: number) => void): Command {
       .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)),
   );
   replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
-    const report = loadReplayableReport(file);
+    const report = replayableReport(readJson(file), file);
     const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
     if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
     const outputs = openOutputs(f, inputs);
@@ -238,6 +246,39 @@ function program(setExit: (code: number) => void): Command {
     out(f.json ? JSON.stringify({ ...outcome, command }, null, 2) : formatReplay(outcome, command));
     setExit(writeOutputs(outputs, outcome.reproduced ? 0 : 1, f.json));
   });
+
+  cli
+    .command('shrink')
+    .argument('<report>', 'a JSON report of `run` or `seq` with a violation')
+    .description("turn the report's failing run into a small sequence file that shows the same invariant (delta debugging over its calls)")
+    .requiredOption('--out <FILE>', 'where to write the sequence file (YAML)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--budget <N>', `sequence runs to spend on candidates (1..100000, default ${DEFAULT_SHRINK_BUDGET})`, intIn(1, 100000))
+    .action(async (file: string, f: { out: string; json?: boolean; budget?: number }) => {
+      const report = shrinkableReport(readJson(file), file);
+      const inputs: InputFile[] = [{ what: 'the report', path: file }];
+      if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
+      const product = openProductFile('--out', f.out, inputs);
+      const budget = f.budget ?? DEFAULT_SHRINK_BUDGET;
+      const bar = progressBar('shrink', budget, 'runs', { json: f.json ?? false });
+      let outcome: ShrinkOutcome;
+      try {
+        outcome = await shrink(report, file, { budget, out: f.out, command: `ioasid-sim shrink ${file} --out ${f.out}`, progress: bar.update });
+      } catch (e) {
+        product.discard();
+        throw e;
+      } finally {
+        bar.stop();
+      }
+      const { text, ...summary } = outcome;
+      let error: string | null = null;
+      if (text === null) product.discard();
+      else error = product.write(text);
+      const written = text !== null && error === null;
+      out(f.json ? JSON.stringify({ ...summary, out: written ? f.out : null }, null, 2) : formatShrink(outcome, f.out, written));
+      if (error !== null) log(`ioasid-sim: cannot write --out ${f.out}: ${error}`);
+      setExit(written ? 0 : text !== null ? 2 : 1);
+    });
 
   cli
     .command('failnth')
@@ -274,6 +315,9 @@ function program(setExit: (code: number) => void): Command {
   return cli;
 }
 
+/** A JSON report the command reads (input/read.ts: a regular file, bounded in size and depth); not JSON is bad input. */
+const readJson = (file: string): unknown => parseJsonText(readInputFile(file), file);
+
 /** One line: commander's messages may hold a suggestion on a second line. */
 const oneLine = (s: string) =>
   s
@@ -292,7 +336,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
-    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
+    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)');
     await program((c) => {
       code = c;
     }).parseAsync([...argv], { from: 'user' });
@@ -301,7 +345,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       log(
-        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
       );
       return 2;
     }

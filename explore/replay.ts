@@ -6,7 +6,6 @@ import { MUTANTS } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import type { ModeOptions } from '../sim/mode.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
-import { parseJsonText, readInputFile } from '../input/read.js';
 import { runReportInput } from '../input/report-schema.js';
 import type { RunReport } from '../report/report.js';
 import { DEFAULT_PARAMS, type ScenarioHooks, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
@@ -37,15 +36,10 @@ const NAMES = {
 };
 
 /** The run or seq report `r` (read from `file`), checked for what replay needs; else bad input. */
-function replayableReport(r: unknown, file: string): RunReport {
+export function replayableReport(r: unknown, file: string): RunReport {
   const x = runReportInput(r, file, NAMES);
   // The schema checked every field replay reads; the rest of the report rides along.
   return x as unknown as RunReport;
-}
-
-/** The report in `file`, read and checked. */
-export function loadReplayableReport(file: string): RunReport {
-  return replayableReport(parseJsonText(readInputFile(file), file), file);
 }
 
 function params(r: RunReport, seed: number, mode: ModeOptions): ScenarioParams {

@@ -119,6 +119,8 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   teardownsWithEnqcmdInFlight: 'no teardown began with ENQCMD descriptors in flight',
   kvmClears: 'no KVM_CLEAR_PASID tore a translation down',
   kvmClearsWithEnqcmdInFlight: 'no KVM_CLEAR_PASID began with ENQCMD descriptors in flight',
+  unmaps: 'no UNMAP cleared a mapping',
+  unmapsWithDmaInFlight: 'no UNMAP began with DMA in flight',
   landed: 'no DMA access landed',
   faulted: 'no DMA access faulted',
   accepted: 'no ENQCMD descriptor was accepted',

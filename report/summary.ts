@@ -21,6 +21,8 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   teardownsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
   kvmClears: 'KVM_CLEAR_PASID teardowns begun',
   kvmClearsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
+  unmaps: 'UNMAPs begun',
+  unmapsWithDmaInFlight: '  with DMA in flight',
   landed: 'accesses landed',
   faulted: 'accesses faulted',
   accepted: 'ENQCMD descriptors accepted',
