@@ -8,10 +8,11 @@ import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { type ShardFlag, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
-import { InputError, readInputFile } from '../input/input-error.js';
+import { InputError } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
 import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } from '../explore/shrink.js';
+import { parseJsonText, readInputFile } from '../input/read.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
@@ -225,7 +226,7 @@ function program(setExit: (code: number) => void): Command {
         .command('sweep')
         .argument('<scenario>', 'a built-in scenario (see `list`)')
         .description('run a scenario once per seed of a range')
-        .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
+        .requiredOption('--seeds <A..B>', 'the seed range, both ends included (at most 100000 seeds)', parseSeedRange)
         .option(
           '--shard <I/N|auto|auto/N>',
           "run only the I-th of N shards: seeds with (seed - A) % N == I - 1; auto: I (and N) from a job scheduler's environment (docs/sweeps.md)",
@@ -347,15 +348,8 @@ function program(setExit: (code: number) => void): Command {
   return cli;
 }
 
-/** A JSON file the command reads; not JSON is bad input. */
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readInputFile(file));
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${file}: not JSON (${(e as Error).message})`);
-  }
-}
+/** A JSON report the command reads (input/read.ts: a regular file, bounded in size and depth); not JSON is bad input. */
+const readJson = (file: string): unknown => parseJsonText(readInputFile(file), file);
 
 /** One line: commander's messages may hold a suggestion on a second line. */
 const oneLine = (s: string) =>

@@ -4,9 +4,7 @@
 import { InvalidArgumentError } from 'commander';
 import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
 import { MAX_SHARDS, type SeedRange, type Shard } from '../explore/sweep.js';
-
-/** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
-const SEED_MAX = 0xffffffff;
+import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS } from '../input/limits.js';
 
 const INT_RE = /^(0|[1-9][0-9]*)$/;
 
@@ -27,17 +25,19 @@ export const parseSeed = intIn(0, SEED_MAX);
 /** Seconds, whole or decimal (`0.5`), more than 0 and at most a day. */
 export function parseDuration(raw: string): number {
   const n = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!(n > 0 && n <= 86400)) throw new InvalidArgumentError('expected seconds, a number greater than 0 and at most 86400');
+  if (!(n > 0 && n <= DURATION_MAX_SEC)) throw new InvalidArgumentError(`expected seconds, a number greater than 0 and at most ${DURATION_MAX_SEC}`);
   return n;
 }
 
-/** `A..B`, both ends included, A <= B. */
+/** `A..B`, both ends included, A <= B, at most SWEEP_MAX_SEEDS seeds (a sweep lists its seeds up front). */
 export function parseSeedRange(raw: string): SeedRange {
   const m = /^([0-9]+)\.\.([0-9]+)$/.exec(raw);
   if (!m) throw new InvalidArgumentError('expected A..B, e.g. 1..100');
   const from = integer(m[1]!, 0, SEED_MAX),
     to = integer(m[2]!, 0, SEED_MAX);
   if (from > to) throw new InvalidArgumentError(`the range is empty (${from} > ${to})`);
+  if (to - from + 1 > SWEEP_MAX_SEEDS)
+    throw new InvalidArgumentError(`${to - from + 1} seeds; a sweep runs at most ${SWEEP_MAX_SEEDS} (split the range into several sweeps and merge them)`);
   return { from, to };
 }
 

@@ -34,6 +34,15 @@ export interface MachineSpec {
 }
 
 export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
+const DEFAULT_VM: Omit<VmSpec, 'name' | 'devices'> = { vcpus: 1, pages: 256, quota: null };
+
+/** A machine as a user writes it: everything but the names may be left out. */
+export type MachineSpecInput = Partial<Omit<MachineSpec, 'vms'>> & {
+  readonly vms?: readonly (Partial<Omit<VmSpec, 'devices'>> & {
+    readonly name: string;
+    readonly devices?: readonly (Partial<DeviceSpec> & { readonly name: string })[];
+  })[];
+};
 /** Retries of a submission that got ZF=1 (idxd's default enqcmds_retries). */
 export const ENQCMD_RETRIES = 32;
 export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {
@@ -50,4 +59,20 @@ export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec
     pgtables: 4096,
     ...over,
   };
+}
+
+/** A checked user spec (input/machine-schema.ts) with every field left out at its default. */
+export function completeMachineSpec(m: MachineSpecInput): MachineSpec {
+  const defined = definedOnly(m) as Partial<MachineSpec>;
+  const vms = m.vms?.map((vm) => ({
+    ...DEFAULT_VM,
+    ...definedOnly(vm),
+    devices: (vm.devices ?? []).map((d) => ({ ...DEFAULT_DEVICE, ...definedOnly(d) })),
+  }));
+  return defaultMachineSpec({ ...defined, ...(vms ? { vms } : {}) });
+}
+
+/** `o` without its undefined fields, so that spreading it keeps the defaults under them. */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
 }

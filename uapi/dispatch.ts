@@ -33,6 +33,8 @@ function complete(op: OpName, input: object): { readonly args: Record<string, un
     args[name] = v;
     if (bad) continue;
     if (!Number.isSafeInteger(v)) bad = err('EINVAL', `${op}: argument '${name}' must be an integer (got ${String(v)})`);
+    // Indexes, counts and the numbers the uAPI hands out are never negative (seeds are any integer).
+    else if ((v as number) < 0 && spec.kind !== 'seed') bad = err('EINVAL', `${op}: argument '${name}' must not be negative (got ${String(v)})`);
     else if (spec.max !== undefined && (v as number) > spec.max) bad = err('EINVAL', `${op}: argument '${name}' is at most ${spec.max} (got ${String(v)})`);
   }
   return { args, bad };
