@@ -50,6 +50,8 @@ export interface HardwareHost {
 
 export interface ActorEnv {
   readonly mutant: MutantName | null;
+  /** The uAPI design served (machine/spec.ts UapiDesign); iommufd implies destroyPolicy ebusy. */
+  readonly uapi: 'ioasid' | 'iommufd';
   readonly destroyPolicy: 'park' | 'ebusy';
   readonly host: HardwareHost;
   readonly replyTimeoutMs: number;

@@ -69,6 +69,17 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
           for (const d of s.entries.get(msg.pasid) ?? []) tables.setPgtable(d, msg.pasid, msg.pgtable);
           reply(msg.replyTo, okVoid);
           break;
+        case 'replace': {
+          // No window: the entry stays present and points at one table or the other at every
+          // instant. Translations cached from the old table are flushed and DMA already
+          // translated through it drained before the caller may let go of the old table.
+          tables.setPgtable(msg.device, msg.pasid, msg.pgtable);
+          const { hw, jobs, waiter } = env.host;
+          if (env.mutant !== 'skip-iotlb-flush') await waitInvalidation(hw, waiter, await postInvalidation(hw, waiter, msg.device, msg.pasid));
+          if (env.mutant !== 'skip-drain') await jobs.drain(msg.device, msg.pasid, waiter);
+          reply(msg.replyTo, okVoid);
+          break;
+        }
         case 'teardown': {
           const set = s.entries.get(msg.pasid);
           if (set?.has(msg.device)) {

@@ -8,6 +8,8 @@ export interface DeviceSpec {
   readonly pasid: boolean;
   readonly ats: boolean;
   readonly enqcmd: boolean;
+  /** The device's PASID width (iommufd's out_max_pasid_log2); at most the machine's, which it defaults to. */
+  readonly pasidBits?: number;
 }
 export interface VmSpec {
   readonly name: string;
@@ -16,7 +18,12 @@ export interface VmSpec {
   readonly quota: number | null;
   readonly devices: readonly DeviceSpec[];
 }
+/** Which uAPI the machine serves: the 2021 /dev/ioasid design (the seed's) or today's iommufd (docs/iommufd.md). */
+export type UapiDesign = 'ioasid' | 'iommufd';
+export const UAPI_DESIGNS: readonly UapiDesign[] = ['ioasid', 'iommufd'];
+
 export interface MachineSpec {
+  readonly uapi: UapiDesign;
   readonly iommus: number;
   readonly pasidBits: number;
   readonly destroyPolicy: 'park' | 'ebusy';
@@ -38,6 +45,7 @@ export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true,
 export const ENQCMD_RETRIES = 32;
 export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {
   return {
+    uapi: 'ioasid',
     iommus: 1,
     pasidBits: 20,
     destroyPolicy: 'park',

@@ -1,7 +1,7 @@
 // Sequence files (YAML or JSON, docs/sequence-format.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
+import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, UAPI_DESIGNS, type UapiDesign, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
 import { machineNames } from '../machine/names.js';
 import { isErrno } from '../actors/result.js';
 import { InputError, readInputFile } from '../input/input-error.js';
@@ -16,6 +16,24 @@ export interface SequenceStep {
   readonly expect: string | null;
   readonly expectValue: unknown;
   readonly hasExpectValue: boolean;
+  /** Per-design expectations (`expect: { ioasid: ok, iommufd: EBUSY }`), over `expect` / `expect_value`. */
+  readonly byDesign?: Readonly<Partial<Record<UapiDesign, DesignExpect>>>;
+}
+
+/** What a step expects under one design. */
+export interface DesignExpect {
+  readonly expect?: string;
+  readonly expectValue?: unknown;
+}
+
+/** The step's expectations under `design`: its per-design ones where it has them. */
+export function expectationsFor(step: SequenceStep, design: UapiDesign): { expect: string | null; expectValue: unknown; hasExpectValue: boolean } {
+  const d = step.byDesign?.[design];
+  return {
+    expect: d?.expect ?? step.expect,
+    expectValue: d && 'expectValue' in d ? d.expectValue : step.expectValue,
+    hasExpectValue: (d !== undefined && 'expectValue' in d) || step.hasExpectValue,
+  };
 }
 
 export interface Sequence {
@@ -88,7 +106,10 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
   const base = defaultMachineSpec();
   if (m === undefined || m === null) return base;
   if (!isObj(m)) throw new InputError(where("field 'machine' must be a mapping"));
-  onlyKeys(m, ['iommus', 'pasidBits', 'destroyPolicy', 'vms'], 'machine', where);
+  onlyKeys(m, ['uapi', 'iommus', 'pasidBits', 'destroyPolicy', 'vms'], 'machine', where);
+  const uapi = m.uapi === undefined ? 'ioasid' : m.uapi;
+  if (!UAPI_DESIGNS.includes(uapi as UapiDesign))
+    throw new InputError(where(`machine.uapi must be ${UAPI_DESIGNS.join(' or ')} (got ${JSON.stringify(uapi)})`));
   const iommus = m.iommus === undefined ? 1 : int(m.iommus, 1, 64, 'machine.iommus', where);
   const pasidBits = m.pasidBits === undefined ? 20 : int(m.pasidBits, 1, 20, 'machine.pasidBits', where);
   const destroyPolicy = m.destroyPolicy === undefined ? 'park' : m.destroyPolicy;
@@ -115,7 +136,7 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
         devices: devices.map((d, j): DeviceSpec => {
           const dw = `${w}.devices[${j}]`;
           if (!isObj(d)) throw new InputError(where(`${dw} must be a mapping`));
-          onlyKeys(d, ['name', 'iommu', 'pasid', 'ats', 'enqcmd'], dw, where);
+          onlyKeys(d, ['name', 'iommu', 'pasid', 'ats', 'enqcmd', 'pasidBits'], dw, where);
           if (typeof d.name !== 'string' || !NAME_RE.test(d.name)) throw new InputError(where(`${dw}.name must be a name (letters, digits, _ . -)`));
           if (seen.has(d.name)) throw new InputError(where(`${dw}.name '${d.name}' is used twice`));
           seen.add(d.name);
@@ -125,12 +146,13 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
             pasid: d.pasid === undefined ? DEFAULT_DEVICE.pasid : bool(d.pasid, `${dw}.pasid`, where),
             ats: d.ats === undefined ? DEFAULT_DEVICE.ats : bool(d.ats, `${dw}.ats`, where),
             enqcmd: d.enqcmd === undefined ? DEFAULT_DEVICE.enqcmd : bool(d.enqcmd, `${dw}.enqcmd`, where),
+            ...(d.pasidBits === undefined ? {} : { pasidBits: int(d.pasidBits, 1, pasidBits, `${dw}.pasidBits`, where) }),
           };
         }),
       };
     });
   }
-  return { ...base, iommus, pasidBits, destroyPolicy, vms };
+  return { ...base, uapi: uapi as UapiDesign, iommus, pasidBits, destroyPolicy, vms };
 }
 
 // The names a vm, device or vcpu argument may take (the runner and fuzzers import them from here).
@@ -165,15 +187,35 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
       as = s.as;
       bound.set(as, spec.binds);
     }
+    if (spec.design !== undefined && spec.design !== machine.uapi) throw at('op', `op '${s.op}' needs machine.uapi: ${spec.design}`);
+    const outcome = (v: unknown, field: string): string => {
+      const ok = typeof v === 'string' && (v === 'ok' || isErrno(v) || (spec.outcomes ?? []).includes(v));
+      if (!ok) throw at(field, `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(v)})`);
+      return v as string;
+    };
+    const byDesign: Partial<Record<UapiDesign, DesignExpect>> = {};
     let expect: string | null = null;
-    if (s.expect !== undefined) {
-      const ok = typeof s.expect === 'string' && (s.expect === 'ok' || isErrno(s.expect) || (spec.outcomes ?? []).includes(s.expect));
-      if (!ok)
-        throw at('expect', `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(s.expect)})`);
-      expect = s.expect as string;
-    }
-    return { index, op: s.op, args, as, expect, expectValue: s.expect_value, hasExpectValue: 'expect_value' in s };
+    if (isDesignMap(s.expect)) for (const [d, v] of Object.entries(s.expect)) byDesign[d as UapiDesign] = { expect: outcome(v, `expect.${d}`) };
+    else if (s.expect !== undefined) expect = outcome(s.expect, 'expect');
+    const perValue = isDesignMap(s.expect_value);
+    if (perValue) for (const [d, v] of Object.entries(s.expect_value as Obj)) byDesign[d as UapiDesign] = { ...byDesign[d as UapiDesign], expectValue: v };
+    const step: SequenceStep = {
+      index,
+      op: s.op,
+      args,
+      as,
+      expect,
+      expectValue: perValue ? undefined : s.expect_value,
+      hasExpectValue: 'expect_value' in s && !perValue,
+      ...(Object.keys(byDesign).length ? { byDesign } : {}),
+    };
+    return step;
   });
+}
+
+/** A per-design map: a mapping whose keys are all design names (no op's value has such keys). */
+function isDesignMap(v: unknown): v is Obj {
+  return isObj(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => UAPI_DESIGNS.includes(k as UapiDesign));
 }
 
 function checkArg(
@@ -206,6 +248,11 @@ function checkArg(
       if (typeof v !== 'string') throw fail(`must be a name bound by an earlier 'as:' or a number (got ${JSON.stringify(v)})`);
       if (bound.get(v) !== 'ioasid') throw fail(`'${v}' is not an IOASID named by an earlier step's 'as:'`);
       return v;
+    }
+    case 'pasid': {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)
+        throw fail(`must be a PASID, an integer in 0..${(1 << 20) - 1} (got ${JSON.stringify(v)})`);
+      return v as number;
     }
     case 'count': {
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
