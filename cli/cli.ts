@@ -23,6 +23,8 @@ import { type RunReport, type SweepReport, VERSION, type Verdict } from '../repo
 import { DEFAULT_DURATION_SEC, DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
+import { compareSequence } from '../sequence/compare.js';
+import { formatCompare } from '../report/compare.js';
 import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
 
@@ -190,6 +192,19 @@ function program(setExit: (code: number) => void): Command {
     setExit(printReport(report, f.json, outputs));
   });
 
+  cli
+    .command('compare')
+    .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+    .description('run a sequence file under both uAPI designs (ioasid, iommufd) and show its steps side by side')
+    .option('--json', 'print exactly one JSON report on stdout')
+    .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)
+    .option('--mutant <NAME>', 'switch on one deliberate bug (see `list`)', parseMutant)
+    .action(async (file: string, f: { json?: boolean; seed?: number; mutant?: MutantName }) => {
+      const report = await compareSequence(loadSequenceFile(file), { seed: f.seed, mutant: f.mutant ?? null });
+      out(f.json ? JSON.stringify(report, null, 2) : formatCompare(report));
+      setExit(exitCodeOf(report));
+    });
+
   const sweep = commonOptions(
     scaleOptions(
       cli
@@ -299,7 +314,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
-    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
+    if (argv.length === 0) throw new InputError('missing command: run, seq, compare, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
     await program((c) => {
       code = c;
     }).parseAsync([...argv], { from: 'user' });
@@ -308,7 +323,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       log(
-        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, compare, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
       );
       return 2;
     }
