@@ -6,6 +6,7 @@
 // the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../machine/spec.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError, readInputFile } from '../input/input-error.js';
@@ -38,6 +39,7 @@ interface ScaleFlags {
   devices?: number;
   pasids?: number;
   workers?: number;
+  uapi?: UapiDesign;
 }
 interface CommonFlags extends ModeFlags {
   mutant?: MutantName;
@@ -71,6 +73,7 @@ function scaleParams(f: ScaleFlags & Pick<ModeFlags, 'keepGoing'>, defaultDurati
     pasids: f.pasids ?? DEFAULT_PARAMS.pasids,
     workers: f.workers ?? DEFAULT_PARAMS.workers,
     mutant: mutant ?? null,
+    ...(f.uapi ? { uapi: f.uapi } : {}),
     ...(f.keepGoing ? { keepGoing: true } : {}),
   };
 }
@@ -119,7 +122,8 @@ function scaleOptions(c: Command, durationHelp: string): Command {
     .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
     .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
     .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64))
-    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)');
+    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)')
+    .option('--uapi <DESIGN>', `the uAPI design the machine serves: ${UAPI_DESIGNS.join(' or ')} (default ioasid)`, oneOf(UAPI_DESIGNS));
 }
 
 function commonOptions(c: Command): Command {

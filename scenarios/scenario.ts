@@ -127,7 +127,14 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     ...scheduleOf(sim, mode),
     violationCounts: Object.fromEntries(sim.monitor.counts),
     outcomes: sim.outcomes(),
-    params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids, ...(p.keepGoing ? { keepGoing: true } : {}) },
+    params: {
+      durationSec: p.durationSec,
+      vms: p.vms,
+      devices: p.devices,
+      pasids: p.pasids,
+      ...(p.uapi && p.uapi !== 'ioasid' ? { uapi: p.uapi } : {}),
+      ...(p.keepGoing ? { keepGoing: true } : {}),
+    },
     ...(error ? { error } : {}),
   };
 }

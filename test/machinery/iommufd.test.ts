@@ -3,6 +3,7 @@
 // device holds the file.
 import { expect } from 'chai';
 import { DEFAULT_DEVICE } from '../../machine/spec.js';
+import { expectClean } from '../../explore/regression.js';
 import { InputError } from '../../input/input-error.js';
 import { parseSequence } from '../../sequence/file.js';
 import { errno, value, vm, withSim } from '../helpers.js';
@@ -87,5 +88,14 @@ describe('iommufd design', () => {
       .to.throw(InputError)
       .with.property('message', "f.yaml: step 1, field 'op': op 'detach' needs machine.uapi: iommufd");
     expect(parseSequence(`machine: { uapi: iommufd }\n${text}`, 'f.yaml').machine.uapi).to.equal('iommufd');
+  });
+
+  it('teardown-race --uapi iommufd (attach, replace under DMA, detach, EBUSY destroys) is clean', async function () {
+    this.timeout(120000);
+    const reports = await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    for (const r of reports) {
+      expect(r.outcomes.replace?.ok ?? 0, 'it replaced under DMA').to.be.above(0);
+      expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROY in use is EBUSY').to.be.above(0);
+    }
   });
 });
