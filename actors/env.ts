@@ -21,6 +21,10 @@ export const MUTANTS = {
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
 } as const;
 export type MutantName = keyof typeof MUTANTS;
+
+/** Which uAPI the machine serves: the 2021 /dev/ioasid design (the seed's) or today's iommufd (docs/iommufd.md). */
+export type UapiDesign = 'ioasid' | 'iommufd';
+export const UAPI_DESIGNS: readonly UapiDesign[] = ['ioasid', 'iommufd'];
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);
 
 /** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
@@ -51,7 +55,7 @@ export interface HardwareHost {
 export interface ActorEnv {
   readonly mutant: MutantName | null;
   /** The uAPI design served (machine/spec.ts UapiDesign); iommufd implies destroyPolicy ebusy. */
-  readonly uapi: 'ioasid' | 'iommufd';
+  readonly uapi: UapiDesign;
   readonly destroyPolicy: 'park' | 'ebusy';
   readonly host: HardwareHost;
   readonly replyTimeoutMs: number;

@@ -6,7 +6,7 @@
 // the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
-import { UAPI_DESIGNS, type UapiDesign } from '../machine/spec.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError, readInputFile } from '../input/input-error.js';

@@ -1,6 +1,6 @@
 // What a machine is made of: IOMMU units, VMs with their vCPUs, memory and devices, the PASID
 // width and DESTROY policy, and the knobs of the simulation itself. Defaults in one place.
-import type { MutantName } from '../actors/env.js';
+import type { MutantName, UapiDesign } from '../actors/env.js';
 
 export interface DeviceSpec {
   readonly name: string;
@@ -18,10 +18,6 @@ export interface VmSpec {
   readonly quota: number | null;
   readonly devices: readonly DeviceSpec[];
 }
-/** Which uAPI the machine serves: the 2021 /dev/ioasid design (the seed's) or today's iommufd (docs/iommufd.md). */
-export type UapiDesign = 'ioasid' | 'iommufd';
-export const UAPI_DESIGNS: readonly UapiDesign[] = ['ioasid', 'iommufd'];
-
 export interface MachineSpec {
   readonly uapi: UapiDesign;
   readonly iommus: number;

@@ -1,6 +1,6 @@
 // The compare report: one sequence file run under both uAPI designs (docs/iommufd.md), step by
 // step side by side, with where they differ. `ioasid-sim compare FILE [--json]` prints it.
-import type { UapiDesign } from '../machine/spec.js';
+import type { UapiDesign } from '../actors/env.js';
 import type { RunReport, StepReport, Verdict } from './report.js';
 import { compact } from './summary.js';
 import { type Cell, formatTable } from './text-table.js';

@@ -3,7 +3,7 @@
 // the IOASID's); iommufd attaches the HWPT at a PASID the VMM chose, can replace it under
 // running DMA, and answers DESTROY with EBUSY while a device uses it.
 import type { Machine } from '../machine/machine.js';
-import type { UapiDesign } from '../machine/spec.js';
+import type { UapiDesign } from '../actors/env.js';
 
 export interface LaneUapi {
   /** Give `device` address space `hwpt` of `fd`; the PASID its DMA then uses (`chosen`: the VMM's pick, iommufd). */

@@ -2,7 +2,8 @@
 // one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
 import type { MutantName } from '../actors/env.js';
 import type { CoverageKey } from '../hardware/coverage.js';
-import type { MachineSpec, UapiDesign } from '../machine/spec.js';
+import type { UapiDesign } from '../actors/env.js';
+import type { MachineSpec } from '../machine/spec.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, VERSION, countsOf, notRaced, scheduleOf, verdictOf } from '../report/report.js';
 import { Simulation } from '../sim/simulation.js';

@@ -1,6 +1,6 @@
 // `compare`: one sequence file under both uAPI designs, on the same seed, step by step.
 import { isDeepStrictEqual } from 'node:util';
-import { UAPI_DESIGNS, type UapiDesign } from '../machine/spec.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import type { CompareCell, CompareReport } from '../report/compare.js';
 import { VERSION, type RunReport, type Verdict } from '../report/report.js';
 import type { Sequence } from './file.js';

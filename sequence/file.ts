@@ -1,9 +1,10 @@
 // Sequence files (YAML or JSON, docs/sequence-format.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
 import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, UAPI_DESIGNS, type UapiDesign, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
+import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
 import { machineNames } from '../machine/names.js';
 import { isErrno } from '../actors/result.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { InputError, readInputFile } from '../input/input-error.js';
 import { STEP_OP_BY_NAME, type StepArg } from './ops.js';
 

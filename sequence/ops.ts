@@ -4,7 +4,7 @@
 import type { OpName } from '../actors/protocol.js';
 import { type Result, ok } from '../actors/result.js';
 import type { Simulation } from '../sim/simulation.js';
-import type { UapiDesign } from '../machine/spec.js';
+import type { UapiDesign } from '../actors/env.js';
 import { type ArgKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
 
 export interface StepArg {

@@ -8,7 +8,7 @@ import { spawnIoasidFd } from '../actors/ioasid-fd.js';
 import type { OpArgs, OpName, OpValue } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';
 import { ask } from '../actors/runtime.js';
-import type { UapiDesign } from '../machine/spec.js';
+import type { UapiDesign } from '../actors/env.js';
 import type { Kernel } from './kernel.js';
 import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 

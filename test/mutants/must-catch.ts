@@ -4,7 +4,7 @@
 // compile.
 import type { MutantName } from '../../actors/env.js';
 import type { InvariantId } from '../../invariants/catalog.js';
-import type { UapiDesign } from '../../machine/spec.js';
+import type { UapiDesign } from '../../actors/env.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
