@@ -10,6 +10,7 @@ import type { ActorRef } from './runtime.js';
 import type { FdMsg, IoasidMsg } from './protocol.js';
 import type { SimEvent } from './events.js';
 import { type Result, err, ok } from './result.js';
+import { UAPI_DESIGN_NAMES } from '../input/limits.js';
 
 export const MUTANTS = {
   'skip-iotlb-flush': 'teardown clears the PASID entry but never invalidates the IOTLB',
@@ -27,6 +28,10 @@ export const MUTANTS = {
   'mm-exit-no-teardown': 'process exit frees the address space without tearing down the PASID entries of the devices still using it',
 } as const;
 export type MutantName = keyof typeof MUTANTS;
+
+/** Which uAPI the machine serves: the 2021 /dev/ioasid design (the seed's) or today's iommufd (docs/iommufd.md). */
+export type UapiDesign = (typeof UAPI_DESIGN_NAMES)[number];
+export const UAPI_DESIGNS: readonly UapiDesign[] = UAPI_DESIGN_NAMES;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);
 
 /** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
@@ -56,6 +61,8 @@ export interface HardwareHost {
 
 export interface ActorEnv {
   readonly mutant: MutantName | null;
+  /** The uAPI design served (machine/spec.ts UapiDesign); iommufd implies destroyPolicy ebusy. */
+  readonly uapi: UapiDesign;
   readonly destroyPolicy: 'park' | 'ebusy';
   readonly host: HardwareHost;
   readonly replyTimeoutMs: number;

@@ -73,6 +73,9 @@ export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } =
   allow: ['DeviceHandle', 'allow'],
   disallow: ['DeviceHandle', 'disallow'],
   close_device: ['DeviceHandle', 'close'],
+  attach: ['DeviceHandle', 'attach'],
+  replace: ['DeviceHandle', 'replace'],
+  detach: ['DeviceHandle', 'detach'],
   dma: ['DeviceHandle', 'dma'],
   dma_start: ['DeviceHandle', 'dmaStart'],
   kvm_set_pasid: ['KvmHandle', 'setPasid'],
@@ -231,6 +234,18 @@ export class DeviceHandle {
   /** DEVICE_DISALLOW_IOASID: tears the PASID down on the device, then puts the kref. */
   async disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> {
     return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid });
+  }
+  /** iommufd: attach HWPT `hwpt` (allocated from `fd`) at the PASID `pasid` the VMM chose. */
+  async attach(fd: FdHandle, hwpt: number, pasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('attach', { device: this.index, fd: fd.fd, hwpt, pasid });
+  }
+  /** iommufd: swap the HWPT at `pasid` for `hwpt`, with no window in which DMA faults or uses the old one. */
+  async replace(fd: FdHandle, hwpt: number, pasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('replace', { device: this.index, fd: fd.fd, hwpt, pasid });
+  }
+  /** iommufd: detach `pasid` (tears its entry down, then drops the HWPT's kref). */
+  detach(pasid: number): Promise<Result<null>> {
+    return this.owner.invoke('detach', { device: this.index, pasid });
   }
   /** Close the device FD: disallows everything it holds; later calls answer EBADF. */
   close(): Promise<Result<null>> {

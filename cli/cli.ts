@@ -6,6 +6,7 @@
 // the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { type ShardFlag, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError } from '../input/input-error.js';
@@ -25,6 +26,8 @@ import { type RunReport, type SweepReport, VERSION, type Verdict } from '../repo
 import { DEFAULT_DURATION_SEC, DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
+import { compareSequence } from '../sequence/compare.js';
+import { formatCompare } from '../report/compare.js';
 import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
 import { shardFromEnv } from '../explore/shard-env.js';
@@ -43,6 +46,7 @@ interface ScaleFlags {
   devices?: number;
   pasids?: number;
   workers?: number;
+  uapi?: UapiDesign;
 }
 interface CommonFlags extends ModeFlags {
   mutant?: MutantName;
@@ -76,6 +80,7 @@ function scaleParams(f: ScaleFlags & Pick<ModeFlags, 'keepGoing'>, defaultDurati
     pasids: f.pasids ?? DEFAULT_PARAMS.pasids,
     workers: f.workers ?? DEFAULT_PARAMS.workers,
     mutant: mutant ?? null,
+    ...(f.uapi ? { uapi: f.uapi } : {}),
     ...(f.keepGoing ? { keepGoing: true } : {}),
   };
 }
@@ -147,7 +152,8 @@ function scaleOptions(c: Command, durationHelp: string): Command {
     .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
     .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
     .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64))
-    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)');
+    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)')
+    .option('--uapi <DESIGN>', `the uAPI design the machine serves: ${UAPI_DESIGNS.join(' or ')} (default ioasid)`, oneOf(UAPI_DESIGNS));
 }
 
 function commonOptions(c: Command): Command {
@@ -219,6 +225,19 @@ function program(setExit: (code: number) => void): Command {
     });
     setExit(printReport(report, f.json, outputs));
   });
+
+  cli
+    .command('compare')
+    .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+    .description('run a sequence file under both uAPI designs (ioasid, iommufd) and show its steps side by side')
+    .option('--json', 'print exactly one JSON report on stdout')
+    .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)
+    .option('--mutant <NAME>', 'switch on one deliberate bug (see `list`)', parseMutant)
+    .action(async (file: string, f: { json?: boolean; seed?: number; mutant?: MutantName }) => {
+      const report = await compareSequence(loadSequenceFile(file), { seed: f.seed, mutant: f.mutant ?? null });
+      out(f.json ? JSON.stringify(report, null, 2) : formatCompare(report));
+      setExit(exitCodeOf(report));
+    });
 
   const sweep = commonOptions(
     scaleOptions(
@@ -369,7 +388,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
-    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)');
+    if (argv.length === 0) throw new InputError('missing command: run, seq, compare, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)');
     await program((c) => {
       code = c;
     }).parseAsync([...argv], { from: 'user' });
@@ -378,7 +397,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       log(
-        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, compare, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
       );
       return 2;
     }

@@ -116,6 +116,8 @@ export async function runSweep(scenario: Scenario, params: SweepParams, o: Sweep
       pasids: params.pasids,
       workers: params.workers,
       ...(params.keepGoing ? { keepGoing: true } : {}),
+      // Shards of one sweep must serve one design: merge compares params.
+      ...(params.uapi && params.uapi !== 'ioasid' ? { uapi: params.uapi } : {}),
       jobs,
     },
     runs,

@@ -16,6 +16,9 @@ export const MAX_NESTING = 64;
 /** YAML aliases a sequence file may use (each expands the document: an alias bomb is refused). */
 export const MAX_YAML_ALIASES = 100;
 
+/** The uAPI designs a machine may serve: the 2021 /dev/ioasid proposal, and today's iommufd. */
+export const UAPI_DESIGN_NAMES = ['ioasid', 'iommufd'] as const;
+
 /** What a machine spec may hold (sequence files' `machine`, createSimulation's `machine`). */
 export const MACHINE_LIMITS = {
   iommus: 64,

@@ -4,7 +4,7 @@
 // checked after the shape, with a path as precise.
 import * as v from 'valibot';
 import { InputError } from './input-error.js';
-import { MACHINE_LIMITS as L } from './limits.js';
+import { MACHINE_LIMITS as L, UAPI_DESIGN_NAMES } from './limits.js';
 import { type Key, bool, inputLine, intIn, list, mapping, name, oneOf } from './schema.js';
 
 const device = mapping({
@@ -13,6 +13,7 @@ const device = mapping({
   pasid: v.optional(bool()),
   ats: v.optional(bool()),
   enqcmd: v.optional(bool()),
+  pasidBits: v.optional(intIn(1, L.pasidBits)),
 });
 
 const vm = mapping({
@@ -25,6 +26,7 @@ const vm = mapping({
 
 /** The fields a sequence file's `machine` may hold. */
 export const MACHINE_FILE_FIELDS = {
+  uapi: v.optional(oneOf(UAPI_DESIGN_NAMES)),
   iommus: v.optional(intIn(1, L.iommus)),
   pasidBits: v.optional(intIn(1, L.pasidBits)),
   destroyPolicy: v.optional(oneOf(['park', 'ebusy'])),
@@ -45,6 +47,9 @@ export function checkMachine(m: MachineInput, file: string, at: readonly Key[]):
       seen.add(d.name);
       const iommus = m.iommus ?? 1;
       if ((d.iommu ?? 0) >= iommus) throw fail(['vms', i, 'devices', j, 'iommu'], `must be an integer in 0..${iommus - 1} (got ${d.iommu})`);
+      // A device's PASID width is at most the machine's (its IOMMU's), which it defaults to.
+      const bits = m.pasidBits ?? L.pasidBits;
+      if ((d.pasidBits ?? 0) > bits) throw fail(['vms', i, 'devices', j, 'pasidBits'], `must be an integer in 1..${bits} (got ${d.pasidBits})`);
     });
   });
 }

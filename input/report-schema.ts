@@ -5,7 +5,7 @@
 // (`durationMs: "2195x"`). The names (scenarios, mutants, strategies, verdicts) live in higher
 // layers: the caller passes them in. Fields a newer version may add are let through.
 import * as v from 'valibot';
-import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS, WORKERS_MAX } from './limits.js';
+import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS, UAPI_DESIGN_NAMES, WORKERS_MAX } from './limits.js';
 import { bool, intIn, list, mapping, mappingMessage, numberIn, oneOf, parseWith, record, shown, text } from './schema.js';
 
 type Words = readonly [string, ...string[]];
@@ -36,6 +36,7 @@ const scale = {
   devices: intIn(1, SCALE_LIMITS.devices),
   pasids: intIn(1, SCALE_LIMITS.pasids),
   keepGoing: v.optional(bool()),
+  uapi: v.optional(oneOf(UAPI_DESIGN_NAMES)),
 };
 
 const violation = record({
@@ -97,11 +98,12 @@ export function sweepReportInput(doc: unknown, file: string, verdicts: Words) {
     mutant: v.nullable(text()),
     mode: oneOf(MODES),
     seeds: mapping({ from: seed(), to: seed() }),
-    shard: v.nullable(mapping({ index: intIn(1, 1 << 20), count: intIn(1, 1 << 20) })),
+    // `source`: where --shard auto read the shard (merge neither needs nor trusts it).
+    shard: v.nullable(mapping({ index: intIn(1, 1 << 20), count: intIn(1, 1 << 20), source: v.optional(v.unknown()) })),
     ok: bool(),
     verdict: oneOf(verdicts),
     durationMs: ms(),
-    params: mapping({ ...scale, workers: intIn(1, WORKERS_MAX) }),
+    params: mapping({ ...scale, workers: intIn(1, WORKERS_MAX), jobs: v.optional(intIn(1, WORKERS_MAX)) }),
     runs: list(run, 0, SWEEP_MAX_SEEDS),
   });
   return parseWith(schema, doc, file);

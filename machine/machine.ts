@@ -115,7 +115,9 @@ export class Machine implements Kernel {
     const pages = new PagePool(this.hw);
     this.env = {
       mutant: spec.mutant,
-      destroyPolicy: spec.destroyPolicy,
+      uapi: spec.uapi,
+      // iommufd's DESTROY is EBUSY while anything else holds the object (docs/iommufd.md).
+      destroyPolicy: spec.uapi === 'iommufd' ? 'ebusy' : spec.destroyPolicy,
       host: {
         hw: this.hw,
         pages,
@@ -162,7 +164,7 @@ export class Machine implements Kernel {
           unit: this.units[d.iommu]!,
           unitIndex: d.iommu,
           pasid: d.pasid,
-          pasidMax: this.hw.pasidMax,
+          pasidMax: d.pasidBits === undefined ? this.hw.pasidMax : Math.min(this.hw.pasidMax, 2 ** d.pasidBits),
         });
         this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
       }

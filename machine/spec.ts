@@ -1,6 +1,6 @@
 // What a machine is made of: IOMMU units, VMs with their vCPUs, memory and devices, the PASID
 // width and DESTROY policy, and the knobs of the simulation itself. Defaults in one place.
-import type { MutantName } from '../actors/env.js';
+import type { MutantName, UapiDesign } from '../actors/env.js';
 
 export interface DeviceSpec {
   readonly name: string;
@@ -8,6 +8,8 @@ export interface DeviceSpec {
   readonly pasid: boolean;
   readonly ats: boolean;
   readonly enqcmd: boolean;
+  /** The device's PASID width (iommufd's out_max_pasid_log2); at most the machine's, which it defaults to. */
+  readonly pasidBits?: number;
 }
 export interface VmSpec {
   readonly name: string;
@@ -17,6 +19,7 @@ export interface VmSpec {
   readonly devices: readonly DeviceSpec[];
 }
 export interface MachineSpec {
+  readonly uapi: UapiDesign;
   readonly iommus: number;
   readonly pasidBits: number;
   readonly destroyPolicy: 'park' | 'ebusy';
@@ -47,6 +50,7 @@ export type MachineSpecInput = Partial<Omit<MachineSpec, 'vms'>> & {
 export const ENQCMD_RETRIES = 32;
 export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {
   return {
+    uapi: 'ioasid',
     iommus: 1,
     pasidBits: 20,
     destroyPolicy: 'park',

@@ -91,7 +91,7 @@ function outcomesTable(o: RunReport['outcomes']): string | null {
 }
 
 /** A step value in a table cell: counts objects show their nonzero counts (`landed=20000`). */
-const compact = (v: unknown): string => {
+export const compact = (v: unknown): string => {
   if (v === null || v === undefined) return '-';
   let s: string;
   if (typeof v === 'object' && !Array.isArray(v)) {

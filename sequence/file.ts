@@ -3,6 +3,7 @@
 import { type MachineSpec, completeMachineSpec } from '../machine/spec.js';
 import { machineNames } from '../machine/names.js';
 import { isErrno } from '../actors/result.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { InputError } from '../input/input-error.js';
 import { parseJsonText, parseYamlText, readDocument } from '../input/read.js';
 import { type SequenceInput, sequenceInput } from '../input/sequence-schema.js';
@@ -17,6 +18,24 @@ export interface SequenceStep {
   readonly expect: string | null;
   readonly expectValue: unknown;
   readonly hasExpectValue: boolean;
+  /** Per-design expectations (`expect: { ioasid: ok, iommufd: EBUSY }`), over `expect` / `expect_value`. */
+  readonly byDesign?: Readonly<Partial<Record<UapiDesign, DesignExpect>>>;
+}
+
+/** What a step expects under one design. */
+export interface DesignExpect {
+  readonly expect?: string;
+  readonly expectValue?: unknown;
+}
+
+/** The step's expectations under `design`: its per-design ones where it has them. */
+export function expectationsFor(step: SequenceStep, design: UapiDesign): { expect: string | null; expectValue: unknown; hasExpectValue: boolean } {
+  const d = step.byDesign?.[design];
+  return {
+    expect: d?.expect ?? step.expect,
+    expectValue: d && 'expectValue' in d ? d.expectValue : step.expectValue,
+    hasExpectValue: (d !== undefined && 'expectValue' in d) || step.hasExpectValue,
+  };
 }
 
 export interface Sequence {
@@ -75,15 +94,39 @@ function checkSteps(raw: SequenceInput['steps'], machine: MachineSpec, where: (s
       as = s.as;
       bound.set(as, spec.binds);
     }
+    if (spec.design !== undefined && spec.design !== machine.uapi) throw at('op', `op '${s.op}' needs machine.uapi: ${spec.design}`);
+    const outcome = (v: unknown, field: string): string => {
+      const ok = typeof v === 'string' && (v === 'ok' || isErrno(v) || (spec.outcomes ?? []).includes(v));
+      if (!ok) throw at(field, `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(v)})`);
+      return v as string;
+    };
+    const byDesign: Partial<Record<UapiDesign, DesignExpect>> = {};
     let expect: string | null = null;
-    if (s.expect !== undefined) {
-      const ok = typeof s.expect === 'string' && (s.expect === 'ok' || isErrno(s.expect) || (spec.outcomes ?? []).includes(s.expect));
-      if (!ok)
-        throw at('expect', `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(s.expect)})`);
-      expect = s.expect as string;
-    }
-    return { index, op: s.op, args, as, expect, expectValue: s.expect_value, hasExpectValue: 'expect_value' in s };
+    if (isDesignMap(s.expect)) for (const [d, v] of Object.entries(s.expect)) byDesign[d as UapiDesign] = { expect: outcome(v, `expect.${d}`) };
+    else if (s.expect !== undefined) expect = outcome(s.expect, 'expect');
+    const perValue = isDesignMap(s.expect_value);
+    if (perValue) for (const [d, v] of Object.entries(s.expect_value as Obj)) byDesign[d as UapiDesign] = { ...byDesign[d as UapiDesign], expectValue: v };
+    const step: SequenceStep = {
+      index,
+      op: s.op,
+      args,
+      as,
+      expect,
+      expectValue: perValue ? undefined : s.expect_value,
+      hasExpectValue: 'expect_value' in s && !perValue,
+      ...(Object.keys(byDesign).length ? { byDesign } : {}),
+    };
+    return step;
   });
+}
+
+type Obj = Record<string, unknown>;
+
+/** A per-design map: a mapping whose keys are all design names (no op's value has such keys). */
+function isDesignMap(v: unknown): v is Obj {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => UAPI_DESIGNS.includes(k as UapiDesign))
+  );
 }
 
 function checkArg(
@@ -116,6 +159,11 @@ function checkArg(
       if (typeof v !== 'string') throw fail(`must be a name bound by an earlier 'as:' or a number (got ${JSON.stringify(v)})`);
       if (bound.get(v) !== 'ioasid') throw fail(`'${v}' is not an IOASID named by an earlier step's 'as:'`);
       return v;
+    }
+    case 'pasid': {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)
+        throw fail(`must be a PASID, an integer in 0..${(1 << 20) - 1} (got ${JSON.stringify(v)})`);
+      return v as number;
     }
     case 'pages': {
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)

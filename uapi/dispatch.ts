@@ -18,6 +18,7 @@ export interface DispatchHooks {
 /** The row as the dispatcher drives it: one shape for every op. */
 interface AnyRow {
   readonly target: TargetKind;
+  readonly design?: string;
   readonly args: Readonly<Record<string, ArgSpec>>;
   handle(k: Kernel, target: unknown, a: Readonly<Record<string, number>>): Promise<Result<unknown>>;
 }
@@ -69,6 +70,7 @@ export function dispatcher(k: Kernel, hooks: DispatchHooks): { readonly user: In
 
 async function run(k: Kernel, op: OpName, a: Readonly<Record<string, number>>): Promise<Result<unknown>> {
   const row = UAPI[op] as unknown as AnyRow;
+  if (row.design !== undefined && row.design !== k.env.uapi) return err('EOPNOTSUPP', `${op}: the ${k.env.uapi} uAPI has no such op (it needs ${row.design})`);
   const target = resolveTarget(k, row.target, a);
   return target.ok ? row.handle(k, target.value, a) : target;
 }

@@ -112,6 +112,9 @@ const FUZZED: { readonly [K in OpName]: OpDef | { readonly skip: string } } = {
   },
   pasid_state: { weight: 2, draws: (s) => ({ pasid: pasid(s) }), args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
 
+  attach: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
+  replace: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
+  detach: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
   set_msr: { skip: 'a vCPU register: it changes no kref or PASID state the model tracks (test/kvm covers it)' },
   viommu_bind: { skip: 'a composition of modelled calls, each checked by the auditor (test/kvm/viommu.test.ts)' },
   viommu_unbind: { skip: 'a composition of modelled calls, each checked by the auditor (test/kvm/viommu.test.ts)' },
