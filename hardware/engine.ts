@@ -41,6 +41,9 @@ import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaitin
 import { Auth } from './witness.js';
 
 export const BATCH = 32;
+/** What a step got out of the engine's jobs. */
+const Started = { NONE: 0, TRIED: 1, DID: 2 } as const;
+type Started = (typeof Started)[keyof typeof Started];
 const RING = 4096; // most batches in flight per engine
 const KEEP_PER_KIND = 16; // anomaly records kept per engine and kind; the rest are only counted
 
@@ -84,8 +87,13 @@ export class Engine {
   /** Devices whose work queue this engine consumes. */
   private readonly queues: number[] = [];
   private readonly desc: Descriptor = { pasid: 0, iova: 0 };
-  /** The PASID-table walk of the current batch (-3: not walked yet), shared by its accesses. */
-  private walked = -3;
+  /** The PASID-table walk of the current batch, read when it opened and shared by its accesses. */
+  private walked = -2;
+  /** The DMA batch between its two phases (-1: none): its job, sequence number, accesses and ring slot. */
+  private openJob = -1;
+  private openSeq = 0;
+  private openN = 0;
+  private openAt = 0;
   private gen = 0;
 
   constructor(
@@ -96,8 +104,12 @@ export class Engine {
   ) {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
     this.cBase = index * EC_STRIDE;
-    this.submitter = new Submitter(hw, this.cBase, this.rng, (kind, device, pasid, page, seen, expected) =>
-      this.anomaly(kind, device, pasid, page, seen, expected),
+    this.submitter = new Submitter(
+      hw,
+      this.cBase,
+      this.rng,
+      (kind, device, pasid, page, seen, expected) => this.anomaly(kind, device, pasid, page, seen, expected),
+      now,
     );
     for (let d = 0; d < hw.deviceVm.length; d++) if (swqConsumer(hw, d) === index) this.queues.push(d);
   }
@@ -112,6 +124,8 @@ export class Engine {
 
   /** Land everything in flight, abort what waits in its queues, and leave: nobody waits for it any more. */
   finish(): void {
+    if (this.openJob >= 0) this.fillBatch();
+    if (this.submitter.midway) this.submitter.accept(); // a vCPU leaves no submission half done
     while (this.size > 0) this.landOldest();
     this.retireJobs();
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 1);
@@ -126,6 +140,8 @@ export class Engine {
     return (
       this.myJobs.length > 0 ||
       this.size > 0 ||
+      this.openJob >= 0 ||
+      this.submitter.midway ||
       Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen ||
       Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK)) ||
       this.queues.some((d) => swqWaiting(this.hw, d))
@@ -136,8 +152,25 @@ export class Engine {
     return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0;
   }
 
-  /** One step. Returns false when there is nothing to do (the caller may sleep on the doorbell). */
+  /**
+   * One step: the next phase of the engine's state machine, so that a deterministic scheduler
+   * can interleave the main thread wherever a real thread could be overtaken. A DMA batch takes
+   * two steps (published in flight and the PASID-table entry read; then the IOTLB lookups and
+   * fills and the page walks), an ENQCMD two (IA32_PASID and the KVM translation read; then the
+   * work queue's accept), the device's processing of one descriptor one, the landing of one batch
+   * one. Invalidations are serviced only between phases that leave nothing half done, so an
+   * acknowledgement never precedes the end of a translation that read the old tables.
+   * Returns false when there is nothing to do (the caller may sleep on the doorbell).
+   */
   step(): boolean {
+    if (this.openJob >= 0) {
+      this.fillBatch();
+      return true;
+    }
+    if (this.submitter.midway) {
+      this.submitter.accept();
+      return true;
+    }
     const hw = this.hw;
     serviceInvalidations(hw, this.index);
     const bell = Atomics.load(hw.ctrl, CTRL.DOORBELL);
@@ -145,33 +178,37 @@ export class Engine {
       this.doorbellSeen = bell;
       this.refreshJobs();
     }
-    let worked = false;
+    let worked = this.landDue() || this.takeDescriptor();
+    if (!worked) {
+      const job = this.startJob();
+      worked = job !== Started.NONE;
+      if (job !== Started.DID && this.size > 0) this.landOldest();
+    }
+    this.retireJobs();
+    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway || this.queues.some((d) => swqWaiting(hw, d));
+  }
+
+  /** Land the oldest batch if it is due (or the ring is full). */
+  private landDue(): boolean {
+    if (this.size === 0 || (this.ringDue[this.head]! > this.now() && this.size < RING)) return false;
+    this.landOldest();
+    return true;
+  }
+
+  /** The next job in turn with work: open a DMA batch or begin an ENQCMD (NONE: no job has work, TRIED: its vCPU is away). */
+  private startJob(): Started {
+    const hw = this.hw;
     const n = this.myJobs.length;
     for (let tries = 0; tries < n; tries++) {
       const id = this.myJobs[this.rr++ % n]!;
       const b = id * JOB_STRIDE;
       if (Atomics.load(hw.jobs, b + J.STATE) !== JobState.ACTIVE || hw.jobs[b + J.BUDGET] === 0) continue;
-      if (hw.jobs[b + J.KIND] === JobKind.DMA) {
-        if (this.size >= RING) this.landOldest();
-        this.translateBatch(id);
-      } else {
-        this.submitter.run(id, this.now());
-      }
-      worked = true;
-      break;
+      if (hw.jobs[b + J.KIND] !== JobKind.DMA) return this.submitter.begin(id, this.now()) ? Started.DID : Started.TRIED;
+      if (this.size >= RING) this.landOldest();
+      this.openBatch(id);
+      return Started.DID;
     }
-    if (this.consumeQueues()) worked = true;
-    const t = this.size > 0 ? this.now() : 0;
-    while (this.size > 0 && (this.ringDue[this.head]! <= t || this.size >= RING)) {
-      this.landOldest();
-      worked = true;
-    }
-    if (this.size > 0 && !worked) {
-      this.landOldest();
-      worked = true;
-    }
-    this.retireJobs();
-    return worked || this.size > 0;
+    return Started.NONE;
   }
 
   /** Block (in a worker) until the doorbell rings or `ms` pass; a submitter to our queues rings it too. */
@@ -218,7 +255,7 @@ export class Engine {
   /**
    * One access at `iova` by `device` with `pasid`: the physical page (and `this.gen`, the page
    * generation the translation carried), or -1 when it faults. IOTLB first, then the PASID
-   * table (walked once per batch) and the IO page table, filling the IOTLB.
+   * table entry (read when the batch opened) and the IO page table, filling the IOTLB.
    */
   private translate(device: number, pasid: number, iova: number): number {
     const hw = this.hw;
@@ -228,7 +265,6 @@ export class Engine {
       this.gen = tlb[e + TLB.GEN]!;
       return tlb[e + TLB.PHYS]!;
     }
-    if (this.walked === -3) this.walked = walkPasid(hw, device, pasid);
     const pt = this.walked;
     if (pt < 0) return -1; // not present, or no page table bound: a fault
     const pb = pt * PT_STRIDE;
@@ -251,7 +287,7 @@ export class Engine {
     this.ringSrc[slot] = src;
     this.ringDevice[slot] = device;
     this.ringPasid[slot] = pasid;
-    this.walked = -3;
+    this.walked = walkPasid(this.hw, device, pasid);
     return slot;
   }
 
@@ -261,23 +297,35 @@ export class Engine {
     this.size++;
   }
 
-  private translateBatch(id: number): void {
-    const hw = this.hw;
-    const j = hw.jobs;
+  /** First phase of a DMA batch: take its share of the budget, publish it in flight, read the PASID-table entry. */
+  private openBatch(id: number): void {
+    const j = this.hw.jobs;
     const b = id * JOB_STRIDE;
-    const device = j[b + J.DEVICE]!;
-    const pasid = j[b + J.PASID]!;
-    const span = j[b + J.SPAN]!;
     const budget = j[b + J.BUDGET]!;
     const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
     // the other order, so it never sees this batch issued but not in flight).
     const seq = j[b + J.ISSUED]! + 1;
-    const queue = this.pending[id]!;
-    if (queue.length === 0) Atomics.store(j, b + J.OLDEST, seq);
+    if (this.pending[id]!.length === 0) Atomics.store(j, b + J.OLDEST, seq);
     Atomics.store(j, b + J.ISSUED, seq);
-    const slot = this.openSlot(id, device, pasid);
+    this.openJob = id;
+    this.openSeq = seq;
+    this.openN = n;
+    this.openAt = this.openSlot(id, j[b + J.DEVICE]!, j[b + J.PASID]!);
+  }
+
+  /** Second phase: translate every access of the open batch through the IOTLB and the IO page table, and leave it in flight. */
+  private fillBatch(): void {
+    const hw = this.hw;
+    const id = this.openJob;
+    const slot = this.openAt;
+    const n = this.openN;
+    this.openJob = -1;
+    const b = id * JOB_STRIDE;
+    const device = this.ringDevice[slot]!;
+    const pasid = this.ringPasid[slot]!;
+    const span = hw.jobs[b + J.SPAN]!;
     const ops = this.ringOps;
     let o = slot * BATCH * 2;
     let landed = 0;
@@ -294,39 +342,38 @@ export class Engine {
     }
     this.rng[id] = x;
     this.countFaults(hw.jobCounts, id * JC_STRIDE, n - landed);
+    const queue = this.pending[id]!;
     if (landed === 0) {
       if (queue.length === 0) this.setOldest(b, NONE_IN_FLIGHT);
       return;
     }
-    queue.push(seq);
+    queue.push(this.openSeq);
     this.commitSlot(slot, landed);
   }
 
   /**
-   * The devices' side of ENQCMD: take descriptors from the queues this engine consumes (while the
-   * device has a free work slot) and translate each one's write like a DMA access. A descriptor
-   * stays in flight, faulted or not, until it finishes in queue order: that is what drains wait on.
+   * The devices' side of ENQCMD: take one descriptor from the queues this engine consumes (if its
+   * device has a free work slot) and translate its write like a DMA access. A descriptor stays in
+   * flight, faulted or not, until it finishes in queue order: that is what drains wait on.
    */
-  private consumeQueues(): boolean {
-    let worked = false;
+  private takeDescriptor(): boolean {
+    if (this.size >= RING) return false;
     const d = this.desc;
     for (const device of this.queues) {
-      while (this.size < RING && swqTake(this.hw, device, d)) {
-        const slot = this.openSlot(-1 - device, device, d.pasid);
-        const phys = this.translate(device, d.pasid, d.iova);
-        if (phys >= 0) {
-          this.ringOps[slot * BATCH * 2] = phys;
-          this.ringOps[slot * BATCH * 2 + 1] = this.gen;
-        } else {
-          this.countFaults(null, 0, 1);
-        }
-        this.commitSlot(slot, phys >= 0 ? 1 : 0);
-        this.hw.engineCounts[this.cBase + EC.CONSUMED] += 1;
-        worked = true;
+      if (!swqTake(this.hw, device, d)) continue;
+      const slot = this.openSlot(-1 - device, device, d.pasid);
+      const phys = this.translate(device, d.pasid, d.iova);
+      if (phys >= 0) {
+        this.ringOps[slot * BATCH * 2] = phys;
+        this.ringOps[slot * BATCH * 2 + 1] = this.gen;
+      } else {
+        this.countFaults(null, 0, 1);
       }
-      if (swqWaiting(this.hw, device)) worked = true; // the device is busy: keep stepping
+      this.commitSlot(slot, phys >= 0 ? 1 : 0);
+      this.hw.engineCounts[this.cBase + EC.CONSUMED] += 1;
+      return true;
     }
-    return worked;
+    return false;
   }
 
   private countFaults(jobCounts: Float64Array | null, at: number, n: number): void {
