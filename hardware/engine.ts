@@ -1,12 +1,11 @@
 // An engine: the device side of the hardware, and the vCPUs' ENQCMD, run by a worker thread (or,
-// one step at a time, by a deterministic scheduler). Each step services the invalidation queue,
-// runs one job (a DMA job translates a batch of accesses: IOTLB, then PASID table, then IO page
-// table; an ENQCMD job submits descriptors), takes descriptors from the work queues this engine
-// consumes and translates them the same way, and lands what has been in flight for the
-// configured latency. A DMA batch is published as in flight *before* the translation reads any
-// table (a queue's descriptor counts from its enqueue until it finishes), so a teardown that
-// clears the entry, invalidates and then drains cannot miss an access that translated through
-// the old entry.
+// one step at a time, by a deterministic scheduler). A step is one phase of a small state
+// machine (see step()): a DMA batch opens (published in flight, PASID-table entry read), then
+// translates its accesses (IOTLB, then the IO page table); an ENQCMD translates, then is
+// accepted; a consumed descriptor is translated; a batch in flight for the configured latency
+// lands. A DMA batch is published as in flight *before* the translation reads any table (a
+// queue's descriptor counts from its enqueue until it finishes), so a teardown that clears the
+// entry, invalidates and then drains cannot miss an access that translated through the old entry.
 import { appendAnomaly } from './anomalies.js';
 import { Submitter } from './enqcmd.js';
 import { resetEngineTlb, serviceInvalidations } from './invalidation.js';

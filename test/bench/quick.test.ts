@@ -13,7 +13,7 @@ import type { BenchResults } from '../../bench/result.js';
 const SECTIONS = ['uapi', 'dma', 'enqcmd', 'teardown', 'scaling-workers', 'scaling-pasids', 'mutants', 'deterministic'];
 /** Counts of outcomes a healthy run may never see: #GP and VM exits for a mapped vPASID, retries when the consumer keeps up. */
 const MAY_BE_ZERO = new Set(['enqcmd:gpPerSec', 'enqcmd:exitsPerSec', 'enqcmd:retriedPerSec', 'enqcmd:retriesPerAccepted', 'enqcmd:retryAwayShare']);
-const MUTANTS = ['skip-iotlb-flush', 'skip-drain', 'early-recycle', 'no-fd-check', 'kvm-no-kref', 'skip-pasid-clear', 'backwards-order'];
+const MUTANTS = ['skip-iotlb-flush', 'skip-drain', 'early-recycle', 'no-fd-check', 'kvm-no-kref', 'skip-pasid-clear', 'kvm-no-quiesce', 'backwards-order'];
 
 describe('bench --quick', () => {
   it('writes results.json with every section, and finite positive figures in each', async function () {
