@@ -64,6 +64,7 @@ export interface EngineOptions {
 
 export class Engine {
   private readonly tlbBase: number;
+  private readonly ackWord: number;
   private readonly myJobs: number[] = [];
   private doorbellSeen = -1;
   private rr = 0;
@@ -102,6 +103,7 @@ export class Engine {
     private readonly now: () => number,
   ) {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
+    this.ackWord = engineWord(index, ENG.INV_ACK);
     this.cBase = index * EC_STRIDE;
     this.submitter = new Submitter(
       hw,
@@ -142,9 +144,16 @@ export class Engine {
       this.openJob >= 0 ||
       this.submitter.midway ||
       Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen ||
-      Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, engineWord(this.index, ENG.INV_ACK)) ||
-      this.queues.some((d) => swqWaiting(this.hw, d))
+      Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, this.ackWord) ||
+      this.queueWaiting()
     );
+  }
+
+  /** Does a queue this engine consumes hold a descriptor not yet taken? (A loop: asked every step.) */
+  private queueWaiting(): boolean {
+    const q = this.queues;
+    for (let i = 0; i < q.length; i++) if (swqWaiting(this.hw, q[i]!)) return true;
+    return false;
   }
 
   get stopRequested(): boolean {
@@ -184,7 +193,7 @@ export class Engine {
       if (job !== Started.DID && this.size > 0) this.landOldest();
     }
     this.retireJobs();
-    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway || this.queues.some((d) => swqWaiting(hw, d));
+    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway || this.queueWaiting();
   }
 
   /** Land the oldest batch if it is due (or the ring is full). */
@@ -215,7 +224,7 @@ export class Engine {
     const idle = engineWord(this.index, ENG.IDLE);
     Atomics.store(this.hw.ctrl, idle, 1);
     // Re-checked after IDLE is set: a descriptor queued before a submitter could see IDLE is seen here.
-    if (!this.queues.some((d) => swqWaiting(this.hw, d))) Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
+    if (!this.queueWaiting()) Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
     Atomics.store(this.hw.ctrl, idle, 0);
   }
 
