@@ -244,7 +244,7 @@ export class Engine {
     }
   }
 
-  /** Jobs stopped or out of budget become DONE once none of their batches is in flight. */
+  /** Jobs stopped or out of budget become DONE once none of their batches is in flight or half done. */
   private retireJobs(): void {
     const j = this.hw.jobs;
     for (let i = 0; i < this.myJobs.length; i++) {
@@ -252,7 +252,8 @@ export class Engine {
       const b = id * JOB_STRIDE;
       const s = Atomics.load(j, b + J.STATE);
       const spent = s === JobState.STOPPING || (s === JobState.ACTIVE && j[b + J.BUDGET] === 0);
-      if (!spent || this.pending[id]!.length !== 0) continue;
+      // A batch between its phases, or a vCPU between the halves of an ENQCMD, still belongs to the job.
+      if (!spent || this.pending[id]!.length !== 0 || id === this.openJob || this.submitter.holds(id)) continue;
       this.rng[id] = 0;
       this.myJobs.splice(i--, 1);
       Atomics.store(j, b + J.STATE, JobState.DONE);

@@ -102,6 +102,11 @@ export class Submitter {
     return this.mid >= 0;
   }
 
+  /** Is job `id`'s vCPU between the two halves of an ENQCMD? */
+  holds(id: number): boolean {
+    return this.mid === id;
+  }
+
   /** Begin the next ENQCMD of job `id` (its first half); false when its vCPU is away for a while. */
   begin(id: number, now: number): boolean {
     if (now < this.resumeAt[id]!) return false;
