@@ -40,9 +40,6 @@ import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaitin
 import { Auth } from './witness.js';
 
 export const BATCH = 32;
-/** What a step got out of the engine's jobs. */
-const Started = { NONE: 0, TRIED: 1, DID: 2 } as const;
-type Started = (typeof Started)[keyof typeof Started];
 const RING = 4096; // most batches in flight per engine
 const KEEP_PER_KIND = 16; // anomaly records kept per engine and kind; the rest are only counted
 
@@ -187,13 +184,14 @@ export class Engine {
       this.refreshJobs();
     }
     let worked = this.landDue() || this.takeDescriptor();
-    if (!worked) {
-      const job = this.startJob();
-      worked = job !== Started.NONE;
-      if (job !== Started.DID && this.size > 0) this.landOldest();
+    // Nothing due, no job with work, no device busy: land the oldest early rather than idle.
+    if (!worked) worked = this.startJob() || this.queueWaiting();
+    if (!worked && this.size > 0) {
+      this.landOldest();
+      worked = true;
     }
     this.retireJobs();
-    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway || this.queueWaiting();
+    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway;
   }
 
   /** Land the oldest batch if it is due (or the ring is full). */
@@ -203,20 +201,22 @@ export class Engine {
     return true;
   }
 
-  /** The next job in turn with work: open a DMA batch or begin an ENQCMD (NONE: no job has work, TRIED: its vCPU is away). */
-  private startJob(): Started {
+  /** The next job in turn with work: open a DMA batch or begin an ENQCMD (its vCPU may be away: nothing done). False: no job has work. */
+  private startJob(): boolean {
     const hw = this.hw;
     const n = this.myJobs.length;
     for (let tries = 0; tries < n; tries++) {
       const id = this.myJobs[this.rr++ % n]!;
       const b = id * JOB_STRIDE;
       if (Atomics.load(hw.jobs, b + J.STATE) !== JobState.ACTIVE || hw.jobs[b + J.BUDGET] === 0) continue;
-      if (hw.jobs[b + J.KIND] !== JobKind.DMA) return this.submitter.begin(id, this.now()) ? Started.DID : Started.TRIED;
-      if (this.size >= RING) this.landOldest();
-      this.openBatch(id);
-      return Started.DID;
+      if (hw.jobs[b + J.KIND] !== JobKind.DMA) this.submitter.begin(id, this.now());
+      else {
+        if (this.size >= RING) this.landOldest();
+        this.openBatch(id);
+      }
+      return true;
     }
-    return Started.NONE;
+    return false;
   }
 
   /** Block (in a worker) until the doorbell rings or `ms` pass; a submitter to our queues rings it too. */

@@ -107,9 +107,9 @@ export class Submitter {
     return this.mid === id;
   }
 
-  /** Begin the next ENQCMD of job `id` (its first half); false when its vCPU is away for a while. */
-  begin(id: number, now: number): boolean {
-    if (now < this.resumeAt[id]!) return false;
+  /** Begin the next ENQCMD of job `id` (its first half), unless its vCPU is away for a while. */
+  begin(id: number, now: number): void {
+    if (now < this.resumeAt[id]!) return;
     const hw = this.hw;
     const b = id * JOB_STRIDE;
     let x = this.rng[id]!;
@@ -120,13 +120,12 @@ export class Submitter {
     const ppasid = enqTranslate(hw, hw.jobs[b + J.VCPU]!);
     if (ppasid < 0) {
       this.account(id, -ppasid as EnqOutcome, now);
-      return true;
+      return;
     }
     this.mid = id;
     this.midVpasid = Atomics.load(hw.vcpus, hw.jobs[b + J.VCPU]! * VC_STRIDE + VC.MSR) & MSR_PASID_MASK;
     this.midPpasid = ppasid;
     this.midIova = (x >>> 1) % hw.jobs[b + J.SPAN]!;
-    return true;
   }
 
   /** The second half of the submission begun: the work queue accepts the descriptor or is full. */
