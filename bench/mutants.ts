@@ -18,7 +18,7 @@ export interface MutantOptions {
 const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /** Only ENQCMD shows a KVM bug (teardown-race never maps a vPASID); the vCPU race takes longer runs to meet. */
-const ENQCMD_MUTANTS: Partial<Record<MutantName, number>> = { 'kvm-no-kref': DURATION_SEC, 'kvm-no-quiesce': 0.06 };
+const ENQCMD_MUTANTS: Partial<Record<MutantName, number>> = { 'kvm-no-kref': DURATION_SEC, 'kvm-no-quiesce': 0.1 };
 const scenarioFor = (m: MutantName) => (m in ENQCMD_MUTANTS ? 'enqcmd' : 'teardown-race');
 const durationFor = (m: MutantName) => ENQCMD_MUTANTS[m] ?? DURATION_SEC;
 
@@ -74,7 +74,7 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
   return {
     id: 'mutants',
     title: 'Executions to first detection per mutant',
-    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual (kvm-no-quiesce 0.06 s), seeds 1..${o.seeds})`,
+    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual (kvm-no-quiesce 0.1 s), seeds 1..${o.seeds})`,
     rows,
     figures,
     notes,

@@ -57,7 +57,7 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     scenario: enqcmd,
     invariants: ['enqcmd-unmapped', 'isolation', 'pasid-reuse'],
     threads: null,
-    deterministic: { executions: 5, durationSec: 0.06 },
+    deterministic: { executions: 5, durationSec: 0.1 },
   },
   'skip-pasid-clear': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
   'backwards-order': onTeardownRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
