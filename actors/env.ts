@@ -20,6 +20,12 @@ export const MUTANTS = {
   'skip-pasid-clear': 'teardown flushes and drains but leaves the PASID entry present',
   'kvm-no-quiesce': 'KVM_CLEAR_PASID clears the translation and drains the work queues without waiting for vCPUs mid-ENQCMD',
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
+  'unmap-free-before-flush': 'UNMAP frees the pages before the IOTLB and device-TLB flush and the drain',
+  'unmap-flush-before-clear': 'UNMAP flushes the IOTLB and device TLBs before it clears the PTEs, then frees the pages',
+  'unmap-range-short': "UNMAP's ranged invalidation covers one page less than the range it unmapped",
+  'skip-devtlb': 'devices with ATS never get a device-TLB invalidation (teardown, UNMAP, BIND after ALLOW)',
+  'skip-pasid-cache-flush': 'PASID-entry changes (teardown, BIND after ALLOW) never invalidate the PASID cache',
+  'mm-exit-no-teardown': 'process exit frees the address space without tearing down the PASID entries of the devices still using it',
 } as const;
 export type MutantName = keyof typeof MUTANTS;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);

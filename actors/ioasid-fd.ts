@@ -67,6 +67,12 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
           reply(msg.replyTo, await ask(name, ref.value, { t: 'bind', pages: msg.pages }, T));
           break;
         }
+        case 'map':
+        case 'unmap': {
+          const ref = owned(s, msg.ioasid);
+          reply(msg.replyTo, ref.ok ? await ask(name, ref.value, { t: msg.t, iova: msg.iova, pages: msg.pages }, T) : ref);
+          break;
+        }
         case 'lookup': {
           // The fdget-style check: the IOASID must have been allocated from this FD.
           const ref = env.mutant === 'no-fd-check' ? env.globalIoasids.get(msg.ioasid) : s.table.get(msg.ioasid);

@@ -1,7 +1,12 @@
-// One IOASID: its state, its kref and its IO page table. Every user (the FD that allocated it,
-// each device it is allowed on, each KVM translation) holds one kref. DESTROY halts DMA on every
-// IOMMU unit holding an entry, wipes the page table and drops the FD's kref; the PASID stays
-// parked until the last kref is put, and only then goes back to the allocator.
+// One IOASID: its state, its kref and its address space (an IO page table). Every user (the FD
+// that allocated it, each device it is allowed on, each KVM translation) holds one kref. MAP adds
+// areas to the address space and UNMAP removes them in the order the hardware needs: clear the
+// PTEs -> flush the range from the IOTLB and the device TLBs on every unit and drain -> free the
+// pages. DESTROY (and a process exit, MM_EXIT) halts DMA on every IOMMU unit holding an entry,
+// wipes the page table and drops the FD's kref; the PASID stays parked until the last kref is
+// put, and only then goes back to the allocator.
+import { noteUnmap } from '../hardware/coverage.js';
+import { checkIovaRange, isPgtableError } from '../hardware/pgtable.js';
 import type { ActorEnv } from './env.js';
 import type { AllocatorMsg, Holder, IommuMsg, IoasidInfo, IoasidMsg } from './protocol.js';
 import { type Result, err, ok, okVoid } from './result.js';
@@ -13,7 +18,6 @@ interface IoasidState {
   status: 'allocated' | 'bound' | 'destroyed';
   readonly holders: Set<Holder>;
   pgtable: number | null;
-  pages: number;
   /** IOMMU units that may hold a PASID entry for this IOASID, and which device put each there. */
   readonly units: Map<number, ActorRef<IommuMsg>>;
   readonly unitOf: Map<Holder, number>;
@@ -35,7 +39,6 @@ export function spawnIoasid(
     status: 'allocated',
     holders: new Set([fdHolder]),
     pgtable: null,
-    pages: 0,
     units: new Map(),
     unitOf: new Map(),
     pasidReturned: false,
@@ -83,6 +86,63 @@ export function spawnIoasid(
       if (![...s.unitOf.values()].includes(unit)) s.units.delete(unit);
     }
     if (s.holders.size === 0) release(s, self);
+  };
+
+  /** The address space, made empty if the IOASID has none yet; devices allowed before now start translating through it. */
+  const addressSpace = async (s: IoasidState): Promise<Result<number>> => {
+    if (s.pgtable !== null) return ok(s.pgtable);
+    if (env.injectFault('pgtable-alloc')) return err('ENOMEM', 'page table allocation failed (injected)');
+    const made = pgtables.create(vm);
+    if (isPgtableError(made)) return err(made.error, made.why);
+    s.pgtable = made.id;
+    s.status = 'bound';
+    for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
+    return ok(made.id);
+  };
+  /** Undo addressSpace() after a failed first MAP: the entries point at no table again. */
+  const dropAddressSpace = async (s: IoasidState) => {
+    for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: null }, T);
+    wipePgtable(s);
+    s.status = 'allocated';
+  };
+  /** UNMAP: clear the PTEs, flush the range on every unit and drain, and only then free the pages. */
+  const unmap = async (s: IoasidState, table: number, iova: number, npages: number): Promise<Result<null>> => {
+    const flush = async () => {
+      for (const unit of s.units.values()) {
+        const r = await ask(name, unit, { t: 'flush-range', pasid, iova, pages: npages }, T);
+        if (!r.ok) return r;
+      }
+      return okVoid;
+    };
+    const early = env.mutant === 'unmap-flush-before-clear' ? await flush() : okVoid;
+    if (!early.ok) return early;
+    const pages = pgtables.unmap(table, iova, npages);
+    if (isPgtableError(pages)) return err(pages.error, pages.why);
+    const devices = [...s.holders].filter((h) => h.startsWith('dev:')).map((h) => Number(h.slice(4)));
+    noteUnmap(env.host.hw, env.host.jobs, devices, pasid); // coverage: read right after the clear, before any flush
+    if (env.mutant === 'unmap-free-before-flush') pgtables.release(pages);
+    const r = env.mutant === 'unmap-flush-before-clear' ? okVoid : await flush();
+    if (env.mutant !== 'unmap-free-before-flush') pgtables.release(pages);
+    return r;
+  };
+  /** DESTROY by `holder` (or a process exit): tear every entry down, wipe the page table, park the PASID while others hold it. */
+  const destroy = async (s: IoasidState, me: ActorRef<IoasidMsg>, holder: Holder, teardown: boolean): Promise<Result<null>> => {
+    if (env.mutant === 'backwards-order') {
+      // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
+      wipePgtable(s);
+      returnPasid(s);
+    } else {
+      // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
+      const r = teardown ? await teardownUnits(s) : okVoid;
+      if (!r.ok) return r;
+      wipePgtable(s);
+      if (env.mutant === 'early-recycle') returnPasid(s);
+    }
+    s.status = 'destroyed';
+    drop(s, me, holder);
+    // PASID stays parked until the last kref is put.
+    if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });
+    return okVoid;
   };
 
   const self = spawnNamed<IoasidState, IoasidMsg>(
@@ -145,21 +205,65 @@ export function spawnIoasid(
             reply(msg.replyTo, err('EBUSY', `IOASID ${pasid} already has a page table`));
             break;
           }
-          if (env.injectFault('pgtable-alloc')) {
-            reply(msg.replyTo, err('ENOMEM', 'page table allocation failed (injected)'));
+          // BIND_PGTBL is the shorthand for an empty address space and one MAP of `pages` at IOVA 0.
+          const made = await addressSpace(s);
+          if (!made.ok) {
+            reply(msg.replyTo, made);
             break;
           }
-          const made = pgtables.create(vm, msg.pages);
-          if ('error' in made) {
-            reply(msg.replyTo, err(made.error, made.why));
+          const mapped = pgtables.map(made.value, 0, msg.pages);
+          if (isPgtableError(mapped)) {
+            await dropAddressSpace(s);
+            reply(msg.replyTo, err(mapped.error, mapped.why));
             break;
           }
-          s.pgtable = made.id;
-          s.pages = msg.pages;
-          s.status = 'bound';
-          // Devices allowed before the bind start translating now.
-          for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
           reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'map': {
+          if (s.status === 'destroyed') {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
+            break;
+          }
+          const bad = checkIovaRange(msg.iova, msg.pages);
+          if (bad) {
+            reply(msg.replyTo, err(bad.error, bad.why));
+            break;
+          }
+          const made = await addressSpace(s);
+          if (!made.ok) {
+            reply(msg.replyTo, made);
+            break;
+          }
+          const mapped = pgtables.map(made.value, msg.iova, msg.pages);
+          reply(msg.replyTo, isPgtableError(mapped) ? err(mapped.error, mapped.why) : okVoid);
+          break;
+        }
+        case 'unmap': {
+          if (s.status === 'destroyed') {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
+            break;
+          }
+          const bad = checkIovaRange(msg.iova, msg.pages);
+          if (bad) {
+            reply(msg.replyTo, err(bad.error, bad.why));
+            break;
+          }
+          if (s.pgtable === null) {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} has nothing mapped`));
+            break;
+          }
+          reply(msg.replyTo, await unmap(s, s.pgtable, msg.iova, msg.pages));
+          break;
+        }
+        case 'mm-exit': {
+          if (s.status === 'destroyed' || !s.holders.has(fdHolder) || msg.vm !== vm) {
+            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} has no live address space of this VM`));
+            break;
+          }
+          // The process's address space goes away under devices that may still use the PASID:
+          // the same teardown as DESTROY on the FD's behalf, which cannot refuse (exit_mmap).
+          reply(msg.replyTo, await destroy(s, me, fdHolder, env.mutant !== 'mm-exit-no-teardown'));
           break;
         }
         case 'destroy': {
@@ -174,25 +278,7 @@ export function spawnIoasid(
             );
             break;
           }
-          if (env.mutant === 'backwards-order') {
-            // The first proposal: unbind the page table while devices still hold the PASID, FREE at once.
-            wipePgtable(s);
-            returnPasid(s);
-          } else {
-            const r = await teardownUnits(s);
-            // Abort: not destroyed, the FD still holds it; DESTROY or close may try again.
-            if (!r.ok) {
-              reply(msg.replyTo, r);
-              return s;
-            }
-            wipePgtable(s);
-            if (env.mutant === 'early-recycle') returnPasid(s);
-          }
-          s.status = 'destroyed';
-          drop(s, me, msg.holder);
-          // PASID stays parked until the last kref is put.
-          if (s.holders.size > 0 && !s.pasidReturned) tell(name, allocator, { t: 'park', pasid });
-          reply(msg.replyTo, okVoid);
+          reply(msg.replyTo, await destroy(s, me, msg.holder, true));
           break;
         }
         case 'quiesce':
@@ -200,7 +286,8 @@ export function spawnIoasid(
           reply(msg.replyTo, env.mutant === 'backwards-order' ? okVoid : await teardownUnits(s));
           break;
         case 'info': {
-          const info: IoasidInfo = { pasid, status: s.status, kref: s.holders.size, holders: [...s.holders], pgtable: s.pgtable, pages: s.pages };
+          const pages = s.pgtable === null ? 0 : pgtables.extent(s.pgtable);
+          const info: IoasidInfo = { pasid, status: s.status, kref: s.holders.size, holders: [...s.holders], pgtable: s.pgtable, pages };
           reply(msg.replyTo, ok(info));
           break;
         }

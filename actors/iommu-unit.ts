@@ -1,11 +1,14 @@
-// One IOMMU unit: the PASID tables of its devices and its invalidation queue. It is the only
-// actor that programs PASID entries, and teardown always runs the VT-d order
-// (docs/domain.md#tearing-down-a-pasid-entry):
-// clear the present bit -> invalidate the IOTLB/device-TLB and wait -> drain in-flight DMA and
-// the descriptors the device's work queue accepted -> zero the entry. Only after that may the
-// caller free pages or put a kref.
+// One IOMMU unit: the PASID tables of its devices, its PASID cache and IOTLB (the engines' slices
+// of them) and its own invalidation queue. It is the only actor that programs PASID entries, and
+// teardown always runs the VT-d order (docs/domain.md#tearing-down-a-pasid-entry):
+// clear the present bit -> invalidate the PASID cache, the IOTLB and, for a device with ATS, its
+// device TLB, and wait -> drain in-flight DMA and the descriptors the device's work queue
+// accepted -> zero the entry. Only after that may the caller free pages or put a kref. An unmap
+// (docs/domain.md#unmapping-under-dma) flushes the IOTLB and device TLBs over its range and
+// drains the same way before its pages are freed.
 import { noteEntryTeardown } from '../hardware/coverage.js';
-import { postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
+import { type InvalidationTarget, postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
+import { InvKind } from '../hardware/layout.js';
 import { swqDrain } from '../hardware/swq.js';
 import { type ActorEnv, TeardownFailure } from './env.js';
 import type { IommuMsg } from './protocol.js';
@@ -16,23 +19,58 @@ interface UnitState {
   readonly entries: Map<number, Set<number>>;
 } // pasid -> devices with an entry
 
-async function teardownEntry(env: ActorEnv, device: number, pasid: number): Promise<void> {
-  const { hw, pasidTables, jobs, waiter } = env.host;
+/**
+ * Post the descriptors to `unit`'s queue, then wait for the last one (a queue completes in order).
+ * A teardown's wait is a fail-nth site: its failure fails the call, which a retry can finish.
+ */
+async function invalidate(env: ActorEnv, unit: number, what: readonly InvalidationTarget[], fallible = false): Promise<void> {
+  const { hw, waiter } = env.host;
+  let ticket = 0;
+  for (const d of what) ticket = await postInvalidation(hw, waiter, unit, d);
+  if (what.length === 0) return;
+  if (fallible && env.injectFault('invalidation-wait')) throw new TeardownFailure(`invalidation on iommu${unit} did not complete (injected)`);
+  await waitInvalidation(hw, waiter, unit, ticket);
+}
+
+/** The cache flushes a change of (device, pasid)'s entry needs: PASID cache, IOTLB, device TLB (ATS only). */
+function entryFlush(env: ActorEnv, device: number, pasid: number): InvalidationTarget[] {
+  const what: InvalidationTarget[] = [];
+  if (env.mutant !== 'skip-pasid-cache-flush') what.push({ kind: InvKind.PASID_CACHE, device, pasid });
+  if (env.mutant !== 'skip-iotlb-flush') what.push({ kind: InvKind.IOTLB, device, pasid });
+  if (env.host.hw.deviceAts[device] && env.mutant !== 'skip-devtlb') what.push({ kind: InvKind.DEVTLB, device, pasid });
+  return what;
+}
+
+/** Wait until nothing (device, pasid) translated before now can still land: DMA batches, then queued descriptors. */
+async function drain(env: ActorEnv, device: number, pasid: number, fallible = false): Promise<void> {
+  const { hw, jobs, waiter } = env.host;
+  if (fallible && env.injectFault('drain')) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
+  await jobs.drain(device, pasid, waiter);
+  // Descriptors queued before the entry was cleared may carry this PASID
+  // (docs/domain.md#tearing-down-a-vpasid-translation, step 2).
+  await swqDrain(hw, waiter, device);
+}
+
+async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid: number): Promise<void> {
+  const { hw, pasidTables, jobs } = env.host;
   noteEntryTeardown(hw, jobs, device, pasid); // coverage: what this teardown races, read before it clears anything
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
-  if (env.mutant !== 'skip-iotlb-flush') {
-    const ticket = await postInvalidation(hw, waiter, device, pasid);
-    if (env.injectFault('invalidation-wait')) throw new TeardownFailure(`IOTLB invalidation of PASID ${pasid} on device ${device} did not complete (injected)`);
-    await waitInvalidation(hw, waiter, ticket);
-  }
-  if (env.mutant !== 'skip-drain') {
-    if (env.injectFault('drain')) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
-    await jobs.drain(device, pasid, waiter);
-    // Descriptors queued before the entry was cleared may carry this PASID
-    // (docs/domain.md#tearing-down-a-vpasid-translation, step 2).
-    await swqDrain(hw, waiter, device);
-  }
+  await invalidate(env, unit, entryFlush(env, device, pasid), true);
+  if (env.mutant !== 'skip-drain') await drain(env, device, pasid, true);
   pasidTables.zero(device, pasid);
+}
+
+/** After an unmap cleared the PTEs of IOVA pages [iova, iova + pages): flush that range on every device with an entry, and drain. */
+async function flushRange(env: ActorEnv, unit: number, devices: readonly number[], pasid: number, iova: number, pages: number): Promise<void> {
+  const npages = env.mutant === 'unmap-range-short' ? pages - 1 : pages;
+  const what: InvalidationTarget[] = [];
+  for (const device of devices) {
+    // npages 0 would mean "all": a one-page range cut short is simply not posted.
+    if (npages > 0) what.push({ kind: InvKind.IOTLB, device, pasid, iova, npages });
+    if (env.host.hw.deviceAts[device] && env.mutant !== 'skip-devtlb' && npages > 0) what.push({ kind: InvKind.DEVTLB, device, pasid, iova, npages });
+  }
+  await invalidate(env, unit, what);
+  for (const device of devices) await drain(env, device, pasid);
 }
 
 export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number): ActorRef<IommuMsg> {
@@ -65,14 +103,26 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
           reply(msg.replyTo, okVoid);
           break;
         }
-        case 'set-pgtable':
-          for (const d of s.entries.get(msg.pasid) ?? []) tables.setPgtable(d, msg.pasid, msg.pgtable);
+        case 'set-pgtable': {
+          // A present-to-present change: the caches may hold the old entry until flushed.
+          const devices = [...(s.entries.get(msg.pasid) ?? [])];
+          for (const d of devices) tables.setPgtable(d, msg.pasid, msg.pgtable);
+          await invalidate(
+            env,
+            index,
+            devices.flatMap((d) => entryFlush(env, d, msg.pasid)),
+          );
+          reply(msg.replyTo, okVoid);
+          break;
+        }
+        case 'flush-range':
+          await flushRange(env, index, [...(s.entries.get(msg.pasid) ?? [])], msg.pasid, msg.iova, msg.pages);
           reply(msg.replyTo, okVoid);
           break;
         case 'teardown': {
           const set = s.entries.get(msg.pasid);
           if (set?.has(msg.device)) {
-            await teardownEntry(env, msg.device, msg.pasid);
+            await teardownEntry(env, index, msg.device, msg.pasid);
             set.delete(msg.device);
             if (set.size === 0) s.entries.delete(msg.pasid);
           }
@@ -82,7 +132,7 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
         case 'teardown-pasid': {
           const set = s.entries.get(msg.pasid);
           for (const d of [...(set ?? [])]) {
-            await teardownEntry(env, d, msg.pasid);
+            await teardownEntry(env, index, d, msg.pasid);
             set!.delete(d);
           }
           s.entries.delete(msg.pasid);

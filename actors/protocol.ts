@@ -29,6 +29,10 @@ export type IoasidMsg =
   | ({ t: 'get'; holder: Holder } & Req<null>)
   | ({ t: 'put'; holder: Holder } & Req<null>)
   | ({ t: 'bind'; pages: number } & Req<null>)
+  | ({ t: 'map'; iova: number; pages: number } & Req<null>)
+  | ({ t: 'unmap'; iova: number; pages: number } & Req<null>)
+  /** The process of VM `vm` behind this IOASID's address space exits (SVA): torn down like DESTROY by its FD. */
+  | ({ t: 'mm-exit'; vm: number } & Req<null>)
   | ({ t: 'destroy'; holder: Holder; force: boolean } & Req<null>)
   /** Tear down every PASID entry of this IOASID (the fallible part of a teardown), changing nothing else. */
   | ({ t: 'quiesce' } & Req<null>)
@@ -40,12 +44,15 @@ export interface IoasidInfo {
   kref: number;
   holders: Holder[];
   pgtable: number | null;
+  /** One past the highest IOVA page ever mapped (0: no address space): the span DMA addresses. */
   pages: number;
 }
 
 export type FdMsg =
   | ({ t: 'alloc' } & Req<number>)
   | ({ t: 'bind'; ioasid: number; pages: number } & Req<null>)
+  | ({ t: 'map'; ioasid: number; iova: number; pages: number } & Req<null>)
+  | ({ t: 'unmap'; ioasid: number; iova: number; pages: number } & Req<null>)
   | ({ t: 'lookup'; ioasid: number } & Req<ActorRef<IoasidMsg>>)
   | ({ t: 'destroy'; ioasid: number } & Req<null>)
   | ({ t: 'close' } & Req<null>)
@@ -60,6 +67,8 @@ export type DeviceMsg =
 export type IommuMsg =
   | ({ t: 'install'; device: number; pasid: number; pgtable: number | null } & Req<null>)
   | ({ t: 'set-pgtable'; pasid: number; pgtable: number | null } & Req<null>)
+  /** An unmap cleared the PTEs of IOVA pages [iova, iova + pages): flush them from every cache and drain. */
+  | ({ t: 'flush-range'; pasid: number; iova: number; pages: number } & Req<null>)
   | ({ t: 'teardown'; device: number; pasid: number } & Req<null>)
   | ({ t: 'teardown-pasid'; pasid: number } & Req<null>);
 
@@ -110,6 +119,9 @@ export interface UapiOps {
   open: { args: { vm: number }; optional: never; value: number };
   alloc: { args: { fd: number }; optional: never; value: number };
   bind_pgtbl: { args: { fd: number; ioasid: number; pages: number }; optional: 'pages'; value: null };
+  map: { args: { fd: number; ioasid: number; iova: number; pages: number }; optional: 'pages'; value: null };
+  unmap: { args: { fd: number; ioasid: number; iova: number; pages: number }; optional: 'pages'; value: null };
+  mm_exit: { args: { vm: number; ioasid: number }; optional: never; value: null };
   allow: { args: { device: number; fd: number; ioasid: number }; optional: never; value: null };
   disallow: { args: { device: number; fd: number; ioasid: number }; optional: never; value: null };
   destroy: { args: { fd: number; ioasid: number }; optional: never; value: null };

@@ -55,6 +55,9 @@ export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } =
   pasid_state: ['IoasidSim', 'pasidState'],
   alloc: ['FdHandle', 'alloc'],
   bind_pgtbl: ['FdHandle', 'bindPgtbl'],
+  map: ['FdHandle', 'map'],
+  unmap: ['FdHandle', 'unmap'],
+  mm_exit: ['IoasidSim', 'mmExit'],
   destroy: ['FdHandle', 'destroy'],
   close: ['FdHandle', 'close'],
   allow: ['DeviceHandle', 'allow'],
@@ -124,6 +127,11 @@ export class IoasidSim {
     return v;
   }
 
+  /** The process of VM `vm` behind IOASID `ioasid`'s address space exits (SVA): torn down as DESTROY by its FD. */
+  mmExit(vm: string, ioasid: number): Promise<Result<null>> {
+    return this.invoke('mm_exit', { vm: this.vmNamed(vm), ioasid });
+  }
+
   /** The allocator's view of a PASID. */
   pasidState(pasid: number): Promise<Result<'free' | 'in-use' | 'parked'>> {
     return this.invoke('pasid_state', { ioasid: pasid });
@@ -172,6 +180,14 @@ export class FdHandle {
   /** BIND_PGTBL: a page table over `pages` of the VM's memory (1..64; default 16). */
   bindPgtbl(ioasid: number, pages?: number): Promise<Result<null>> {
     return this.owner.invoke('bind_pgtbl', { fd: this.fd, ioasid, ...(pages === undefined ? {} : { pages }) });
+  }
+  /** IOAS_MAP: `pages` fresh pages of the VM at IOVA page `iova` (EINVAL out of range, EEXIST over a mapping). */
+  map(ioasid: number, iova: number, pages?: number): Promise<Result<null>> {
+    return this.owner.invoke('map', { fd: this.fd, ioasid, iova, ...(pages === undefined ? {} : { pages }) });
+  }
+  /** IOAS_UNMAP: whole mappings inside [iova, iova + pages) (ENOENT for none or a split one); the pages are freed after the flush. */
+  unmap(ioasid: number, iova: number, pages?: number): Promise<Result<null>> {
+    return this.owner.invoke('unmap', { fd: this.fd, ioasid, iova, ...(pages === undefined ? {} : { pages }) });
   }
   /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
   destroy(ioasid: number): Promise<Result<null>> {

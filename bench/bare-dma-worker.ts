@@ -22,10 +22,9 @@ const tlb = new Int32Array(new SharedArrayBuffer(IOTLB_ENTRIES * TLB_STRIDE * 4)
 const pt = new Int32Array(new SharedArrayBuffer(PT_STRIDE * 4));
 const mem = new Int32Array(new SharedArrayBuffer(span * PG_STRIDE * 4));
 for (let i = 0; i < span; i++) {
-  pt[PT.ENTRIES + 2 * i] = i;
+  pt[PT.ENTRIES + 2 * i] = i + 1; // present: phys + 1
   mem[i * PG_STRIDE + PG.OWNER] = 1;
 }
-pt[PT.NPAGES] = span;
 const ops = new Int32Array(BATCH * 2);
 let x = seed | 1;
 
@@ -43,7 +42,7 @@ function batch(): void {
       phys = tlb[e + TLB.PHYS]!;
       gen = tlb[e + TLB.GEN]!;
     } else {
-      phys = pt[PT.ENTRIES + 2 * iova]!;
+      phys = Atomics.load(pt, PT.ENTRIES + 2 * iova) - 1;
       gen = pt[PT.ENTRIES + 2 * iova + 1]!;
       tlb[e + TLB.PASID] = pasid;
       tlb[e + TLB.IOVA] = iova;

@@ -19,8 +19,17 @@ const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /** Only ENQCMD shows a KVM bug (teardown-race never maps a vPASID); the vCPU race takes longer runs to meet. */
 const ENQCMD_MUTANTS: Partial<Record<MutantName, number>> = { 'kvm-no-kref': DURATION_SEC, 'kvm-no-quiesce': 0.1 };
-const scenarioFor = (m: MutantName) => (m in ENQCMD_MUTANTS ? 'enqcmd' : 'teardown-race');
 const durationFor = (m: MutantName) => ENQCMD_MUTANTS[m] ?? DURATION_SEC;
+/** teardown-race cannot show a KVM bug (it never maps a vPASID) nor an unmap-order one (it never unmaps): the must-catch scenarios. */
+const ADDRESS_SPACE_MUTANTS: ReadonlySet<MutantName> = new Set([
+  'unmap-free-before-flush',
+  'unmap-flush-before-clear',
+  'unmap-range-short',
+  'skip-devtlb',
+  'skip-pasid-cache-flush',
+  'mm-exit-no-teardown',
+]);
+const scenarioFor = (m: MutantName) => (m in ENQCMD_MUTANTS ? 'enqcmd' : ADDRESS_SPACE_MUTANTS.has(m) ? 'unmap-race' : 'teardown-race');
 
 interface Detection {
   readonly executions: number;

@@ -1,10 +1,11 @@
 // Section 4: latency of DESTROY of an IOASID whose device is doing DMA while every engine is at
-// full load, against the bare hardware handshake the teardown is built on (post an IOTLB
-// invalidation, wait for every engine's ack, drain the job's in-flight DMA), run on the same
+// full load, against the bare hardware handshake the teardown is built on (post the PASID-cache,
+// IOTLB and device-TLB invalidations, wait for every engine's ack, drain the job's in-flight DMA), run on the same
 // engines under the same load with no actor involved. Both sides wait for batches already in
 // flight to land, so the landing latency is part of both.
 import os from 'node:os';
 import { postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
+import { InvKind } from '../hardware/layout.js';
 import { type Section, row } from './result.js';
 import { DmaRig, SPAN, must } from './rig.js';
 import { interleave, percentile } from './stats.js';
@@ -54,7 +55,10 @@ export async function benchTeardown(o: TeardownOptions): Promise<Section> {
         // wait forever on a device that keeps translating.
         pasidTables.clearPresent(device, p);
         const t0 = performance.now();
-        await waitInvalidation(hw, waiter, await postInvalidation(hw, waiter, device, p));
+        // The flushes a teardown posts to the device's unit (0): PASID cache, IOTLB, device TLB.
+        await postInvalidation(hw, waiter, 0, { kind: InvKind.PASID_CACHE, device, pasid: p });
+        await postInvalidation(hw, waiter, 0, { kind: InvKind.IOTLB, device, pasid: p });
+        await waitInvalidation(hw, waiter, 0, await postInvalidation(hw, waiter, 0, { kind: InvKind.DEVTLB, device, pasid: p }));
         await jobs.drain(device, p, waiter);
         const dt = performance.now() - t0;
         // The actors then tear the (already cleared) entry down their own way and free it.

@@ -3,7 +3,7 @@
 // exit code 2. Nothing here is lenient: `--workers 2x`, `--seed 1e3` or `--duration -1` are bad.
 import { InvalidArgumentError } from 'commander';
 import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
-import type { SeedRange, Shard } from '../explore/sweep.js';
+import { MAX_SHARDS, type SeedRange, type Shard } from '../explore/sweep.js';
 
 /** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
 const SEED_MAX = 0xffffffff;
@@ -41,14 +41,20 @@ export function parseSeedRange(raw: string): SeedRange {
   return { from, to };
 }
 
-/** `I/N`: the I-th of N shards, 1-based. */
-export function parseShard(raw: string): Shard {
+/** `--shard`: a fixed shard, or `auto` (`auto/N`): the index (and count) from the environment, found when the sweep starts. */
+export type ShardFlag = { readonly fixed: Shard } | { readonly auto: { readonly count: number | null } };
+
+/** `I/N`: the I-th of N shards, 1-based; `auto`, or `auto/N`. */
+export function parseShard(raw: string): ShardFlag {
+  if (raw === 'auto') return { auto: { count: null } };
+  const auto = /^auto\/(.*)$/.exec(raw);
+  if (auto) return { auto: { count: integer(auto[1]!, 1, MAX_SHARDS) } };
   const m = /^([0-9]+)\/([0-9]+)$/.exec(raw);
-  if (!m) throw new InvalidArgumentError('expected I/N, e.g. 2/4 (the 2nd of 4 shards)');
-  const count = integer(m[2]!, 1, 1 << 20);
-  const index = integer(m[1]!, 1, 1 << 20);
+  if (!m) throw new InvalidArgumentError('expected I/N (e.g. 2/4, the 2nd of 4 shards), auto or auto/N');
+  const count = integer(m[2]!, 1, MAX_SHARDS);
+  const index = integer(m[1]!, 1, MAX_SHARDS);
   if (index > count) throw new InvalidArgumentError(`shard index ${index} is beyond the shard count ${count} (shards are 1..${count})`);
-  return { index, count };
+  return { fixed: { index, count } };
 }
 
 export function parseMutant(raw: string): MutantName {

@@ -1,5 +1,5 @@
 // Read-only views the auditor uses to see what the hardware still refers to.
-import { IOTLB_ENTRIES, KE, KVM_STRIDE, KVM_VPASIDS, TLB, TLB_STRIDE, type Hardware } from './layout.js';
+import { IOTLB_ENTRIES, KE, KVM_STRIDE, KVM_VPASIDS, PASID_CACHE_ENTRIES, PC, PC_STRIDE, TLB, TLB_STRIDE, type Hardware } from './layout.js';
 import { walkPasid } from './pasid-table.js';
 import { swqQueuedFor } from './swq.js';
 
@@ -12,13 +12,20 @@ export function hardwareReferences(
 ): string[] {
   const refs: string[] = [];
   for (let d = 0; d < hw.deviceVm.length; d++) if (walkPasid(hw, d, pasid) !== -2) refs.push(`a present PASID-table entry on ${names.device[d]}`);
-  for (let e = 0; e < hw.shape.engines; e++) {
-    const base = e * IOTLB_ENTRIES * TLB_STRIDE;
-    for (let i = 0; i < IOTLB_ENTRIES; i++) {
-      const x = base + i * TLB_STRIDE;
-      if (hw.iotlb[x + TLB.DEV] !== 0 && hw.iotlb[x + TLB.PASID] === pasid) {
-        refs.push(`an IOTLB entry of engine ${e} (${names.device[hw.iotlb[x + TLB.DEV]! - 1]})`);
-        break;
+  const caches = [
+    { what: 'an IOTLB entry', words: hw.iotlb, entries: IOTLB_ENTRIES, stride: TLB_STRIDE, dev: TLB.DEV, pasid: TLB.PASID },
+    { what: 'a device-TLB entry', words: hw.devtlb, entries: IOTLB_ENTRIES, stride: TLB_STRIDE, dev: TLB.DEV, pasid: TLB.PASID },
+    { what: 'a PASID-cache entry', words: hw.pasidCache, entries: PASID_CACHE_ENTRIES, stride: PC_STRIDE, dev: PC.DEV, pasid: PC.PASID },
+  ];
+  for (const c of caches) {
+    for (let e = 0; e < hw.shape.engines; e++) {
+      const base = e * c.entries * c.stride;
+      for (let i = 0; i < c.entries; i++) {
+        const x = base + i * c.stride;
+        if (c.words[x + c.dev] !== 0 && c.words[x + c.pasid] === pasid) {
+          refs.push(`${c.what} of engine ${e} (${names.device[c.words[x + c.dev]! - 1]})`);
+          break;
+        }
       }
     }
   }

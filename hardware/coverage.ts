@@ -18,6 +18,10 @@ export interface Coverage {
   readonly kvmClears: number;
   /** Of those, the ones that began while descriptors carrying its pPASID were in flight on the VM's devices, or a vCPU using it was mid-submission. */
   readonly kvmClearsWithEnqcmdInFlight: number;
+  /** UNMAPs that cleared PTEs of an IOASID's address space. */
+  readonly unmaps: number;
+  /** Of those, the ones that began while DMA batches of a device using the IOASID were in flight. */
+  readonly unmapsWithDmaInFlight: number;
   /** DMA accesses (and ENQCMD descriptor writes) that landed. */
   readonly landed: number;
   /** Accesses the translation refused. */
@@ -27,12 +31,33 @@ export interface Coverage {
 }
 export type CoverageKey = keyof Coverage;
 
+/** A run that raced nothing (one that could not report): every count 0. */
+export const NO_COVERAGE: Coverage = {
+  teardowns: 0,
+  teardownsWithDmaInFlight: 0,
+  teardownsWithEnqcmdInFlight: 0,
+  kvmClears: 0,
+  kvmClearsWithEnqcmdInFlight: 0,
+  unmaps: 0,
+  unmapsWithDmaInFlight: 0,
+  landed: 0,
+  faulted: 0,
+  accepted: 0,
+};
+
 /** A PASID-entry teardown of (device, pasid) begins: note what it races. Main thread only. */
 export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, pasid: number): void {
   const c = hw.coverage;
   c[COV.TEARDOWNS] += 1;
   if (jobs.dmaInFlight(device, pasid)) c[COV.TEARDOWNS_DMA] += 1;
   if (swqInFlightFor(hw, device, pasid)) c[COV.TEARDOWNS_ENQCMD] += 1;
+}
+
+/** An UNMAP of `pasid`'s address space, used by `devices`, begins: note whether it races DMA. Main thread only. */
+export function noteUnmap(hw: Hardware, jobs: JobTable, devices: readonly number[], pasid: number): void {
+  const c = hw.coverage;
+  c[COV.UNMAPS] += 1;
+  if (devices.some((d) => jobs.dmaInFlight(d, pasid))) c[COV.UNMAPS_DMA] += 1;
 }
 
 /** KVM_CLEAR_PASID of `vm`'s `vpasid` (mapped to `ppasid`) begins. Main thread only. */
@@ -63,6 +88,8 @@ export function readCoverage(hw: Hardware): Coverage {
     teardownsWithEnqcmdInFlight: c[COV.TEARDOWNS_ENQCMD]!,
     kvmClears: c[COV.KVM_CLEARS]!,
     kvmClearsWithEnqcmdInFlight: c[COV.KVM_CLEARS_ENQCMD]!,
+    unmaps: c[COV.UNMAPS]!,
+    unmapsWithDmaInFlight: c[COV.UNMAPS_DMA]!,
     landed,
     faulted,
     accepted,

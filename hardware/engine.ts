@@ -8,7 +8,7 @@
 // entry, invalidates and then drains cannot miss an access that translated through the old entry.
 import { appendAnomaly } from './anomalies.js';
 import { Submitter } from './enqcmd.js';
-import { resetEngineTlb, serviceInvalidations } from './invalidation.js';
+import { invalidationsPending, resetEngineTlb, serviceInvalidations } from './invalidation.js';
 import {
   Anomaly,
   type AnomalyKind,
@@ -26,6 +26,9 @@ import {
   JobKind,
   JobState,
   NONE_IN_FLIGHT,
+  PASID_CACHE_ENTRIES,
+  PC,
+  PC_STRIDE,
   PG,
   PG_STRIDE,
   PT,
@@ -33,6 +36,7 @@ import {
   TLB,
   TLB_STRIDE,
   engineWord,
+  invAckWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
 import type { Waiter } from './wait.js';
@@ -61,7 +65,7 @@ export interface EngineOptions {
 
 export class Engine {
   private readonly tlbBase: number;
-  private readonly ackWord: number;
+  private readonly pcBase: number;
   private readonly myJobs: number[] = [];
   private doorbellSeen = -1;
   private rr = 0;
@@ -100,7 +104,7 @@ export class Engine {
     private readonly now: () => number,
   ) {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
-    this.ackWord = engineWord(index, ENG.INV_ACK);
+    this.pcBase = index * PASID_CACHE_ENTRIES * PC_STRIDE;
     this.cBase = index * EC_STRIDE;
     this.submitter = new Submitter(
       hw,
@@ -128,7 +132,7 @@ export class Engine {
     this.retireJobs();
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 1);
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RUNNING), 0);
-    Atomics.notify(this.hw.ctrl, engineWord(this.index, ENG.INV_ACK));
+    for (let u = 0; u < this.hw.units; u++) Atomics.notify(this.hw.invCtrl, invAckWord(this.index, u));
     for (const d of this.queues) swqAbort(this.hw, d);
   }
 
@@ -141,7 +145,7 @@ export class Engine {
       this.openJob >= 0 ||
       this.submitter.midway ||
       Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen ||
-      Atomics.load(c, CTRL.INV_TAIL) !== Atomics.load(c, this.ackWord) ||
+      invalidationsPending(this.hw, this.index) ||
       this.queueWaiting()
     );
   }
@@ -263,31 +267,52 @@ export class Engine {
 
   /**
    * One access at `iova` by `device` with `pasid`: the physical page (and `this.gen`, the page
-   * generation the translation carried), or -1 when it faults. IOTLB first, then the PASID
-   * table entry (read when the batch opened) and the IO page table, filling the IOTLB.
+   * generation the translation carried), or -1 when it faults. A device with ATS looks in its
+   * device TLB first; then the IOTLB; then the PASID entry (through the PASID cache, read when the batch opened)
+   * and the IO page table's PTE, filling the IOTLB and the device TLB.
    */
   private translate(device: number, pasid: number, iova: number): number {
     const hw = this.hw;
-    const tlb = hw.iotlb;
+    const ats = hw.deviceAts[device] !== 0;
+    const tlb = ats ? hw.devtlb : hw.iotlb;
     const e = this.tlbBase + ((Math.imul(device * 31 + pasid, 0x9e3779b1) ^ iova) & (IOTLB_ENTRIES - 1)) * TLB_STRIDE;
     if (tlb[e + TLB.DEV] === device + 1 && tlb[e + TLB.PASID] === pasid && tlb[e + TLB.IOVA] === iova) {
       this.gen = tlb[e + TLB.GEN]!;
       return tlb[e + TLB.PHYS]!;
     }
-    const pt = this.walked;
-    if (pt < 0) return -1; // not present, or no page table bound: a fault
-    const pb = pt * PT_STRIDE;
-    if (iova >= Atomics.load(hw.pgtables, pb + PT.NPAGES)) return -1; // beyond the table: a fault
-    const phys = hw.pgtables[pb + PT.ENTRIES + 2 * iova]!;
-    const gen = hw.pgtables[pb + PT.ENTRIES + 2 * iova + 1]!;
-    tlb[e + TLB.DEV] = 0;
-    tlb[e + TLB.PASID] = pasid;
-    tlb[e + TLB.IOVA] = iova;
-    tlb[e + TLB.PHYS] = phys;
-    tlb[e + TLB.GEN] = gen;
-    tlb[e + TLB.DEV] = device + 1;
+    const io = hw.iotlb;
+    let phys: number;
+    let gen: number;
+    if (ats && io[e + TLB.DEV] === device + 1 && io[e + TLB.PASID] === pasid && io[e + TLB.IOVA] === iova) {
+      phys = io[e + TLB.PHYS]!;
+      gen = io[e + TLB.GEN]!;
+    } else {
+      const pt = this.walked;
+      if (pt < 0) return -1; // not present, or no page table bound: a fault
+      const pte = pt * PT_STRIDE + PT.ENTRIES + 2 * iova;
+      const present = Atomics.load(hw.pgtables, pte);
+      if (present === 0) return -1; // nothing mapped at this IOVA: a fault
+      phys = present - 1;
+      gen = hw.pgtables[pte + 1]!;
+      fillTlb(io, e, device, pasid, iova, phys, gen);
+    }
+    if (ats) fillTlb(tlb, e, device, pasid, iova, phys, gen);
     this.gen = gen;
     return phys;
+  }
+
+  /** The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the PASID cache. */
+  private pasidEntry(device: number, pasid: number): number {
+    const pc = this.hw.pasidCache;
+    const c = this.pcBase + ((Math.imul(device, 0x9e3779b1) ^ pasid) & (PASID_CACHE_ENTRIES - 1)) * PC_STRIDE;
+    if (pc[c + PC.DEV] === device + 1 && pc[c + PC.PASID] === pasid) return pc[c + PC.WALK]! - 2;
+    const walk = walkPasid(this.hw, device, pasid);
+    if (walk === -2) return walk; // a not-present entry is never cached
+    pc[c + PC.DEV] = 0;
+    pc[c + PC.PASID] = pasid;
+    pc[c + PC.WALK] = walk + 2;
+    pc[c + PC.DEV] = device + 1;
+    return walk;
   }
 
   /** Claim the next ring slot for a batch of `src` on (device, pasid); its ops are written from `opsAt(slot)`. */
@@ -296,7 +321,7 @@ export class Engine {
     this.ringSrc[slot] = src;
     this.ringDevice[slot] = device;
     this.ringPasid[slot] = pasid;
-    this.walked = walkPasid(this.hw, device, pasid);
+    this.walked = this.pasidEntry(device, pasid);
     return slot;
   }
 
@@ -446,4 +471,14 @@ export class Engine {
     this.kept[kind]!++;
     appendAnomaly(this.hw, { kind, engine: this.index, device, pasid, page, seen, expected });
   }
+}
+
+/** Write a TLB entry: invalid while its fields change, so a reader never matches a torn one. */
+function fillTlb(tlb: Int32Array, e: number, device: number, pasid: number, iova: number, phys: number, gen: number): void {
+  tlb[e + TLB.DEV] = 0;
+  tlb[e + TLB.PASID] = pasid;
+  tlb[e + TLB.IOVA] = iova;
+  tlb[e + TLB.PHYS] = phys;
+  tlb[e + TLB.GEN] = gen;
+  tlb[e + TLB.DEV] = device + 1;
 }

@@ -16,13 +16,19 @@ export interface HardwareShape {
   readonly pgtables: number;
   /** VM index of each vCPU (vCPUs are numbered 0..n-1, VM by VM): the ENQCMD path. */
   readonly vcpuVm: readonly number[];
+  /** IOMMU units, each with its own invalidation queue (default 1). */
+  readonly units?: number;
+  /** Devices with ATS enabled: they cache translations in a device TLB (default none). */
+  readonly deviceAts?: readonly boolean[];
 }
 
 export const PASID_PDE_SHIFT = 6; // VT-d: 64 entries per PASID table, directory indexed by bits 19:6
 export const LEAF_ENTRIES = 1 << PASID_PDE_SHIFT;
 export const PT_MAX_PAGES = 64; // most pages one IO page table maps
-export const IOTLB_ENTRIES = 256; // per engine, direct mapped
-export const INV_QUEUE = 256;
+export const IOTLB_ENTRIES = 256; // per engine, direct mapped; the device TLBs of ATS devices have as many
+export const PASID_CACHE_ENTRIES = 64; // per engine, direct mapped
+export const INV_QUEUE = 256; // descriptors per IOMMU unit's queue
+const UNITS_MAX = 64;
 export const JOBS = 256;
 export const ANOMALY_CAP = 4096;
 export const SWQ_DEPTH = 16; // shared work queue slots per device (a power of two)
@@ -31,7 +37,6 @@ export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger 
 
 // Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
 export const CTRL = {
-  INV_TAIL: 0, // invalidation descriptors posted so far
   STOP: 1, // engines leave their loop when set
   DOORBELL: 2, // bumped on every job change or invalidation; idle engines wait on it
   ANOMALY_HEAD: 3,
@@ -43,7 +48,6 @@ export const CTRL = {
 } as const;
 export const ENG = {
   RUNNING: 0, // set as the engine enters its loop (a worker thread takes a while to start); cleared as it leaves
-  INV_ACK: 1,
   STARTED: 2,
   RETIRED: 3, // set when the engine left its loop: the queues it consumed will not move again
   IDLE: 4, // set while the engine sleeps on the doorbell: a submitter to an empty queue wakes it
@@ -79,17 +83,36 @@ export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS
 export const PE_STRIDE = 4;
 export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
 
-// IO page table: header then (phys page, page generation) pairs.
+// IO page table: header then, per IOVA page, (phys page + 1, page generation): a PTE whose first
+// word is 0 is not present. Mapped: generation first, then the present word; unmapped: the present
+// word is cleared (the generation stays, unread).
 export const PT_STRIDE = 4 + PT_MAX_PAGES * 2;
-export const PT = { NPAGES: 0, VM: 1, ENTRIES: 4 } as const;
+export const PT = { VM: 1, ENTRIES: 4 } as const;
 
 // Memory page: owner VM + 1 (0 = none), generation (bumped on free), data.
 export const PG_STRIDE = 4;
 export const PG = { OWNER: 0, GEN: 1, DATA: 2 } as const;
 
-// IOTLB entry: device + 1 (0 = empty), pasid, iova page, phys page, page generation.
+// IOTLB entry: device + 1 (0 = empty), pasid, iova page, phys page, page generation. A device
+// TLB entry (ATS) has the same shape.
 export const TLB_STRIDE = 8;
 export const TLB = { DEV: 0, PASID: 1, IOVA: 2, PHYS: 3, GEN: 4 } as const;
+
+// PASID-cache entry: device + 1 (0 = empty), pasid, the walk's result + 2 (1: present, no page
+// table; n + 2: page table n). Only present entries are cached.
+export const PC_STRIDE = 4;
+export const PC = { DEV: 0, PASID: 1, WALK: 2 } as const;
+
+// Invalidation queues, one per IOMMU unit: descriptors (Int32 x8) of a KIND, for a device and a
+// PASID (-1: every PASID) and, for IOTLB and device-TLB ones, an IOVA range (NPAGES 0: all).
+// invCtrl: each unit's TAIL (descriptors posted so far) in the first line, then one line per
+// engine with its ACK for each unit.
+export const INV_STRIDE = 8;
+export const INV = { KIND: 0, DEV: 1, PASID: 2, IOVA: 3, NPAGES: 4 } as const;
+export const InvKind = { IOTLB: 1, DEVTLB: 2, PASID_CACHE: 3 } as const;
+export type InvKindValue = (typeof InvKind)[keyof typeof InvKind];
+export const invTailWord = (unit: number) => unit;
+export const invAckWord = (engine: number, unit: number) => UNITS_MAX * (1 + engine) + unit;
 
 // Anomaly record written by an engine when something it did should never have happened; STEP is
 // CTRL.STEP when it happened, so the auditor names the step during which the access landed.
@@ -139,13 +162,16 @@ export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 // Coverage (Float64, written by the main thread only): what the run raced, counted where it
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
 // began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
-// for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation).
+// for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation); UNMAPs that
+// cleared PTEs, and those that began while DMA of a device using the IOASID was in flight.
 export const COV = {
   TEARDOWNS: 0,
   TEARDOWNS_DMA: 1,
   TEARDOWNS_ENQCMD: 2,
   KVM_CLEARS: 3,
   KVM_CLEARS_ENQCMD: 4,
+  UNMAPS: 5,
+  UNMAPS_DMA: 6,
 } as const;
 const COV_WORDS = 8;
 
@@ -159,7 +185,11 @@ export interface HardwareBuffers {
   readonly pgtables: SharedArrayBuffer;
   readonly deviceVm: SharedArrayBuffer;
   readonly iotlb: SharedArrayBuffer;
+  readonly devtlb: SharedArrayBuffer;
+  readonly pasidCache: SharedArrayBuffer;
+  readonly deviceAts: SharedArrayBuffer;
   readonly invQueue: SharedArrayBuffer;
+  readonly invCtrl: SharedArrayBuffer;
   readonly jobs: SharedArrayBuffer;
   readonly jobCounts: SharedArrayBuffer;
   readonly engineCounts: SharedArrayBuffer;
@@ -187,7 +217,12 @@ export interface Hardware {
   readonly pgtables: Int32Array;
   readonly deviceVm: Int32Array;
   readonly iotlb: Int32Array;
+  readonly devtlb: Int32Array;
+  readonly pasidCache: Int32Array;
+  readonly deviceAts: Uint8Array;
   readonly invQueue: Int32Array;
+  readonly invCtrl: Int32Array;
+  readonly units: number;
   readonly jobs: Int32Array;
   readonly jobCounts: Float64Array;
   readonly engineCounts: Float64Array;
@@ -206,6 +241,8 @@ const f64 = (n: number) => new SharedArrayBuffer(Math.max(1, n) * 8);
 export function validateShape(s: HardwareShape): string | null {
   if (!Number.isInteger(s.pasidBits) || s.pasidBits < 1 || s.pasidBits > 20) return `pasidBits must be an integer in 1..20 (got ${s.pasidBits})`;
   if (!Number.isInteger(s.engines) || s.engines < 1 || s.engines > 64) return `workers must be an integer in 1..64 (got ${s.engines})`;
+  const units = s.units ?? 1;
+  if (!Number.isInteger(units) || units < 1 || units > UNITS_MAX) return `iommus must be an integer in 1..${UNITS_MAX} (got ${units})`;
   return null;
 }
 
@@ -223,7 +260,11 @@ export function createHardware(shape: HardwareShape): Hardware {
     pgtables: i32(shape.pgtables * PT_STRIDE),
     deviceVm: i32(devices),
     iotlb: i32(shape.engines * IOTLB_ENTRIES * TLB_STRIDE),
-    invQueue: i32(INV_QUEUE * 2),
+    devtlb: i32(shape.engines * IOTLB_ENTRIES * TLB_STRIDE),
+    pasidCache: i32(shape.engines * PASID_CACHE_ENTRIES * PC_STRIDE),
+    deviceAts: new SharedArrayBuffer(Math.max(1, devices)),
+    invQueue: i32((shape.units ?? 1) * INV_QUEUE * INV_STRIDE),
+    invCtrl: i32(UNITS_MAX * (1 + shape.engines)),
     jobs: i32(JOBS * JOB_STRIDE),
     jobCounts: f64(JOBS * JC_STRIDE),
     engineCounts: f64(shape.engines * EC_STRIDE),
@@ -238,6 +279,7 @@ export function createHardware(shape: HardwareShape): Hardware {
   const hw = attachHardware(buffers);
   shape.deviceVm.forEach((vm, d) => {
     hw.deviceVm[d] = vm;
+    hw.deviceAts[d] = shape.deviceAts?.[d] ? 1 : 0;
   });
   shape.vcpuVm.forEach((vm, c) => {
     hw.vcpus[c * VC_STRIDE + VC.VM] = vm;
@@ -274,9 +316,15 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     pasidDir: new Int32Array(buffers.pasidDir),
     pasidLeaves: new Int32Array(buffers.pasidLeaves),
     pgtables: new Int32Array(buffers.pgtables),
-    deviceVm: new Int32Array(buffers.deviceVm),
+    // Exactly one word per device: a buffer is never empty, and a machine may have no devices.
+    deviceVm: new Int32Array(buffers.deviceVm, 0, buffers.shape.deviceVm.length),
     iotlb: new Int32Array(buffers.iotlb),
+    devtlb: new Int32Array(buffers.devtlb),
+    pasidCache: new Int32Array(buffers.pasidCache),
+    deviceAts: new Uint8Array(buffers.deviceAts),
     invQueue: new Int32Array(buffers.invQueue),
+    invCtrl: new Int32Array(buffers.invCtrl),
+    units: shape.units ?? 1,
     jobs: new Int32Array(buffers.jobs),
     jobCounts: new Float64Array(buffers.jobCounts),
     engineCounts: new Float64Array(buffers.engineCounts),

@@ -33,12 +33,15 @@ const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
   close_device: (a, holder) => holder === `dev:${a.device}`,
   destroy: (a, holder, pasid) => holder === `fd:${a.fd}` && a.ioasid === pasid,
   close: (a, holder) => holder === `fd:${a.fd}`,
+  mm_exit: (a, holder, pasid) => holder.startsWith('fd:') && a.ioasid === pasid,
   kvm_clear_pasid: (a, holder) => holder === `kvm:${a.vm}:${a.vpasid}`,
   // It lets go through the calls it makes (published too), in an order the guest does not see.
   viommu_unbind: () => true,
   open: false,
   alloc: false,
   bind_pgtbl: false,
+  map: false,
+  unmap: false,
   allow: false,
   kvm_set_pasid: false,
   set_msr: false,
@@ -128,7 +131,7 @@ export class Monitor {
   private onCall(e: CallEvent): void {
     // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
     // the reply, the reply still means this one.
-    const target = e.op === 'destroy' ? this.model.heldBy(e.args.ioasid, `fd:${e.args.fd}`) : undefined;
+    const target = e.op === 'destroy' ? this.model.heldBy(e.args.ioasid, `fd:${e.args.fd}`) : e.op === 'mm_exit' ? this.model.newest(e.args.ioasid) : undefined;
     this.pending.set(e.id, { call: e, target });
     // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
     if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
@@ -171,6 +174,11 @@ export class Monitor {
         const fd = `fd:${e.args.fd}`;
         const inc = target?.holders.has(fd) ? target : m.heldBy(e.args.ioasid, fd);
         if (inc) this.destroyed(inc, t);
+        break;
+      }
+      case 'mm_exit': {
+        // The address space behind the incarnation live at call time went away: as DESTROY by its FD.
+        if (e.result.ok && target && !target.destroyed) this.destroyed(target, t);
         break;
       }
       case 'close': {

@@ -89,9 +89,13 @@ export class Machine implements Kernel {
   ) {
     const { emit, injectFault = () => false, waiter, engineHost, now = () => performance.now() } = hooks;
     const deviceVm: number[] = [];
+    const deviceAts: boolean[] = [];
     const vcpuVm: number[] = [];
     spec.vms.forEach((vm, v) => {
-      for (const _ of vm.devices) deviceVm.push(v);
+      for (const d of vm.devices) {
+        deviceVm.push(v);
+        deviceAts.push(d.ats);
+      }
       for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
     });
     const shape = {
@@ -102,6 +106,8 @@ export class Machine implements Kernel {
       pasidLeaves: spec.pasidLeaves,
       pgtables: spec.pgtables,
       vcpuVm,
+      units: spec.iommus,
+      deviceAts,
     };
     const bad = validateShape(shape);
     if (bad) throw new RangeError(bad);
@@ -171,8 +177,9 @@ export class Machine implements Kernel {
     this.kvms = spec.vms.map((vm, v) =>
       spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }),
     );
-    this.invoke = dispatcher(this, { emit, now });
-    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
+    const uapi = dispatcher(this, { emit, now });
+    this.invoke = uapi.user;
+    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES }));
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,
       { landingLatencyUs: spec.landingLatencyUs },

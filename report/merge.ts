@@ -57,15 +57,22 @@ export function loadSweepReport(file: string): LoadedSweep {
 /** Fields every merged report must agree on. */
 const SAME = ['version', 'scenario', 'mutant', 'mode', 'params'] as const;
 
+/** A report's params but `jobs`: how many seeds ran at once changes no run, so shards may differ in it. */
+const scaleOf = (params: Record<string, unknown>): Record<string, unknown> => {
+  const { jobs: _, ...scale } = params;
+  return scale;
+};
+const field = (r: SweepReport, k: (typeof SAME)[number]): unknown => (k === 'params' ? scaleOf(r.params) : r[k]);
+
 export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const first = parts[0];
   if (!first) throw new InputError('merge: no reports given');
   const seenIn = new Map<number, string>();
   for (const { file, report } of parts) {
     for (const k of SAME) {
-      if (!isDeepStrictEqual(report[k], first.report[k]))
+      if (!isDeepStrictEqual(field(report, k), field(first.report, k)))
         throw new InputError(
-          `${file}: field '${k}' is ${JSON.stringify(report[k])}, but ${first.file} has ${JSON.stringify(first.report[k])}: not parts of one sweep`,
+          `${file}: field '${k}' is ${JSON.stringify(field(report, k))}, but ${first.file} has ${JSON.stringify(field(first.report, k))}: not parts of one sweep`,
         );
     }
     for (const run of report.runs) {
@@ -86,6 +93,7 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const runs = parts.flatMap((p) => p.report.runs).sort((a, b) => a.seed - b.seed);
   return {
     ...first.report,
+    params: scaleOf(first.report.params),
     seeds: { from, to },
     shard: null,
     ...sweepVerdict(runs),

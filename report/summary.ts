@@ -21,6 +21,8 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   teardownsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
   kvmClears: 'KVM_CLEAR_PASID teardowns begun',
   kvmClearsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
+  unmaps: 'UNMAPs begun',
+  unmapsWithDmaInFlight: '  with DMA in flight',
   landed: 'accesses landed',
   faulted: 'accesses faulted',
   accepted: 'ENQCMD descriptors accepted',
@@ -160,7 +162,12 @@ function verdict(r: RunReport): string {
 }
 
 export function formatSweepSummary(r: SweepReport): string {
-  const shard = r.shard ? ` | shard ${r.shard.index}/${r.shard.count}` : '';
+  const from = r.shard?.source
+    ? ` (${r.shard.source.scheduler}: ${Object.entries(r.shard.source.variables)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}${r.shard.source.count === 'flag' ? ', count from auto/N' : ''})`
+    : '';
+  const shard = r.shard ? ` | shard ${r.shard.index}/${r.shard.count}${from}` : '';
   const out = [
     `ioasid-sim ${r.version} | sweep ${r.scenario} | seeds ${r.seeds.from}..${r.seeds.to}${shard} | mutant ${r.mutant ?? 'none'} | mode ${r.mode}`,
     `params: ${Object.entries(r.params)

@@ -147,7 +147,7 @@ export async function openFdPerVm(w: Workload): Promise<number[]> {
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
 export function gridMachine(
   p: ScenarioParams,
-  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null },
+  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null; mixedAts?: boolean },
 ): MachineSpec {
   const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
   let n = 0;
@@ -162,9 +162,10 @@ export function gridMachine(
       quota: o.quota ?? null,
       devices: Array.from({ length: p.devices }, (_, d) => ({
         name: `vm${v + 1}-dev${d + 1}`,
-        iommu: n++ % iommus,
+        iommu: n % iommus,
         pasid: true,
-        ats: true,
+        // mixedAts: every other round of units has no ATS, so each unit serves both kinds.
+        ats: !o.mixedAts || Math.floor(n++ / iommus) % 2 === 0,
         enqcmd: o.enqcmd ?? false,
       })),
     })),

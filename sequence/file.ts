@@ -207,6 +207,11 @@ function checkArg(
       if (bound.get(v) !== 'ioasid') throw fail(`'${v}' is not an IOASID named by an earlier step's 'as:'`);
       return v;
     }
+    case 'pages': {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)
+        throw fail(`must be an integer in 0..${(1 << 20) - 1} (got ${JSON.stringify(v)})`);
+      return v as number;
+    }
     case 'count': {
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;

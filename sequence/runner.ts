@@ -127,6 +127,7 @@ export async function runStep(
         a[arg.name] = typeof v === 'number' ? v : (bindings.get(v) ?? 0);
         break;
       case 'count':
+      case 'pages':
         a[arg.name] = v as number;
         break;
     }

@@ -2,7 +2,7 @@
 // publishes the call, resolves the object it works on (EBADF / EINVAL before any message is
 // sent), runs the row's handler and publishes the reply. Every call answers: a thrown error
 // becomes EIO, and a call after shutdown EBADF.
-import type { CallEvent, ReplyEvent } from '../actors/events.js';
+import type { CallEvent, CallVia, ReplyEvent } from '../actors/events.js';
 import type { Invoke, OpInput, OpName, OpValue } from '../actors/protocol.js';
 import { type Err, type Result, err } from '../actors/result.js';
 import type { Kernel } from './kernel.js';
@@ -38,22 +38,31 @@ function complete(op: OpName, input: object): { readonly args: Record<string, un
   return { args, bad };
 }
 
-export function dispatcher(k: Kernel, hooks: DispatchHooks): Invoke {
+/**
+ * The uAPI's entry points: `user` for whoever drives the machine, `viommu` for the calls the
+ * vIOMMUs make themselves (their events say `via: 'viommu'`, so a recorder of the user's calls
+ * can leave them out). One id sequence for both.
+ */
+export function dispatcher(k: Kernel, hooks: DispatchHooks): { readonly user: Invoke; readonly viommu: Invoke } {
   let lastId = 0;
-  return async <K extends OpName>(op: K, input: OpInput<K>): Promise<Result<OpValue<K>>> => {
-    const id = ++lastId;
-    const { args, bad } = complete(op, input);
-    // A malformed call is still a call: it is published with what it was given.
-    hooks.emit({ type: 'call', id, op, args, t: hooks.now() } as CallEvent);
-    let r: Result<unknown>;
-    try {
-      r = k.stopped ? err('EBADF', 'the machine is shut down') : (bad ?? (await run(k, op, args as Record<string, number>)));
-    } catch (e) {
-      r = err('EIO', (e as Error).message);
-    }
-    hooks.emit({ type: 'reply', id, op, args, result: r, t: hooks.now() } as ReplyEvent);
-    return r as Result<OpValue<K>>;
-  };
+  const entry =
+    (via: CallVia | null): Invoke =>
+    async <K extends OpName>(op: K, input: OpInput<K>): Promise<Result<OpValue<K>>> => {
+      const id = ++lastId;
+      const { args, bad } = complete(op, input);
+      const tag = via ? { via } : {};
+      // A malformed call is still a call: it is published with what it was given.
+      hooks.emit({ type: 'call', id, op, args, ...tag, t: hooks.now() } as CallEvent);
+      let r: Result<unknown>;
+      try {
+        r = k.stopped ? err('EBADF', 'the machine is shut down') : (bad ?? (await run(k, op, args as Record<string, number>)));
+      } catch (e) {
+        r = err('EIO', (e as Error).message);
+      }
+      hooks.emit({ type: 'reply', id, op, args, result: r, ...tag, t: hooks.now() } as ReplyEvent);
+      return r as Result<OpValue<K>>;
+    };
+  return { user: entry(null), viommu: entry('viommu') };
 }
 
 async function run(k: Kernel, op: OpName, a: Readonly<Record<string, number>>): Promise<Result<unknown>> {

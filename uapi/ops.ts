@@ -11,8 +11,12 @@ import { ask } from '../actors/runtime.js';
 import type { Kernel } from './kernel.js';
 import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 
-/** What an argument names: a machine object by index, a number the uAPI handed out, a count, a seed. */
-export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count' | 'seed';
+/**
+ * What an argument names: a machine object by index, a number the uAPI handed out, a count (at
+ * least 1), IOVA pages (a page number or a page count, 0 allowed: the op itself answers EINVAL
+ * for a range it refuses), a seed.
+ */
+export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count' | 'pages' | 'seed';
 export interface ArgSpec {
   readonly kind: ArgKind;
   readonly default?: number;
@@ -80,10 +84,31 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     handle: (k, f) => ask('uapi', f, { t: 'alloc' }, T(k)),
   },
   bind_pgtbl: {
-    summary: "BIND_PGTBL: give the IOASID a page table over `pages` of the VM's memory",
+    summary: "BIND_PGTBL: give the IOASID an address space with `pages` of the VM's memory mapped at IOVA 0 (an empty one, then MAP)",
     target: 'fd',
     args: { fd, ioasid, pages: { kind: 'count', default: DEFAULT_PGTBL_PAGES } },
     handle: (k, f, a) => ask('uapi', f, { t: 'bind', ioasid: a.ioasid, pages: a.pages }, T(k)),
+  },
+  map: {
+    summary: 'IOAS_MAP: map `pages` fresh pages of the VM at IOVA page `iova` of the IOASID (an empty address space first if it has none)',
+    target: 'fd',
+    args: { fd, ioasid, iova: { kind: 'pages' }, pages: { kind: 'pages', default: 1 } },
+    handle: (k, f, a) => ask('uapi', f, { t: 'map', ioasid: a.ioasid, iova: a.iova, pages: a.pages }, T(k)),
+  },
+  unmap: {
+    summary: 'IOAS_UNMAP: clear the PTEs of IOVA pages [iova, iova + pages), flush the IOTLB and device TLBs and drain, then free the pages',
+    target: 'fd',
+    args: { fd, ioasid, iova: { kind: 'pages' }, pages: { kind: 'pages', default: 1 } },
+    handle: (k, f, a) => ask('uapi', f, { t: 'unmap', ioasid: a.ioasid, iova: a.iova, pages: a.pages }, T(k)),
+  },
+  mm_exit: {
+    summary: "the process behind an IOASID's address space exits (SVA): every (device, PASID) torn down, pages freed after the flush, the PASID parked",
+    target: 'vm',
+    args: { vm, ioasid },
+    async handle(k, v, a) {
+      const ref = k.env.globalIoasids.get(a.ioasid);
+      return ref ? ask('uapi', ref, { t: 'mm-exit', vm: v }, T(k)) : err('ENOENT', `no live IOASID ${a.ioasid}`);
+    },
   },
   allow: {
     summary: 'DEVICE_ALLOW_IOASID on a device FD',

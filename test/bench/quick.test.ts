@@ -10,10 +10,25 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchResults } from '../../bench/result.js';
 
-const SECTIONS = ['uapi', 'dma', 'enqcmd', 'teardown', 'scaling-workers', 'scaling-pasids', 'mutants', 'deterministic'];
+const SECTIONS = ['uapi', 'dma', 'enqcmd', 'teardown', 'scaling-workers', 'scaling-pasids', 'mutants', 'deterministic', 'sweep'];
 /** Counts of outcomes a healthy run may never see: #GP and VM exits for a mapped vPASID, retries when the consumer keeps up. */
 const MAY_BE_ZERO = new Set(['enqcmd:gpPerSec', 'enqcmd:exitsPerSec', 'enqcmd:retriedPerSec', 'enqcmd:retriesPerAccepted', 'enqcmd:retryAwayShare']);
-const MUTANTS = ['skip-iotlb-flush', 'skip-drain', 'early-recycle', 'no-fd-check', 'kvm-no-kref', 'skip-pasid-clear', 'kvm-no-quiesce', 'backwards-order'];
+const MUTANTS = [
+  'skip-iotlb-flush',
+  'skip-drain',
+  'early-recycle',
+  'no-fd-check',
+  'kvm-no-kref',
+  'skip-pasid-clear',
+  'kvm-no-quiesce',
+  'backwards-order',
+  'unmap-free-before-flush',
+  'unmap-flush-before-clear',
+  'unmap-range-short',
+  'skip-devtlb',
+  'skip-pasid-cache-flush',
+  'mm-exit-no-teardown',
+];
 
 describe('bench --quick', () => {
   it('writes results.json with every section, and finite positive figures in each', async function () {

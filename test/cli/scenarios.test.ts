@@ -36,6 +36,13 @@ const EXERCISES: Record<string, (o: Outcomes, r: RunJson) => void> = {
     expect(r.counts.dmaFaults, 'DMA with PASIDs never given').to.be.greaterThan(0);
     expect(r.counts.dma - r.counts.dmaFaults, 'legitimate DMA').to.be.greaterThan(0);
   },
+  'unmap-race': (o, r) => {
+    expect(n(o, 'unmap', 'ok'), 'UNMAPs').to.be.greaterThan(50);
+    expect(n(o, 'map', 'ok'), 'MAPs back over the unmapped ranges').to.be.greaterThan(n(o, 'unmap', 'ok'));
+    expect(n(o, 'mm_exit', 'ok'), 'process exits under DMA').to.be.greaterThan(0);
+    expect(r.counts.dmaFaults, 'accesses to unmapped ranges fault').to.be.greaterThan(0);
+    expect(r.counts.dma - r.counts.dmaFaults, 'the rest land').to.be.greaterThan(0);
+  },
   'close-while-busy': (o) => {
     expect(n(o, 'close_device', 'ok'), 'devices closed').to.be.greaterThan(0);
     expect(n(o, 'alloc', 'EBADF'), 'calls on a closed FD').to.be.greaterThan(0);

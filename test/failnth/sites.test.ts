@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { Simulation } from '../../sim/simulation.js';
 import { failNth, failNthSummary } from '../../explore/failnth.js';
 import { parseSequence } from '../../sequence/file.js';
+import { isPgtableError } from '../../hardware/pgtable.js';
 
 // One of each fallible step, in order: pasid-alloc, pgtable-alloc, iommu-install, worker-start;
 // then the teardowns, each with a device or KVM still holding what it tears down, so each runs
@@ -98,7 +99,8 @@ describe('fail-nth', function () {
       sim.events$.subscribe((e) => {
         if (e.type === 'reply' && !e.result.ok && !leaked) {
           leaked = true;
-          sim.machine.env.host.pgtables.create(0, 2);
+          const pt = sim.machine.env.host.pgtables.create(0);
+          if (!isPgtableError(pt)) sim.machine.env.host.pgtables.map(pt.id, 0, 2);
         }
       });
     };

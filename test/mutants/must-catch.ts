@@ -7,8 +7,9 @@ import type { InvariantId } from '../../invariants/catalog.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
+import { unmapRace } from '../../scenarios/unmap-race.js';
 import type { WorkMeter } from '../threads-runs.js';
-import { destroysWhileKvmMaps, teardownsWithDmaLanding } from './work-meters.js';
+import { destroysWhileKvmMaps, teardownsWithDmaLanding, unmapsWithDmaLanding } from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -38,6 +39,14 @@ const onTeardownRace = (invariants: readonly InvariantId[]): MustCatch => ({
   deterministic: { executions: 5, durationSec: 0.03 },
 });
 
+/** unmap-race: two fixed seeds of 1.5 s on threads, until 200 UNMAPs with DMA landing; 5 executions of 0.03 virtual s per strategy. */
+const onUnmapRace = (invariants: readonly InvariantId[]): MustCatch => ({
+  scenario: unmapRace,
+  invariants,
+  threads: { seeds: [1, 2], durationSec: 1.5, meter: unmapsWithDmaLanding, enough: 200 },
+  deterministic: { executions: 5, durationSec: 0.03 },
+});
+
 const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-iotlb-flush': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
   'skip-drain': onTeardownRace(['dma-after-teardown', 'use-after-free']),
@@ -61,6 +70,12 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   },
   'skip-pasid-clear': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
   'backwards-order': onTeardownRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  'unmap-free-before-flush': onUnmapRace(['use-after-free']),
+  'unmap-flush-before-clear': onUnmapRace(['use-after-free']),
+  'unmap-range-short': onUnmapRace(['use-after-free']),
+  'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
+  'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
 };
 
 /** Every mutant with its entry. */

@@ -36,3 +36,22 @@ export const destroysWhileKvmMaps: WorkMeter = {
     return () => n;
   },
 };
+
+/** UNMAPs (and process exits) of an IOASID while its background DMA job had landed accesses: the moments a wrong unmap order shows. */
+export const unmapsWithDmaLanding: WorkMeter = {
+  what: 'UNMAPs and process exits with DMA landing',
+  attach(sim) {
+    const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
+    const jobOf = new Map<number, number>(); // ioasid -> its background DMA job, until it stops
+    let n = 0;
+    sim.events$.subscribe((e) => {
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobOf.set(e.args.ioasid, e.result.value);
+      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) jobOf.delete(e.args.ioasid);
+      else if (e.type === 'call' && (e.op === 'unmap' || e.op === 'mm_exit')) {
+        const job = jobOf.get(e.args.ioasid);
+        if (job !== undefined && landed(job) > 0) n++;
+      }
+    });
+    return () => n;
+  },
+};
