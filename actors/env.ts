@@ -19,6 +19,7 @@ export const MUTANTS = {
   'no-fd-check': 'DEVICE_ALLOW_IOASID skips the "allocated from this FD" check',
   'kvm-no-kref': 'KVM_SET_PASID maps the vPASID without taking a kref on the IOASID',
   'skip-pasid-clear': 'teardown flushes and drains but leaves the PASID entry present',
+  'kvm-no-quiesce': 'KVM_CLEAR_PASID clears the translation and drains the work queues without waiting for vCPUs mid-ENQCMD',
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
   'unmap-free-before-flush': 'UNMAP frees the pages before the IOTLB and device-TLB flush and the drain',
   'unmap-flush-before-clear': 'UNMAP flushes the IOTLB and device TLBs before it clears the PTEs, then frees the pages',

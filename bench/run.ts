@@ -29,7 +29,7 @@ const plan: Array<[string, () => Promise<Section>]> = [
   ['teardown', () => benchTeardown({ reps: quick ? 20 : 300 })],
   ['scaling-workers', () => benchWorkers(quick ? { rounds: 2, roundMs: 60 } : { rounds: 7, roundMs: 300 })],
   ['scaling-pasids', () => benchPasidSpace(quick ? { sizes: [16_383], bits: 14 } : { sizes: [100, 1000, 10_000, 100_000, 1_048_575], bits: 20 })],
-  ['mutants', () => benchMutants({ seeds: quick ? 2 : 20 })],
+  ['mutants', () => benchMutants({ seeds: quick ? 3 : 20 })],
   ['deterministic', () => benchDeterministic(quick ? { rounds: 2, steps: 20_000, scenarioSec: 0.01 } : { rounds: 9, steps: 200_000, scenarioSec: 0.05 })],
   ['sweep', () => benchSweep(quick ? { rounds: 1, seeds: 8, seedSec: 0.002 } : { rounds: 2, seeds: 200, seedSec: 0.002 })],
 ];

@@ -20,6 +20,7 @@ const MUTANTS = [
   'no-fd-check',
   'kvm-no-kref',
   'skip-pasid-clear',
+  'kvm-no-quiesce',
   'backwards-order',
   'unmap-free-before-flush',
   'unmap-flush-before-clear',
