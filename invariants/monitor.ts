@@ -97,6 +97,11 @@ export class Monitor {
     this.o.onViolation(v);
   }
 
+  /** A violation found outside the event stream (the close-out audit). */
+  record(invariant: InvariantId, detail: string): void {
+    this.report(invariant, detail);
+  }
+
   private authorise(device: number, pasid: number, yes: boolean): void {
     setAuthorised(this.o.hw, device, pasid, yes);
   }
