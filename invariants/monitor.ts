@@ -12,6 +12,7 @@ import { setAuthorised } from '../hardware/witness.js';
 import type { InvariantId, Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
+import { GuestAuditor } from './guest.js';
 import { KvmAuditor } from './kvm.js';
 
 export interface MonitorOptions {
@@ -61,6 +62,7 @@ interface Deferred {
   readonly inc: Incarnation;
   readonly waitingOn: Set<number>;
   readonly what: string;
+  readonly invariant: InvariantId;
 }
 
 export class Monitor {
@@ -69,6 +71,7 @@ export class Monitor {
   readonly counts = new Map<InvariantId, number>();
   private readonly dma: DmaAuditor;
   private readonly kvm: KvmAuditor;
+  private readonly guest: GuestAuditor;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
   private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
@@ -86,6 +89,7 @@ export class Monitor {
   constructor(private readonly o: MonitorOptions) {
     this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
+    this.guest = new GuestAuditor(o.hw, o.names);
   }
 
   private report(invariant: InvariantId, detail: string, step = this.step): void {
@@ -123,6 +127,7 @@ export class Monitor {
       this.onCall(e);
       return;
     }
+    if (e.type === 'pasid' && e.state === 'free') this.onFree(e.pasid);
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
@@ -209,6 +214,22 @@ export class Monitor {
         }
         break;
       }
+      case 'viommu_bind': {
+        if (!e.result.ok) break;
+        const problem = this.guest.bind(e.args.vm, e.args.device, e.args.vpasid, e.result.value);
+        if (problem) this.report('guest-binding', problem);
+        break;
+      }
+      case 'viommu_unbind': {
+        if (!e.result.ok) break;
+        const { vm, vpasid } = e.args;
+        const remapping = [...this.pending.values()].some(
+          ({ call: c }) => (c.op === 'viommu_bind' || c.op === 'kvm_set_pasid') && c.args.vm === vm && c.args.vpasid === vpasid,
+        );
+        const problem = this.guest.unbind(vm, e.args.device, vpasid, remapping);
+        if (problem) this.report('guest-binding', problem);
+        break;
+      }
       default:
         break;
     }
@@ -239,7 +260,28 @@ export class Monitor {
     const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
     if (refs.length) this.report('pasid-reuse', `PASID ${pasid} was handed out while ${refs.join(', ')} still referred to it`);
     // Nor may any earlier incarnation still be held, unless a call in progress is letting go of it.
-    for (const old of m.incarnations(pasid)) {
+    this.stillHeld(pasid, 'pasid-reuse', 'was handed out');
+    const quota = this.o.vmQuota[vm];
+    m.allocated(pasid, vm, fd);
+    if (quota !== null && quota !== undefined) {
+      const held = [...m.all()].filter((i) => i.vm === vm).length;
+      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
+    }
+  }
+
+  /**
+   * The allocator declared `pasid` free: at this moment no hardware may still refer to it, and no
+   * user may still hold it (unless a call in progress is letting go).
+   */
+  private onFree(pasid: number): void {
+    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
+    if (refs.length) this.report('free-while-referenced', `PASID ${pasid} was declared free while ${refs.join(', ')} still referred to it`);
+    this.stillHeld(pasid, 'free-while-referenced', 'was declared free');
+  }
+
+  /** Every incarnation of `pasid` must be let go of, or be let go of by a call in progress (then judged when it answers). */
+  private stillHeld(pasid: number, invariant: InvariantId, verb: string): void {
+    for (const old of this.model.incarnations(pasid)) {
       const waitingOn = new Set<number>();
       let uncovered = false;
       for (const h of old.holders) {
@@ -247,15 +289,9 @@ export class Monitor {
         if (ids.length === 0) uncovered = true;
         for (const id of ids) waitingOn.add(id);
       }
-      const what = `PASID ${pasid} was handed out while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
-      if (uncovered) this.report('pasid-reuse', what);
-      else this.deferred.push({ inc: old, waitingOn, what });
-    }
-    const quota = this.o.vmQuota[vm];
-    m.allocated(pasid, vm, fd);
-    if (quota !== null && quota !== undefined) {
-      const held = [...m.all()].filter((i) => i.vm === vm).length;
-      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
+      const what = `PASID ${pasid} ${verb} while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
+      if (uncovered) this.report(invariant, what);
+      else this.deferred.push({ inc: old, waitingOn, what, invariant });
     }
   }
 
@@ -265,7 +301,7 @@ export class Monitor {
       d.waitingOn.delete(doneId);
       if (d.waitingOn.size > 0) continue;
       this.deferred.splice(i--, 1);
-      if (d.inc.holders.size > 0) this.report('pasid-reuse', d.what);
+      if (d.inc.holders.size > 0) this.report(d.invariant, d.what);
     }
   }
 
