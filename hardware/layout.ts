@@ -139,13 +139,15 @@ export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 // Coverage (Float64, written by the main thread only): what the run raced, counted where it
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
 // began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
-// for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation).
+// for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation); teardown calls
+// that began while another teardown call of the same IOASID was in progress.
 export const COV = {
   TEARDOWNS: 0,
   TEARDOWNS_DMA: 1,
   TEARDOWNS_ENQCMD: 2,
   KVM_CLEARS: 3,
   KVM_CLEARS_ENQCMD: 4,
+  TEARDOWN_RACES: 5,
 } as const;
 const COV_WORDS = 8;
 

@@ -6,6 +6,7 @@ import type { OpArgs, OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import { publishStep } from '../hardware/anomalies.js';
+import { noteTeardownRace } from '../hardware/coverage.js';
 import type { Hardware } from '../hardware/layout.js';
 import { type MachineNames, holderName, namedArgs } from './names.js';
 import { setAuthorised } from '../hardware/witness.js';
@@ -73,7 +74,7 @@ export class Monitor {
   private readonly kvm: KvmAuditor;
   private readonly guest: GuestAuditor;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
-  private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
+  private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation; tearsDown?: ReadonlySet<number> }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
   private current: number | null = null;
@@ -139,12 +140,33 @@ export class Monitor {
     // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
     // the reply, the reply still means this one.
     const target = e.op === 'destroy' ? this.model.heldBy(e.args.ioasid, `fd:${e.args.fd}`) : undefined;
-    this.pending.set(e.id, { call: e, target });
+    const tearsDown = this.tornDownBy(e);
+    if (tearsDown.size && [...this.pending.values()].some((p) => p.tearsDown && [...tearsDown].some((x) => p.tearsDown!.has(x)))) noteTeardownRace(this.o.hw);
+    this.pending.set(e.id, { call: e, target, tearsDown });
     // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
     if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
     if (e.op === 'kvm_set_pasid') {
       this.kvmInUse();
       this.kvm.setCalled(e.args.vm, e.args.vpasid, e.args.ioasid);
+    }
+  }
+
+  /** The PASIDs a teardown call lets go of, as the auditor's model says now (coverage of racing teardowns). */
+  private tornDownBy(e: CallEvent): ReadonlySet<number> {
+    switch (e.op) {
+      case 'destroy':
+      case 'disallow':
+        return new Set([e.args.ioasid]);
+      case 'close':
+        return new Set([...this.model.all()].filter((i) => i.holders.has(`fd:${e.args.fd}`)).map((i) => i.pasid));
+      case 'close_device':
+        return new Set(this.model.held(e.args.device));
+      case 'kvm_clear_pasid': {
+        const p = this.kvm.current(e.args.vm, e.args.vpasid);
+        return new Set(p ? [p] : []);
+      }
+      default:
+        return new Set();
     }
   }
 

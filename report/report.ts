@@ -119,6 +119,7 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   teardownsWithEnqcmdInFlight: 'no teardown began with ENQCMD descriptors in flight',
   kvmClears: 'no KVM_CLEAR_PASID tore a translation down',
   kvmClearsWithEnqcmdInFlight: 'no KVM_CLEAR_PASID began with ENQCMD descriptors in flight',
+  teardownCallsRaced: 'no teardown call began while another of the same IOASID was in progress',
   landed: 'no DMA access landed',
   faulted: 'no DMA access faulted',
   accepted: 'no ENQCMD descriptor was accepted',

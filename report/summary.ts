@@ -21,6 +21,7 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   teardownsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
   kvmClears: 'KVM_CLEAR_PASID teardowns begun',
   kvmClearsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
+  teardownCallsRaced: 'teardown calls racing another on one IOASID',
   landed: 'accesses landed',
   faulted: 'accesses faulted',
   accepted: 'ENQCMD descriptors accepted',
