@@ -42,6 +42,10 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
   const teardown = (pasid: number) => ask(actorName, o.unit, { t: 'teardown', device: o.index, pasid }, T);
   const put = (h: Held) => ask(actorName, h.ref, { t: 'put', holder }, T);
   const release = async (pasid: number, h: Held) => {
+    if (env.mutant === 'put-before-teardown') {
+      const p = await put(h);
+      return p.ok ? teardown(pasid) : p;
+    }
     const r = await teardown(pasid);
     return r.ok ? put(h) : r;
   };

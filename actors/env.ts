@@ -19,6 +19,9 @@ export const MUTANTS = {
   'kvm-no-kref': 'KVM_SET_PASID maps the vPASID without taking a kref on the IOASID',
   'skip-pasid-clear': 'teardown flushes and drains but leaves the PASID entry present',
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
+  'put-before-teardown': "DISALLOW puts the device's kref before it tears the PASID entry down, so the last put frees a PASID the IOMMU still translates",
+  'quota-leak': "a PASID released after it parked is not given back to its VM's quota",
+  'unbind-keeps-kvm': "the vIOMMU's unbind of a vPASID's last device skips KVM_CLEAR_PASID, so the guest's ENQCMDs with it are still accepted",
 } as const;
 export type MutantName = keyof typeof MUTANTS;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);

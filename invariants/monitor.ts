@@ -286,7 +286,8 @@ export class Monitor {
     const quota = this.o.vmQuota[vm];
     m.allocated(pasid, vm, fd);
     if (quota !== null && quota !== undefined) {
-      const held = [...m.all()].filter((i) => i.vm === vm).length;
+      // One being let go of by a call in progress may already be free again (its reply is on its way).
+      const held = [...m.all()].filter((i) => i.vm === vm && !this.lettingGo(i)).length;
       if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
     }
   }
@@ -315,6 +316,12 @@ export class Monitor {
       if (uncovered) this.report(invariant, what);
       else this.deferred.push({ inc: old, waitingOn, what, invariant });
     }
+  }
+
+  /** Is every holder of `inc` covered by a call in progress that may let go of it? */
+  private lettingGo(inc: Incarnation): boolean {
+    const calls = [...this.pending.values()];
+    return [...inc.holders].every((h) => calls.some((c) => mayRelease(c.call, h, inc.pasid)));
   }
 
   private settleDeferred(doneId: number): void {

@@ -172,7 +172,9 @@ export class Machine implements Kernel {
       spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }),
     );
     this.invoke = dispatcher(this, { emit, now });
-    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
+    this.viommus = spec.vms.map((vm, v) =>
+      spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES, mutant: spec.mutant }),
+    );
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,
       { landingLatencyUs: spec.landingLatencyUs },

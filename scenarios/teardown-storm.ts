@@ -3,8 +3,8 @@
 // PASID entry per device on the same unit). A lane opens a fresh FD, allocates (the VMs have a
 // quota smaller than their lanes, so some ALLOCs answer ENOSPC while others' PASIDs are held or
 // parked), allows the IOASID on every device, starts DMA on each, and then issues two or three
-// teardowns of it at once: DESTROY with close(fd), DESTROY twice, or DISALLOW with DESTROY and
-// another device's DISALLOW. When the run ends, each device's close races a DISALLOW of an
+// teardowns of it at once: DESTROY with close(fd), DESTROY twice, or DESTROY with every device's DISALLOW, in a
+// random order. When the run ends, each device's close races a DISALLOW of an
 // IOASID it holds. Whatever the order, exactly one teardown must do the work and nothing may leak.
 import type { Machine } from '../machine/machine.js';
 import { type Scenario, type ScenarioParams, type Workload, gridMachine, openFd } from './scenario.js';
@@ -72,16 +72,16 @@ async function lane(w: Workload, m: Machine, vm: number, me: string): Promise<vo
     if (!u) return;
     const { fd, ioasid, devices, jobs } = u;
     await w.sleep(w.prng.int(2), me);
-    const [first, second] = [devices[0]!, devices[1 % devices.length]!];
     const race = w.prng.int(3);
-    if (race === 0) await Promise.all([m.invoke('destroy', { fd, ioasid }), m.invoke('close', { fd })]);
-    else if (race === 1) await Promise.all([m.invoke('destroy', { fd, ioasid }), m.invoke('destroy', { fd, ioasid })]);
-    else
-      await Promise.all([
-        m.invoke('disallow', { device: first, fd, ioasid }),
-        m.invoke('destroy', { fd, ioasid }),
-        m.invoke('disallow', { device: second, fd, ioasid }),
-      ]);
+    const calls: (() => Promise<unknown>)[] =
+      race === 0
+        ? [() => m.invoke('destroy', { fd, ioasid }), () => m.invoke('close', { fd })]
+        : race === 1
+          ? [() => m.invoke('destroy', { fd, ioasid }), () => m.invoke('destroy', { fd, ioasid })]
+          : [() => m.invoke('destroy', { fd, ioasid }), ...devices.map((device) => () => m.invoke('disallow', { device, fd, ioasid }))];
+    // Issued in a random order, all at once: which one reaches the IOASID first is the race.
+    const order = calls.map((c) => ({ c, k: w.prng.int(1 << 30) })).sort((x, y) => x.k - y.k);
+    await Promise.all(order.map(({ c }) => c()));
     // The DMA has raced the teardowns; the PASID stays parked until every device let go.
     for (const j of jobs) await m.invoke('stop', { job: j });
     for (const device of devices) await m.invoke('disallow', { device, fd, ioasid });
