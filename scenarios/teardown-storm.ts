@@ -2,10 +2,12 @@
 // of a VM sits behind one IOMMU unit, and each IOASID is shared by all the VM's devices (one
 // PASID entry per device on the same unit). A lane opens a fresh FD, allocates (the VMs have a
 // quota smaller than their lanes, so some ALLOCs answer ENOSPC while others' PASIDs are held or
-// parked), allows the IOASID on every device, starts DMA on each, and then issues two or three
-// teardowns of it at once: DESTROY with close(fd), DESTROY twice, or DESTROY with every device's DISALLOW, in a
-// random order. When the run ends, each device's close races a DISALLOW of an
-// IOASID it holds. Whatever the order, exactly one teardown must do the work and nothing may leak.
+// parked), allows the IOASID on every device, starts DMA on each, and then issues teardowns of it
+// at once, in a random order: DESTROY with close(fd) and every device's DISALLOW (one that loses
+// to the close answers EBADF and leaves the PASID parked on its device until the device closes),
+// DESTROY twice, or DESTROY with every device's DISALLOW. When the run ends, each device's close
+// races a DISALLOW of an IOASID it holds. Whatever the order, one teardown must do the work and
+// nothing may leak.
 import type { Machine } from '../machine/machine.js';
 import { type Scenario, type ScenarioParams, type Workload, gridMachine, openFd } from './scenario.js';
 
@@ -75,7 +77,12 @@ async function lane(w: Workload, m: Machine, vm: number, me: string): Promise<vo
     const race = w.prng.int(3);
     const calls: (() => Promise<unknown>)[] =
       race === 0
-        ? [() => m.invoke('destroy', { fd, ioasid }), () => m.invoke('close', { fd })]
+        ? // A DISALLOW that loses to close(fd) answers EBADF: the PASID stays parked until that device closes.
+          [
+            () => m.invoke('destroy', { fd, ioasid }),
+            () => m.invoke('close', { fd }),
+            ...devices.map((device) => () => m.invoke('disallow', { device, fd, ioasid })),
+          ]
         : race === 1
           ? [() => m.invoke('destroy', { fd, ioasid }), () => m.invoke('destroy', { fd, ioasid })]
           : [() => m.invoke('destroy', { fd, ioasid }), ...devices.map((device) => () => m.invoke('disallow', { device, fd, ioasid }))];
@@ -92,7 +99,11 @@ async function lane(w: Workload, m: Machine, vm: number, me: string): Promise<vo
 async function closeRace(w: Workload, m: Machine, vm: number): Promise<void> {
   // Time is up, so ALLOC is tried once: every lane has let go by now.
   const u = await setUp(w, m, vm, `close${vm}`);
-  if (!u) return;
+  if (!u) {
+    // The quota is taken by PASIDs parked on the devices: closing them lets go of those.
+    await Promise.all(devicesOf(m, vm).map((device) => m.invoke('close_device', { device })));
+    return;
+  }
   await Promise.all(
     u.devices.map((device) => Promise.all([m.invoke('disallow', { device, fd: u.fd, ioasid: u.ioasid }), m.invoke('close_device', { device })])),
   );
