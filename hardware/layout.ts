@@ -163,7 +163,8 @@ export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
 // began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
 // for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation); UNMAPs that
-// cleared PTEs, and those that began while DMA of a device using the IOASID was in flight.
+// cleared PTEs, and those that began while DMA of a device using the IOASID was in flight;
+// teardown calls that began while another teardown call of the same IOASID was in progress.
 export const COV = {
   TEARDOWNS: 0,
   TEARDOWNS_DMA: 1,
@@ -172,6 +173,7 @@ export const COV = {
   KVM_CLEARS_ENQCMD: 4,
   UNMAPS: 5,
   UNMAPS_DMA: 6,
+  TEARDOWN_RACES: 7,
 } as const;
 const COV_WORDS = 8;
 

@@ -128,6 +128,7 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   kvmClearsWithEnqcmdInFlight: 'no KVM_CLEAR_PASID began with ENQCMD descriptors in flight',
   unmaps: 'no UNMAP cleared a mapping',
   unmapsWithDmaInFlight: 'no UNMAP began with DMA in flight',
+  teardownCallsRaced: 'no teardown call began while another of the same IOASID was in progress',
   landed: 'no DMA access landed',
   faulted: 'no DMA access faulted',
   accepted: 'no ENQCMD descriptor was accepted',

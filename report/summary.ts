@@ -23,6 +23,7 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   kvmClearsWithEnqcmdInFlight: '  with ENQCMD descriptors in flight',
   unmaps: 'UNMAPs begun',
   unmapsWithDmaInFlight: '  with DMA in flight',
+  teardownCallsRaced: 'teardown calls racing another on one IOASID',
   landed: 'accesses landed',
   faulted: 'accesses faulted',
   accepted: 'ENQCMD descriptors accepted',

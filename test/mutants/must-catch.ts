@@ -8,9 +8,11 @@ import type { UapiDesign } from '../../actors/env.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
+import { teardownStorm } from '../../scenarios/teardown-storm.js';
 import { unmapRace } from '../../scenarios/unmap-race.js';
+import { viommu } from '../../scenarios/viommu.js';
 import type { WorkMeter } from '../threads-runs.js';
-import { destroysWhileKvmMaps, teardownsWithDmaLanding, unmapsWithDmaLanding } from './work-meters.js';
+import { destroysWhileKvmMaps, racingTeardowns, teardownsWithDmaLanding, unmapsWithDmaLanding, viommuUnbinds } from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -67,7 +69,8 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   // teardown-race never maps a vPASID, so only a KVM / ENQCMD workload can show a missing kref.
   'kvm-no-kref': {
     scenario: enqcmd,
-    invariants: ['pasid-reuse'],
+    // The scan when DESTROY frees the PASID sees KVM's translation first; the next ALLOC would too.
+    invariants: ['free-while-referenced', 'pasid-reuse'],
     designs: ['ioasid'],
     // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
     threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: destroysWhileKvmMaps, enough: 50 },
@@ -90,6 +93,29 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
+  'put-before-teardown': {
+    scenario: teardownStorm,
+    invariants: ['free-while-referenced', 'use-after-free', 'dma-after-teardown', 'pasid-reuse'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: racingTeardowns, enough: 60 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  // A PASID parks whenever DESTROY comes before the last DISALLOW; the close-out audit finds the charge left.
+  'quota-leak': {
+    scenario: teardownStorm,
+    invariants: ['leak'],
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: racingTeardowns, enough: 5 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  'unbind-keeps-kvm': {
+    scenario: viommu,
+    invariants: ['guest-binding'],
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: viommuUnbinds, enough: 20 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
 };
 
 /** Every mutant with its entry. */
