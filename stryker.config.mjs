@@ -3,11 +3,10 @@
 // (test/hunt/*.hunt.ts: small deterministic runs that must come out clean). The sandbox's
 // sources are instrumented once (mutation switching), rebuilt with tsc, and the hunt runs on dist.
 // Scope and why: docs/mutation-triage.md.
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
   testRunner: 'mocha',
-  mochaOptions: { 'no-config': true, spec: ['dist/test/hunt/*.hunt.js'], timeout: 120000 },
+  mochaOptions: { 'no-config': true, spec: ['dist/test/hunt/*.hunt.js'] },
   buildCommand: 'npx tsc -p tsconfig.json',
   // Mutants break types; every mutated file gets @ts-nocheck so tsc still emits.
   disableTypeChecks: '{actors,hardware}/**/*.ts',
@@ -40,4 +39,7 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
+  // A repeated run re-tests only the mutants whose code or covering tests changed (--force: all).
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
 };
