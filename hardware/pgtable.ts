@@ -46,8 +46,4 @@ export class PgtablePool {
     this.pages.delete(id);
     this.free.push(id);
   }
-
-  pagesOf(id: number): readonly number[] {
-    return this.pages.get(id) ?? [];
-  }
 }
