@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import type { ModeOptions } from '../../sim/mode.js';
 
 export const RANDOM: ModeOptions = { mode: 'deterministic', strategy: 'random', pctDepth: 3 };
-export const PCT: ModeOptions = { mode: 'deterministic', strategy: 'pct', pctDepth: 3 };
 
 /** A small machine and a short virtual run: about 10 000 scheduler steps, a fraction of a second. */
 export const SMALL = { durationSec: 0.01, vms: 1, devices: 2, pasids: 2, workers: 2 } as const;
