@@ -28,7 +28,7 @@ import type { Sequence } from '../sequence/file.js';
 import { type SequenceRunOptions, runSequence } from '../sequence/runner.js';
 import type { Simulation } from '../sim/simulation.js';
 
-export interface FailNthOptions extends Pick<SequenceRunOptions, 'seed' | 'workers' | 'attach'> {
+export interface FailNthOptions extends Pick<SequenceRunOptions, 'seed' | 'workers' | 'attach' | 'mode'> {
   /** Give up (not ok) if the sweep has not ended after this many runs; the kernel's bound is 400. */
   readonly maxRuns?: number;
 }
@@ -86,6 +86,7 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
   const report = await runSequence(seq, {
     seed: o.seed,
     workers: o.workers,
+    mode: o.mode,
     // Its failures are injected: the rules below judge the calls that answered EIO.
     incompleteCallsFail: false,
     attach: (s) => {
