@@ -22,14 +22,13 @@ export type EnqOutcome = (typeof Enq)[keyof typeof Enq];
 export type AnomalySink = (kind: AnomalyKind, device: number, pasid: number, page: number, seen: number, expected: number) => void;
 
 /**
- * First half of one ENQCMD by `vcpu`: the IA32_PASID check and the KVM vPASID -> pPASID
+ * First half of one ENQCMD by `vcpu`, whose IA32_PASID read `msr`: the valid-bit check and the KVM vPASID -> pPASID
  * translation. Returns the pPASID (the vCPU is then mid-submission, BUSY odd, until
  * enqAccept), or -Enq.GP / -Enq.EXIT when the instruction ended here.
  */
-function enqTranslate(hw: Hardware, vcpu: number): number {
+function enqTranslate(hw: Hardware, vcpu: number, msr: number): number {
   const v = hw.vcpus;
   const c = vcpu * VC_STRIDE;
-  const msr = Atomics.load(v, c + VC.MSR);
   // #GP(0) when IA32_PASID[31] = 0: checked before any translation, so the host never sees it.
   if ((msr & MSR_PASID_VALID) === 0) {
     Atomics.add(v, c + VC.GP, 1);
@@ -117,13 +116,17 @@ export class Submitter {
     x ^= x >>> 17;
     x ^= x << 5;
     this.rng[id] = x;
-    const ppasid = enqTranslate(hw, hw.jobs[b + J.VCPU]!);
+    const vcpu = hw.jobs[b + J.VCPU]!;
+    // One read of IA32_PASID: the vPASID the accept's witness checks must be the one translated
+    // (the guest may write the MSR again between the two halves).
+    const msr = Atomics.load(hw.vcpus, vcpu * VC_STRIDE + VC.MSR);
+    const ppasid = enqTranslate(hw, vcpu, msr);
     if (ppasid < 0) {
       this.account(id, -ppasid as EnqOutcome, now);
       return;
     }
     this.mid = id;
-    this.midVpasid = Atomics.load(hw.vcpus, hw.jobs[b + J.VCPU]! * VC_STRIDE + VC.MSR) & MSR_PASID_MASK;
+    this.midVpasid = msr & MSR_PASID_MASK;
     this.midPpasid = ppasid;
     this.midIova = (x >>> 1) % hw.jobs[b + J.SPAN]!;
   }
