@@ -27,12 +27,12 @@ describe('ioasid-sim shrink', function () {
     const out = join(dir, 's.yaml');
     const s = await cli(['shrink', report, '--out', out, '--budget', '100']);
     expect(s.code, s.stderr).to.equal(0);
-    expect(s.stdout).to.match(/^shrunk: \d+ recorded steps to \d+ that show pasid-reuse on early-recycle /);
+    expect(s.stdout).to.match(/^shrunk: \d+ recorded steps to \d+ that show free-while-referenced on early-recycle /);
     expect(s.stdout).to.include(`ioasid-sim seq ${out} --mode deterministic --strategy random --mutant early-recycle`);
     expect(readFileSync(out, 'utf8')).to.match(/^# Made by `ioasid-sim shrink /);
     const seq = await cli(['seq', out, '--mode', 'deterministic', '--mutant', 'early-recycle', '--json']);
     expect(seq.code).to.equal(1);
-    expect((JSON.parse(seq.stdout) as RunReport).violations.map((v) => v.invariant)).to.include('pasid-reuse');
+    expect((JSON.parse(seq.stdout) as RunReport).violations.map((v) => v.invariant)).to.include('free-while-referenced');
     expect((await cli(['seq', out, '--mode', 'deterministic'])).code).to.equal(0);
   });
 
@@ -41,7 +41,7 @@ describe('ioasid-sim shrink', function () {
     const s = await cli(['shrink', report, '--out', out, '--budget', '100', '--json']);
     expect(s.code, s.stderr).to.equal(0);
     const j = JSON.parse(s.stdout) as Record<string, unknown>;
-    expect(j).to.include({ reproduced: true, invariant: 'pasid-reuse', mutant: 'early-recycle', budget: 100, strategy: 'random', out });
+    expect(j).to.include({ reproduced: true, invariant: 'free-while-referenced', mutant: 'early-recycle', budget: 100, strategy: 'random', out });
     expect(j.steps).to.be.a('number').and.at.most(MAX_STEPS);
     expect(j).to.not.have.property('text');
   });
