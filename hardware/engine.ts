@@ -27,6 +27,7 @@ import {
   JobKind,
   JobState,
   NONE_IN_FLIGHT,
+  PrqCode,
   PASID_CACHE_ENTRIES,
   PC,
   PC_STRIDE,
@@ -40,11 +41,14 @@ import {
   invAckWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
 import { Auth } from './witness.js';
 
 export const BATCH = 32;
+/** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
+const NO_PTE = -2;
 const RING = 4096; // most batches in flight per engine
 const KEEP_PER_KIND = 16; // anomaly records kept per engine and kind; the rest are only counted
 
@@ -215,6 +219,7 @@ export class Engine {
       const spent = s === JobState.STOPPING || (s === JobState.ACTIVE && j[b + J.BUDGET] === 0);
       if (!spent || this.pending[id]!.length !== 0) continue;
       this.rng[id] = 0;
+      prqAbandon(this.hw, b);
       this.myJobs.splice(i--, 1);
       Atomics.store(j, b + J.STATE, JobState.DONE);
       Atomics.notify(j, b + J.STATE);
@@ -248,7 +253,7 @@ export class Engine {
       if (pt < 0) return -1; // not present, or no page table bound: a fault
       const pte = pt * PT_STRIDE + PT.ENTRIES + 2 * iova;
       const present = Atomics.load(hw.pgtables, pte);
-      if (present === 0) return -1; // nothing mapped at this IOVA: a fault
+      if (present === 0) return NO_PTE; // nothing mapped at this IOVA: a fault, or a page request
       phys = present - 1;
       gen = hw.pgtables[pte + 1]!;
       fillTlb(io, e, device, pasid, iova, phys, gen);
@@ -296,7 +301,12 @@ export class Engine {
     const pasid = j[b + J.PASID]!;
     const span = j[b + J.SPAN]!;
     const budget = j[b + J.BUDGET]!;
-    const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
+    const pri = hw.devicePri[device] !== 0;
+    // A PRI device's job stalled on a page request waits for the answer; then its first access is
+    // the one that stalled: retried after success, aborted (a fault) after invalid.
+    const answer = pri ? prqAnswerFor(hw, b) : null;
+    if (answer === 'stalled') return;
+    let n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
     // the other order, so it never sees this batch issued but not in flight).
@@ -310,10 +320,21 @@ export class Engine {
     let landed = 0;
     let x = this.rng[id]!;
     for (let k = 0; k < n; k++) {
+      const before = x;
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
-      const phys = this.translate(device, pasid, (x >>> 1) % span);
+      const iova = (x >>> 1) % span;
+      const phys = this.translate(device, pasid, iova);
+      if (phys === NO_PTE && pri && !(k === 0 && answer === PrqCode.INVALID)) {
+        // Stall: post a page request (on overflow the unit answered success: retry next batch)
+        // and redraw this access once answered; the accesses not drawn go back to the budget.
+        prqRequest(hw, b, device, pasid, iova, (x & 1) === 0);
+        if (budget > 0) j[b + J.BUDGET] += n - k;
+        x = before;
+        n = k;
+        break;
+      }
       if (phys < 0) continue;
       ops[o++] = phys;
       ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)

@@ -52,6 +52,9 @@ const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
   enqcmd_start: false,
   stop: false,
   pasid_state: false,
+  fault_queue: false,
+  fault_read: false,
+  fault_respond: false,
 };
 
 function mayRelease(c: CallEvent, holder: string, pasid: number): boolean {

@@ -8,6 +8,8 @@ export interface DeviceSpec {
   readonly pasid: boolean;
   readonly ats: boolean;
   readonly enqcmd: boolean;
+  /** PRI: an access to a non-present IOVA stalls on a page request instead of faulting. */
+  readonly pri?: boolean;
 }
 export interface VmSpec {
   readonly name: string;
@@ -33,7 +35,7 @@ export interface MachineSpec {
   readonly crashEngine?: number;
 }
 
-export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
+export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false, pri: false };
 /** Retries of a submission that got ZF=1 (idxd's default enqcmds_retries). */
 export const ENQCMD_RETRIES = 32;
 export function defaultMachineSpec(over: Partial<MachineSpec> = {}): MachineSpec {

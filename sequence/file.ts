@@ -115,7 +115,7 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
         devices: devices.map((d, j): DeviceSpec => {
           const dw = `${w}.devices[${j}]`;
           if (!isObj(d)) throw new InputError(where(`${dw} must be a mapping`));
-          onlyKeys(d, ['name', 'iommu', 'pasid', 'ats', 'enqcmd'], dw, where);
+          onlyKeys(d, ['name', 'iommu', 'pasid', 'ats', 'enqcmd', 'pri'], dw, where);
           if (typeof d.name !== 'string' || !NAME_RE.test(d.name)) throw new InputError(where(`${dw}.name must be a name (letters, digits, _ . -)`));
           if (seen.has(d.name)) throw new InputError(where(`${dw}.name '${d.name}' is used twice`));
           seen.add(d.name);
@@ -125,6 +125,7 @@ function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
             pasid: d.pasid === undefined ? DEFAULT_DEVICE.pasid : bool(d.pasid, `${dw}.pasid`, where),
             ats: d.ats === undefined ? DEFAULT_DEVICE.ats : bool(d.ats, `${dw}.ats`, where),
             enqcmd: d.enqcmd === undefined ? DEFAULT_DEVICE.enqcmd : bool(d.enqcmd, `${dw}.enqcmd`, where),
+            pri: d.pri === undefined ? DEFAULT_DEVICE.pri : bool(d.pri, `${dw}.pri`, where),
           };
         }),
       };
@@ -215,6 +216,10 @@ function checkArg(
     case 'count': {
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;
+    }
+    case 'response': {
+      if (v !== 'success' && v !== 'invalid') throw fail(`must be success or invalid (got ${JSON.stringify(v)})`);
+      return v;
     }
     case 'seed':
       throw fail("seeds are drawn from the run's seed, not written in the file");
