@@ -25,6 +25,7 @@ export const MUTANTS = {
   'skip-devtlb': 'devices with ATS never get a device-TLB invalidation (teardown, UNMAP, BIND after ALLOW)',
   'skip-pasid-cache-flush': 'PASID-entry changes (teardown, BIND after ALLOW) never invalidate the PASID cache',
   'mm-exit-no-teardown': 'process exit frees the address space without tearing down the PASID entries of the devices still using it',
+  'skip-prq-drain': "teardown of a PRI device's PASID entry never drains its page requests: pending ones outlive the PASID",
 } as const;
 export type MutantName = keyof typeof MUTANTS;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);

@@ -59,7 +59,7 @@ async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid:
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   await invalidate(env, unit, entryFlush(env, device, pasid), true);
   if (env.mutant !== 'skip-drain') await drain(env, device, pasid, true);
-  if (hw.devicePri[device]) await drainPageRequests(env, unit, device, pasid);
+  if (hw.devicePri[device] && env.mutant !== 'skip-prq-drain') await drainPageRequests(env, unit, device, pasid);
   pasidTables.zero(device, pasid);
 }
 

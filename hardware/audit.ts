@@ -1,6 +1,7 @@
 // Read-only views the auditor uses to see what the hardware still refers to.
 import { IOTLB_ENTRIES, KE, KVM_STRIDE, KVM_VPASIDS, PASID_CACHE_ENTRIES, PC, PC_STRIDE, TLB, TLB_STRIDE, type Hardware } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { prqPendingFor } from './prq.js';
 import { swqQueuedFor } from './swq.js';
 
 /** Everything in hardware that still refers to `pasid`, as readable phrases naming devices and VMs as the user did. */
@@ -29,6 +30,8 @@ export function hardwareReferences(
       }
     }
   }
+  // Its answer would reach the PASID's next incarnation.
+  for (let d = 0; d < hw.deviceVm.length; d++) if (prqPendingFor(hw, d, pasid)) refs.push(`an unanswered page request of ${names.device[d]}`);
   for (const d of swqQueuedFor(hw, pasid)) refs.push(`a descriptor queued on the work queue of ${names.device[d]}`);
   for (let vm = 0; scanKvm && vm < hw.shape.vmPages.length; vm++) {
     for (let v = 0; v < KVM_VPASIDS; v++) {

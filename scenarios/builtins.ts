@@ -6,7 +6,8 @@ import { enqcmd } from './enqcmd.js';
 import { isolation } from './isolation.js';
 import { teardownRace } from './teardown-race.js';
 import { unmapRace } from './unmap-race.js';
+import { iopf } from './iopf.js';
 import { viommu } from './viommu.js';
 
-export const SCENARIOS: readonly Scenario[] = [teardownRace, churn, isolation, closeWhileBusy, enqcmd, viommu, unmapRace];
+export const SCENARIOS: readonly Scenario[] = [teardownRace, churn, isolation, closeWhileBusy, enqcmd, viommu, unmapRace, iopf];
 export const SCENARIO_BY_NAME: ReadonlyMap<string, Scenario> = new Map(SCENARIOS.map((s) => [s.name, s]));

@@ -5,11 +5,12 @@
 import type { MutantName } from '../../actors/env.js';
 import type { InvariantId } from '../../invariants/catalog.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
+import { iopf } from '../../scenarios/iopf.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 import { unmapRace } from '../../scenarios/unmap-race.js';
 import type { WorkMeter } from '../threads-runs.js';
-import { destroysWhileKvmMaps, teardownsWithDmaLanding, unmapsWithDmaLanding } from './work-meters.js';
+import { destroysWhileKvmMaps, teardownsWithDmaLanding, teardownsWithPageRequests, unmapsWithDmaLanding } from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -67,6 +68,13 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
+  'skip-prq-drain': {
+    scenario: iopf,
+    invariants: ['pasid-reuse'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
 };
 
 /** Every mutant with its entry. */

@@ -55,3 +55,9 @@ export const unmapsWithDmaLanding: WorkMeter = {
     return () => n;
   },
 };
+
+/** PASID-entry teardowns that began with page requests of that (device, PASID) pending (coverage). */
+export const teardownsWithPageRequests: WorkMeter = {
+  what: 'teardowns with page requests pending',
+  attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
+};
