@@ -170,8 +170,8 @@ export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 // page, group index, FLAGS, response CODE, TAG). An engine claims a FREE slot (CAS), writes the
 // fields and publishes it QUEUED; the handler takes it (TAKEN) and answers (ANSWERED, CODE set
 // first); the engine reads the answer and frees the slot. TAG is bumped on every claim, so an
-// answer names the incarnation of the slot it answers. A job that ends while stalled leaves the
-// slot ORPHAN: its answer frees it. The unit's counters follow the slots: requests queued, and
+// answer names the incarnation of the slot it answers. A job that ends while stalled frees its
+// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: requests queued, and
 // overflows (no free slot: the unit answered the group itself with success, the device retries).
 export const PRQ_STRIDE = 8;
 export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7 } as const;

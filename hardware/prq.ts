@@ -58,13 +58,17 @@ export function prqRequest(hw: Hardware, b: number, device: number, pasid: numbe
   return false;
 }
 
-/** Engine: job `b` ended while stalled: nobody waits for the answer any more. */
+/**
+ * Engine: job `b` ended while stalled: nobody waits for the answer any more. A slot the handler
+ * took or answered is free at once (a late answer misses: the slot is no longer TAKEN); one still
+ * queued is left ORPHAN for the handler to discard.
+ */
 export function prqAbandon(hw: Hardware, b: number): void {
   const held = hw.jobs[b + J.PRQ]!;
   if (held === 0) return;
   hw.jobs[b + J.PRQ] = 0;
   const s = slotBase(held - 1);
-  if (Atomics.exchange(hw.prq, s + PRQ.STATE, PrqState.ORPHAN) === PrqState.ANSWERED) Atomics.store(hw.prq, s + PRQ.STATE, PrqState.FREE);
+  if (Atomics.exchange(hw.prq, s + PRQ.STATE, PrqState.ORPHAN) !== PrqState.QUEUED) Atomics.store(hw.prq, s + PRQ.STATE, PrqState.FREE);
 }
 
 /** Main thread: take every queued group of every unit (they become TAKEN: the handler owes each an answer). */
@@ -73,6 +77,7 @@ export function prqTake(hw: Hardware): PageRequest[] {
   const q = hw.prq;
   for (let slot = 0; slot < hw.units * PRQ_DEPTH; slot++) {
     const s = slotBase(slot);
+    if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.ORPHAN, PrqState.FREE) === PrqState.ORPHAN) continue; // its device gave up
     if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN) !== PrqState.QUEUED) continue;
     const flags = q[s + PRQ.FLAGS]!;
     out.push({
@@ -98,9 +103,7 @@ export function prqRespond(hw: Hardware, r: Pick<PageRequest, 'slot' | 'tag'>, c
   const s = slotBase(r.slot);
   if (q[s + PRQ.TAG] !== r.tag) return false;
   q[s + PRQ.CODE] = code;
-  const was = Atomics.compareExchange(q, s + PRQ.STATE, PrqState.TAKEN, PrqState.ANSWERED);
-  if (was === PrqState.ORPHAN) Atomics.compareExchange(q, s + PRQ.STATE, PrqState.ORPHAN, PrqState.FREE);
-  return was === PrqState.TAKEN || was === PrqState.ORPHAN;
+  return Atomics.compareExchange(q, s + PRQ.STATE, PrqState.TAKEN, PrqState.ANSWERED) === PrqState.TAKEN;
 }
 
 /** Is a group queued on any unit, waiting for the handler to take it? */
