@@ -1,10 +1,11 @@
 // ioasid-sim's public entry point (package "exports"). See README "Embedding".
 export { createSimulation, IoasidSim, FdHandle, DeviceHandle, JobHandle, KvmHandle, VcpuHandle, VIommuHandle } from './api/embedding.js';
 export type { CreateOptions, InvariantState } from './api/embedding.js';
+export { InputError } from './input/input-error.js';
 export type { SimEvent, SimEventType, PasidState } from './actors/events.js';
 export type { Result, Ok, Err, Errno } from './actors/result.js';
 export { ERRNOS } from './actors/result.js';
-export type { MachineSpec, VmSpec, DeviceSpec } from './machine/spec.js';
+export type { MachineSpec, MachineSpecInput, VmSpec, DeviceSpec } from './machine/spec.js';
 export { defaultMachineSpec } from './machine/spec.js';
 export type { EnqcmdCounts, OpName, OpArgs, OpInput, OpValue } from './actors/protocol.js';
 export { MUTANTS } from './actors/env.js';

@@ -10,6 +10,7 @@ import type { ActorRef } from './runtime.js';
 import type { FdMsg, IoasidMsg } from './protocol.js';
 import type { SimEvent } from './events.js';
 import { type Result, err, ok } from './result.js';
+import { UAPI_DESIGN_NAMES } from '../input/limits.js';
 
 export const MUTANTS = {
   'skip-iotlb-flush': 'teardown clears the PASID entry but never invalidates the IOTLB',
@@ -18,6 +19,7 @@ export const MUTANTS = {
   'no-fd-check': 'DEVICE_ALLOW_IOASID skips the "allocated from this FD" check',
   'kvm-no-kref': 'KVM_SET_PASID maps the vPASID without taking a kref on the IOASID',
   'skip-pasid-clear': 'teardown flushes and drains but leaves the PASID entry present',
+  'kvm-no-quiesce': 'KVM_CLEAR_PASID clears the translation and drains the work queues without waiting for vCPUs mid-ENQCMD',
   'backwards-order': 'the first proposal: DESTROY unbinds the page table while devices still hold it and recycles the PASID at once',
   'unmap-free-before-flush': 'UNMAP frees the pages before the IOTLB and device-TLB flush and the drain',
   'unmap-flush-before-clear': 'UNMAP flushes the IOTLB and device TLBs before it clears the PTEs, then frees the pages',
@@ -28,6 +30,10 @@ export const MUTANTS = {
   'skip-prq-drain': "teardown of a PRI device's PASID entry never drains its page requests: pending ones outlive the PASID",
 } as const;
 export type MutantName = keyof typeof MUTANTS;
+
+/** Which uAPI the machine serves: the 2021 /dev/ioasid design (the seed's) or today's iommufd (docs/iommufd.md). */
+export type UapiDesign = (typeof UAPI_DESIGN_NAMES)[number];
+export const UAPI_DESIGNS: readonly UapiDesign[] = UAPI_DESIGN_NAMES;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);
 
 /** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
@@ -57,6 +63,8 @@ export interface HardwareHost {
 
 export interface ActorEnv {
   readonly mutant: MutantName | null;
+  /** The uAPI design served (machine/spec.ts UapiDesign); iommufd implies destroyPolicy ebusy. */
+  readonly uapi: UapiDesign;
   readonly destroyPolicy: 'park' | 'ebusy';
   readonly host: HardwareHost;
   readonly replyTimeoutMs: number;

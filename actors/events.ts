@@ -6,10 +6,14 @@ import type { Result } from './result.js';
 
 export type PasidState = 'free' | 'in-use' | 'parked';
 
+/** Who made a call other than the machine's user: a vIOMMU, for the guest request it serves. */
+export type CallVia = 'viommu';
 /** A uAPI call as it starts, one variant per op, so a consumer narrows `args` by `op`. */
-export type CallEvent = { [K in OpName]: { type: 'call'; id: number; op: K; args: OpArgs<K>; t: number } }[OpName];
+export type CallEvent = { [K in OpName]: { type: 'call'; id: number; op: K; args: OpArgs<K>; via?: CallVia; t: number } }[OpName];
 /** A uAPI call as it answers, with the arguments it was called with. */
-export type ReplyEvent = { [K in OpName]: { type: 'reply'; id: number; op: K; args: OpArgs<K>; result: Result<OpValue<K>>; t: number } }[OpName];
+export type ReplyEvent = {
+  [K in OpName]: { type: 'reply'; id: number; op: K; args: OpArgs<K>; result: Result<OpValue<K>>; via?: CallVia; t: number };
+}[OpName];
 
 export type SimEvent =
   | CallEvent

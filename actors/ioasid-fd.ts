@@ -11,6 +11,10 @@ import { spawnIoasid } from './ioasid.js';
 interface FdState {
   readonly table: Map<number, ActorRef<IoasidMsg>>;
   closed: boolean;
+  /** iommufd: devices holding the file, with how many attachments each. */
+  readonly holds: Map<number, number>;
+  /** iommufd: close(fd) returned while devices held the file; the teardown waits for the last. */
+  deferred: boolean;
 }
 
 export interface FdOptions {
@@ -34,11 +38,40 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
     return ref ? ok(ref) : noSuch(ioasid);
   };
 
+  /**
+   * Destroy everything the FD holds, in two phases, so that a teardown the hardware fails leaves
+   * every IOASID as it was (the FD stays open with all it holds, and closing again can finish):
+   * first every PASID entry is torn down, the only part that can fail; then each IOASID is
+   * destroyed, with nothing left to tear down.
+   */
+  const teardown = async (s: FdState): Promise<Result<null>> => {
+    for (const ref of s.table.values()) {
+      const r = await ask(name, ref, { t: 'quiesce' }, T);
+      if (!r.ok && r.errno !== 'ENOENT') return r;
+    }
+    for (const [id, ref] of s.table) {
+      // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
+      await ask(name, ref, { t: 'destroy', holder, force: true }, T);
+      s.table.delete(id);
+    }
+    return okVoid;
+  };
+
   return spawnNamed<FdState, FdMsg>(
     parent,
     name,
-    { table: new Map(), closed: false },
+    { table: new Map(), closed: false, holds: new Map(), deferred: false },
     async (s, msg, self) => {
+      if (msg.t === 'unhold') {
+        const n = (s.holds.get(msg.device) ?? 0) - 1;
+        if (n > 0) s.holds.set(msg.device, n);
+        else s.holds.delete(msg.device);
+        // The last device let go of a closed file: its release runs now, before the unbind answers.
+        const r = s.deferred && s.holds.size === 0 ? await teardown(s) : okVoid;
+        reply(msg.replyTo, r);
+        if (r.ok && s.deferred && s.holds.size === 0) stopActor(self);
+        return s;
+      }
       if (s.closed) {
         reply(msg.replyTo as never, err('EBADF', `FD ${o.fd} is closed`));
         return s;
@@ -92,27 +125,22 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
         }
         case 'close': {
           s.closed = true;
-          // Two phases, so that a teardown the hardware fails leaves every IOASID as it was (the FD
-          // stays open with all it holds, and closing again can finish): first every PASID entry is
-          // torn down, the only part that can fail; then each IOASID is destroyed, with nothing
-          // left to tear down.
-          for (const ref of s.table.values()) {
-            const r = await ask(name, ref, { t: 'quiesce' }, T);
-            if (!r.ok && r.errno !== 'ENOENT') {
-              s.closed = false;
-              reply(msg.replyTo, r);
-              return s;
-            }
+          if (s.holds.size > 0) {
+            // iommufd: the bound devices hold the file, so this close releases nothing yet.
+            s.deferred = true;
+            reply(msg.replyTo, okVoid);
+            break;
           }
-          for (const [id, ref] of s.table) {
-            // close(fd) cannot fail on a busy IOASID: under either policy it destroys and parks.
-            await ask(name, ref, { t: 'destroy', holder, force: true }, T);
-            s.table.delete(id);
-          }
-          reply(msg.replyTo, okVoid);
-          stopActor(self);
+          const r = await teardown(s);
+          if (!r.ok) s.closed = false;
+          reply(msg.replyTo, r);
+          if (r.ok) stopActor(self);
           break;
         }
+        case 'hold':
+          s.holds.set(msg.device, (s.holds.get(msg.device) ?? 0) + 1);
+          reply(msg.replyTo, okVoid);
+          break;
         case 'list':
           reply(msg.replyTo, ok([...s.table.keys()]));
           break;

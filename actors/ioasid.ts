@@ -158,16 +158,26 @@ export function spawnIoasid(
             break;
           }
           if (s.holders.has(holder)) {
-            reply(msg.replyTo, err('EEXIST', `device already allowed IOASID ${pasid}`));
+            // iommufd_hw_pagetable_attach: EBUSY for a device already attached to this HWPT.
+            reply(
+              msg.replyTo,
+              msg.at === null ? err('EEXIST', `device already allowed IOASID ${pasid}`) : err('EBUSY', `device already attached to HWPT ${pasid}`),
+            );
             break;
           }
-          const r = await ask(name, msg.unit, { t: 'install', device: msg.device, pasid, pgtable: s.pgtable }, T);
-          if (!r.ok) {
-            reply(msg.replyTo, r);
-            break;
+          if (msg.install) {
+            const r = await ask(name, msg.unit, { t: 'install', device: msg.device, pasid: msg.at ?? pasid, pgtable: s.pgtable }, T);
+            if (!r.ok) {
+              reply(msg.replyTo, r);
+              break;
+            }
           }
-          s.units.set(msg.unitIndex, msg.unit);
-          s.unitOf.set(holder, msg.unitIndex);
+          // An entry at a PASID the VMM chose is the device's to tear down (detach): DESTROY is
+          // EBUSY while it exists, so this IOASID never tears down units for it.
+          if (msg.at === null) {
+            s.units.set(msg.unitIndex, msg.unit);
+            s.unitOf.set(holder, msg.unitIndex);
+          }
           s.holders.add(holder);
           krefEvent(s, holder);
           reply(msg.replyTo, okVoid);

@@ -136,6 +136,16 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
           await flushRange(env, index, [...(s.entries.get(msg.pasid) ?? [])], msg.pasid, msg.iova, msg.pages);
           reply(msg.replyTo, okVoid);
           break;
+        case 'replace': {
+          // No window: the entry stays present and points at one table or the other at every
+          // instant. Translations cached from the old table are flushed and DMA already
+          // translated through it drained before the caller may let go of the old table.
+          tables.setPgtable(msg.device, msg.pasid, msg.pgtable);
+          await invalidate(env, index, entryFlush(env, msg.device, msg.pasid));
+          if (env.mutant !== 'skip-drain') await drain(env, msg.device, msg.pasid);
+          reply(msg.replyTo, okVoid);
+          break;
+        }
         case 'teardown': {
           const set = s.entries.get(msg.pasid);
           if (set?.has(msg.device)) {

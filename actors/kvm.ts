@@ -103,7 +103,7 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
             reply(msg.replyTo, err('EIO', `${o.name}: vCPUs did not quiesce (injected)`));
             break;
           }
-          await kvmQuiesce(hw, waiter, o.vm); //    and every vCPU has passed the point of reading it
+          if (env.mutant !== 'kvm-no-quiesce') await kvmQuiesce(hw, waiter, o.vm); //    and every vCPU has passed the point of reading it
           for (const d of o.devices) await swqDrain(hw, waiter, d); // 2. accepted descriptors finish
           kvmZero(hw, o.vm, msg.vpasid);
           s.table.delete(msg.vpasid);

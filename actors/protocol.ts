@@ -25,7 +25,11 @@ export interface AllocatorStats {
 export type Holder = `fd:${number}` | `dev:${number}` | `kvm:${number}:${number}`;
 
 export type IoasidMsg =
-  | ({ t: 'attach'; device: number; unit: ActorRef<IommuMsg>; unitIndex: number } & Req<null>)
+  /**
+   * A device takes a kref and (unless `install` is false: a replace programs the entry itself)
+   * installs its PASID entry. `at` is the PASID the VMM chose (iommufd); null: the IOASID's own.
+   */
+  | ({ t: 'attach'; device: number; unit: ActorRef<IommuMsg>; unitIndex: number; at: number | null; install: boolean } & Req<null>)
   | ({ t: 'get'; holder: Holder } & Req<null>)
   | ({ t: 'put'; holder: Holder } & Req<null>)
   | ({ t: 'bind'; pages: number } & Req<null>)
@@ -56,19 +60,28 @@ export type FdMsg =
   | ({ t: 'lookup'; ioasid: number } & Req<ActorRef<IoasidMsg>>)
   | ({ t: 'destroy'; ioasid: number } & Req<null>)
   | ({ t: 'close' } & Req<null>)
-  | ({ t: 'list' } & Req<number[]>);
+  | ({ t: 'list' } & Req<number[]>)
+  /** iommufd: a device holds the file while it has anything attached from it (close waits for it). */
+  | ({ t: 'hold'; device: number } & Req<null>)
+  | ({ t: 'unhold'; device: number } & Req<null>);
 
 export type DeviceMsg =
   | ({ t: 'allow'; fd: number; ioasid: number } & Req<null>)
   | ({ t: 'disallow'; fd: number; ioasid: number } & Req<null>)
   | ({ t: 'close' } & Req<null>)
-  | ({ t: 'held' } & Req<Array<{ fd: number; pasid: number }>>);
+  | ({ t: 'held' } & Req<Array<{ fd: number; pasid: number }>>)
+  // iommufd: a page table (HWPT) on a (device, PASID) the VMM chose.
+  | ({ t: 'attach'; fd: number; hwpt: number; pasid: number } & Req<null>)
+  | ({ t: 'replace'; fd: number; hwpt: number; pasid: number } & Req<null>)
+  | ({ t: 'detach'; pasid: number } & Req<null>);
 
 export type IommuMsg =
   | ({ t: 'install'; device: number; pasid: number; pgtable: number | null } & Req<null>)
   | ({ t: 'set-pgtable'; pasid: number; pgtable: number | null } & Req<null>)
   /** An unmap cleared the PTEs of IOVA pages [iova, iova + pages): flush them from every cache and drain. */
   | ({ t: 'flush-range'; pasid: number; iova: number; pages: number } & Req<null>)
+  /** Swap the page table of one present entry in one atomic store, then flush and drain what used the old one. */
+  | ({ t: 'replace'; device: number; pasid: number; pgtable: number } & Req<null>)
   | ({ t: 'teardown'; device: number; pasid: number } & Req<null>)
   | ({ t: 'teardown-pasid'; pasid: number } & Req<null>);
 
@@ -148,6 +161,9 @@ export interface UapiOps {
   fault_queue: { args: { fd: number; ioasid: number }; optional: never; value: null };
   fault_read: { args: { fd: number; ioasid: number }; optional: never; value: PageRequestInfo };
   fault_respond: { args: { fd: number; ioasid: number; code: number }; optional: never; value: PageRequestInfo };
+  attach: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
+  replace: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
+  detach: { args: { device: number; pasid: number }; optional: never; value: null };
 }
 
 export type OpName = keyof UapiOps;

@@ -4,7 +4,10 @@
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
 import type { EnqcmdCounts, PageRequestInfo } from '../actors/protocol.js';
-import { type MachineSpec, defaultMachineSpec } from '../machine/spec.js';
+import { MUTANTS } from '../actors/env.js';
+import { createOptionsInput } from '../input/spec-schema.js';
+import { type MachineSpecInput, completeMachineSpec } from '../machine/spec.js';
+import { STRATEGIES } from '../sim/strategies/index.js';
 import type { Invoke, OpName } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';
 import type { ParentRef } from '../actors/runtime.js';
@@ -14,8 +17,8 @@ import type { ModeOptions } from '../sim/mode.js';
 import { type Counts, Simulation } from '../sim/simulation.js';
 
 export interface CreateOptions {
-  /** The machine: VMs with their devices, IOMMUs, PASID width, policy, workers (defaults: DESIGN's one VM "vm1" with "dev1"). */
-  readonly machine?: Partial<MachineSpec>;
+  /** The machine: VMs with their devices, IOMMUs, PASID width, policy, workers (defaults: one VM "vm1" with "dev1"; a VM or device left at its name gets the defaults). */
+  readonly machine?: MachineSpecInput;
   /** Seeds every random choice (DMA address streams; the schedule in deterministic mode). */
   readonly seed?: number;
   /** `{ mode: 'threads' }` (default) or `{ mode: 'deterministic', strategy, pctDepth }`. */
@@ -29,12 +32,19 @@ export interface CreateOptions {
   readonly publishMessages?: boolean;
 }
 
-/** Build a simulation. Call `shutdown()` when done: it stops threads, timers and actors. */
-export function createSimulation(o: CreateOptions = {}): IoasidSim {
+const NAMES = { mutants: Object.keys(MUTANTS) as [string, ...string[]], strategies: STRATEGIES as unknown as [string, ...string[]] };
+
+/**
+ * Build a simulation. Call `shutdown()` when done: it stops threads, timers and actors. Options
+ * that are no machine (`pages: -5`, `seed: NaN`, an unknown mode or field) throw an InputError
+ * (errno EINVAL) naming the field, before anything starts: there is no simulation to answer a Result.
+ */
+export function createSimulation(options: CreateOptions = {}): IoasidSim {
+  const o = createOptionsInput(options, NAMES);
   const sim = new Simulation({
-    spec: defaultMachineSpec(o.machine),
+    spec: completeMachineSpec((o.machine ?? {}) as MachineSpecInput),
     seed: o.seed ?? 1,
-    ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.mode ? { mode: o.mode as ModeOptions } : {}),
     ...(o.parent ? { parent: o.parent as ParentRef } : {}),
     ...(o.publishMessages ? { publishMessages: true } : {}),
   });
@@ -63,6 +73,9 @@ export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } =
   allow: ['DeviceHandle', 'allow'],
   disallow: ['DeviceHandle', 'disallow'],
   close_device: ['DeviceHandle', 'close'],
+  attach: ['DeviceHandle', 'attach'],
+  replace: ['DeviceHandle', 'replace'],
+  detach: ['DeviceHandle', 'detach'],
   dma: ['DeviceHandle', 'dma'],
   dma_start: ['DeviceHandle', 'dmaStart'],
   kvm_set_pasid: ['KvmHandle', 'setPasid'],
@@ -164,9 +177,17 @@ export class IoasidSim {
   }
 }
 
-/** A handle of another simulation is no FD of this one: the call answers EBADF, as a stale fd would. */
-function foreign(owner: IoasidSim, h: { readonly owner: IoasidSim }, what: string): Result<never> | null {
-  return h.owner === owner ? null : err('EBADF', `${what} belongs to another simulation`);
+/**
+ * A handle of another simulation is no FD of this one: the call answers EBADF, as a stale fd
+ * would. So does anything that is no handle at all (a JavaScript caller's `undefined` or `{ fd: 3 }`).
+ */
+function foreign(owner: IoasidSim, h: { readonly owner: IoasidSim } | undefined, what: () => string): Result<never> | null {
+  if (!(h instanceof FdHandle || h instanceof DeviceHandle))
+    return err(
+      'EBADF',
+      `not a handle of this simulation (got ${h === null || typeof h !== 'object' ? String(h) : `an object of ${h.constructor?.name ?? 'no class'}`})`,
+    );
+  return h.owner === owner ? null : err('EBADF', `${what()} belongs to another simulation`);
 }
 
 /** An open /dev/ioasid FD of one VM. */
@@ -223,11 +244,23 @@ export class DeviceHandle {
   ) {}
   /** DEVICE_ALLOW_IOASID through `fd` (which must have allocated `ioasid`). */
   async allow(fd: FdHandle, ioasid: number): Promise<Result<null>> {
-    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('allow', { device: this.index, fd: fd.fd, ioasid });
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('allow', { device: this.index, fd: fd.fd, ioasid });
   }
   /** DEVICE_DISALLOW_IOASID: tears the PASID down on the device, then puts the kref. */
   async disallow(fd: FdHandle, ioasid: number): Promise<Result<null>> {
-    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid });
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('disallow', { device: this.index, fd: fd.fd, ioasid });
+  }
+  /** iommufd: attach HWPT `hwpt` (allocated from `fd`) at the PASID `pasid` the VMM chose. */
+  async attach(fd: FdHandle, hwpt: number, pasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('attach', { device: this.index, fd: fd.fd, hwpt, pasid });
+  }
+  /** iommufd: swap the HWPT at `pasid` for `hwpt`, with no window in which DMA faults or uses the old one. */
+  async replace(fd: FdHandle, hwpt: number, pasid: number): Promise<Result<null>> {
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('replace', { device: this.index, fd: fd.fd, hwpt, pasid });
+  }
+  /** iommufd: detach `pasid` (tears its entry down, then drops the HWPT's kref). */
+  detach(pasid: number): Promise<Result<null>> {
+    return this.owner.invoke('detach', { device: this.index, pasid });
   }
   /** Close the device FD: disallows everything it holds; later calls answer EBADF. */
   close(): Promise<Result<null>> {
@@ -253,7 +286,7 @@ export class KvmHandle {
   ) {}
   /** KVM_SET_PASID: map `vpasid` to the PASID of `ioasid` (allocated from `fd`); takes a kref. */
   async setPasid(vpasid: number, fd: FdHandle, ioasid: number): Promise<Result<null>> {
-    return foreign(this.owner, fd, `FD ${fd.fd}`) ?? this.owner.invoke('kvm_set_pasid', { vm: this.vmIndex, vpasid, fd: fd.fd, ioasid });
+    return foreign(this.owner, fd, () => `FD ${fd.fd}`) ?? this.owner.invoke('kvm_set_pasid', { vm: this.vmIndex, vpasid, fd: fd.fd, ioasid });
   }
   /** KVM_CLEAR_PASID: unmap, wait out vCPUs mid-submission and accepted descriptors, put the kref. */
   clearPasid(vpasid: number): Promise<Result<null>> {
@@ -274,11 +307,12 @@ export class VcpuHandle {
   }
   /** `count` ENQCMD submissions to a device's shared work queue, on an engine. */
   async enqcmd(device: DeviceHandle, count: number): Promise<Result<EnqcmdCounts>> {
-    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('enqcmd', { vcpu: this.index, device: device.index, count });
+    return foreign(this.owner, device, () => `device ${device.name}`) ?? this.owner.invoke('enqcmd', { vcpu: this.index, device: device.index, count });
   }
   /** Background ENQCMD submissions until the job is stopped. */
   async enqcmdStart(device: DeviceHandle): Promise<Result<JobHandle>> {
-    const r = foreign(this.owner, device, `device ${device.name}`) ?? (await this.owner.invoke('enqcmd_start', { vcpu: this.index, device: device.index }));
+    const r =
+      foreign(this.owner, device, () => `device ${device.name}`) ?? (await this.owner.invoke('enqcmd_start', { vcpu: this.index, device: device.index }));
     return r.ok ? ok(new JobHandle(this.owner, r.value)) : r;
   }
 }
@@ -292,11 +326,11 @@ export class VIommuHandle {
   ) {}
   /** Guest bind(device, vpasid): ALLOC, BIND_PGTBL, ALLOW, KVM_SET_PASID; the pPASID. */
   async bind(device: DeviceHandle, vpasid: number): Promise<Result<number>> {
-    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_bind', { vm: this.vmIndex, device: device.index, vpasid });
+    return foreign(this.owner, device, () => `device ${device.name}`) ?? this.owner.invoke('viommu_bind', { vm: this.vmIndex, device: device.index, vpasid });
   }
   /** Guest unbind: KVM_CLEAR_PASID, DISALLOW, DESTROY (the reverse). */
   async unbind(device: DeviceHandle, vpasid: number): Promise<Result<null>> {
-    return foreign(this.owner, device, `device ${device.name}`) ?? this.owner.invoke('viommu_unbind', { vm: this.vmIndex, device: device.index, vpasid });
+    return foreign(this.owner, device, () => `device ${device.name}`) ?? this.owner.invoke('viommu_unbind', { vm: this.vmIndex, device: device.index, vpasid });
   }
 }
 

@@ -1,6 +1,7 @@
 // `npm run bench`: every issue-8 section in turn, each figure against a baseline measured in the
 // same run; writes bench/results.json (or --out FILE) and prints the table. `--quick` (or
-// BENCH_QUICK=1) runs every section briefly, with the whole-space check on a 14-bit space.
+// BENCH_QUICK=1) runs every section briefly, with the whole-space check on a 14-bit space;
+// `--only sweep` (names comma-separated) runs just those sections.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { benchEnqcmd } from './enqcmd.js';
 import { benchMutants } from './mutants.js';
 import type { BenchResults, Section } from './result.js';
 import { benchPasidSpace, benchWorkers } from './scaling.js';
+import { benchSweep } from './sweep.js';
 import { renderTable } from './table.js';
 import { benchTeardown } from './teardown.js';
 import { benchUapi } from './uapi.js';
@@ -27,14 +29,18 @@ const plan: Array<[string, () => Promise<Section>]> = [
   ['teardown', () => benchTeardown({ reps: quick ? 20 : 300 })],
   ['scaling-workers', () => benchWorkers(quick ? { rounds: 2, roundMs: 60 } : { rounds: 7, roundMs: 300 })],
   ['scaling-pasids', () => benchPasidSpace(quick ? { sizes: [16_383], bits: 14 } : { sizes: [100, 1000, 10_000, 100_000, 1_048_575], bits: 20 })],
-  ['mutants', () => benchMutants({ seeds: quick ? 2 : 20 })],
+  ['mutants', () => benchMutants({ seeds: quick ? 3 : 20 })],
   ['deterministic', () => benchDeterministic(quick ? { rounds: 2, steps: 20_000, scenarioSec: 0.01 } : { rounds: 9, steps: 200_000, scenarioSec: 0.05 })],
+  ['sweep', () => benchSweep(quick ? { rounds: 1, seeds: 8, seedSec: 0.002 } : { rounds: 2, seeds: 200, seedSec: 0.002 })],
 ];
+// `--only NAME[,NAME]`: those sections alone (their results.json holds only them).
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : null;
 
 const started = new Date();
 const t0 = performance.now();
 const sections: Section[] = [];
-for (const [name, run] of plan) {
+for (const [name, run] of plan.filter(([name]) => !only || only.has(name))) {
   const t = performance.now();
   process.stderr.write(`bench: ${name} ...`);
   sections.push(await run());

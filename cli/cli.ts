@@ -1,4 +1,4 @@
-// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, failnth, merge, list.
+// The `ioasid-sim` command line (README, "The CLI"; docs/reports.md): run, seq, sweep, replay, shrink, failnth, merge, list.
 // Commander parses; each action checks what commander cannot, opens its output files, runs,
 // prints the summary or exactly one JSON document on stdout, then writes the output files, and
 // yields the exit code: 0 clean, 1 a violation, an unmet expectation or a failed run, 2 bad
@@ -6,25 +6,35 @@
 // the flag, file, step or field, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import type { MutantName } from '../actors/env.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
-import { intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
-import { InputError, readInputFile } from '../input/input-error.js';
+import { type ShardFlag, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
+import { InputError } from '../input/input-error.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
+import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } from '../explore/shrink.js';
+import { parseJsonText, readInputFile } from '../input/read.js';
 import { commandLineOf } from './command-line.js';
 import { formatListing, listing } from './listing.js';
 import { loadSweepReport, mergeSweeps } from '../report/merge.js';
-import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, resolveMode } from './modes.js';
+import { DEFAULT_PCT_DEPTH, MODES, type ModeFlags, type ModeName, resolveMode } from './modes.js';
 import { STRATEGIES } from '../sim/strategies/index.js';
-import { type InputFile, type OutputFlags, type RunOutputs, openOutputs } from './outputs.js';
+import { type InputFile, type OutputFlags, type RunOutputs, openOutputs, openProductFile } from './outputs.js';
 import { progressBar } from './progress.js';
 import { flushStdout, guardStdio, log, out, stdoutFailure } from './stdio.js';
 import { type RunReport, type SweepReport, VERSION, type Verdict } from '../report/report.js';
 import { DEFAULT_DURATION_SEC, DEFAULT_PARAMS, type Scenario, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
 import { runSequence } from '../sequence/runner.js';
+import { compareSequence } from '../sequence/compare.js';
+import { formatCompare } from '../report/compare.js';
 import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
+import { shardFromEnv } from '../explore/shard-env.js';
+import { availableParallelism } from 'node:os';
+
+/** Sweep worker threads at most: each holds a whole simulation. */
+const MAX_JOBS = 64;
 
 /** A sweep runs many seeds: each is short unless --duration says otherwise (virtual seconds in deterministic mode). */
 const SWEEP_DEFAULT_DURATION_SEC = { threads: 2, deterministic: DEFAULT_DURATION_SEC.deterministic } as const;
@@ -36,6 +46,7 @@ interface ScaleFlags {
   devices?: number;
   pasids?: number;
   workers?: number;
+  uapi?: UapiDesign;
 }
 interface CommonFlags extends ModeFlags {
   mutant?: MutantName;
@@ -43,7 +54,7 @@ interface CommonFlags extends ModeFlags {
 }
 type RunFlags = ScaleFlags & CommonFlags & OutputFlags;
 type SeqFlags = Pick<ScaleFlags, 'seed'> & CommonFlags & OutputFlags;
-type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: Shard };
+type SweepFlags = Omit<ScaleFlags, 'seed'> & CommonFlags & { seeds: SeedRange; shard?: ShardFlag; jobs?: number };
 
 /** 0 clean, 3 inconclusive (nothing violated, but what the run exists to race did not happen), 1 failed. */
 const exitCodeOf = (r: { ok: boolean; verdict?: Verdict }) => (r.ok ? 0 : r.verdict === 'inconclusive' ? 3 : 1);
@@ -69,6 +80,7 @@ function scaleParams(f: ScaleFlags & Pick<ModeFlags, 'keepGoing'>, defaultDurati
     pasids: f.pasids ?? DEFAULT_PARAMS.pasids,
     workers: f.workers ?? DEFAULT_PARAMS.workers,
     mutant: mutant ?? null,
+    ...(f.uapi ? { uapi: f.uapi } : {}),
     ...(f.keepGoing ? { keepGoing: true } : {}),
   };
 }
@@ -103,6 +115,29 @@ function formatReplay(o: ReplayOutcome, command: string | null): string {
   return ['the replayed run showed:', ...shown, '', ...(command ? [`run it again: ${command}`] : []), verdict].join('\n');
 }
 
+/** shrink's summary: steps before and after, the invariant, the command that shows it, the verdict. */
+function formatShrink(o: ShrinkOutcome, out: string, written: boolean): string {
+  if (!written) return `${o.message} (exit ${o.text === null ? 1 : 2})`;
+  return [o.message, `wrote ${out}; run it:`, `  ${o.run}   # exit 1, ${o.invariant}`, '(exit 0)'].join('\n');
+}
+
+/** `--shard`: as given, or, for `auto`, from the environment this process runs in. */
+function resolveShard(f: ShardFlag | undefined): Shard | null {
+  if (!f) return null;
+  return 'fixed' in f ? f.fixed : shardFromEnv(process.env, f.auto.count);
+}
+
+/**
+ * `--jobs`: deterministic seeds default to one per core. A threads-mode seed already runs its
+ * engines on worker threads, so seeds side by side would only fight over the cores and change
+ * what each run races: there it is 1, and more is refused.
+ */
+function sweepJobs(jobs: number | undefined, mode: ModeName): number {
+  if (mode === 'deterministic') return jobs ?? Math.min(MAX_JOBS, availableParallelism());
+  if (jobs !== undefined && jobs > 1) throw new InputError('--jobs: only applies with --mode deterministic (threads mode runs one seed at a time)');
+  return 1;
+}
+
 function printSweep(r: SweepReport, json: boolean | undefined): number {
   out(json ? JSON.stringify(r, null, 2) : formatSweepSummary(r));
   return exitCodeOf(r);
@@ -117,7 +152,8 @@ function scaleOptions(c: Command, durationHelp: string): Command {
     .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
     .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
     .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64))
-    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)');
+    .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)')
+    .option('--uapi <DESIGN>', `the uAPI design the machine serves: ${UAPI_DESIGNS.join(' or ')} (default ioasid)`, oneOf(UAPI_DESIGNS));
 }
 
 function commonOptions(c: Command): Command {
@@ -190,14 +226,36 @@ function program(setExit: (code: number) => void): Command {
     setExit(printReport(report, f.json, outputs));
   });
 
+  cli
+    .command('compare')
+    .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
+    .description('run a sequence file under both uAPI designs (ioasid, iommufd) and show its steps side by side')
+    .option('--json', 'print exactly one JSON report on stdout')
+    .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)
+    .option('--mutant <NAME>', 'switch on one deliberate bug (see `list`)', parseMutant)
+    .action(async (file: string, f: { json?: boolean; seed?: number; mutant?: MutantName }) => {
+      const report = await compareSequence(loadSequenceFile(file), { seed: f.seed, mutant: f.mutant ?? null });
+      out(f.json ? JSON.stringify(report, null, 2) : formatCompare(report));
+      setExit(exitCodeOf(report));
+    });
+
   const sweep = commonOptions(
     scaleOptions(
       cli
         .command('sweep')
         .argument('<scenario>', 'a built-in scenario (see `list`)')
         .description('run a scenario once per seed of a range')
-        .requiredOption('--seeds <A..B>', 'the seed range, both ends included', parseSeedRange)
-        .option('--shard <I/N>', 'run only the I-th of N shards: seeds with (seed - A) % N == I - 1', parseShard),
+        .requiredOption('--seeds <A..B>', 'the seed range, both ends included (at most 100000 seeds)', parseSeedRange)
+        .option(
+          '--shard <I/N|auto|auto/N>',
+          "run only the I-th of N shards: seeds with (seed - A) % N == I - 1; auto: I (and N) from a job scheduler's environment (docs/sweeps.md)",
+          parseShard,
+        )
+        .option(
+          '--jobs <N>',
+          `deterministic mode: seeds run at once on worker threads (1..${MAX_JOBS}, default the cores; threads mode: 1)`,
+          intIn(1, MAX_JOBS),
+        ),
       `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),
   );
@@ -205,12 +263,14 @@ function program(setExit: (code: number) => void): Command {
     const mode = resolveMode(f);
     const scenario = scenarioNamed(name);
     const range = f.seeds,
-      shard = f.shard ?? null;
+      shard = resolveShard(f.shard);
+    const jobs = sweepJobs(f.jobs, mode.mode);
     const bar = progressBar(`sweep ${scenario.name}`, shardSeeds(range, shard).length, 'seeds', { json: !!f.json });
     const report = await runSweep(scenario, scaleParams(f, SWEEP_DEFAULT_DURATION_SEC[mode.mode], f.mutant), {
       range,
       shard,
       mode,
+      jobs,
       progress: (done) => bar.update(done),
     });
     bar.stop();
@@ -228,14 +288,7 @@ function program(setExit: (code: number) => void): Command {
       .option('--budget <N>', 'real-thread reports: seeds to search (1..1000, default 20)', intIn(1, 1000)),
   );
   replayCommand.action(async (file: string, f: { json?: boolean; budget?: number } & OutputFlags) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readInputFile(file));
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(`${file}: not JSON (${(e as Error).message})`);
-    }
-    const report = replayableReport(raw, file);
+    const report = replayableReport(readJson(file), file);
     const inputs: InputFile[] = [{ what: 'the replayed report', path: file }];
     if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
     const outputs = openOutputs(f, inputs);
@@ -245,6 +298,39 @@ function program(setExit: (code: number) => void): Command {
     out(f.json ? JSON.stringify({ ...outcome, command }, null, 2) : formatReplay(outcome, command));
     setExit(writeOutputs(outputs, outcome.reproduced ? 0 : 1, f.json));
   });
+
+  cli
+    .command('shrink')
+    .argument('<report>', 'a JSON report of `run` or `seq` with a violation')
+    .description("turn the report's failing run into a small sequence file that shows the same invariant (delta debugging over its calls)")
+    .requiredOption('--out <FILE>', 'where to write the sequence file (YAML)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--budget <N>', `sequence runs to spend on candidates (1..100000, default ${DEFAULT_SHRINK_BUDGET})`, intIn(1, 100000))
+    .action(async (file: string, f: { out: string; json?: boolean; budget?: number }) => {
+      const report = shrinkableReport(readJson(file), file);
+      const inputs: InputFile[] = [{ what: 'the report', path: file }];
+      if (report.kind === 'seq' && report.file !== undefined) inputs.push({ what: "the report's sequence file", path: report.file });
+      const product = openProductFile('--out', f.out, inputs);
+      const budget = f.budget ?? DEFAULT_SHRINK_BUDGET;
+      const bar = progressBar('shrink', budget, 'runs', { json: f.json ?? false });
+      let outcome: ShrinkOutcome;
+      try {
+        outcome = await shrink(report, file, { budget, out: f.out, command: `ioasid-sim shrink ${file} --out ${f.out}`, progress: bar.update });
+      } catch (e) {
+        product.discard();
+        throw e;
+      } finally {
+        bar.stop();
+      }
+      const { text, ...summary } = outcome;
+      let error: string | null = null;
+      if (text === null) product.discard();
+      else error = product.write(text);
+      const written = text !== null && error === null;
+      out(f.json ? JSON.stringify({ ...summary, out: written ? f.out : null }, null, 2) : formatShrink(outcome, f.out, written));
+      if (error !== null) log(`ioasid-sim: cannot write --out ${f.out}: ${error}`);
+      setExit(written ? 0 : text !== null ? 2 : 1);
+    });
 
   cli
     .command('failnth')
@@ -281,6 +367,9 @@ function program(setExit: (code: number) => void): Command {
   return cli;
 }
 
+/** A JSON report the command reads (input/read.ts: a regular file, bounded in size and depth); not JSON is bad input. */
+const readJson = (file: string): unknown => parseJsonText(readInputFile(file), file);
+
 /** One line: commander's messages may hold a suggestion on a second line. */
 const oneLine = (s: string) =>
   s
@@ -299,7 +388,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code = 0;
   try {
-    if (argv.length === 0) throw new InputError('missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)');
+    if (argv.length === 0) throw new InputError('missing command: run, seq, compare, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)');
     await program((c) => {
       code = c;
     }).parseAsync([...argv], { from: 'user' });
@@ -308,7 +397,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       log(
-        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, sweep, replay, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
+        `ioasid-sim: ${e.code === 'commander.help' ? 'missing command: run, seq, compare, sweep, replay, shrink, failnth, merge or list (see ioasid-sim --help)' : oneLine(e.message)}`,
       );
       return 2;
     }

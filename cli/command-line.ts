@@ -4,7 +4,7 @@
 import type { RunReport } from '../report/report.js';
 
 /** The report's `params` of a `run` and the flags that set them. */
-const RUN_FLAGS: Record<string, string> = { durationSec: '--duration', vms: '--vms', devices: '--devices', pasids: '--pasids' };
+const RUN_FLAGS: Record<string, string> = { durationSec: '--duration', vms: '--vms', devices: '--devices', pasids: '--pasids', uapi: '--uapi' };
 
 /** A word as a POSIX shell reads it back unchanged. */
 const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);

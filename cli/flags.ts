@@ -3,10 +3,8 @@
 // exit code 2. Nothing here is lenient: `--workers 2x`, `--seed 1e3` or `--duration -1` are bad.
 import { InvalidArgumentError } from 'commander';
 import { MUTANTS, type MutantName, isMutant } from '../actors/env.js';
-import type { SeedRange, Shard } from '../explore/sweep.js';
-
-/** Seeds are 32-bit: the PRNG takes seed >>> 0, so larger numbers would alias smaller ones. */
-const SEED_MAX = 0xffffffff;
+import { MAX_SHARDS, type SeedRange, type Shard } from '../explore/sweep.js';
+import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS } from '../input/limits.js';
 
 const INT_RE = /^(0|[1-9][0-9]*)$/;
 
@@ -27,28 +25,36 @@ export const parseSeed = intIn(0, SEED_MAX);
 /** Seconds, whole or decimal (`0.5`), more than 0 and at most a day. */
 export function parseDuration(raw: string): number {
   const n = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!(n > 0 && n <= 86400)) throw new InvalidArgumentError('expected seconds, a number greater than 0 and at most 86400');
+  if (!(n > 0 && n <= DURATION_MAX_SEC)) throw new InvalidArgumentError(`expected seconds, a number greater than 0 and at most ${DURATION_MAX_SEC}`);
   return n;
 }
 
-/** `A..B`, both ends included, A <= B. */
+/** `A..B`, both ends included, A <= B, at most SWEEP_MAX_SEEDS seeds (a sweep lists its seeds up front). */
 export function parseSeedRange(raw: string): SeedRange {
   const m = /^([0-9]+)\.\.([0-9]+)$/.exec(raw);
   if (!m) throw new InvalidArgumentError('expected A..B, e.g. 1..100');
   const from = integer(m[1]!, 0, SEED_MAX),
     to = integer(m[2]!, 0, SEED_MAX);
   if (from > to) throw new InvalidArgumentError(`the range is empty (${from} > ${to})`);
+  if (to - from + 1 > SWEEP_MAX_SEEDS)
+    throw new InvalidArgumentError(`${to - from + 1} seeds; a sweep runs at most ${SWEEP_MAX_SEEDS} (split the range into several sweeps and merge them)`);
   return { from, to };
 }
 
-/** `I/N`: the I-th of N shards, 1-based. */
-export function parseShard(raw: string): Shard {
+/** `--shard`: a fixed shard, or `auto` (`auto/N`): the index (and count) from the environment, found when the sweep starts. */
+export type ShardFlag = { readonly fixed: Shard } | { readonly auto: { readonly count: number | null } };
+
+/** `I/N`: the I-th of N shards, 1-based; `auto`, or `auto/N`. */
+export function parseShard(raw: string): ShardFlag {
+  if (raw === 'auto') return { auto: { count: null } };
+  const auto = /^auto\/(.*)$/.exec(raw);
+  if (auto) return { auto: { count: integer(auto[1]!, 1, MAX_SHARDS) } };
   const m = /^([0-9]+)\/([0-9]+)$/.exec(raw);
-  if (!m) throw new InvalidArgumentError('expected I/N, e.g. 2/4 (the 2nd of 4 shards)');
-  const count = integer(m[2]!, 1, 1 << 20);
-  const index = integer(m[1]!, 1, 1 << 20);
+  if (!m) throw new InvalidArgumentError('expected I/N (e.g. 2/4, the 2nd of 4 shards), auto or auto/N');
+  const count = integer(m[2]!, 1, MAX_SHARDS);
+  const index = integer(m[1]!, 1, MAX_SHARDS);
   if (index > count) throw new InvalidArgumentError(`shard index ${index} is beyond the shard count ${count} (shards are 1..${count})`);
-  return { index, count };
+  return { fixed: { index, count } };
 }
 
 export function parseMutant(raw: string): MutantName {

@@ -1,9 +1,9 @@
-// The files a run may write besides its report: `--trace` and `--diagram`. They are opened
+// The files a run may write besides its report: `--trace` and `--diagram` (and shrink's `--out`). They are opened
 // (created or truncated) before the run starts, so a path that cannot be written costs exit 2 at
 // once rather than a lost run; they are written after the report is printed, so a write that
 // still fails (a full disk) loses only that file. An output that is the same file as an input,
 // as stdout or as the other output is refused before the run.
-import { type Stats, closeSync, fstatSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { type Stats, closeSync, fstatSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DiagramRecorder } from '../report/diagram.js';
 import { InputError } from '../input/input-error.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -67,7 +67,7 @@ function stdoutFile(): string | null {
 }
 
 /** Before anything is opened (opening truncates): no output may be an input or stdout's file. */
-function refuseInputs(outputs: readonly Output[], inputs: readonly InputFile[]): void {
+function refuseInputs(outputs: readonly { readonly flag: string; readonly path: string }[], inputs: readonly InputFile[]): void {
   const taken = inputs.map((i) => ({ what: `${i.what} ${i.path}`, id: existing(i.path) }));
   taken.push({ what: 'stdout, where the report goes', id: stdoutFile() });
   for (const o of outputs) {
@@ -146,5 +146,31 @@ export function openOutputs(f: OutputFlags, inputs: readonly InputFile[]): RunOu
         // No run attached (it failed before its simulation existed): the file stays empty.
         error: writeAndClose(fds[i]!, rendered[i] ?? (() => '')),
       })),
+  };
+}
+
+/** The file a command writes as its product (shrink's `--out`): written, or dropped when there is nothing to write. */
+export interface ProductFile {
+  /** Write and close it; the error, or null. */
+  readonly write: (text: string) => string | null;
+  /** Close and remove it: the command produced nothing. */
+  readonly discard: () => void;
+}
+
+/** Check and open (create or truncate) `flag`'s file before the work starts, like --trace. */
+export function openProductFile(flag: string, path: string, inputs: readonly InputFile[]): ProductFile {
+  refuseInputs([{ flag, path }], inputs);
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new InputError(`cannot write ${flag} ${path}: ${writeErrorText(e)}`);
+  }
+  return {
+    write: (text) => writeAndClose(fd, () => text),
+    discard: () => {
+      closeSync(fd);
+      rmSync(path, { force: true });
+    },
   };
 }

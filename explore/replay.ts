@@ -2,11 +2,11 @@
 // violation must show at the same scheduler step. A real-thread report cannot replay (thread
 // timing is not recorded), so the same scenario and mutant are searched over seeds and both
 // strategies in deterministic mode until the same invariant shows.
-import { isMutant } from '../actors/env.js';
-import { SCENARIO_BY_NAME } from '../scenarios/builtins.js';
+import { MUTANTS } from '../actors/env.js';
+import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import type { ModeOptions } from '../sim/mode.js';
-import { STRATEGIES, isStrategy } from '../sim/strategies/index.js';
-import { InputError } from '../input/input-error.js';
+import { STRATEGIES } from '../sim/strategies/index.js';
+import { runReportInput } from '../input/report-schema.js';
 import type { RunReport } from '../report/report.js';
 import { DEFAULT_PARAMS, type ScenarioHooks, type ScenarioParams, runScenario } from '../scenarios/scenario.js';
 import { loadSequenceFile } from '../sequence/file.js';
@@ -28,15 +28,18 @@ export type ReplayHooks = Pick<ScenarioHooks, 'attach' | 'publishMessages'>;
 
 const first = (r: RunReport) => (r.violations[0] ? { invariant: r.violations[0].invariant, at: r.violations[0].at ?? null } : null);
 
+/** What replay checks a report against: the names this build knows. */
+const NAMES = {
+  scenarios: SCENARIOS.map((x) => x.name) as unknown as readonly [string, ...string[]],
+  mutants: Object.keys(MUTANTS) as [string, ...string[]],
+  strategies: STRATEGIES as unknown as readonly [string, ...string[]],
+};
+
 /** The run or seq report `r` (read from `file`), checked for what replay needs; else bad input. */
 export function replayableReport(r: unknown, file: string): RunReport {
-  const x = r as Partial<RunReport>;
-  if (x?.tool !== 'ioasid-sim' || (x.kind !== 'run' && x.kind !== 'seq')) throw new InputError(`${file}: not an ioasid-sim run or seq report`);
-  if (x.mutant !== null && (typeof x.mutant !== 'string' || !isMutant(x.mutant))) throw new InputError(`${file}: unknown mutant ${JSON.stringify(x.mutant)}`);
-  if (x.kind === 'run' && !SCENARIO_BY_NAME.has(x.scenario ?? '')) throw new InputError(`${file}: unknown scenario ${JSON.stringify(x.scenario)}`);
-  if (x.kind === 'seq' && typeof x.file !== 'string') throw new InputError(`${file}: a seq report without its sequence file`);
-  if (x.schedule && !isStrategy(x.schedule.strategy)) throw new InputError(`${file}: unknown strategy ${JSON.stringify(x.schedule.strategy)}`);
-  return x as RunReport;
+  const x = runReportInput(r, file, NAMES);
+  // The schema checked every field replay reads; the rest of the report rides along.
+  return x as unknown as RunReport;
 }
 
 function params(r: RunReport, seed: number, mode: ModeOptions): ScenarioParams {

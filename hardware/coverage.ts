@@ -38,6 +38,23 @@ export interface Coverage {
 }
 export type CoverageKey = keyof Coverage;
 
+/** A run that raced nothing (one that could not report): every count 0. */
+export const NO_COVERAGE: Coverage = {
+  teardowns: 0,
+  teardownsWithDmaInFlight: 0,
+  teardownsWithEnqcmdInFlight: 0,
+  kvmClears: 0,
+  kvmClearsWithEnqcmdInFlight: 0,
+  unmaps: 0,
+  unmapsWithDmaInFlight: 0,
+  teardownsWithPageRequests: 0,
+  pageRequests: 0,
+  pageResponses: 0,
+  landed: 0,
+  faulted: 0,
+  accepted: 0,
+};
+
 /** A PASID-entry teardown of (device, pasid) begins: note what it races. Main thread only. */
 export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, pasid: number): void {
   const c = hw.coverage;

@@ -1,12 +1,11 @@
 // An engine: the device side of the hardware, and the vCPUs' ENQCMD, run by a worker thread (or,
-// one step at a time, by a deterministic scheduler). Each step services the invalidation queue,
-// runs one job (a DMA job translates a batch of accesses: IOTLB, then PASID table, then IO page
-// table; an ENQCMD job submits descriptors), takes descriptors from the work queues this engine
-// consumes and translates them the same way, and lands what has been in flight for the
-// configured latency. A DMA batch is published as in flight *before* the translation reads any
-// table (a queue's descriptor counts from its enqueue until it finishes), so a teardown that
-// clears the entry, invalidates and then drains cannot miss an access that translated through
-// the old entry.
+// one step at a time, by a deterministic scheduler). A step is one phase of a small state
+// machine (see step()): a DMA batch opens (published in flight, PASID-table entry read), then
+// translates its accesses (IOTLB, then the IO page table); an ENQCMD translates, then is
+// accepted; a consumed descriptor is translated; a batch in flight for the configured latency
+// lands. A DMA batch is published as in flight *before* the translation reads any table (a
+// queue's descriptor counts from its enqueue until it finishes), so a teardown that clears the
+// entry, invalidates and then drains cannot miss an access that translated through the old entry.
 import { appendAnomaly } from './anomalies.js';
 import { Submitter } from './enqcmd.js';
 import { invalidationsPending, resetEngineTlb, serviceInvalidations } from './invalidation.js';
@@ -28,6 +27,7 @@ import {
   JobState,
   NONE_IN_FLIGHT,
   PrqCode,
+  type PrqCodeValue,
   PASID_CACHE_ENTRIES,
   PC,
   PC_STRIDE,
@@ -93,8 +93,15 @@ export class Engine {
   /** Devices whose work queue this engine consumes. */
   private readonly queues: number[] = [];
   private readonly desc: Descriptor = { pasid: 0, iova: 0 };
-  /** The PASID-table walk of the current batch (-3: not walked yet), shared by its accesses. */
-  private walked = -3;
+  /** The PASID-table walk of the current batch, read when it opened and shared by its accesses. */
+  private walked = -2;
+  /** The DMA batch between its two phases (-1: none): its job, sequence number, accesses and ring slot. */
+  private openJob = -1;
+  private openSeq = 0;
+  private openN = 0;
+  private openAt = 0;
+  /** PRI: the answer to the page request the open batch's job was stalled on (null: none). */
+  private openAnswer: PrqCodeValue | null = null;
   private gen = 0;
 
   constructor(
@@ -106,8 +113,12 @@ export class Engine {
     this.tlbBase = index * IOTLB_ENTRIES * TLB_STRIDE;
     this.pcBase = index * PASID_CACHE_ENTRIES * PC_STRIDE;
     this.cBase = index * EC_STRIDE;
-    this.submitter = new Submitter(hw, this.cBase, this.rng, (kind, device, pasid, page, seen, expected) =>
-      this.anomaly(kind, device, pasid, page, seen, expected),
+    this.submitter = new Submitter(
+      hw,
+      this.cBase,
+      this.rng,
+      (kind, device, pasid, page, seen, expected) => this.anomaly(kind, device, pasid, page, seen, expected),
+      now,
     );
     for (let d = 0; d < hw.deviceVm.length; d++) if (swqConsumer(hw, d) === index) this.queues.push(d);
   }
@@ -122,6 +133,8 @@ export class Engine {
 
   /** Land everything in flight, abort what waits in its queues, and leave: nobody waits for it any more. */
   finish(): void {
+    if (this.openJob >= 0) this.fillBatch();
+    if (this.submitter.midway) this.submitter.accept(); // a vCPU leaves no submission half done
     while (this.size > 0) this.landOldest();
     this.retireJobs();
     Atomics.store(this.hw.ctrl, engineWord(this.index, ENG.RETIRED), 1);
@@ -136,18 +149,44 @@ export class Engine {
     return (
       this.myJobs.length > 0 ||
       this.size > 0 ||
+      this.openJob >= 0 ||
+      this.submitter.midway ||
       Atomics.load(c, CTRL.DOORBELL) !== this.doorbellSeen ||
       invalidationsPending(this.hw, this.index) ||
-      this.queues.some((d) => swqWaiting(this.hw, d))
+      this.queueWaiting()
     );
+  }
+
+  /** Does a queue this engine consumes hold a descriptor not yet taken? (A loop: asked every step.) */
+  private queueWaiting(): boolean {
+    const q = this.queues;
+    for (let i = 0; i < q.length; i++) if (swqWaiting(this.hw, q[i]!)) return true;
+    return false;
   }
 
   get stopRequested(): boolean {
     return Atomics.load(this.hw.ctrl, CTRL.STOP) !== 0;
   }
 
-  /** One step. Returns false when there is nothing to do (the caller may sleep on the doorbell). */
+  /**
+   * One step: the next phase of the engine's state machine, so that a deterministic scheduler
+   * can interleave the main thread wherever a real thread could be overtaken. A DMA batch takes
+   * two steps (published in flight and the PASID-table entry read; then the IOTLB lookups and
+   * fills and the page walks), an ENQCMD two (IA32_PASID and the KVM translation read; then the
+   * work queue's accept), the device's processing of one descriptor one, the landing of one batch
+   * one. Invalidations are serviced only between phases that leave nothing half done, so an
+   * acknowledgement never precedes the end of a translation that read the old tables.
+   * Returns false when there is nothing to do (the caller may sleep on the doorbell).
+   */
   step(): boolean {
+    if (this.openJob >= 0) {
+      this.fillBatch();
+      return true;
+    }
+    if (this.submitter.midway) {
+      this.submitter.accept();
+      return true;
+    }
     const hw = this.hw;
     serviceInvalidations(hw, this.index);
     const bell = Atomics.load(hw.ctrl, CTRL.DOORBELL);
@@ -155,33 +194,40 @@ export class Engine {
       this.doorbellSeen = bell;
       this.refreshJobs();
     }
-    let worked = false;
+    let worked = this.landDue() || this.takeDescriptor();
+    // Nothing due, no job with work, no device busy: land the oldest early rather than idle.
+    if (!worked) worked = this.startJob() || this.queueWaiting();
+    if (!worked && this.size > 0) {
+      this.landOldest();
+      worked = true;
+    }
+    this.retireJobs();
+    return worked || this.size > 0 || this.openJob >= 0 || this.submitter.midway;
+  }
+
+  /** Land the oldest batch if it is due (or the ring is full). */
+  private landDue(): boolean {
+    if (this.size === 0 || (this.ringDue[this.head]! > this.now() && this.size < RING)) return false;
+    this.landOldest();
+    return true;
+  }
+
+  /** The next job in turn with work: open a DMA batch or begin an ENQCMD (its vCPU may be away: nothing done). False: no job has work. */
+  private startJob(): boolean {
+    const hw = this.hw;
     const n = this.myJobs.length;
     for (let tries = 0; tries < n; tries++) {
       const id = this.myJobs[this.rr++ % n]!;
       const b = id * JOB_STRIDE;
       if (Atomics.load(hw.jobs, b + J.STATE) !== JobState.ACTIVE || hw.jobs[b + J.BUDGET] === 0) continue;
-      if (hw.jobs[b + J.KIND] === JobKind.DMA) {
+      if (hw.jobs[b + J.KIND] !== JobKind.DMA) this.submitter.begin(id, this.now());
+      else {
         if (this.size >= RING) this.landOldest();
-        this.translateBatch(id);
-      } else {
-        this.submitter.run(id, this.now());
+        this.openBatch(id);
       }
-      worked = true;
-      break;
+      return true;
     }
-    if (this.consumeQueues()) worked = true;
-    const t = this.size > 0 ? this.now() : 0;
-    while (this.size > 0 && (this.ringDue[this.head]! <= t || this.size >= RING)) {
-      this.landOldest();
-      worked = true;
-    }
-    if (this.size > 0 && !worked) {
-      this.landOldest();
-      worked = true;
-    }
-    this.retireJobs();
-    return worked || this.size > 0;
+    return false;
   }
 
   /** Block (in a worker) until the doorbell rings or `ms` pass; a submitter to our queues rings it too. */
@@ -189,7 +235,7 @@ export class Engine {
     const idle = engineWord(this.index, ENG.IDLE);
     Atomics.store(this.hw.ctrl, idle, 1);
     // Re-checked after IDLE is set: a descriptor queued before a submitter could see IDLE is seen here.
-    if (!this.queues.some((d) => swqWaiting(this.hw, d))) Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
+    if (!this.queueWaiting()) Atomics.wait(this.hw.ctrl, CTRL.DOORBELL, this.doorbellSeen, ms);
     Atomics.store(this.hw.ctrl, idle, 0);
   }
 
@@ -209,7 +255,7 @@ export class Engine {
     }
   }
 
-  /** Jobs stopped or out of budget become DONE once none of their batches is in flight. */
+  /** Jobs stopped or out of budget become DONE once none of their batches is in flight or half done. */
   private retireJobs(): void {
     const j = this.hw.jobs;
     for (let i = 0; i < this.myJobs.length; i++) {
@@ -217,7 +263,8 @@ export class Engine {
       const b = id * JOB_STRIDE;
       const s = Atomics.load(j, b + J.STATE);
       const spent = s === JobState.STOPPING || (s === JobState.ACTIVE && j[b + J.BUDGET] === 0);
-      if (!spent || this.pending[id]!.length !== 0) continue;
+      // A batch between its phases, or a vCPU between the halves of an ENQCMD, still belongs to the job.
+      if (!spent || this.pending[id]!.length !== 0 || id === this.openJob || this.submitter.holds(id)) continue;
       this.rng[id] = 0;
       prqAbandon(this.hw, b);
       this.myJobs.splice(i--, 1);
@@ -229,7 +276,7 @@ export class Engine {
   /**
    * One access at `iova` by `device` with `pasid`: the physical page (and `this.gen`, the page
    * generation the translation carried), or -1 when it faults. A device with ATS looks in its
-   * device TLB first; then the IOTLB; then the PASID entry (the PASID cache, walked once per batch)
+   * device TLB first; then the IOTLB; then the PASID entry (through the PASID cache, read when the batch opened)
    * and the IO page table's PTE, filling the IOTLB and the device TLB.
    */
   private translate(device: number, pasid: number, iova: number): number {
@@ -248,7 +295,6 @@ export class Engine {
       phys = io[e + TLB.PHYS]!;
       gen = io[e + TLB.GEN]!;
     } else {
-      if (this.walked === -3) this.walked = this.pasidEntry(device, pasid);
       const pt = this.walked;
       if (pt < 0) return -1; // not present, or no page table bound: a fault
       const pte = pt * PT_STRIDE + PT.ENTRIES + 2 * iova;
@@ -283,7 +329,7 @@ export class Engine {
     this.ringSrc[slot] = src;
     this.ringDevice[slot] = device;
     this.ringPasid[slot] = pasid;
-    this.walked = -3;
+    this.walked = this.pasidEntry(device, pasid);
     return slot;
   }
 
@@ -293,28 +339,42 @@ export class Engine {
     this.size++;
   }
 
-  private translateBatch(id: number): void {
-    const hw = this.hw;
-    const j = hw.jobs;
+  /** First phase of a DMA batch: take its share of the budget, publish it in flight, read the PASID-table entry. */
+  private openBatch(id: number): void {
+    const j = this.hw.jobs;
     const b = id * JOB_STRIDE;
-    const device = j[b + J.DEVICE]!;
-    const pasid = j[b + J.PASID]!;
-    const span = j[b + J.SPAN]!;
     const budget = j[b + J.BUDGET]!;
-    const pri = hw.devicePri[device] !== 0;
     // A PRI device's job stalled on a page request waits for the answer; then its first access is
     // the one that stalled: retried after success, aborted (a fault) after invalid.
-    const answer = pri ? prqAnswerFor(hw, b) : null;
+    const answer = this.hw.devicePri[j[b + J.DEVICE]!] !== 0 ? prqAnswerFor(this.hw, b) : null;
     if (answer === 'stalled') return;
-    let n = budget < 0 ? BATCH : Math.min(BATCH, budget);
+    this.openAnswer = answer;
+    const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
     // the other order, so it never sees this batch issued but not in flight).
     const seq = j[b + J.ISSUED]! + 1;
-    const queue = this.pending[id]!;
-    if (queue.length === 0) Atomics.store(j, b + J.OLDEST, seq);
+    if (this.pending[id]!.length === 0) Atomics.store(j, b + J.OLDEST, seq);
     Atomics.store(j, b + J.ISSUED, seq);
-    const slot = this.openSlot(id, device, pasid);
+    this.openJob = id;
+    this.openSeq = seq;
+    this.openN = n;
+    this.openAt = this.openSlot(id, j[b + J.DEVICE]!, j[b + J.PASID]!);
+  }
+
+  /** Second phase: translate every access of the open batch through the IOTLB and the IO page table, and leave it in flight. */
+  private fillBatch(): void {
+    const hw = this.hw;
+    const id = this.openJob;
+    const slot = this.openAt;
+    let n = this.openN;
+    const answer = this.openAnswer;
+    this.openJob = -1;
+    const b = id * JOB_STRIDE;
+    const device = this.ringDevice[slot]!;
+    const pasid = this.ringPasid[slot]!;
+    const span = hw.jobs[b + J.SPAN]!;
+    const pri = hw.devicePri[device] !== 0;
     const ops = this.ringOps;
     let o = slot * BATCH * 2;
     let landed = 0;
@@ -330,7 +390,7 @@ export class Engine {
         // Stall: post a page request (on overflow the unit answered success: retry next batch)
         // and redraw this access once answered; the accesses not drawn go back to the budget.
         prqRequest(hw, b, device, pasid, iova, (x & 1) === 0);
-        if (budget > 0) j[b + J.BUDGET] += n - k;
+        if (hw.jobs[b + J.BUDGET]! >= 0) hw.jobs[b + J.BUDGET] += n - k; // -1: until stopped
         x = before;
         n = k;
         break;
@@ -342,39 +402,38 @@ export class Engine {
     }
     this.rng[id] = x;
     this.countFaults(hw.jobCounts, id * JC_STRIDE, n - landed);
+    const queue = this.pending[id]!;
     if (landed === 0) {
       if (queue.length === 0) this.setOldest(b, NONE_IN_FLIGHT);
       return;
     }
-    queue.push(seq);
+    queue.push(this.openSeq);
     this.commitSlot(slot, landed);
   }
 
   /**
-   * The devices' side of ENQCMD: take descriptors from the queues this engine consumes (while the
-   * device has a free work slot) and translate each one's write like a DMA access. A descriptor
-   * stays in flight, faulted or not, until it finishes in queue order: that is what drains wait on.
+   * The devices' side of ENQCMD: take one descriptor from the queues this engine consumes (if its
+   * device has a free work slot) and translate its write like a DMA access. A descriptor stays in
+   * flight, faulted or not, until it finishes in queue order: that is what drains wait on.
    */
-  private consumeQueues(): boolean {
-    let worked = false;
+  private takeDescriptor(): boolean {
+    if (this.size >= RING) return false;
     const d = this.desc;
     for (const device of this.queues) {
-      while (this.size < RING && swqTake(this.hw, device, d)) {
-        const slot = this.openSlot(-1 - device, device, d.pasid);
-        const phys = this.translate(device, d.pasid, d.iova);
-        if (phys >= 0) {
-          this.ringOps[slot * BATCH * 2] = phys;
-          this.ringOps[slot * BATCH * 2 + 1] = this.gen;
-        } else {
-          this.countFaults(null, 0, 1);
-        }
-        this.commitSlot(slot, phys >= 0 ? 1 : 0);
-        this.hw.engineCounts[this.cBase + EC.CONSUMED] += 1;
-        worked = true;
+      if (!swqTake(this.hw, device, d)) continue;
+      const slot = this.openSlot(-1 - device, device, d.pasid);
+      const phys = this.translate(device, d.pasid, d.iova);
+      if (phys >= 0) {
+        this.ringOps[slot * BATCH * 2] = phys;
+        this.ringOps[slot * BATCH * 2 + 1] = this.gen;
+      } else {
+        this.countFaults(null, 0, 1);
       }
-      if (swqWaiting(this.hw, device)) worked = true; // the device is busy: keep stepping
+      this.commitSlot(slot, phys >= 0 ? 1 : 0);
+      this.hw.engineCounts[this.cBase + EC.CONSUMED] += 1;
+      return true;
     }
-    return worked;
+    return false;
   }
 
   private countFaults(jobCounts: Float64Array | null, at: number, n: number): void {

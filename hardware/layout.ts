@@ -352,7 +352,8 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     pasidDir: new Int32Array(buffers.pasidDir),
     pasidLeaves: new Int32Array(buffers.pasidLeaves),
     pgtables: new Int32Array(buffers.pgtables),
-    deviceVm: new Int32Array(buffers.deviceVm),
+    // Exactly one word per device: a buffer is never empty, and a machine may have no devices.
+    deviceVm: new Int32Array(buffers.deviceVm, 0, buffers.shape.deviceVm.length),
     iotlb: new Int32Array(buffers.iotlb),
     devtlb: new Int32Array(buffers.devtlb),
     pasidCache: new Int32Array(buffers.pasidCache),

@@ -24,6 +24,8 @@ export interface MonitorOptions {
   readonly onViolation: (v: Violation) => void;
   /** Deterministic mode: where in the schedule the run is. */
   readonly position?: () => number;
+  /** The design served (default ioasid): under iommufd a close waits for the devices bound to the FD. */
+  readonly uapi?: 'ioasid' | 'iommufd';
 }
 
 /** Which holders a call in progress may be letting go of (false: none), per op: a new op needs its rule. */
@@ -55,9 +57,17 @@ const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
   fault_queue: false,
   fault_read: false,
   fault_respond: false,
+  attach: false,
+  // The HWPT the PASID had (the monitor does not know which until the reply).
+  replace: (a, holder) => holder === `dev:${a.device}`,
+  detach: (a, holder) => holder === `dev:${a.device}`,
 };
 
-function mayRelease(c: CallEvent, holder: string, pasid: number): boolean {
+/** iommufd: the last device letting go of a closed FD releases what the FD held, during its call. */
+const UNBINDS: ReadonlySet<OpName> = new Set(['detach', 'disallow', 'close_device', 'replace']);
+
+function mayRelease(c: CallEvent, holder: string, pasid: number, uapi: MonitorOptions['uapi']): boolean {
+  if (uapi === 'iommufd' && holder.startsWith('fd:') && UNBINDS.has(c.op)) return true;
   // The rule of c.op takes c.args: the event's variants pair them.
   const rule = RELEASES[c.op] as ReleaseRule<OpName>;
   return rule !== false && (rule as (a: CallEvent['args'], h: string, p: number) => boolean)(c.args, holder, pasid);
@@ -79,6 +89,10 @@ export class Monitor {
   private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
+  /** iommufd: the HWPT attached at each `device:pasid`, from attach and replace replies. */
+  private readonly attachedAt = new Map<string, number>();
+  /** iommufd: FDs closed while devices still held what they allocated: their release is pending. */
+  private readonly closing = new Set<number>();
   private current: number | null = null;
   /** The sequence step now running; engines stamp it on what they report (hardware/anomalies.ts). */
   get step(): number | null {
@@ -113,7 +127,11 @@ export class Monitor {
    * the device holds (the number was recycled and allowed again while this reply was on its way).
    */
   private revoke(device: number, pasid: number): void {
-    for (const { call: c } of this.pending.values()) if (c.op === 'allow' && c.args.device === device && c.args.ioasid === pasid) return;
+    for (const { call: c } of this.pending.values()) {
+      if (c.op === 'allow' && c.args.device === device && c.args.ioasid === pasid) return;
+      if ((c.op === 'attach' || c.op === 'replace') && c.args.device === device && c.args.pasid === pasid) return;
+    }
+    if (this.attachedAt.has(`${device}:${pasid}`)) return;
     const held = this.model.heldBy(pasid, `dev:${device}`);
     if (held && !held.destroyed) return;
     this.authorise(device, pasid, false);
@@ -138,6 +156,7 @@ export class Monitor {
     this.pending.set(e.id, { call: e, target });
     // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
     if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
+    if (e.op === 'attach' || e.op === 'replace') this.authorise(e.args.device, e.args.pasid, true);
     if (e.op === 'kvm_set_pasid') {
       this.kvmInUse();
       this.kvm.setCalled(e.args.vm, e.args.vpasid, e.args.ioasid);
@@ -168,6 +187,7 @@ export class Monitor {
         const inc = m.heldBy(pasid, `dev:${device}`);
         if (inc) m.drop(inc, `dev:${device}`, t);
         this.revoke(device, pasid);
+        this.settleClosing(t);
         break;
       }
       case 'destroy': {
@@ -186,8 +206,40 @@ export class Monitor {
       }
       case 'close': {
         if (!e.result.ok) break;
-        const holder = `fd:${e.args.fd}`;
-        for (const inc of [...m.all()]) if (inc.holders.has(holder)) this.destroyed(inc, t);
+        if (this.o.uapi === 'iommufd' && this.boundTo(e.args.fd)) this.closing.add(e.args.fd);
+        else this.released(e.args.fd, t);
+        break;
+      }
+      case 'attach': {
+        const { device, fd, hwpt, pasid } = e.args;
+        if (e.result.ok) {
+          this.granted(`${this.o.names.device[device]} attached`, `dev:${device}`, hwpt, fd, this.o.deviceVm[device]!);
+          this.attachedAt.set(`${device}:${pasid}`, hwpt);
+        } else this.revoke(device, pasid);
+        break;
+      }
+      case 'replace': {
+        const { device, fd, hwpt, pasid } = e.args;
+        const key = `${device}:${pasid}`;
+        const old = this.attachedAt.get(key);
+        if (!e.result.ok || old === undefined || old === hwpt) break;
+        const inc = m.heldBy(old, `dev:${device}`);
+        if (inc) m.drop(inc, `dev:${device}`, t);
+        this.granted(`${this.o.names.device[device]} replaced to`, `dev:${device}`, hwpt, fd, this.o.deviceVm[device]!);
+        this.attachedAt.set(key, hwpt);
+        this.settleClosing(t);
+        break;
+      }
+      case 'detach': {
+        const { device, pasid } = e.args;
+        const key = `${device}:${pasid}`;
+        const hwpt = this.attachedAt.get(key);
+        if (!e.result.ok || hwpt === undefined) break;
+        this.attachedAt.delete(key);
+        const inc = m.heldBy(hwpt, `dev:${device}`);
+        if (inc) m.drop(inc, `dev:${device}`, t);
+        this.revoke(device, pasid);
+        this.settleClosing(t);
         break;
       }
       case 'kvm_set_pasid': {
@@ -208,11 +260,16 @@ export class Monitor {
       case 'close_device': {
         if (!e.result.ok) break;
         const device = e.args.device;
+        for (const key of [...this.attachedAt.keys()].filter((k) => k.startsWith(`${device}:`))) {
+          this.attachedAt.delete(key);
+          this.authorise(device, Number(key.split(':')[1]), false);
+        }
         for (const pasid of [...m.held(device)]) {
           this.authorise(device, pasid, false);
           const inc = m.heldBy(pasid, `dev:${device}`);
           if (inc) m.drop(inc, `dev:${device}`, t);
         }
+        this.settleClosing(t);
         break;
       }
       default:
@@ -229,6 +286,26 @@ export class Monitor {
     if (!inc || inc.fd !== fd || inc.destroyed) this.report('isolation', `${what} IOASID ${pasid} through FD ${fd}, which does not hold it`);
     else if (this.model.fdVm.get(fd) !== vm) this.report('isolation', `${what} IOASID ${pasid} through FD ${fd} of another VM`);
     if (inc) this.model.take(inc, holder);
+  }
+
+  /** Does any device hold something FD `fd` allocated (iommufd: then it holds the file)? */
+  private boundTo(fd: number): boolean {
+    for (const inc of this.model.all()) if (inc.holders.has(`fd:${fd}`) && [...inc.holders].some((h) => h.startsWith('dev:'))) return true;
+    return false;
+  }
+
+  /** The FD's release ran: everything it still held was destroyed. */
+  private released(fd: number, t: number): void {
+    for (const inc of [...this.model.all()]) if (inc.holders.has(`fd:${fd}`)) this.destroyed(inc, t);
+  }
+
+  /** iommufd: a closed FD whose last device let go was released during that device's call. */
+  private settleClosing(t: number): void {
+    for (const fd of [...this.closing]) {
+      if (this.boundTo(fd)) continue;
+      this.closing.delete(fd);
+      this.released(fd, t);
+    }
   }
 
   /** DESTROY (or close) returned: DMA is halted on every device, and the FD let go. */
@@ -249,7 +326,7 @@ export class Monitor {
       const waitingOn = new Set<number>();
       let uncovered = false;
       for (const h of old.holders) {
-        const ids = [...this.pending].filter(([, c]) => mayRelease(c.call, h, pasid)).map(([id]) => id);
+        const ids = [...this.pending].filter(([, c]) => mayRelease(c.call, h, pasid, this.o.uapi)).map(([id]) => id);
         if (ids.length === 0) uncovered = true;
         for (const id of ids) waitingOn.add(id);
       }

@@ -123,7 +123,9 @@ export class Machine implements Kernel {
     const pages = new PagePool(this.hw);
     this.env = {
       mutant: spec.mutant,
-      destroyPolicy: spec.destroyPolicy,
+      uapi: spec.uapi,
+      // iommufd's DESTROY is EBUSY while anything else holds the object (docs/iommufd.md).
+      destroyPolicy: spec.uapi === 'iommufd' ? 'ebusy' : spec.destroyPolicy,
       host: {
         hw: this.hw,
         pages,
@@ -170,7 +172,7 @@ export class Machine implements Kernel {
           unit: this.units[d.iommu]!,
           unitIndex: d.iommu,
           pasid: d.pasid,
-          pasidMax: this.hw.pasidMax,
+          pasidMax: d.pasidBits === undefined ? this.hw.pasidMax : Math.min(this.hw.pasidMax, 2 ** d.pasidBits),
         });
         this.devices.push({ index: i, name: d.name, vm: v, enqcmd: d.enqcmd, ref });
       }
@@ -185,8 +187,9 @@ export class Machine implements Kernel {
     this.kvms = spec.vms.map((vm, v) =>
       spawnKvm(root, this.env, { vm: v, name: vm.name, vcpus: this.vcpus.filter((c) => c.vm === v), devices: vmDevices(v), pasidMax: this.hw.pasidMax }),
     );
-    this.invoke = dispatcher(this, { emit, now });
-    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: this.invoke, pages: DEFAULT_PGTBL_PAGES }));
+    const uapi = dispatcher(this, { emit, now });
+    this.invoke = uapi.user;
+    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES }));
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,
       { landingLatencyUs: spec.landingLatencyUs },

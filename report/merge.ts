@@ -3,59 +3,39 @@
 // refused: another scenario, mutant, mode, version or scale; a seed run twice; a seed of the
 // joined range that no report ran (a shard is missing).
 import { isDeepStrictEqual } from 'node:util';
-import { InputError, readInputFile } from '../input/input-error.js';
-import { type SweepReport, VERDICTS, type Verdict, sweepVerdict } from './report.js';
+import { InputError } from '../input/input-error.js';
+import { parseJsonText, readInputFile } from '../input/read.js';
+import { sweepReportInput } from '../input/report-schema.js';
+import { type SweepReport, VERDICTS, sweepVerdict } from './report.js';
 
 export interface LoadedSweep {
   readonly file: string;
   readonly report: SweepReport;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isSeed = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-
 export function loadSweepReport(file: string): LoadedSweep {
-  const text = readInputFile(file);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`);
-  }
-  const bad = (field: string, what: string) => new InputError(`${file}: field '${field}' ${what}`);
-  if (!isObj(doc) || doc.tool !== 'ioasid-sim') throw new InputError(`${file}: not an ioasid-sim report`);
-  if (doc.kind !== 'sweep') throw bad('kind', `is ${JSON.stringify(doc.kind)}, only sweep reports can be merged`);
-  if (typeof doc.scenario !== 'string') throw bad('scenario', 'must be a string');
-  if (doc.mutant !== null && typeof doc.mutant !== 'string') throw bad('mutant', 'must be a string or null');
-  const seeds = doc.seeds;
-  if (!isObj(seeds) || !isSeed(seeds.from) || !isSeed(seeds.to) || seeds.from > seeds.to) throw bad('seeds', 'must be { from, to } with from <= to');
-  const shard = doc.shard;
-  if (
-    shard !== null &&
-    !(
-      isObj(shard) &&
-      Number.isSafeInteger(shard.count) &&
-      Number.isSafeInteger(shard.index) &&
-      (shard.index as number) >= 1 &&
-      (shard.index as number) <= (shard.count as number)
-    )
-  ) {
-    throw bad('shard', 'must be null or { index, count } with 1 <= index <= count');
-  }
-  if (!Array.isArray(doc.runs)) throw bad('runs', 'must be a list');
-  doc.runs.forEach((run: unknown, i) => {
-    if (!isObj(run) || !isSeed(run.seed) || typeof run.ok !== 'boolean' || !VERDICTS.includes(run.verdict as Verdict))
-      throw bad(`runs[${i}]`, `must have an integer seed, a boolean ok and a verdict (${VERDICTS.join(', ')})`);
-    const inShard = !shard || (run.seed - (seeds.from as number)) % (shard.count as number) === (shard.index as number) - 1;
-    if (run.seed < (seeds.from as number) || run.seed > (seeds.to as number) || !inShard)
-      throw bad(`runs[${i}].seed`, `${run.seed} is not a seed of this report's range and shard`);
+  const doc = sweepReportInput(parseJsonText(readInputFile(file), file), file, VERDICTS);
+  const bad = (field: string, what: string) => new InputError(`${file}: field '${field}': ${what}`);
+  const { seeds, shard } = doc;
+  if (seeds.from > seeds.to) throw bad('seeds', `must be { from, to } with from <= to (got ${seeds.from}..${seeds.to})`);
+  if (shard && shard.index > shard.count) throw bad('shard', 'must be null or { index, count } with 1 <= index <= count');
+  doc.runs.forEach((run, i) => {
+    const inShard = !shard || (run.seed - seeds.from) % shard.count === shard.index - 1;
+    if (run.seed < seeds.from || run.seed > seeds.to || !inShard) throw bad(`runs[${i}].seed`, `${run.seed} is not a seed of this report's range and shard`);
   });
+  // The schema checked every field the merge and its summary read; the rest rides along.
   return { file, report: doc as unknown as SweepReport };
 }
 
 /** Fields every merged report must agree on. */
 const SAME = ['version', 'scenario', 'mutant', 'mode', 'params'] as const;
+
+/** A report's params but `jobs`: how many seeds ran at once changes no run, so shards may differ in it. */
+const scaleOf = (params: Record<string, unknown>): Record<string, unknown> => {
+  const { jobs: _, ...scale } = params;
+  return scale;
+};
+const field = (r: SweepReport, k: (typeof SAME)[number]): unknown => (k === 'params' ? scaleOf(r.params) : r[k]);
 
 export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const first = parts[0];
@@ -63,9 +43,9 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const seenIn = new Map<number, string>();
   for (const { file, report } of parts) {
     for (const k of SAME) {
-      if (!isDeepStrictEqual(report[k], first.report[k]))
+      if (!isDeepStrictEqual(field(report, k), field(first.report, k)))
         throw new InputError(
-          `${file}: field '${k}' is ${JSON.stringify(report[k])}, but ${first.file} has ${JSON.stringify(first.report[k])}: not parts of one sweep`,
+          `${file}: field '${k}' is ${JSON.stringify(field(report, k))}, but ${first.file} has ${JSON.stringify(field(first.report, k))}: not parts of one sweep`,
         );
     }
     for (const run of report.runs) {
@@ -86,6 +66,7 @@ export function mergeSweeps(parts: readonly LoadedSweep[]): SweepReport {
   const runs = parts.flatMap((p) => p.report.runs).sort((a, b) => a.seed - b.seed);
   return {
     ...first.report,
+    params: scaleOf(first.report.params),
     seeds: { from, to },
     shard: null,
     ...sweepVerdict(runs),

@@ -82,6 +82,13 @@ export type SweepRun = Pick<
   'seed' | 'ok' | 'verdict' | 'inconclusive' | 'durationMs' | 'counts' | 'coverage' | 'violationCounts' | 'violations' | 'error'
 >;
 
+/** Where `--shard auto` found its shard: the scheduler, the variables it read, and whether the count came from `auto/N`. */
+export interface ShardSource {
+  readonly scheduler: string;
+  readonly variables: Readonly<Record<string, string>>;
+  readonly count: 'env' | 'flag';
+}
+
 export interface SweepReport {
   readonly tool: 'ioasid-sim';
   readonly version: string;
@@ -90,14 +97,14 @@ export interface SweepReport {
   readonly mutant: string | null;
   readonly mode: 'threads' | 'deterministic';
   readonly seeds: { readonly from: number; readonly to: number };
-  /** The part of the seed range this report covers; null when it covers all of it. */
-  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** The part of the seed range this report covers (1-based index); null when it covers all of it. */
+  readonly shard: { readonly index: number; readonly count: number; readonly source?: ShardSource } | null;
   /** True only when every seed is clean. */
   readonly ok: boolean;
   /** `failed` if any seed failed, else `inconclusive` if any seed was, else `clean`. */
   readonly verdict: Verdict;
   readonly durationMs: number;
-  /** The scale every seed ran with (duration per seed, VMs, devices, PASIDs, workers). */
+  /** The scale every seed ran with (duration per seed, VMs, devices, PASIDs, workers), and the sweep's `jobs` (which changes no run). */
   readonly params: Record<string, unknown>;
   readonly runs: SweepRun[];
 }

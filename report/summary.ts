@@ -94,7 +94,7 @@ function outcomesTable(o: RunReport['outcomes']): string | null {
 }
 
 /** A step value in a table cell: counts objects show their nonzero counts (`landed=20000`). */
-const compact = (v: unknown): string => {
+export const compact = (v: unknown): string => {
   if (v === null || v === undefined) return '-';
   let s: string;
   if (typeof v === 'object' && !Array.isArray(v)) {
@@ -165,7 +165,12 @@ function verdict(r: RunReport): string {
 }
 
 export function formatSweepSummary(r: SweepReport): string {
-  const shard = r.shard ? ` | shard ${r.shard.index}/${r.shard.count}` : '';
+  const from = r.shard?.source
+    ? ` (${r.shard.source.scheduler}: ${Object.entries(r.shard.source.variables)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}${r.shard.source.count === 'flag' ? ', count from auto/N' : ''})`
+    : '';
+  const shard = r.shard ? ` | shard ${r.shard.index}/${r.shard.count}${from}` : '';
   const out = [
     `ioasid-sim ${r.version} | sweep ${r.scenario} | seeds ${r.seeds.from}..${r.seeds.to}${shard} | mutant ${r.mutant ?? 'none'} | mode ${r.mode}`,
     `params: ${Object.entries(r.params)

@@ -2,6 +2,7 @@
 // one parameter set (CLI flags), one seeded PRNG each, and one way of turning a run into a report.
 import type { MutantName } from '../actors/env.js';
 import type { CoverageKey } from '../hardware/coverage.js';
+import type { UapiDesign } from '../actors/env.js';
 import type { MachineSpec } from '../machine/spec.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, VERSION, countsOf, notRaced, scheduleOf, verdictOf } from '../report/report.js';
@@ -16,6 +17,8 @@ export interface ScenarioParams {
   readonly pasids: number; // concurrent IOASIDs per device
   readonly workers: number;
   readonly mutant: MutantName | null;
+  /** The uAPI design the machine serves (default ioasid); the workload uses that design's ops. */
+  readonly uapi?: UapiDesign;
   /** Real threads (default) or deterministic; in deterministic mode durationSec is virtual. */
   readonly mode?: ModeOptions;
   /**
@@ -125,7 +128,14 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
     ...scheduleOf(sim, mode),
     violationCounts: Object.fromEntries(sim.monitor.counts),
     outcomes: sim.outcomes(),
-    params: { durationSec: p.durationSec, vms: p.vms, devices: p.devices, pasids: p.pasids, ...(p.keepGoing ? { keepGoing: true } : {}) },
+    params: {
+      durationSec: p.durationSec,
+      vms: p.vms,
+      devices: p.devices,
+      pasids: p.pasids,
+      ...(p.uapi && p.uapi !== 'ioasid' ? { uapi: p.uapi } : {}),
+      ...(p.keepGoing ? { keepGoing: true } : {}),
+    },
     ...(error ? { error } : {}),
   };
 }
@@ -152,6 +162,7 @@ export function gridMachine(
   const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
   let n = 0;
   return {
+    uapi: p.uapi ?? 'ioasid',
     iommus,
     pasidBits: o.pasidBits ?? 20,
     destroyPolicy: 'park',

@@ -1,10 +1,12 @@
 // Sequence files (YAML or JSON, docs/sequence-format.md): parsed and checked completely before
 // anything runs, so every mistake is reported as one line naming the file, step and field.
-import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_DEVICE, type DeviceSpec, type MachineSpec, type VmSpec, defaultMachineSpec } from '../machine/spec.js';
+import { type MachineSpec, completeMachineSpec } from '../machine/spec.js';
 import { machineNames } from '../machine/names.js';
 import { isErrno } from '../actors/result.js';
-import { InputError, readInputFile } from '../input/input-error.js';
+import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
+import { InputError } from '../input/input-error.js';
+import { parseJsonText, parseYamlText, readDocument } from '../input/read.js';
+import { type SequenceInput, sequenceInput } from '../input/sequence-schema.js';
 import { STEP_OP_BY_NAME, type StepArg } from './ops.js';
 
 export interface SequenceStep {
@@ -16,6 +18,24 @@ export interface SequenceStep {
   readonly expect: string | null;
   readonly expectValue: unknown;
   readonly hasExpectValue: boolean;
+  /** Per-design expectations (`expect: { ioasid: ok, iommufd: EBUSY }`), over `expect` / `expect_value`. */
+  readonly byDesign?: Readonly<Partial<Record<UapiDesign, DesignExpect>>>;
+}
+
+/** What a step expects under one design. */
+export interface DesignExpect {
+  readonly expect?: string;
+  readonly expectValue?: unknown;
+}
+
+/** The step's expectations under `design`: its per-design ones where it has them. */
+export function expectationsFor(step: SequenceStep, design: UapiDesign): { expect: string | null; expectValue: unknown; hasExpectValue: boolean } {
+  const d = step.byDesign?.[design];
+  return {
+    expect: d?.expect ?? step.expect,
+    expectValue: d && 'expectValue' in d ? d.expectValue : step.expectValue,
+    hasExpectValue: (d !== undefined && 'expectValue' in d) || step.hasExpectValue,
+  };
 }
 
 export interface Sequence {
@@ -26,124 +46,32 @@ export interface Sequence {
   readonly steps: readonly SequenceStep[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 export function loadSequenceFile(path: string): Sequence {
-  return parseSequence(readInputFile(path), path);
+  return sequenceOf(readDocument(path), path);
 }
 
 export function parseSequence(text: string, file: string): Sequence {
-  const isJson = file.toLowerCase().endsWith('.json');
-  let doc: unknown;
-  if (isJson) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`${file}: JSON syntax error: ${(e as Error).message}`);
-    }
-  } else {
-    // The line comes from a LineCounter: without prettyErrors (whose messages span several
-    // lines) the yaml package leaves linePos unset.
-    const lineCounter = new LineCounter();
-    const d = parseDocument(text, { prettyErrors: false, lineCounter });
-    const first = d.errors[0];
-    if (first) {
-      const line = lineCounter.linePos(first.pos[0]).line;
-      throw new InputError(`${file}${line ? `:${line}` : ''}: YAML syntax error${line ? ` at line ${line}` : ''}: ${first.message.split('\n')[0]}`);
-    }
-    doc = d.toJS();
-  }
-  const where = (s: string) => `${file}: ${s}`;
-  if (!isObj(doc)) throw new InputError(where('the file must hold a mapping with a `steps` list'));
-  for (const k of Object.keys(doc))
-    if (!['name', 'seed', 'machine', 'steps'].includes(k)) throw new InputError(where(`unknown top-level field '${k}' (expected name, seed, machine, steps)`));
-  if (doc.name !== undefined && typeof doc.name !== 'string') throw new InputError(where("field 'name' must be a string"));
-  let seed: number | null = null;
-  if (doc.seed !== undefined) {
-    if (!Number.isSafeInteger(doc.seed) || (doc.seed as number) < 0) throw new InputError(where("field 'seed' must be a non-negative integer"));
-    seed = doc.seed as number;
-  }
-  const machine = parseMachine(doc.machine, where);
-  if (!Array.isArray(doc.steps) || doc.steps.length === 0) throw new InputError(where("field 'steps' must be a non-empty list"));
-  const steps = checkSteps(doc.steps, machine, where);
-  return { file, name: (doc.name as string | undefined) ?? file, seed, machine, steps };
+  return sequenceOf(file.toLowerCase().endsWith('.json') ? parseJsonText(text, file) : parseYamlText(text, file), file);
 }
 
-function int(v: unknown, min: number, max: number, what: string, where: (s: string) => string): number {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
-    throw new InputError(where(`${what} must be an integer in ${min}..${max} (got ${JSON.stringify(v)})`));
-  return v as number;
-}
-function bool(v: unknown, what: string, where: (s: string) => string): boolean {
-  if (typeof v !== 'boolean') throw new InputError(where(`${what} must be true or false (got ${JSON.stringify(v)})`));
-  return v;
-}
-function onlyKeys(o: Obj, keys: readonly string[], what: string, where: (s: string) => string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new InputError(where(`unknown field '${k}' in ${what} (expected ${keys.join(', ')})`));
-}
-
-function parseMachine(m: unknown, where: (s: string) => string): MachineSpec {
-  const base = defaultMachineSpec();
-  if (m === undefined || m === null) return base;
-  if (!isObj(m)) throw new InputError(where("field 'machine' must be a mapping"));
-  onlyKeys(m, ['iommus', 'pasidBits', 'destroyPolicy', 'vms'], 'machine', where);
-  const iommus = m.iommus === undefined ? 1 : int(m.iommus, 1, 64, 'machine.iommus', where);
-  const pasidBits = m.pasidBits === undefined ? 20 : int(m.pasidBits, 1, 20, 'machine.pasidBits', where);
-  const destroyPolicy = m.destroyPolicy === undefined ? 'park' : m.destroyPolicy;
-  if (destroyPolicy !== 'park' && destroyPolicy !== 'ebusy')
-    throw new InputError(where(`machine.destroyPolicy must be park or ebusy (got ${JSON.stringify(destroyPolicy)})`));
-  let vms = base.vms;
-  if (m.vms !== undefined) {
-    if (!Array.isArray(m.vms) || m.vms.length === 0) throw new InputError(where('machine.vms must be a non-empty list'));
-    const seen = new Set<string>();
-    vms = m.vms.map((v, i): VmSpec => {
-      const w = `machine.vms[${i}]`;
-      if (!isObj(v)) throw new InputError(where(`${w} must be a mapping`));
-      onlyKeys(v, ['name', 'vcpus', 'pages', 'quota', 'devices'], w, where);
-      if (typeof v.name !== 'string' || !NAME_RE.test(v.name)) throw new InputError(where(`${w}.name must be a name (letters, digits, _ . -)`));
-      if (seen.has(v.name)) throw new InputError(where(`${w}.name '${v.name}' is used twice`));
-      seen.add(v.name);
-      const devices = v.devices === undefined ? [] : v.devices;
-      if (!Array.isArray(devices)) throw new InputError(where(`${w}.devices must be a list`));
-      return {
-        name: v.name,
-        vcpus: v.vcpus === undefined ? 1 : int(v.vcpus, 0, 64, `${w}.vcpus`, where),
-        pages: v.pages === undefined ? 256 : int(v.pages, 1, 1 << 20, `${w}.pages`, where),
-        quota: v.quota === undefined || v.quota === null ? null : int(v.quota, 0, 1 << 20, `${w}.quota`, where),
-        devices: devices.map((d, j): DeviceSpec => {
-          const dw = `${w}.devices[${j}]`;
-          if (!isObj(d)) throw new InputError(where(`${dw} must be a mapping`));
-          onlyKeys(d, ['name', 'iommu', 'pasid', 'ats', 'enqcmd', 'pri'], dw, where);
-          if (typeof d.name !== 'string' || !NAME_RE.test(d.name)) throw new InputError(where(`${dw}.name must be a name (letters, digits, _ . -)`));
-          if (seen.has(d.name)) throw new InputError(where(`${dw}.name '${d.name}' is used twice`));
-          seen.add(d.name);
-          return {
-            name: d.name,
-            iommu: d.iommu === undefined ? DEFAULT_DEVICE.iommu : int(d.iommu, 0, iommus - 1, `${dw}.iommu`, where),
-            pasid: d.pasid === undefined ? DEFAULT_DEVICE.pasid : bool(d.pasid, `${dw}.pasid`, where),
-            ats: d.ats === undefined ? DEFAULT_DEVICE.ats : bool(d.ats, `${dw}.ats`, where),
-            enqcmd: d.enqcmd === undefined ? DEFAULT_DEVICE.enqcmd : bool(d.enqcmd, `${dw}.enqcmd`, where),
-            pri: d.pri === undefined ? DEFAULT_DEVICE.pri : bool(d.pri, `${dw}.pri`, where),
-          };
-        }),
-      };
-    });
-  }
-  return { ...base, iommus, pasidBits, destroyPolicy, vms };
+/** The shape is the schema's (input/sequence-schema.ts); what each step means is checked here. */
+function sequenceOf(doc: unknown, file: string): Sequence {
+  const s = sequenceInput(doc, file);
+  const machine = completeMachineSpec(s.machine ?? {});
+  const steps = checkSteps(s.steps, machine, (m) => `${file}: ${m}`);
+  return { file, name: s.name ?? file, seed: s.seed ?? null, machine, steps };
 }
 
 // The names a vm, device or vcpu argument may take (the runner and fuzzers import them from here).
 export { machineNames };
 
-function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => string): SequenceStep[] {
+function checkSteps(raw: SequenceInput['steps'], machine: MachineSpec, where: (s: string) => string): SequenceStep[] {
   const names = machineNames(machine);
   const bound = new Map<string, 'fd' | 'ioasid' | 'job'>();
   return raw.map((s, index) => {
     const at = (field: string | null, msg: string) => new InputError(where(`step ${index}${field ? `, field '${field}'` : ''}: ${msg}`));
-    if (!isObj(s)) throw at(null, 'a step must be a mapping with an `op`');
-    if (typeof s.op !== 'string') throw at('op', 'missing or not a string');
     const spec = STEP_OP_BY_NAME.get(s.op);
     if (!spec) throw at('op', `unknown op '${s.op}' (known: ${[...STEP_OP_BY_NAME.keys()].join(', ')})`);
     const allowed = ['op', 'as', 'expect', 'expect_value', ...spec.args.map((a) => a.name)];
@@ -166,15 +94,39 @@ function checkSteps(raw: unknown[], machine: MachineSpec, where: (s: string) => 
       as = s.as;
       bound.set(as, spec.binds);
     }
+    if (spec.design !== undefined && spec.design !== machine.uapi) throw at('op', `op '${s.op}' needs machine.uapi: ${spec.design}`);
+    const outcome = (v: unknown, field: string): string => {
+      const ok = typeof v === 'string' && (v === 'ok' || isErrno(v) || (spec.outcomes ?? []).includes(v));
+      if (!ok) throw at(field, `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(v)})`);
+      return v as string;
+    };
+    const byDesign: Partial<Record<UapiDesign, DesignExpect>> = {};
     let expect: string | null = null;
-    if (s.expect !== undefined) {
-      const ok = typeof s.expect === 'string' && (s.expect === 'ok' || isErrno(s.expect) || (spec.outcomes ?? []).includes(s.expect));
-      if (!ok)
-        throw at('expect', `must be ok, an errno name${spec.outcomes?.length ? ` or ${spec.outcomes.join('/')}` : ''} (got ${JSON.stringify(s.expect)})`);
-      expect = s.expect as string;
-    }
-    return { index, op: s.op, args, as, expect, expectValue: s.expect_value, hasExpectValue: 'expect_value' in s };
+    if (isDesignMap(s.expect)) for (const [d, v] of Object.entries(s.expect)) byDesign[d as UapiDesign] = { expect: outcome(v, `expect.${d}`) };
+    else if (s.expect !== undefined) expect = outcome(s.expect, 'expect');
+    const perValue = isDesignMap(s.expect_value);
+    if (perValue) for (const [d, v] of Object.entries(s.expect_value as Obj)) byDesign[d as UapiDesign] = { ...byDesign[d as UapiDesign], expectValue: v };
+    const step: SequenceStep = {
+      index,
+      op: s.op,
+      args,
+      as,
+      expect,
+      expectValue: perValue ? undefined : s.expect_value,
+      hasExpectValue: 'expect_value' in s && !perValue,
+      ...(Object.keys(byDesign).length ? { byDesign } : {}),
+    };
+    return step;
   });
+}
+
+type Obj = Record<string, unknown>;
+
+/** A per-design map: a mapping whose keys are all design names (no op's value has such keys). */
+function isDesignMap(v: unknown): v is Obj {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => UAPI_DESIGNS.includes(k as UapiDesign))
+  );
 }
 
 function checkArg(
@@ -207,6 +159,11 @@ function checkArg(
       if (typeof v !== 'string') throw fail(`must be a name bound by an earlier 'as:' or a number (got ${JSON.stringify(v)})`);
       if (bound.get(v) !== 'ioasid') throw fail(`'${v}' is not an IOASID named by an earlier step's 'as:'`);
       return v;
+    }
+    case 'pasid': {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)
+        throw fail(`must be a PASID, an integer in 0..${(1 << 20) - 1} (got ${JSON.stringify(v)})`);
+      return v as number;
     }
     case 'pages': {
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= 1 << 20)

@@ -4,6 +4,7 @@
 import type { OpName } from '../actors/protocol.js';
 import { type Result, ok } from '../actors/result.js';
 import type { Simulation } from '../sim/simulation.js';
+import type { UapiDesign } from '../actors/env.js';
 import { type ArgKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
 
 export interface StepArg {
@@ -22,6 +23,8 @@ export interface StepOp {
   readonly seeds: readonly string[];
   readonly binds?: 'fd' | 'ioasid' | 'job';
   readonly outcomes?: readonly string[];
+  /** The one uAPI design that has the op, if only one does. */
+  readonly design?: UapiDesign;
   run(sim: Simulation, a: Readonly<Record<string, number>>): Promise<Result<unknown>>;
   classify?(value: unknown): string;
   fullyOk?(value: unknown): boolean;
@@ -37,6 +40,7 @@ function fromRow<K extends OpName>(name: K): StepOp {
     seeds: all.filter((a) => a.kind === 'seed').map((a) => a.name),
     ...(row.binds ? { binds: row.binds } : {}),
     ...(row.outcomes ? { outcomes: row.outcomes } : {}),
+    ...(row.design ? { design: row.design } : {}),
     run: (sim, a) => sim.machine.invoke(name, a as never),
     ...(row.classify ? { classify: row.classify } : {}),
     ...(row.fullyOk ? { fullyOk: row.fullyOk } : {}),

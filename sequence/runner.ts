@@ -6,7 +6,7 @@ import type { Result } from '../actors/result.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
-import { type Sequence, type SequenceStep, machineNames } from './file.js';
+import { type Sequence, type SequenceStep, expectationsFor, machineNames } from './file.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
 
@@ -126,6 +126,7 @@ export async function runStep(
       case 'vpasid':
         a[arg.name] = typeof v === 'number' ? v : (bindings.get(v) ?? 0);
         break;
+      case 'pasid':
       case 'count':
       case 'pages':
         a[arg.name] = v as number;
@@ -141,16 +142,17 @@ export async function runStep(
   else if (step.as) bindings.delete(step.as);
   const result = r.ok ? (spec.classify?.(r.value) ?? 'ok') : r.errno;
   const value = r.ok ? r.value : null;
+  const e = expectationsFor(step, sim.machine.spec.uapi);
   let met = true;
-  if (step.expect !== null) met = step.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === step.expect;
-  if (step.hasExpectValue) met = met && r.ok && valueMatches(r.value, step.expectValue);
+  if (e.expect !== null) met = e.expect === 'ok' ? r.ok && (spec.fullyOk?.(r.value) ?? true) : result === e.expect;
+  if (e.hasExpectValue) met = met && r.ok && valueMatches(r.value, e.expectValue);
   const report: StepReport = {
     index: step.index,
     op: step.op,
     result,
     value,
-    expect: step.expect,
-    ...(step.hasExpectValue ? { expectValue: step.expectValue } : {}),
+    expect: e.expect,
+    ...(e.hasExpectValue ? { expectValue: e.expectValue } : {}),
     met,
     ...(r.ok ? {} : { message: r.message }),
   };

@@ -193,7 +193,7 @@ export class DeterministicScheduler implements Stepper {
         if (t.due < next) next = t.due;
         if (t.due <= this.now) ready.push(t);
       }
-      timers.length = kept;
+      if (kept < timers.length) timers.length = kept;
       this.nextDue = next;
     }
     const waits = this.waits;
@@ -211,9 +211,10 @@ export class DeterministicScheduler implements Stepper {
           ready.push(w);
         }
       }
-      waits.length = kept;
+      if (kept < waits.length) waits.length = kept;
     }
-    for (const e of this.engines) if (e.engine.hasWork()) ready.push(e);
+    const engines = this.engines;
+    for (let i = 0; i < engines.length; i++) if (engines[i]!.engine.hasWork()) ready.push(engines[i]!);
   }
 
   /** The next timer or hardware-wait deadline (a reply deadline is a timer too), or Infinity. */
@@ -270,7 +271,7 @@ export class DeterministicScheduler implements Stepper {
       const n = ready.length;
       const i = this.strategy.pick(ready, this.steps);
       const s = ready[i]!;
-      ready.length = deliveries;
+      while (ready.length > deliveries) ready.pop(); // cheaper than setting length, for a few entries
       let kind: Kind = 'actor';
       if (i < deliveries) ready.splice(i, 1);
       else {

@@ -115,6 +115,7 @@ export class Simulation {
       names: this.names,
       vmQuota: options.spec.vms.map((v) => v.quota),
       pasidState: (p) => this.machine.pasidState(p),
+      uapi: options.spec.uapi,
       onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: this.now() }),
       ...(sched ? { position: () => sched.steps } : {}),
     });

@@ -8,16 +8,18 @@ import { spawnIoasidFd } from '../actors/ioasid-fd.js';
 import type { OpArgs, OpName, OpValue } from '../actors/protocol.js';
 import { type Result, err, ok } from '../actors/result.js';
 import { ask } from '../actors/runtime.js';
+import type { UapiDesign } from '../actors/env.js';
 import type { Kernel } from './kernel.js';
 import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 
 /**
- * What an argument names: a machine object by index, a number the uAPI handed out, a count (at
- * least 1), IOVA pages (a page number or a page count, 0 allowed: the op itself answers EINVAL
- * for a range it refuses), a seed, a PCIe page-response code (0 success, 1 invalid request;
- * sequence files write `success` or `invalid`).
+ * What an argument names: a machine object by index, a number the uAPI handed out, a PASID the
+ * VMM chose for a device (iommufd, written as a number), a count (at least 1), IOVA pages (a page
+ * number or a page count, 0 allowed: the op itself answers EINVAL for a range it refuses), a seed,
+ * a PCIe page-response code (0 success, 1 invalid request; sequence files write `success` or
+ * `invalid`).
  */
-export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'job' | 'count' | 'pages' | 'seed' | 'response';
+export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'pasid' | 'job' | 'count' | 'pages' | 'seed' | 'response';
 export interface ArgSpec {
   readonly kind: ArgKind;
   readonly default?: number;
@@ -44,6 +46,8 @@ interface RowOf<K extends OpName, T extends TargetKind> {
   readonly args: { readonly [A in keyof OpArgs<K>]-?: ArgSpec };
   /** The kind of name `as:` binds to the value. */
   readonly binds?: 'fd' | 'ioasid' | 'job';
+  /** The one uAPI design that has this op (default: both); in the other it answers EOPNOTSUPP. */
+  readonly design?: UapiDesign;
   /** Outcome words besides `ok` and the errnos that `expect:` may name. */
   readonly outcomes?: readonly string[];
   handle(k: Kernel, target: Targets[T], a: OpArgs<K>): Promise<Result<OpValue<K>>>;
@@ -63,6 +67,8 @@ const vm = { kind: 'vm' } as const;
 const vcpu = { kind: 'vcpu' } as const;
 const vpasid = { kind: 'vpasid' } as const;
 const seed = { kind: 'seed', default: 1 } as const;
+const hwpt = { kind: 'ioasid' } as const;
+const pasid = { kind: 'pasid' } as const;
 
 export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
   open: {
@@ -257,6 +263,27 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     target: 'fd',
     args: { fd, ioasid, code: { kind: 'response', max: 1 } },
     handle: (k, _f, a) => k.faults.respond(a.fd, a.ioasid, a.code),
+  },
+  attach: {
+    summary: 'iommufd: attach a HWPT (an IOASID with a page table) to a device at a PASID the VMM chose',
+    target: 'device',
+    design: 'iommufd',
+    args: { device, fd, hwpt, pasid },
+    handle: (k, d, a) => ask('uapi', d.ref, { t: 'attach', fd: a.fd, hwpt: a.hwpt, pasid: a.pasid }, T(k)),
+  },
+  replace: {
+    summary: "iommufd: replace the HWPT of a device's PASID with another, with no window in which DMA faults or uses the old one",
+    target: 'device',
+    design: 'iommufd',
+    args: { device, fd, hwpt, pasid },
+    handle: (k, d, a) => ask('uapi', d.ref, { t: 'replace', fd: a.fd, hwpt: a.hwpt, pasid: a.pasid }, T(k)),
+  },
+  detach: {
+    summary: "iommufd: detach a device's PASID (tear its entry down, drop the HWPT's kref)",
+    target: 'device',
+    design: 'iommufd',
+    args: { device, pasid },
+    handle: (k, d, a) => ask('uapi', d.ref, { t: 'detach', pasid: a.pasid }, T(k)),
   },
   pasid_state: {
     summary: "the allocator's view of a PASID: free, in-use or parked",

@@ -11,4 +11,3 @@ export const STRATEGY_BY_NAME = {
 
 export type StrategyName = keyof typeof STRATEGY_BY_NAME;
 export const STRATEGIES = Object.keys(STRATEGY_BY_NAME) as StrategyName[];
-export const isStrategy = (s: unknown): s is StrategyName => typeof s === 'string' && Object.hasOwn(STRATEGY_BY_NAME, s);

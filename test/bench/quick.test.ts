@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchResults } from '../../bench/result.js';
 
-const SECTIONS = ['uapi', 'dma', 'enqcmd', 'teardown', 'scaling-workers', 'scaling-pasids', 'mutants', 'deterministic'];
+const SECTIONS = ['uapi', 'dma', 'enqcmd', 'teardown', 'scaling-workers', 'scaling-pasids', 'mutants', 'deterministic', 'sweep'];
 /** Counts of outcomes a healthy run may never see: #GP and VM exits for a mapped vPASID, retries when the consumer keeps up. */
 const MAY_BE_ZERO = new Set(['enqcmd:gpPerSec', 'enqcmd:exitsPerSec', 'enqcmd:retriedPerSec', 'enqcmd:retriesPerAccepted', 'enqcmd:retryAwayShare']);
 const MUTANTS = [
@@ -20,6 +20,7 @@ const MUTANTS = [
   'no-fd-check',
   'kvm-no-kref',
   'skip-pasid-clear',
+  'kvm-no-quiesce',
   'backwards-order',
   'unmap-free-before-flush',
   'unmap-flush-before-clear',

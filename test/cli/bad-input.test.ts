@@ -105,7 +105,7 @@ const CASES: Case[] = [
     args: () => ['replay', 'package.json'],
     names: () => ['package.json', 'not an ioasid-sim run or seq report'],
   },
-  { name: 'replay of a file that is not JSON', args: () => ['replay', 'README.md'], names: () => ['README.md', 'not JSON'] },
+  { name: 'replay of a file that is not JSON', args: () => ['replay', 'README.md'], names: () => ['README.md', 'JSON syntax error'] },
   {
     name: 'replay of a report with an unknown strategy',
     args: (d) => ['replay', join(d, 'unknown-strategy.json')],

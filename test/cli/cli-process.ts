@@ -12,9 +12,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function cli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+/** `env`: the child's whole environment (default: this process's). */
+export function cli(args: readonly string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '',
       stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -11,7 +11,7 @@ import type { OpName } from '../../actors/protocol.js';
 import type { MachineSpec } from '../../machine/spec.js';
 import { KVM_VPASIDS, MAX_BIND_PAGES, type Outcome, type RefModel, fdName } from './model.js';
 import type { Session } from './session.js';
-import type { MachineDoc, RecordedStep } from './to-sequence.js';
+import type { MachineDoc, RecordedStep } from '../../sequence/write.js';
 
 type Draws = Readonly<Record<string, number>>;
 
@@ -112,6 +112,9 @@ const FUZZED: { readonly [K in OpName]: OpDef | { readonly skip: string } } = {
   },
   pasid_state: { weight: 2, draws: (s) => ({ pasid: pasid(s) }), args: (_m, t) => ({ ioasid: t.pasid }), apply: (m, t) => m.queryPasid(t.pasid) },
 
+  attach: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
+  replace: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
+  detach: { skip: 'iommufd only; the fuzzer drives the ioasid design (test/machinery/iommufd.test.ts covers it)' },
   set_msr: { skip: 'a vCPU register: it changes no kref or PASID state the model tracks (test/kvm covers it)' },
   viommu_bind: { skip: 'a composition of modelled calls, each checked by the auditor (test/kvm/viommu.test.ts)' },
   viommu_unbind: { skip: 'a composition of modelled calls, each checked by the auditor (test/kvm/viommu.test.ts)' },

@@ -10,7 +10,7 @@ import { Simulation } from '../../sim/simulation.js';
 import { type UapiCommand, machineDocs, uapiCalls } from './commands.js';
 import { RefModel } from './model.js';
 import { Disagreement, Session } from './session.js';
-import { type RecordedStep, machineSpecOf, toSequenceYaml } from './to-sequence.js';
+import { type RecordedStep, machineSpecOf, toSequenceYaml } from '../../sequence/write.js';
 
 export interface FuzzOptions {
   readonly numRuns: number;

@@ -8,7 +8,7 @@ import { runStep } from '../../sequence/runner.js';
 import type { Simulation } from '../../sim/simulation.js';
 import type { RefModel } from './model.js';
 import { modelSnapshot, realSnapshot, snapshotDiff } from './snapshot.js';
-import type { RecordedStep } from './to-sequence.js';
+import type { RecordedStep } from '../../sequence/write.js';
 
 /** The machine and the reference model disagree (the message says where and how). */
 export class Disagreement extends Error {

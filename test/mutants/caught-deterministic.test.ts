@@ -11,18 +11,20 @@ const seedsUpTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 describe('mutants are caught in deterministic mode (within each budget, under each strategy)', function () {
   this.timeout(60000);
   for (const strategy of STRATEGIES) {
-    for (const [mutant, { scenario, invariants, deterministic: budget }] of MUST_CATCH_ENTRIES) {
-      it(`${mutant} on ${scenario.name} within ${budget.executions} executions (${strategy})`, async () => {
-        const c = await expectCaught(mutant, {
-          scenario: scenario.name,
-          invariants,
-          seeds: seedsUpTo(budget.executions),
-          mode: { mode: 'deterministic', strategy, pctDepth: 3 },
-          params: { durationSec: budget.durationSec },
+    for (const [mutant, { scenario, invariants, designs, deterministic: budget }] of MUST_CATCH_ENTRIES) {
+      for (const uapi of designs) {
+        it(`${mutant} on ${scenario.name} --uapi ${uapi} within ${budget.executions} executions (${strategy})`, async () => {
+          const c = await expectCaught(mutant, {
+            scenario: scenario.name,
+            invariants,
+            seeds: seedsUpTo(budget.executions),
+            mode: { mode: 'deterministic', strategy, pctDepth: 3 },
+            params: { durationSec: budget.durationSec, uapi },
+          });
+          expect(c.executions).to.be.at.most(budget.executions);
+          expect(c.report.violations[0]!.at, 'deterministic violations carry their scheduler step').to.be.a('number');
         });
-        expect(c.executions).to.be.at.most(budget.executions);
-        expect(c.report.violations[0]!.at, 'deterministic violations carry their scheduler step').to.be.a('number');
-      });
+      }
     }
   }
 });

@@ -1,16 +1,18 @@
-// Fuzzer steps as a sequence file (docs/sequence-format.md): the machine, then one flow-style step per
-// call with the reference model's `expect:` (and `expect_value:`), so `ioasid-sim seq FILE` or
-// runSequence replays the calls and reports the step where the machine disagrees as unmet.
+// Recorded calls as a sequence file (docs/sequence-format.md): the machine, then one flow-style
+// step per call, with the outcome it must have (`expect:`, and `expect_value:` when given), so
+// `ioasid-sim seq FILE` or runSequence replays the calls and reports a step that differs as
+// unmet. The uAPI fuzzer's failures and `shrink`'s reproducers are both written here.
 import { Document, YAMLMap, type YAMLSeq, isMap } from 'yaml';
-import type { MachineSpec } from '../../machine/spec.js';
-import { parseSequence } from '../../sequence/file.js';
+import type { MachineSpec } from '../machine/spec.js';
+import { parseSequence } from './file.js';
 
 /** A step in sequence-file form: names for FDs, VMs and devices; literal PASIDs. */
 export interface RecordedStep {
   readonly op: string;
   readonly args: Readonly<Record<string, string | number>>;
   readonly as: string | null;
-  readonly expect: string;
+  /** The outcome the step must have; null: any. */
+  readonly expect: string | null;
   /** Compared when present (allocated PASIDs, PASID states). */
   readonly expectValue?: unknown;
 }
@@ -26,18 +28,36 @@ export function machineSpecOf(machine: MachineDoc): MachineSpec {
   return parseSequence(JSON.stringify({ machine, steps: [{ op: 'check' }] }), 'machine.json').machine;
 }
 
+/** The `machine:` mapping that describes `m`, as far as a file can (docs/sequence-format.md#the-machine). */
+export function machineDocOf(m: MachineSpec): MachineDoc {
+  return {
+    iommus: m.iommus,
+    pasidBits: m.pasidBits,
+    destroyPolicy: m.destroyPolicy,
+    vms: m.vms.map((v) => ({
+      name: v.name,
+      vcpus: v.vcpus,
+      pages: v.pages,
+      quota: v.quota,
+      devices: v.devices.map((d) => ({ name: d.name, iommu: d.iommu, pasid: d.pasid, ats: d.ats, enqcmd: d.enqcmd })),
+    })),
+  };
+}
+
 function stepDoc(s: RecordedStep): Record<string, unknown> {
   return {
     op: s.op,
     ...s.args,
     ...(s.as !== null ? { as: s.as } : {}),
-    expect: s.expect,
+    ...(s.expect !== null ? { expect: s.expect } : {}),
     ...(s.expectValue !== undefined ? { expect_value: s.expectValue } : {}),
   };
 }
 
 export interface SequenceText {
   readonly name: string;
+  /** The file's `seed:` (default 1). */
+  readonly seed?: number;
   readonly machine: MachineDoc;
   readonly steps: readonly RecordedStep[];
   /** Lines for the header comment (why the file exists, how it was found). */
@@ -45,7 +65,7 @@ export interface SequenceText {
 }
 
 export function toSequenceYaml(t: SequenceText): string {
-  const doc = new Document({ name: t.name, seed: 1, machine: t.machine, steps: t.steps.map(stepDoc) });
+  const doc = new Document({ name: t.name, seed: t.seed ?? 1, machine: t.machine, steps: t.steps.map(stepDoc) });
   // One step (and one device) per line, as hand-written sequence files are laid out.
   const flow = (node: unknown) => {
     if (node instanceof YAMLMap) node.flow = true;

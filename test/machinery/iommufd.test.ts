@@ -1,0 +1,101 @@
+// The iommufd design (machine.uapi: iommufd, docs/iommufd.md): attach / replace / detach per
+// (device, PASID the VMM chose), their errnos, DESTROY's EBUSY and close(fd) deferred while a
+// device holds the file.
+import { expect } from 'chai';
+import { DEFAULT_DEVICE } from '../../machine/spec.js';
+import { expectClean } from '../../explore/regression.js';
+import { InputError } from '../../input/input-error.js';
+import { parseSequence } from '../../sequence/file.js';
+import { errno, value, vm, withSim } from '../helpers.js';
+
+const iommufd = {
+  uapi: 'iommufd' as const,
+  vms: [
+    {
+      ...vm('vm1', []),
+      devices: [
+        { name: 'dev1', ...DEFAULT_DEVICE, pasidBits: 4 },
+        { name: 'nopasid', ...DEFAULT_DEVICE, pasid: false },
+      ],
+    },
+    vm('vm2', ['dev2']),
+  ],
+};
+
+describe('iommufd design', () => {
+  it('attach errnos: PASID 0 and beyond the width EINVAL, duplicate EBUSY, another HWPT EINVAL, no PASID capability EOPNOTSUPP', async () => {
+    await withSim(iommufd, async (sim) => {
+      const m = sim.machine;
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const fd2 = value(await m.invoke('open', { vm: 1 }));
+      const h1 = value(await m.invoke('alloc', { fd }));
+      const h2 = value(await m.invoke('alloc', { fd }));
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 3 })), 'no page table yet').to.equal('EINVAL');
+      value(await m.invoke('bind_pgtbl', { fd, ioasid: h1, pages: 4 }));
+      value(await m.invoke('bind_pgtbl', { fd, ioasid: h2, pages: 4 }));
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 0 })), 'PASID 0').to.equal('EINVAL');
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 16 })), 'beyond pasidBits 4').to.equal('EINVAL');
+      expect(errno(await m.invoke('attach', { device: 1, fd, hwpt: h1, pasid: 3 })), 'no PASID capability').to.equal('EOPNOTSUPP');
+      expect(errno(await m.invoke('attach', { device: 0, fd: fd2, hwpt: h1, pasid: 3 })), "another VM's FD").to.equal('EBADF');
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: 999, pasid: 3 })), 'unknown HWPT').to.equal('ENOENT');
+      value(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 15 }));
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 15 })), 'duplicate').to.equal('EBUSY');
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h2, pasid: 15 })), 'PASID on another HWPT').to.equal('EINVAL');
+      expect(errno(await m.invoke('attach', { device: 0, fd, hwpt: h1, pasid: 5 })), 'same device on the HWPT twice').to.equal('EBUSY');
+      expect(errno(await m.invoke('detach', { device: 0, pasid: 5 })), 'nothing attached').to.equal('ENOENT');
+      expect(errno(await m.invoke('replace', { device: 0, fd, hwpt: h2, pasid: 5 })), 'replace of nothing').to.equal('ENOENT');
+      value(await m.invoke('replace', { device: 0, fd, hwpt: h1, pasid: 15 })); // same table: a no-op
+      value(await m.invoke('replace', { device: 0, fd, hwpt: h2, pasid: 15 }));
+      expect(errno(await m.invoke('destroy', { fd, ioasid: h2 })), 'HWPT in use').to.equal('EBUSY');
+      value(await m.invoke('destroy', { fd, ioasid: h1 })); // unused since the replace
+      value(await m.invoke('detach', { device: 0, pasid: 15 }));
+      value(await m.invoke('destroy', { fd, ioasid: h2 }));
+      expect(value(await m.pasidState(h2))).to.equal('free');
+      await sim.monitor.check();
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
+  it('close(fd) while a device is attached releases nothing until the device detaches', async () => {
+    await withSim(iommufd, async (sim) => {
+      const m = sim.machine;
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const h = value(await m.invoke('alloc', { fd }));
+      value(await m.invoke('bind_pgtbl', { fd, ioasid: h, pages: 16 }));
+      value(await m.invoke('attach', { device: 0, fd, hwpt: h, pasid: 9 }));
+      value(await m.invoke('close', { fd }));
+      expect(errno(await m.invoke('alloc', { fd })), 'the number is closed at once').to.equal('EBADF');
+      expect(value(await m.pasidState(h)), 'the HWPT lives on').to.equal('in-use');
+      const dma = value(await m.invoke('dma', { device: 0, ioasid: 9, ops: 200 }));
+      expect(dma.faulted, 'DMA still translates').to.equal(0);
+      value(await m.invoke('detach', { device: 0, pasid: 9 }));
+      expect(value(await m.pasidState(h)), 'released with the last device').to.equal('free');
+      await sim.monitor.check();
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
+  it('each design refuses the other one’s ops: attach under ioasid is EOPNOTSUPP', async () => {
+    await withSim({}, async (sim) => {
+      const fd = value(await sim.machine.invoke('open', { vm: 0 }));
+      expect(errno(await sim.machine.invoke('attach', { device: 0, fd, hwpt: 1, pasid: 1 }))).to.equal('EOPNOTSUPP');
+    });
+  });
+
+  it('a sequence file naming an op of the other design is refused before it runs', () => {
+    const text = 'steps:\n  - { op: open, vm: vm1, as: fd1 }\n  - { op: detach, device: dev1, pasid: 3 }\n';
+    expect(() => parseSequence(text, 'f.yaml'))
+      .to.throw(InputError)
+      .with.property('message', "f.yaml: step 1, field 'op': op 'detach' needs machine.uapi: iommufd");
+    expect(parseSequence(`machine: { uapi: iommufd }\n${text}`, 'f.yaml').machine.uapi).to.equal('iommufd');
+  });
+
+  it('teardown-race --uapi iommufd (attach, replace under DMA, detach, EBUSY destroys) is clean', async function () {
+    this.timeout(120000);
+    const reports = await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    for (const r of reports) {
+      expect(r.outcomes.replace?.ok ?? 0, 'it replaced under DMA').to.be.above(0);
+      expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROY in use is EBUSY').to.be.above(0);
+    }
+  });
+});
