@@ -71,7 +71,7 @@ async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid:
  */
 async function drainPageRequests(env: ActorEnv, unit: number, device: number, pasid: number): Promise<void> {
   const { hw } = env.host;
-  notePageResponses(hw, prqDrain(hw, device, pasid));
+  notePageResponses(hw, prqDrain(hw, device, pasid, env.mutant !== 'no-auto-response'));
   const fence: InvalidationTarget[] = [{ kind: InvKind.IOTLB, device, pasid }];
   if (hw.deviceAts[device]) fence.push({ kind: InvKind.DEVTLB, device, pasid });
   await invalidate(env, unit, fence);

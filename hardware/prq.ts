@@ -106,6 +106,28 @@ export function prqRespond(hw: Hardware, r: Pick<PageRequest, 'slot' | 'tag'>, c
   return Atomics.compareExchange(q, s + PRQ.STATE, PrqState.TAKEN, PrqState.ANSWERED) === PrqState.TAKEN;
 }
 
+/** Every group queued or taken and not yet answered, on every unit (the auditor's liveness scan). */
+export function prqUnanswered(hw: Hardware): PageRequest[] {
+  const out: PageRequest[] = [];
+  const q = hw.prq;
+  for (let slot = 0; slot < hw.units * PRQ_DEPTH; slot++) {
+    const s = slotBase(slot);
+    const st = Atomics.load(q, s + PRQ.STATE);
+    if (st !== PrqState.QUEUED && st !== PrqState.TAKEN) continue;
+    const flags = q[s + PRQ.FLAGS]!;
+    out.push({
+      slot,
+      tag: q[s + PRQ.TAG]!,
+      device: q[s + PRQ.DEV]!,
+      pasid: q[s + PRQ.PASID]!,
+      iova: q[s + PRQ.IOVA]!,
+      group: q[s + PRQ.GROUP]!,
+      write: (flags & PrqFlag.WRITE) !== 0,
+    });
+  }
+  return out;
+}
+
 /** Is a group queued on any unit, waiting for the handler to take it? */
 export function prqQueued(hw: Hardware): boolean {
   for (let slot = 0; slot < hw.units * PRQ_DEPTH; slot++) if (Atomics.load(hw.prq, slotBase(slot) + PRQ.STATE) === PrqState.QUEUED) return true;
@@ -136,12 +158,13 @@ export function prqSlotsOf(hw: Hardware, device: number, pasid: number): Array<P
  * and device TLB flushed): answer every group still queued or taken as invalid, so the device
  * aborts those accesses and nothing is left to answer once the PASID is recycled.
  */
-export function prqDrain(hw: Hardware, device: number, pasid: number): number {
+export function prqDrain(hw: Hardware, device: number, pasid: number, delivered = true): number {
   const q = hw.prq;
   let answered = 0;
   for (const r of prqSlotsOf(hw, device, pasid)) {
     const s = slotBase(r.slot);
-    Atomics.compareExchange(q, s + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN);
+    // `delivered` false: the groups a handler already took are left to it (mutant no-auto-response).
+    if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN) !== PrqState.QUEUED && !delivered) continue;
     if (prqRespond(hw, r, PrqCode.INVALID)) answered++;
   }
   return answered;

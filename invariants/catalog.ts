@@ -8,6 +8,7 @@ export const INVARIANTS = {
   quota: 'a VM never holds more PASIDs than its quota',
   release: 'once every user has let go, the PASID is back in the free pool within a bound',
   reply: 'every call answers within a bound',
+  'page-request': 'every page-request group a device queued is answered within a bound',
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 

@@ -92,6 +92,13 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
+  'no-auto-response': {
+    scenario: iopf,
+    invariants: ['pasid-reuse', 'page-request'],
+    designs: ['ioasid'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
   'skip-prq-drain': {
     scenario: iopf,
     invariants: ['pasid-reuse'],
