@@ -75,6 +75,10 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
     return ok({ f: f.value, ref: found.value });
   };
   const release = async (pasid: number, h: Held) => {
+    if (env.mutant === 'put-before-teardown') {
+      const p = await put(h);
+      return p.ok ? teardown(pasid) : p;
+    }
     const r = await teardown(pasid);
     return r.ok ? put(h) : r;
   };

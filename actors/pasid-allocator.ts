@@ -99,7 +99,7 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
           else s.parked--;
           s.status[msg.pasid] = FREE;
           setUsed(msg.pasid, false);
-          charge(s.owner[msg.pasid]!, -1);
+          if (!(env.mutant === 'quota-leak' && was === PARKED)) charge(s.owner[msg.pasid]!, -1);
           announce(msg.pasid);
           break;
         }

@@ -8,6 +8,7 @@
 // after the other, in arrival order; requests for different vPASIDs run concurrently. A request
 // that fails midway undoes, in the safe order, what it did.
 import { KVM_VPASIDS } from '../hardware/layout.js';
+import type { MutantName } from './env.js';
 import type { Invoke, VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
 import { type Err, type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed, tell } from './runtime.js';
@@ -25,6 +26,7 @@ export interface VIommuOptions {
   readonly uapi: GuestUapi;
   /** Pages of the page table bound for a new vPASID. */
   readonly pages: number;
+  readonly mutant: MutantName | null;
 }
 
 interface VIommuState {
@@ -147,7 +149,7 @@ async function unbind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIom
   let b = held;
   const last = b.devices.size === 1;
   // The vPASID's translation goes only with its last device: the others still take its ENQCMDs.
-  if (last && b.kvm) {
+  if (last && b.kvm && o.mutant !== 'unbind-keeps-kvm') {
     const r = await u('kvm_clear_pasid', { vm: o.vm, vpasid });
     if (!done(r)) return { binding: b, result: r as Err };
     b = { ...b, kvm: false };

@@ -15,6 +15,7 @@ import type { JobCounts } from '../hardware/jobs.js';
 import type { InvariantId, Violation } from '../invariants/catalog.js';
 import type { ModeOptions } from '../sim/mode.js';
 import { type Counts, Simulation } from '../sim/simulation.js';
+import { closeOut } from '../sim/close-out.js';
 
 export interface CreateOptions {
   /** The machine: VMs with their devices, IOMMUs, PASID width, policy, workers (defaults: one VM "vm1" with "dev1"; a VM or device left at its name gets the defaults). */
@@ -170,8 +171,13 @@ export class IoasidSim {
     return this.invariants();
   }
 
-  /** Stop jobs, engines, timers and actors, after the final checks; the process can then exit. */
+  /**
+   * Close everything the simulation still holds and audit that nothing leaked (a `leak` violation
+   * otherwise; sim/close-out.ts), then stop jobs, engines, timers and actors after the final
+   * checks; the process can then exit. Call when no call is in flight.
+   */
   async shutdown(): Promise<InvariantState> {
+    if (!this.simulation.closingOut && !this.simulation.machine.stopped) await closeOut(this.simulation);
     await this.simulation.finish();
     return this.invariants();
   }

@@ -1,8 +1,23 @@
 // Read-only views the auditor uses to see what the hardware still refers to.
-import { IOTLB_ENTRIES, KE, KVM_STRIDE, KVM_VPASIDS, PASID_CACHE_ENTRIES, PC, PC_STRIDE, TLB, TLB_STRIDE, type Hardware } from './layout.js';
+import {
+  IOTLB_ENTRIES,
+  KE,
+  KVM_STRIDE,
+  KVM_VPASIDS,
+  LEAF_ENTRIES,
+  PASID_CACHE_ENTRIES,
+  PASID_PDE_SHIFT,
+  PC,
+  PC_STRIDE,
+  PE,
+  PE_STRIDE,
+  TLB,
+  TLB_STRIDE,
+  type Hardware,
+} from './layout.js';
 import { walkPasid } from './pasid-table.js';
 import { prqPendingFor } from './prq.js';
-import { swqQueuedFor } from './swq.js';
+import { swqQueued, swqQueuedFor } from './swq.js';
 
 /** Everything in hardware that still refers to `pasid`, as readable phrases naming devices and VMs as the user did. */
 export function hardwareReferences(
@@ -40,4 +55,35 @@ export function hardwareReferences(
     }
   }
   return refs;
+}
+
+/**
+ * Everything the hardware still holds for any PASID, as phrases (the close-out's leak audit):
+ * present PASID-table entries, IOTLB entries, valid KVM translations, queued descriptors.
+ */
+export function hardwareLeftovers(hw: Hardware, names: { readonly device: readonly string[]; readonly vm: readonly string[] }): string[] {
+  const left: string[] = [];
+  for (let d = 0; d < hw.deviceVm.length; d++) {
+    const present: number[] = [];
+    for (let dir = 0; dir < hw.dirEntries; dir++) {
+      const leaf = Atomics.load(hw.pasidDir, d * hw.dirEntries + dir) - 1;
+      if (leaf < 0) continue;
+      for (let i = 0; i < LEAF_ENTRIES; i++)
+        if (Atomics.load(hw.pasidLeaves, (leaf * LEAF_ENTRIES + i) * PE_STRIDE + PE.VALID) !== 0) present.push((dir << PASID_PDE_SHIFT) | i);
+    }
+    if (present.length) left.push(`${names.device[d]}: a present PASID-table entry for PASID ${present.join(', ')}`);
+  }
+  for (let e = 0; e < hw.shape.engines; e++) {
+    const base = e * IOTLB_ENTRIES * TLB_STRIDE;
+    let n = 0;
+    for (let i = 0; i < IOTLB_ENTRIES; i++) if (hw.iotlb[base + i * TLB_STRIDE + TLB.DEV] !== 0) n++;
+    if (n) left.push(`engine ${e}: ${n} IOTLB entr${n === 1 ? 'y' : 'ies'}`);
+  }
+  for (let vm = 0; vm < hw.shape.vmPages.length; vm++) {
+    const mapped: number[] = [];
+    for (let v = 0; v < KVM_VPASIDS; v++) if (Atomics.load(hw.kvm, (vm * KVM_VPASIDS + v) * KVM_STRIDE + KE.VALID) !== 0) mapped.push(v);
+    if (mapped.length) left.push(`KVM of ${names.vm[vm]} still maps vPASID ${mapped.join(', ')}`);
+  }
+  for (const d of swqQueued(hw)) left.push(`a descriptor still queued on the work queue of ${names.device[d]}`);
+  return left;
 }

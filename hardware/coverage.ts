@@ -1,7 +1,8 @@
 // Coverage: what a run raced, as the hardware saw it. A teardown counts as racing when, at the
 // moment it began, the hardware held work it must wait for: DMA batches of that (device, PASID)
 // in flight, or ENQCMD descriptors carrying the PASID queued or executing. Accesses landed and
-// faulted and descriptors accepted come from the engines' own counters. Nothing here reads the
+// faulted and descriptors accepted come from the engines' own counters; teardown calls racing
+// each other on one IOASID, from the calls in progress as the auditor saw them. Nothing here reads the
 // model's intentions (a mutant's name, a scenario's plan): only what was in flight.
 import type { JobTable } from './jobs.js';
 import { COV, EC, EC_STRIDE, type Hardware, MSR_PASID_MASK, VC, VC_STRIDE } from './layout.js';
@@ -29,6 +30,8 @@ export interface Coverage {
   readonly pageRequests: number;
   /** Page requests a handler answered (the kernel's, a fault queue's or a drain's). */
   readonly pageResponses: number;
+  /** Teardown calls (DISALLOW, DESTROY, close, close_device, KVM_CLEAR_PASID) that began while another teardown call of the same IOASID was in progress. */
+  readonly teardownCallsRaced: number;
   /** DMA accesses (and ENQCMD descriptor writes) that landed. */
   readonly landed: number;
   /** Accesses the translation refused. */
@@ -50,6 +53,7 @@ export const NO_COVERAGE: Coverage = {
   teardownsWithPageRequests: 0,
   pageRequests: 0,
   pageResponses: 0,
+  teardownCallsRaced: 0,
   landed: 0,
   faulted: 0,
   accepted: 0,
@@ -87,6 +91,11 @@ export function noteKvmClear(hw: Hardware, vm: number, vpasid: number, ppasid: n
   if (submitting || devices.some((d) => swqInFlightFor(hw, d, ppasid))) c[COV.KVM_CLEARS_ENQCMD] += 1;
 }
 
+/** A teardown call began while another of the same IOASID was in progress (the auditor sees the calls). Main thread only. */
+export function noteTeardownRace(hw: Hardware): void {
+  hw.coverage[COV.TEARDOWN_RACES] += 1;
+}
+
 export function readCoverage(hw: Hardware): Coverage {
   const c = hw.coverage;
   let landed = 0,
@@ -109,6 +118,7 @@ export function readCoverage(hw: Hardware): Coverage {
     teardownsWithPageRequests: c[COV.TEARDOWNS_PRQ]!,
     pageRequests: prqCounts(hw).requests,
     pageResponses: c[COV.PAGE_RESPONSES]!,
+    teardownCallsRaced: c[COV.TEARDOWN_RACES]!,
     landed,
     faulted,
     accepted,

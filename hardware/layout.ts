@@ -186,7 +186,8 @@ export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, SLOTS: 8 } as const;
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
 // began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
 // for KVM_CLEAR_PASID (descriptors or vCPU submissions through the translation); UNMAPs that
-// cleared PTEs, and those that began while DMA of a device using the IOASID was in flight.
+// cleared PTEs, and those that began while DMA of a device using the IOASID was in flight;
+// teardown calls that began while another teardown call of the same IOASID was in progress.
 export const COV = {
   TEARDOWNS: 0,
   TEARDOWNS_DMA: 1,
@@ -195,8 +196,9 @@ export const COV = {
   KVM_CLEARS_ENQCMD: 4,
   UNMAPS: 5,
   UNMAPS_DMA: 6,
-  PAGE_RESPONSES: 7, // page requests answered by a handler (success or invalid)
-  TEARDOWNS_PRQ: 8, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
+  TEARDOWN_RACES: 7,
+  PAGE_RESPONSES: 8, // page requests answered by a handler (success or invalid)
+  TEARDOWNS_PRQ: 9, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
 } as const;
 const COV_WORDS = 16;
 

@@ -122,6 +122,15 @@ export function swqInFlightFor(hw: Hardware, device: number, pasid: number): boo
 
 /** For the auditor: devices whose queue holds a descriptor carrying `pasid` not yet taken. */
 export function swqQueuedFor(hw: Hardware, pasid: number): number[] {
+  return swqQueuedMatching(hw, (p) => p === pasid);
+}
+
+/** The devices whose work queue holds any descriptor. */
+export function swqQueued(hw: Hardware): number[] {
+  return swqQueuedMatching(hw, () => true);
+}
+
+function swqQueuedMatching(hw: Hardware, match: (pasid: number) => boolean): number[] {
   const found: number[] = [];
   for (let d = 0; d < hw.deviceVm.length; d++) {
     const b = d * SWQ_STRIDE;
@@ -129,7 +138,7 @@ export function swqQueuedFor(hw: Hardware, pasid: number): number[] {
     const tail = Atomics.load(hw.swq, b + SWQ.TAIL);
     for (let pos = head; pos !== tail; pos = (pos + 1) | 0) {
       const s = slot(d, pos);
-      if (Atomics.load(hw.swq, s + SD.SEQ) === ((pos + 1) | 0) && hw.swq[s + SD.PASID] === pasid) {
+      if (Atomics.load(hw.swq, s + SD.SEQ) === ((pos + 1) | 0) && match(hw.swq[s + SD.PASID]!)) {
         found.push(d);
         break;
       }

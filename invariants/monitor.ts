@@ -7,12 +7,14 @@ import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import { publishStep } from '../hardware/anomalies.js';
 import { prqUnanswered } from '../hardware/prq.js';
+import { noteTeardownRace } from '../hardware/coverage.js';
 import type { Hardware } from '../hardware/layout.js';
 import { type MachineNames, holderName, namedArgs } from './names.js';
 import { setAuthorised } from '../hardware/witness.js';
 import type { InvariantId, Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
+import { GuestAuditor } from './guest.js';
 import { KvmAuditor } from './kvm.js';
 
 export interface MonitorOptions {
@@ -81,6 +83,7 @@ interface Deferred {
   readonly inc: Incarnation;
   readonly waitingOn: Set<number>;
   readonly what: string;
+  readonly invariant: InvariantId;
 }
 
 export class Monitor {
@@ -89,8 +92,9 @@ export class Monitor {
   readonly counts = new Map<InvariantId, number>();
   private readonly dma: DmaAuditor;
   private readonly kvm: KvmAuditor;
+  private readonly guest: GuestAuditor;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
-  private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation }>();
+  private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation; tearsDown?: ReadonlySet<number> }>();
   private readonly deferred: Deferred[] = [];
   private kvmSeen = false;
   /** iommufd: the HWPT attached at each `device:pasid`, from attach and replace replies. */
@@ -110,6 +114,7 @@ export class Monitor {
   constructor(private readonly o: MonitorOptions) {
     this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
+    this.guest = new GuestAuditor(o.hw, o.names);
   }
 
   private report(invariant: InvariantId, detail: string, step = this.step): void {
@@ -119,6 +124,11 @@ export class Monitor {
     // Keep the first few of each invariant; the rest are counted.
     if ((this.counts.get(invariant) ?? 0) <= 20) this.violations.push(v);
     this.o.onViolation(v);
+  }
+
+  /** A violation found outside the event stream (the close-out audit). */
+  record(invariant: InvariantId, detail: string): void {
+    this.report(invariant, detail);
   }
 
   private authorise(device: number, pasid: number, yes: boolean): void {
@@ -146,6 +156,7 @@ export class Monitor {
       this.onCall(e);
       return;
     }
+    if (e.type === 'pasid' && e.state === 'free') this.onFree(e.pasid);
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
@@ -157,13 +168,34 @@ export class Monitor {
     // DESTROY names the IOASID the FD holds now: if the PASID recycles (to the same FD) before
     // the reply, the reply still means this one.
     const target = e.op === 'destroy' ? this.model.heldBy(e.args.ioasid, `fd:${e.args.fd}`) : e.op === 'mm_exit' ? this.model.newest(e.args.ioasid) : undefined;
-    this.pending.set(e.id, { call: e, target });
+    const tearsDown = this.tornDownBy(e);
+    if (tearsDown.size && [...this.pending.values()].some((p) => p.tearsDown && [...tearsDown].some((x) => p.tearsDown!.has(x)))) noteTeardownRace(this.o.hw);
+    this.pending.set(e.id, { call: e, target, tearsDown });
     // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
     if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
     if (e.op === 'attach' || e.op === 'replace') this.authorise(e.args.device, e.args.pasid, true);
     if (e.op === 'kvm_set_pasid') {
       this.kvmInUse();
       this.kvm.setCalled(e.args.vm, e.args.vpasid, e.args.ioasid);
+    }
+  }
+
+  /** The PASIDs a teardown call lets go of, as the auditor's model says now (coverage of racing teardowns). */
+  private tornDownBy(e: CallEvent): ReadonlySet<number> {
+    switch (e.op) {
+      case 'destroy':
+      case 'disallow':
+        return new Set([e.args.ioasid]);
+      case 'close':
+        return new Set([...this.model.all()].filter((i) => i.holders.has(`fd:${e.args.fd}`)).map((i) => i.pasid));
+      case 'close_device':
+        return new Set(this.model.held(e.args.device));
+      case 'kvm_clear_pasid': {
+        const p = this.kvm.current(e.args.vm, e.args.vpasid);
+        return new Set(p ? [p] : []);
+      }
+      default:
+        return new Set();
     }
   }
 
@@ -276,6 +308,22 @@ export class Monitor {
         this.settleClosing(t);
         break;
       }
+      case 'viommu_bind': {
+        if (!e.result.ok) break;
+        const problem = this.guest.bind(e.args.vm, e.args.device, e.args.vpasid, e.result.value);
+        if (problem) this.report('guest-binding', problem);
+        break;
+      }
+      case 'viommu_unbind': {
+        if (!e.result.ok) break;
+        const { vm, vpasid } = e.args;
+        const remapping = [...this.pending.values()].some(
+          ({ call: c }) => (c.op === 'viommu_bind' || c.op === 'kvm_set_pasid') && c.args.vm === vm && c.args.vpasid === vpasid,
+        );
+        const problem = this.guest.unbind(vm, e.args.device, vpasid, remapping);
+        if (problem) this.report('guest-binding', problem);
+        break;
+      }
       default:
         break;
     }
@@ -326,7 +374,29 @@ export class Monitor {
     const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
     if (refs.length) this.report('pasid-reuse', `PASID ${pasid} was handed out while ${refs.join(', ')} still referred to it`);
     // Nor may any earlier incarnation still be held, unless a call in progress is letting go of it.
-    for (const old of m.incarnations(pasid)) {
+    this.stillHeld(pasid, 'pasid-reuse', 'was handed out');
+    const quota = this.o.vmQuota[vm];
+    m.allocated(pasid, vm, fd);
+    if (quota !== null && quota !== undefined) {
+      // One being let go of by a call in progress may already be free again (its reply is on its way).
+      const held = [...m.all()].filter((i) => i.vm === vm && !this.lettingGo(i)).length;
+      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
+    }
+  }
+
+  /**
+   * The allocator declared `pasid` free: at this moment no hardware may still refer to it, and no
+   * user may still hold it (unless a call in progress is letting go).
+   */
+  private onFree(pasid: number): void {
+    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
+    if (refs.length) this.report('free-while-referenced', `PASID ${pasid} was declared free while ${refs.join(', ')} still referred to it`);
+    this.stillHeld(pasid, 'free-while-referenced', 'was declared free');
+  }
+
+  /** Every incarnation of `pasid` must be let go of, or be let go of by a call in progress (then judged when it answers). */
+  private stillHeld(pasid: number, invariant: InvariantId, verb: string): void {
+    for (const old of this.model.incarnations(pasid)) {
       const waitingOn = new Set<number>();
       let uncovered = false;
       for (const h of old.holders) {
@@ -334,16 +404,16 @@ export class Monitor {
         if (ids.length === 0) uncovered = true;
         for (const id of ids) waitingOn.add(id);
       }
-      const what = `PASID ${pasid} was handed out while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
-      if (uncovered) this.report('pasid-reuse', what);
-      else this.deferred.push({ inc: old, waitingOn, what });
+      const what = `PASID ${pasid} ${verb} while ${[...old.holders].map((h) => holderName(this.o.names, h)).join(', ')} still held it`;
+      if (uncovered) this.report(invariant, what);
+      else this.deferred.push({ inc: old, waitingOn, what, invariant });
     }
-    const quota = this.o.vmQuota[vm];
-    m.allocated(pasid, vm, fd);
-    if (quota !== null && quota !== undefined) {
-      const held = [...m.all()].filter((i) => i.vm === vm).length;
-      if (held > quota) this.report('quota', `${this.o.names.vm[vm]} holds ${held} PASIDs, quota ${quota}`);
-    }
+  }
+
+  /** Is every holder of `inc` covered by a call in progress that may let go of it? */
+  private lettingGo(inc: Incarnation): boolean {
+    const calls = [...this.pending.values()];
+    return [...inc.holders].every((h) => calls.some((c) => mayRelease(c.call, h, inc.pasid, this.o.uapi)));
   }
 
   private settleDeferred(doneId: number): void {
@@ -352,7 +422,7 @@ export class Monitor {
       d.waitingOn.delete(doneId);
       if (d.waitingOn.size > 0) continue;
       this.deferred.splice(i--, 1);
-      if (d.inc.holders.size > 0) this.report('pasid-reuse', d.what);
+      if (d.inc.holders.size > 0) this.report(d.invariant, d.what);
     }
   }
 

@@ -189,7 +189,9 @@ export class Machine implements Kernel {
     );
     const uapi = dispatcher(this, { emit, now });
     this.invoke = uapi.user;
-    this.viommus = spec.vms.map((vm, v) => spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES }));
+    this.viommus = spec.vms.map((vm, v) =>
+      spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES, mutant: spec.mutant }),
+    );
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,
       { landingLatencyUs: spec.landingLatencyUs },

@@ -6,6 +6,7 @@ import type { UapiDesign } from '../actors/env.js';
 import type { MachineSpec } from '../machine/spec.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, VERSION, countsOf, notRaced, scheduleOf, verdictOf } from '../report/report.js';
+import { closeOut } from '../sim/close-out.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
 
@@ -67,7 +68,7 @@ export interface Scenario {
   readonly races: readonly CoverageKey[];
   /** The machine for these parameters. */
   machine(p: ScenarioParams): MachineSpec;
-  /** Drive the simulation until `w.expired()`, then let go of everything it holds. */
+  /** Drive the simulation until `w.expired()`, then let go of everything it holds (the close-out audit then checks it did). */
   drive(w: Workload): Promise<void>;
 }
 
@@ -100,6 +101,7 @@ export async function runScenario(s: Scenario, p: ScenarioParams, hooks: Scenari
       expired: () => sim.now() >= deadline || sim.engineFailure !== null || (stopAtFirst && sim.violations.length > 0),
       sleep: (ms, who) => sim.sleep(ms, who),
     });
+    await closeOut(sim);
   } catch (e) {
     error = `workload failed: ${(e as Error).message}`;
   } finally {

@@ -7,6 +7,7 @@ import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
 import { type Sequence, type SequenceStep, expectationsFor, machineNames } from './file.js';
+import { closeOut } from '../sim/close-out.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
 
@@ -20,7 +21,7 @@ export interface SequenceRunOptions {
   readonly mode?: ModeOptions;
   /** The machine's fault injector (fail-nth sweeps); by default nothing fails. */
   readonly injectFault?: (site: FallibleSite) => boolean;
-  /** Called after the last step while the machine still answers (fail-nth closes and audits here). */
+  /** Called after the last step, before the close-out audit (sim/close-out.ts), while the machine still answers. */
   readonly beforeFinish?: (sim: Simulation) => Promise<void>;
   /**
    * A call that answered ETIMEDOUT or EIO fails the run (default true). Fail-nth injects such
@@ -59,6 +60,7 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
       sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
     }
     await o.beforeFinish?.(sim);
+    await closeOut(sim);
   } finally {
     await sim.finish();
   }

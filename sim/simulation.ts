@@ -74,6 +74,8 @@ export class Simulation {
   private readonly outcomeCounts = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
+  /** Set once the close-out (sim/close-out.ts) began: its calls are the auditor's, not the workload's, and are not counted. */
+  closingOut = false;
   /** Set in deterministic mode. */
   readonly scheduler: DeterministicScheduler | null = null;
 
@@ -83,7 +85,7 @@ export class Simulation {
     const emit = (e: SimEvent) => {
       // The machine and actors stamp real time; a deterministic run's clock is the scheduler's.
       if (this.scheduler) e.t = this.scheduler.now;
-      if (e.type === 'call') this.calls++;
+      if (e.type === 'call' && !this.closingOut) this.calls++;
       else if (e.type === 'reply') this.onReply(e);
       this.monitor?.observe(e); // the auditor sees each event before anyone else
       this.subject.next(e);
@@ -149,10 +151,12 @@ export class Simulation {
   }
 
   private onReply(e: ReplyEvent): void {
-    const outcome = e.result.ok ? 'ok' : e.result.errno;
-    const m = this.outcomeCounts.get(e.op) ?? new Map<string, number>();
-    this.outcomeCounts.set(e.op, m);
-    m.set(outcome, (m.get(outcome) ?? 0) + 1);
+    if (!this.closingOut) {
+      const outcome = e.result.ok ? 'ok' : e.result.errno;
+      const m = this.outcomeCounts.get(e.op) ?? new Map<string, number>();
+      this.outcomeCounts.set(e.op, m);
+      m.set(outcome, (m.get(outcome) ?? 0) + 1);
+    }
     if (!e.result.ok && INCOMPLETE.has(e.result.errno)) {
       this.incompleteCalls++;
       this.firstIncomplete ??= `${e.op} answered ${e.result.errno}: ${e.result.message}`;

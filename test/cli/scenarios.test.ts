@@ -12,9 +12,9 @@ interface RunJson {
   scenario: string;
   counts: Record<string, number>;
   outcomes: Outcomes;
+  coverage: Record<string, number>;
   violationCounts: Record<string, number>;
   violations: { detail: string }[];
-  coverage: Record<string, number>;
 }
 
 const n = (o: Outcomes, op: string, outcome: string) => o[op]?.[outcome] ?? 0;
@@ -56,6 +56,13 @@ const EXERCISES: Record<string, (o: Outcomes, r: RunJson) => void> = {
     expect(n(o, 'alloc', 'EBADF'), 'calls on a closed FD').to.be.greaterThan(0);
     expect(n(o, 'disallow', 'EBADF'), 'DISALLOW through a closed FD').to.be.greaterThan(0);
     expect(n(o, 'open', 'ok'), 'FDs reopened').to.be.greaterThan(2);
+  },
+  'teardown-storm': (o, r) => {
+    expect(r.coverage.teardownCallsRaced, 'teardown calls racing on one IOASID').to.be.greaterThan(5);
+    expect(n(o, 'destroy', 'ENOENT'), 'a DESTROY that lost its race (double DESTROY, DESTROY with close)').to.be.greaterThan(0);
+    expect(n(o, 'alloc', 'ENOSPC'), 'ALLOC meeting the VM quota').to.be.greaterThan(0);
+    expect(n(o, 'allow', 'ok'), 'each IOASID allowed on several devices').to.be.greaterThan(n(o, 'alloc', 'ok'));
+    expect(n(o, 'close_device', 'ok'), 'device closes racing DISALLOW').to.be.greaterThan(0);
   },
 };
 

@@ -9,9 +9,18 @@ import { enqcmd } from '../../scenarios/enqcmd.js';
 import { iopf } from '../../scenarios/iopf.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
+import { teardownStorm } from '../../scenarios/teardown-storm.js';
 import { unmapRace } from '../../scenarios/unmap-race.js';
+import { viommu } from '../../scenarios/viommu.js';
 import type { WorkMeter } from '../threads-runs.js';
-import { destroysWhileKvmMaps, teardownsWithDmaLanding, teardownsWithPageRequests, unmapsWithDmaLanding } from './work-meters.js';
+import {
+  destroysWhileKvmMaps,
+  racingTeardowns,
+  teardownsWithDmaLanding,
+  teardownsWithPageRequests,
+  unmapsWithDmaLanding,
+  viommuUnbinds,
+} from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -68,7 +77,8 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   // teardown-race never maps a vPASID, so only a KVM / ENQCMD workload can show a missing kref.
   'kvm-no-kref': {
     scenario: enqcmd,
-    invariants: ['pasid-reuse'],
+    // The scan when DESTROY frees the PASID sees KVM's translation first; the next ALLOC would too.
+    invariants: ['free-while-referenced', 'pasid-reuse'],
     designs: ['ioasid'],
     // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
     threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: destroysWhileKvmMaps, enough: 50 },
@@ -105,6 +115,29 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
+  },
+  // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
+  'put-before-teardown': {
+    scenario: teardownStorm,
+    invariants: ['free-while-referenced', 'use-after-free', 'dma-after-teardown', 'pasid-reuse'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: racingTeardowns, enough: 60 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  // A PASID parks whenever DESTROY comes before the last DISALLOW; the close-out audit finds the charge left.
+  'quota-leak': {
+    scenario: teardownStorm,
+    invariants: ['leak'],
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: racingTeardowns, enough: 5 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  'unbind-keeps-kvm': {
+    scenario: viommu,
+    invariants: ['guest-binding'],
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: viommuUnbinds, enough: 20 },
+    designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
   },
 };
 

@@ -61,3 +61,31 @@ export const teardownsWithPageRequests: WorkMeter = {
   what: 'teardowns with page requests pending',
   attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
 };
+
+/** DISALLOW or DESTROY calls that began while another of the same IOASID was in progress (teardowns racing on one IOASID). */
+export const racingTeardowns: WorkMeter = {
+  what: 'teardowns racing another of the same IOASID',
+  attach(sim) {
+    const inFlight = new Map<number, number>(); // call id -> ioasid
+    let n = 0;
+    sim.events$.subscribe((e) => {
+      if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) {
+        if ([...inFlight.values()].includes(e.args.ioasid)) n++;
+        inFlight.set(e.id, e.args.ioasid);
+      } else if (e.type === 'reply') inFlight.delete(e.id);
+    });
+    return () => n;
+  },
+};
+
+/** vIOMMU unbinds that answered success (each may be a vPASID's last device, whose KVM translation must go). */
+export const viommuUnbinds: WorkMeter = {
+  what: 'vIOMMU unbinds',
+  attach(sim) {
+    let n = 0;
+    sim.events$.subscribe((e) => {
+      if (e.type === 'reply' && e.op === 'viommu_unbind' && e.result.ok) n++;
+    });
+    return () => n;
+  },
+};
