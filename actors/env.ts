@@ -27,6 +27,9 @@ export const MUTANTS = {
   'skip-devtlb': 'devices with ATS never get a device-TLB invalidation (teardown, UNMAP, BIND after ALLOW)',
   'skip-pasid-cache-flush': 'PASID-entry changes (teardown, BIND after ALLOW) never invalidate the PASID cache',
   'mm-exit-no-teardown': 'process exit frees the address space without tearing down the PASID entries of the devices still using it',
+  'no-auto-response':
+    'the drain at teardown answers only the page requests still in the hardware queue, not those delivered to a fault queue: the device waits forever',
+  'skip-prq-drain': "teardown of a PRI device's PASID entry never drains its page requests: pending ones outlive the PASID",
   'put-before-teardown': "DISALLOW puts the device's kref before it tears the PASID entry down, so the last put frees a PASID the IOMMU still translates",
   'quota-leak': "a PASID released after it parked is not given back to its VM's quota",
   'unbind-keeps-kvm': "the vIOMMU's unbind of a vPASID's last device skips KVM_CLEAR_PASID, so the guest's ENQCMDs with it are still accepted",

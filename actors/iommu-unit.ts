@@ -3,12 +3,14 @@
 // teardown always runs the VT-d order (docs/domain.md#tearing-down-a-pasid-entry):
 // clear the present bit -> invalidate the PASID cache, the IOTLB and, for a device with ATS, its
 // device TLB, and wait -> drain in-flight DMA and the descriptors the device's work queue
-// accepted -> zero the entry. Only after that may the caller free pages or put a kref. An unmap
+// accepted -> for a device with PRI, drain its page requests (answer the pending ones invalid,
+// then a fenced IOTLB and device-TLB flush) -> zero the entry. Only after that may the caller free pages or put a kref. An unmap
 // (docs/domain.md#unmapping-under-dma) flushes the IOTLB and device TLBs over its range and
 // drains the same way before its pages are freed.
-import { noteEntryTeardown } from '../hardware/coverage.js';
+import { noteEntryTeardown, notePageResponses } from '../hardware/coverage.js';
 import { type InvalidationTarget, postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
 import { InvKind } from '../hardware/layout.js';
+import { prqDrain } from '../hardware/prq.js';
 import { swqDrain } from '../hardware/swq.js';
 import { type ActorEnv, TeardownFailure } from './env.js';
 import type { IommuMsg } from './protocol.js';
@@ -57,7 +59,22 @@ async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid:
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
   await invalidate(env, unit, entryFlush(env, device, pasid), true);
   if (env.mutant !== 'skip-drain') await drain(env, device, pasid, true);
+  if (hw.devicePri[device] && env.mutant !== 'skip-prq-drain') await drainPageRequests(env, unit, device, pasid);
   pasidTables.zero(device, pasid);
+}
+
+/**
+ * The PRQ drain (VT-d intel_iommu_drain_pasid_prq, docs/domain.md#io-page-faults-and-their-drain),
+ * once DMA stopped and the entry and TLBs were invalidated: answer every page request of (device,
+ * pasid) still queued or taken as invalid (so nothing is left to answer once the PASID is
+ * recycled), then fence with a PASID IOTLB flush and a device-TLB flush, and wait.
+ */
+async function drainPageRequests(env: ActorEnv, unit: number, device: number, pasid: number): Promise<void> {
+  const { hw } = env.host;
+  notePageResponses(hw, prqDrain(hw, device, pasid, env.mutant !== 'no-auto-response'));
+  const fence: InvalidationTarget[] = [{ kind: InvKind.IOTLB, device, pasid }];
+  if (hw.deviceAts[device]) fence.push({ kind: InvKind.DEVTLB, device, pasid });
+  await invalidate(env, unit, fence);
 }
 
 /** After an unmap cleared the PTEs of IOVA pages [iova, iova + pages): flush that range on every device with an entry, and drain. */

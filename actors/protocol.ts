@@ -122,6 +122,13 @@ export interface EnqcmdCounts {
   readonly exits: number;
 }
 
+/** The page-request group a FAULT_RESPOND answered. */
+export interface PageRequestInfo {
+  readonly device: number;
+  readonly iova: number;
+  readonly group: number;
+}
+
 /**
  * Every uAPI op: its complete arguments, which of them may be left out (the table fills their
  * defaults), and its value on success. Machine objects are named by index (VMs, devices, vCPUs),
@@ -151,6 +158,9 @@ export interface UapiOps {
   enqcmd_start: { args: { vcpu: number; device: number; seed: number }; optional: 'seed'; value: number };
   stop: { args: { job: number }; optional: never; value: JobCounts };
   pasid_state: { args: { ioasid: number }; optional: never; value: PasidState };
+  fault_queue: { args: { fd: number; ioasid: number }; optional: never; value: null };
+  fault_read: { args: { fd: number; ioasid: number }; optional: never; value: PageRequestInfo };
+  fault_respond: { args: { fd: number; ioasid: number; code: number }; optional: never; value: PageRequestInfo };
   attach: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
   replace: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
   detach: { args: { device: number; pasid: number }; optional: never; value: null };

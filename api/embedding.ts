@@ -3,7 +3,7 @@
 // answers a Result (never throws for an errno); the event stream and the monitor are exposed.
 import type { Observable } from 'rxjs';
 import type { SimEvent } from '../actors/events.js';
-import type { EnqcmdCounts } from '../actors/protocol.js';
+import type { EnqcmdCounts, PageRequestInfo } from '../actors/protocol.js';
 import { MUTANTS } from '../actors/env.js';
 import { createOptionsInput } from '../input/spec-schema.js';
 import { type MachineSpecInput, completeMachineSpec } from '../machine/spec.js';
@@ -87,6 +87,9 @@ export const HANDLED_BY: { readonly [K in OpName]: readonly [string, string] } =
   viommu_bind: ['VIommuHandle', 'bind'],
   viommu_unbind: ['VIommuHandle', 'unbind'],
   stop: ['JobHandle', 'stop'],
+  fault_queue: ['FdHandle', 'faultQueue'],
+  fault_read: ['FdHandle', 'faultRead'],
+  fault_respond: ['FdHandle', 'faultRespond'],
 };
 
 export class IoasidSim {
@@ -215,6 +218,18 @@ export class FdHandle {
   /** IOAS_UNMAP: whole mappings inside [iova, iova + pages) (ENOENT for none or a split one); the pages are freed after the flush. */
   unmap(ioasid: number, iova: number, pages?: number): Promise<Result<null>> {
     return this.owner.invoke('unmap', { fd: this.fd, ioasid, iova, ...(pages === undefined ? {} : { pages }) });
+  }
+  /** FAULT_QUEUE_ALLOC: the IOASID's page requests queue here for faultRespond (EEXIST: it has one). */
+  faultQueue(ioasid: number): Promise<Result<null>> {
+    return this.owner.invoke('fault_queue', { fd: this.fd, ioasid });
+  }
+  /** read() of the fault queue: the oldest unanswered page request (waits, bounded, for one), left pending. */
+  faultRead(ioasid: number): Promise<Result<PageRequestInfo>> {
+    return this.owner.invoke('fault_read', { fd: this.fd, ioasid });
+  }
+  /** FAULT_RESPOND: answer the oldest page request of the IOASID's fault queue; success maps the page first. */
+  faultRespond(ioasid: number, code: 'success' | 'invalid'): Promise<Result<PageRequestInfo>> {
+    return this.owner.invoke('fault_respond', { fd: this.fd, ioasid, code: code === 'success' ? 0 : 1 });
   }
   /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
   destroy(ioasid: number): Promise<Result<null>> {

@@ -16,6 +16,7 @@ import {
   type Hardware,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { prqPendingFor } from './prq.js';
 import { swqQueued, swqQueuedFor } from './swq.js';
 
 /** Everything in hardware that still refers to `pasid`, as readable phrases naming devices and VMs as the user did. */
@@ -44,6 +45,8 @@ export function hardwareReferences(
       }
     }
   }
+  // Its answer would reach the PASID's next incarnation.
+  for (let d = 0; d < hw.deviceVm.length; d++) if (prqPendingFor(hw, d, pasid)) refs.push(`an unanswered page request of ${names.device[d]}`);
   for (const d of swqQueuedFor(hw, pasid)) refs.push(`a descriptor queued on the work queue of ${names.device[d]}`);
   for (let vm = 0; scanKvm && vm < hw.shape.vmPages.length; vm++) {
     for (let v = 0; v < KVM_VPASIDS; v++) {

@@ -6,6 +6,7 @@
 // model's intentions (a mutant's name, a scenario's plan): only what was in flight.
 import type { JobTable } from './jobs.js';
 import { COV, EC, EC_STRIDE, type Hardware, MSR_PASID_MASK, VC, VC_STRIDE } from './layout.js';
+import { prqCounts, prqPendingFor } from './prq.js';
 import { swqInFlightFor } from './swq.js';
 
 export interface Coverage {
@@ -23,6 +24,12 @@ export interface Coverage {
   readonly unmaps: number;
   /** Of those, the ones that began while DMA batches of a device using the IOASID were in flight. */
   readonly unmapsWithDmaInFlight: number;
+  /** Of those, the ones that began with page requests of that (device, PASID) queued and unanswered (PRI). */
+  readonly teardownsWithPageRequests: number;
+  /** Page-request groups PRI devices queued on their units' page-request queues. */
+  readonly pageRequests: number;
+  /** Page requests a handler answered (the kernel's, a fault queue's or a drain's). */
+  readonly pageResponses: number;
   /** Teardown calls (DISALLOW, DESTROY, close, close_device, KVM_CLEAR_PASID) that began while another teardown call of the same IOASID was in progress. */
   readonly teardownCallsRaced: number;
   /** DMA accesses (and ENQCMD descriptor writes) that landed. */
@@ -43,6 +50,9 @@ export const NO_COVERAGE: Coverage = {
   kvmClearsWithEnqcmdInFlight: 0,
   unmaps: 0,
   unmapsWithDmaInFlight: 0,
+  teardownsWithPageRequests: 0,
+  pageRequests: 0,
+  pageResponses: 0,
   teardownCallsRaced: 0,
   landed: 0,
   faulted: 0,
@@ -55,6 +65,12 @@ export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, 
   c[COV.TEARDOWNS] += 1;
   if (jobs.dmaInFlight(device, pasid)) c[COV.TEARDOWNS_DMA] += 1;
   if (swqInFlightFor(hw, device, pasid)) c[COV.TEARDOWNS_ENQCMD] += 1;
+  if (prqPendingFor(hw, device, pasid)) c[COV.TEARDOWNS_PRQ] += 1;
+}
+
+/** `n` page requests were answered. Main thread only. */
+export function notePageResponses(hw: Hardware, n: number): void {
+  hw.coverage[COV.PAGE_RESPONSES] += n;
 }
 
 /** An UNMAP of `pasid`'s address space, used by `devices`, begins: note whether it races DMA. Main thread only. */
@@ -99,6 +115,9 @@ export function readCoverage(hw: Hardware): Coverage {
     kvmClearsWithEnqcmdInFlight: c[COV.KVM_CLEARS_ENQCMD]!,
     unmaps: c[COV.UNMAPS]!,
     unmapsWithDmaInFlight: c[COV.UNMAPS_DMA]!,
+    teardownsWithPageRequests: c[COV.TEARDOWNS_PRQ]!,
+    pageRequests: prqCounts(hw).requests,
+    pageResponses: c[COV.PAGE_RESPONSES]!,
     teardownCallsRaced: c[COV.TEARDOWN_RACES]!,
     landed,
     faulted,

@@ -26,6 +26,8 @@ import {
   JobKind,
   JobState,
   NONE_IN_FLIGHT,
+  PrqCode,
+  type PrqCodeValue,
   PASID_CACHE_ENTRIES,
   PC,
   PC_STRIDE,
@@ -39,11 +41,14 @@ import {
   invAckWord,
 } from './layout.js';
 import { walkPasid } from './pasid-table.js';
+import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
 import { Auth } from './witness.js';
 
 export const BATCH = 32;
+/** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
+const NO_PTE = -2;
 const RING = 4096; // most batches in flight per engine
 const KEEP_PER_KIND = 16; // anomaly records kept per engine and kind; the rest are only counted
 
@@ -95,6 +100,8 @@ export class Engine {
   private openSeq = 0;
   private openN = 0;
   private openAt = 0;
+  /** PRI: the answer to the page request the open batch's job was stalled on (null: none). */
+  private openAnswer: PrqCodeValue | null = null;
   private gen = 0;
 
   constructor(
@@ -259,6 +266,7 @@ export class Engine {
       // A batch between its phases, or a vCPU between the halves of an ENQCMD, still belongs to the job.
       if (!spent || this.pending[id]!.length !== 0 || id === this.openJob || this.submitter.holds(id)) continue;
       this.rng[id] = 0;
+      prqAbandon(this.hw, b);
       this.myJobs.splice(i--, 1);
       Atomics.store(j, b + J.STATE, JobState.DONE);
       Atomics.notify(j, b + J.STATE);
@@ -291,7 +299,7 @@ export class Engine {
       if (pt < 0) return -1; // not present, or no page table bound: a fault
       const pte = pt * PT_STRIDE + PT.ENTRIES + 2 * iova;
       const present = Atomics.load(hw.pgtables, pte);
-      if (present === 0) return -1; // nothing mapped at this IOVA: a fault
+      if (present === 0) return NO_PTE; // nothing mapped at this IOVA: a fault, or a page request
       phys = present - 1;
       gen = hw.pgtables[pte + 1]!;
       fillTlb(io, e, device, pasid, iova, phys, gen);
@@ -336,6 +344,11 @@ export class Engine {
     const j = this.hw.jobs;
     const b = id * JOB_STRIDE;
     const budget = j[b + J.BUDGET]!;
+    // A PRI device's job stalled on a page request waits for the answer; then its first access is
+    // the one that stalled: retried after success, aborted (a fault) after invalid.
+    const answer = this.hw.devicePri[j[b + J.DEVICE]!] !== 0 ? prqAnswerFor(this.hw, b) : null;
+    if (answer === 'stalled') return;
+    this.openAnswer = answer;
     const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
@@ -354,21 +367,34 @@ export class Engine {
     const hw = this.hw;
     const id = this.openJob;
     const slot = this.openAt;
-    const n = this.openN;
+    let n = this.openN;
+    const answer = this.openAnswer;
     this.openJob = -1;
     const b = id * JOB_STRIDE;
     const device = this.ringDevice[slot]!;
     const pasid = this.ringPasid[slot]!;
     const span = hw.jobs[b + J.SPAN]!;
+    const pri = hw.devicePri[device] !== 0;
     const ops = this.ringOps;
     let o = slot * BATCH * 2;
     let landed = 0;
     let x = this.rng[id]!;
     for (let k = 0; k < n; k++) {
+      const before = x;
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
-      const phys = this.translate(device, pasid, (x >>> 1) % span);
+      const iova = (x >>> 1) % span;
+      const phys = this.translate(device, pasid, iova);
+      if (phys === NO_PTE && pri && !(k === 0 && answer === PrqCode.INVALID)) {
+        // Stall: post a page request (on overflow the unit answered success: retry next batch)
+        // and redraw this access once answered; the accesses not drawn go back to the budget.
+        prqRequest(hw, b, device, pasid, iova, (x & 1) === 0);
+        if (hw.jobs[b + J.BUDGET]! >= 0) hw.jobs[b + J.BUDGET] += n - k; // -1: until stopped
+        x = before;
+        n = k;
+        break;
+      }
       if (phys < 0) continue;
       ops[o++] = phys;
       ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)

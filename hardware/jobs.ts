@@ -89,7 +89,7 @@ export class JobTable {
    * (nothing in flight and its PASID entry not present: torn down, or never allowed), or until
    * `boundMs` of the run's clock passed. The stop then answers with whatever landed.
    */
-  async awaitLanded(id: number, waiter: Waiter, now: () => number, boundMs: number): Promise<void> {
+  async awaitLanded(id: number, waiter: Waiter, now: () => number, boundMs: number, between: () => Promise<void>): Promise<void> {
     const j = this.hw.jobs;
     const b = id * JOB_STRIDE;
     const min = j[b + J.MIN_LANDED]!;
@@ -102,13 +102,8 @@ export class JobTable {
     while (!landed() && !hopeless() && now() < deadline) {
       const slice = Math.min(deadline, now() + AWAIT_SLICE_MS);
       await waiter.until(() => landed() || hopeless() || now() >= slice, j, b + J.OLDEST, `job ${id} to land ${min} accesses`);
+      await between(); // the page requests of a stalled PRI job get their answers
     }
-  }
-
-  async waitDone(id: number, waiter: Waiter): Promise<JobCounts> {
-    const b = id * JOB_STRIDE;
-    await waiter.until(() => Atomics.load(this.hw.jobs, b + J.STATE) === JobState.DONE, this.hw.jobs, b + J.STATE, `job ${id} to finish`);
-    return this.counts(id);
   }
 
   counts(id: number): JobCounts {

@@ -20,6 +20,10 @@ export interface HardwareShape {
   readonly units?: number;
   /** Devices with ATS enabled: they cache translations in a device TLB (default none). */
   readonly deviceAts?: readonly boolean[];
+  /** IOMMU unit of each device (default 0): where its page requests queue. */
+  readonly deviceUnit?: readonly number[];
+  /** Devices with PRI: an access to a non-present IOVA stalls on a page request (default none). */
+  readonly devicePri?: readonly boolean[];
 }
 
 export const PASID_PDE_SHIFT = 6; // VT-d: 64 entries per PASID table, directory indexed by bits 19:6
@@ -33,6 +37,7 @@ export const JOBS = 256;
 export const ANOMALY_CAP = 4096;
 export const SWQ_DEPTH = 16; // shared work queue slots per device (a power of two)
 export const SWQ_WORK_SLOTS = 4; // descriptors a device executes at once; the rest wait in its queue
+export const PRQ_DEPTH = 8; // page-request slots per IOMMU unit's queue; a request finding none is auto-answered
 export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger vPASIDs are EINVAL
 
 // Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
@@ -70,6 +75,8 @@ export const J = {
   RETRIES: 11, // ENQCMD: retry bound
   OLDEST: 12, // sequence number of the oldest batch still in flight; NONE_IN_FLIGHT when none
   MIN_LANDED: 13, // DMA jobs: accesses that must land before a stop is answered (0: none)
+  PRQ: 14, // PRI devices: page-request slot + 1 the job is stalled on (0: none)
+  GROUP: 15, // PRI devices: the job's next page-request group index
 } as const;
 export const NONE_IN_FLIGHT = 0x7fffffff;
 export const JobState = { FREE: 0, ACTIVE: 1, STOPPING: 2, DONE: 3 } as const;
@@ -159,6 +166,22 @@ export const SWQ_STRIDE = 16 + SWQ_DEPTH * SWQ_DESC_STRIDE;
 export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
 export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
+// Page-request queue per IOMMU unit (VT-d PRQ): PRQ_DEPTH slots of (STATE, device, PASID, IOVA
+// page, group index, FLAGS, response CODE, TAG). An engine claims a FREE slot (CAS), writes the
+// fields and publishes it QUEUED; the handler takes it (TAKEN) and answers (ANSWERED, CODE set
+// first); the engine reads the answer and frees the slot. TAG is bumped on every claim, so an
+// answer names the incarnation of the slot it answers. A job that ends while stalled frees its
+// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: requests queued, and
+// overflows (no free slot: the unit answered the group itself with success, the device retries).
+export const PRQ_STRIDE = 8;
+export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7 } as const;
+export const PrqState = { FREE: 0, CLAIMED: 1, QUEUED: 2, TAKEN: 3, ANSWERED: 4, ORPHAN: 5 } as const;
+export const PrqFlag = { LAST: 1, WRITE: 2 } as const;
+export const PrqCode = { SUCCESS: 0, INVALID: 1 } as const;
+export type PrqCodeValue = (typeof PrqCode)[keyof typeof PrqCode];
+export const PRQ_UNIT_STRIDE = 8 + PRQ_DEPTH * PRQ_STRIDE;
+export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, SLOTS: 8 } as const;
+
 // Coverage (Float64, written by the main thread only): what the run raced, counted where it
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
 // began while DMA batches or ENQCMD descriptors of that (device, PASID) were in flight; the same
@@ -174,8 +197,10 @@ export const COV = {
   UNMAPS: 5,
   UNMAPS_DMA: 6,
   TEARDOWN_RACES: 7,
+  PAGE_RESPONSES: 8, // page requests answered by a handler (success or invalid)
+  TEARDOWNS_PRQ: 9, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
 } as const;
-const COV_WORDS = 8;
+const COV_WORDS = 16;
 
 /** The SharedArrayBuffers: what crosses to a worker thread. */
 export interface HardwareBuffers {
@@ -202,6 +227,9 @@ export interface HardwareBuffers {
   readonly vcpus: SharedArrayBuffer;
   readonly swq: SharedArrayBuffer;
   readonly coverage: SharedArrayBuffer;
+  readonly deviceUnit: SharedArrayBuffer;
+  readonly devicePri: SharedArrayBuffer;
+  readonly prq: SharedArrayBuffer;
 }
 
 /** Typed views over the buffers, the same on the main thread and in workers. */
@@ -235,6 +263,9 @@ export interface Hardware {
   readonly vcpus: Int32Array;
   readonly swq: Int32Array;
   readonly coverage: Float64Array;
+  readonly deviceUnit: Int32Array;
+  readonly devicePri: Uint8Array;
+  readonly prq: Int32Array;
 }
 
 const i32 = (n: number) => new SharedArrayBuffer(Math.max(1, n) * 4);
@@ -277,11 +308,16 @@ export function createHardware(shape: HardwareShape): Hardware {
     vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
     swq: i32(devices * SWQ_STRIDE),
     coverage: f64(COV_WORDS),
+    deviceUnit: i32(devices),
+    devicePri: new SharedArrayBuffer(Math.max(1, devices)),
+    prq: i32((shape.units ?? 1) * PRQ_UNIT_STRIDE),
   };
   const hw = attachHardware(buffers);
   shape.deviceVm.forEach((vm, d) => {
     hw.deviceVm[d] = vm;
     hw.deviceAts[d] = shape.deviceAts?.[d] ? 1 : 0;
+    hw.deviceUnit[d] = shape.deviceUnit?.[d] ?? 0;
+    hw.devicePri[d] = shape.devicePri?.[d] ? 1 : 0;
   });
   shape.vcpuVm.forEach((vm, c) => {
     hw.vcpus[c * VC_STRIDE + VC.VM] = vm;
@@ -337,6 +373,9 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     vcpus: new Int32Array(buffers.vcpus),
     swq: new Int32Array(buffers.swq),
     coverage: new Float64Array(buffers.coverage),
+    deviceUnit: new Int32Array(buffers.deviceUnit),
+    devicePri: new Uint8Array(buffers.devicePri),
+    prq: new Int32Array(buffers.prq),
   };
 }
 

@@ -13,6 +13,7 @@ const device = mapping({
   pasid: v.optional(bool()),
   ats: v.optional(bool()),
   enqcmd: v.optional(bool()),
+  pri: v.optional(bool()),
   pasidBits: v.optional(intIn(1, L.pasidBits)),
 });
 

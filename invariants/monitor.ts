@@ -6,6 +6,7 @@ import type { OpArgs, OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import { hardwareReferences } from '../hardware/audit.js';
 import { publishStep } from '../hardware/anomalies.js';
+import { prqUnanswered } from '../hardware/prq.js';
 import { noteTeardownRace } from '../hardware/coverage.js';
 import type { Hardware } from '../hardware/layout.js';
 import { type MachineNames, holderName, namedArgs } from './names.js';
@@ -28,6 +29,9 @@ export interface MonitorOptions {
   readonly position?: () => number;
   /** The design served (default ioasid): under iommufd a close waits for the devices bound to the FD. */
   readonly uapi?: 'ioasid' | 'iommufd';
+  /** The run's clock (virtual in deterministic mode) and how long a page request may wait for its answer on it. */
+  readonly now?: () => number;
+  readonly pageRequestBoundMs?: number;
 }
 
 /** Which holders a call in progress may be letting go of (false: none), per op: a new op needs its rule. */
@@ -56,6 +60,9 @@ const RELEASES: { readonly [K in OpName]: ReleaseRule<K> } = {
   enqcmd_start: false,
   stop: false,
   pasid_state: false,
+  fault_queue: false,
+  fault_read: false,
+  fault_respond: false,
   attach: false,
   // The HWPT the PASID had (the monitor does not know which until the reply).
   replace: (a, holder) => holder === `dev:${a.device}`,
@@ -424,9 +431,33 @@ export class Monitor {
     this.kvmSeen = true;
   }
 
-  /** Read what the engines reported since the last poll. */
+  /** Read what the engines reported since the last poll, and how long each page request has waited. */
   poll(): void {
     for (const v of this.dma.poll()) this.report(v.invariant, v.detail, v.step);
+    this.pageRequestLiveness();
+  }
+
+  /** Unanswered page-request groups, by slot and tag, with when the auditor first saw each, and whether reported. */
+  private readonly requestsSeen = new Map<string, { since: number; reported: boolean }>();
+
+  private pageRequestLiveness(): void {
+    const { now, pageRequestBoundMs: bound } = this.o;
+    if (!now || bound === undefined) return;
+    const t = now();
+    const live = new Set<string>();
+    for (const r of prqUnanswered(this.o.hw)) {
+      const key = `${r.slot}:${r.tag}`;
+      live.add(key);
+      const seen = this.requestsSeen.get(key) ?? { since: t, reported: false };
+      this.requestsSeen.set(key, seen);
+      if (seen.reported || t - seen.since <= bound) continue;
+      seen.reported = true;
+      this.report(
+        'page-request',
+        `a page request of ${this.o.names.device[r.device]} (PASID ${r.pasid}, IOVA page ${r.iova}, group ${r.group}) waited more than ${bound} ms for its answer`,
+      );
+    }
+    for (const key of this.requestsSeen.keys()) if (!live.has(key)) this.requestsSeen.delete(key);
   }
 
   /** Every check now: anomalies, and PASIDs let go of must be free. Call when no call is in flight. */

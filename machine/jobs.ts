@@ -9,6 +9,7 @@ import { JobKind } from '../hardware/layout.js';
 import type { EngineHost } from '../workers/pool.js';
 import type { DeviceInfo, JobRunner, VcpuInfo } from '../uapi/kernel.js';
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
+import type { FaultQueues } from './fault-queues.js';
 import { ENQCMD_RETRIES } from './spec.js';
 
 export interface JobsWiring {
@@ -18,6 +19,7 @@ export interface JobsWiring {
   readonly devices: readonly DeviceInfo[];
   readonly vcpus: readonly VcpuInfo[];
   readonly kvms: readonly ActorRef<KvmMsg>[];
+  readonly faults: FaultQueues;
 }
 
 export class Jobs implements JobRunner {
@@ -81,10 +83,11 @@ export class Jobs implements JobRunner {
     try {
       if (stop) {
         // A job started with min_landed: the stop answers once that much landed (bounded like a reply).
-        await jobs.awaitLanded(id, env.host.waiter, env.now, env.replyTimeoutMs);
+        await jobs.awaitLanded(id, env.host.waiter, env.now, env.replyTimeoutMs, () => this.w.faults.service());
         jobs.requestStop(id);
       }
-      return ok(await jobs.waitDone(id, env.host.waiter));
+      await this.w.faults.untilDone(id);
+      return ok(jobs.counts(id));
     } catch (e) {
       return err('EIO', engines.failure ?? (e as Error).message);
     } finally {

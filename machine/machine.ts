@@ -34,6 +34,7 @@ import { dispatcher } from '../uapi/dispatch.js';
 import type { DeviceInfo, Kernel, VcpuInfo } from '../uapi/kernel.js';
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
 import { Jobs } from './jobs.js';
+import { FaultQueues } from './fault-queues.js';
 import type { MachineSpec } from './spec.js';
 
 /** How a machine is wired into its surroundings. */
@@ -74,6 +75,7 @@ export class Machine implements Kernel {
   readonly vmQuotas: readonly (number | null)[];
   readonly engines: EngineHost;
   readonly jobs: Jobs;
+  readonly faults: FaultQueues;
   readonly closedDevices = new Set<number>();
   readonly fdParent: ParentRef;
   readonly ioasidParent: ParentRef;
@@ -90,11 +92,15 @@ export class Machine implements Kernel {
     const { emit, injectFault = () => false, waiter, engineHost, now = () => performance.now() } = hooks;
     const deviceVm: number[] = [];
     const deviceAts: boolean[] = [];
+    const deviceUnit: number[] = [];
+    const devicePri: boolean[] = [];
     const vcpuVm: number[] = [];
     spec.vms.forEach((vm, v) => {
       for (const d of vm.devices) {
         deviceVm.push(v);
         deviceAts.push(d.ats);
+        deviceUnit.push(d.iommu);
+        devicePri.push(d.pri ?? false);
       }
       for (let i = 0; i < vm.vcpus; i++) vcpuVm.push(v);
     });
@@ -108,6 +114,8 @@ export class Machine implements Kernel {
       vcpuVm,
       units: spec.iommus,
       deviceAts,
+      deviceUnit,
+      devicePri,
     };
     const bad = validateShape(shape);
     if (bad) throw new RangeError(bad);
@@ -189,7 +197,16 @@ export class Machine implements Kernel {
       { landingLatencyUs: spec.landingLatencyUs },
       spec.crashEngine ?? -1,
     );
-    this.jobs = new Jobs({ env: this.env, engines: this.engines, workers: spec.workers, devices: this.devices, vcpus: this.vcpus, kvms: this.kvms });
+    this.faults = new FaultQueues(this.env);
+    this.jobs = new Jobs({
+      env: this.env,
+      engines: this.engines,
+      workers: spec.workers,
+      devices: this.devices,
+      vcpus: this.vcpus,
+      kvms: this.kvms,
+      faults: this.faults,
+    });
   }
 
   nextFd(): number {

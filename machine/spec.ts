@@ -8,6 +8,8 @@ export interface DeviceSpec {
   readonly pasid: boolean;
   readonly ats: boolean;
   readonly enqcmd: boolean;
+  /** PRI: an access to a non-present IOVA stalls on a page request instead of faulting. */
+  readonly pri?: boolean;
   /** The device's PASID width (iommufd's out_max_pasid_log2); at most the machine's, which it defaults to. */
   readonly pasidBits?: number;
 }
@@ -36,7 +38,7 @@ export interface MachineSpec {
   readonly crashEngine?: number;
 }
 
-export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false };
+export const DEFAULT_DEVICE: Omit<DeviceSpec, 'name'> = { iommu: 0, pasid: true, ats: true, enqcmd: false, pri: false };
 const DEFAULT_VM: Omit<VmSpec, 'name' | 'devices'> = { vcpus: 1, pages: 256, quota: null };
 
 /** A machine as a user writes it: everything but the names may be left out. */

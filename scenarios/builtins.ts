@@ -7,7 +7,8 @@ import { isolation } from './isolation.js';
 import { teardownRace } from './teardown-race.js';
 import { teardownStorm } from './teardown-storm.js';
 import { unmapRace } from './unmap-race.js';
+import { iopf } from './iopf.js';
 import { viommu } from './viommu.js';
 
-export const SCENARIOS: readonly Scenario[] = [teardownRace, churn, isolation, closeWhileBusy, enqcmd, viommu, teardownStorm, unmapRace];
+export const SCENARIOS: readonly Scenario[] = [teardownRace, churn, isolation, closeWhileBusy, enqcmd, viommu, teardownStorm, unmapRace, iopf];
 export const SCENARIO_BY_NAME: ReadonlyMap<string, Scenario> = new Map(SCENARIOS.map((s) => [s.name, s]));

@@ -159,7 +159,7 @@ export async function openFdPerVm(w: Workload): Promise<number[]> {
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
 export function gridMachine(
   p: ScenarioParams,
-  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null; mixedAts?: boolean },
+  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null; mixedAts?: boolean; pri?: boolean },
 ): MachineSpec {
   const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
   let n = 0;
@@ -180,6 +180,7 @@ export function gridMachine(
         // mixedAts: every other round of units has no ATS, so each unit serves both kinds.
         ats: !o.mixedAts || Math.floor(n++ / iommus) % 2 === 0,
         enqcmd: o.enqcmd ?? false,
+        pri: o.pri ?? false,
       })),
     })),
     workers: p.workers,

@@ -174,6 +174,10 @@ function checkArg(
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;
     }
+    case 'response': {
+      if (v !== 'success' && v !== 'invalid') throw fail(`must be success or invalid (got ${JSON.stringify(v)})`);
+      return v;
+    }
     case 'seed':
       throw fail("seeds are drawn from the run's seed, not written in the file");
   }

@@ -133,6 +133,9 @@ export async function runStep(
       case 'pages':
         a[arg.name] = v as number;
         break;
+      case 'response':
+        a[arg.name] = v === 'success' ? 0 : 1; // PCIe: Success, Invalid Request
+        break;
     }
   }
   for (const name of spec.seeds) a[name] = prng.fork();

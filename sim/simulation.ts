@@ -120,6 +120,9 @@ export class Simulation {
       uapi: options.spec.uapi,
       onViolation: (v: Violation) => this.subject.next({ type: 'violation', ...v, t: this.now() }),
       ...(sched ? { position: () => sched.steps } : {}),
+      now: () => this.now(),
+      // Virtual time in deterministic mode; real threads on a loaded machine get three times as long.
+      pageRequestBoundMs: options.spec.replyTimeoutMs * (sched ? 1 : 3),
     });
     const publish = options.publishMessages === true;
     this.machine.traceMessages((from, to, kind, isReply) => {

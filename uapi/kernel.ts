@@ -1,7 +1,7 @@
 // What the op table's handlers work on: the machine's actors and engines, as the machine wires
 // them. The handlers only send messages to actors and start or stop jobs; they own no state.
 import type { ActorEnv } from '../actors/env.js';
-import type { AllocatorMsg, DeviceMsg, KvmMsg, VIommuMsg, VcpuMsg } from '../actors/protocol.js';
+import type { AllocatorMsg, DeviceMsg, IoasidMsg, KvmMsg, PageRequestInfo, VIommuMsg, VcpuMsg } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import type { ActorRef, ParentRef } from '../actors/runtime.js';
 import type { JobCounts } from '../hardware/jobs.js';
@@ -32,6 +32,16 @@ export interface JobRunner {
   isRunning(job: number): boolean;
 }
 
+/** IO page faults: the fault queues attached to IOASIDs (iommufd fault objects) and their answers. */
+export interface FaultHandling {
+  /** FAULT_QUEUE_ALLOC: page requests of the IOASID go to `fd`'s queue instead of the kernel's handler. */
+  attach(fd: number, pasid: number, ioasid: ActorRef<IoasidMsg>): Result<null>;
+  /** FAULT_RESPOND: wait (bounded) for the oldest page request of the queue and answer it with a PCIe response code. */
+  respond(fd: number, pasid: number, code: number): Promise<Result<PageRequestInfo>>;
+  /** read() of the fault FD: wait (bounded) for the oldest unanswered page request, and leave it unanswered. */
+  read(fd: number, pasid: number): Promise<Result<PageRequestInfo>>;
+}
+
 export interface Kernel {
   readonly env: ActorEnv;
   readonly vmQuotas: readonly (number | null)[];
@@ -42,6 +52,7 @@ export interface Kernel {
   readonly kvms: readonly ActorRef<KvmMsg>[];
   readonly viommus: readonly ActorRef<VIommuMsg>[];
   readonly jobs: JobRunner;
+  readonly faults: FaultHandling;
   /** Device FDs closed so far: later calls on them answer EBADF. */
   readonly closedDevices: Set<number>;
   /** Where FD and IOASID actors are spawned (spawn-only parents). */

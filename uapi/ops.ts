@@ -15,9 +15,11 @@ import { type TargetKind, type Targets, deviceTarget } from './targets.js';
 /**
  * What an argument names: a machine object by index, a number the uAPI handed out, a PASID the
  * VMM chose for a device (iommufd, written as a number), a count (at least 1), IOVA pages (a page
- * number or a page count, 0 allowed: the op itself answers EINVAL for a range it refuses), a seed.
+ * number or a page count, 0 allowed: the op itself answers EINVAL for a range it refuses), a seed,
+ * a PCIe page-response code (0 success, 1 invalid request; sequence files write `success` or
+ * `invalid`).
  */
-export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'pasid' | 'job' | 'count' | 'pages' | 'seed';
+export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'pasid' | 'job' | 'count' | 'pages' | 'seed' | 'response';
 export interface ArgSpec {
   readonly kind: ArgKind;
   readonly default?: number;
@@ -239,6 +241,28 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     async handle(k, _m, a) {
       return k.jobs.isRunning(a.job) ? k.jobs.finish(a.job, true) : err('ENOENT', `no running job ${a.job}`);
     },
+  },
+  fault_queue: {
+    summary: "FAULT_QUEUE_ALLOC on an IOASID: its devices' page requests queue on the FD for FAULT_RESPOND (else the kernel maps the page)",
+    target: 'fd',
+    args: { fd, ioasid },
+    async handle(k, f, a) {
+      const ref = await ask('uapi', f, { t: 'lookup', ioasid: a.ioasid }, T(k));
+      return ref.ok ? k.faults.attach(a.fd, a.ioasid, ref.value) : ref;
+    },
+  },
+  fault_read: {
+    summary: "read() of the fault queue: wait, bounded, for the IOASID's oldest unanswered page request and leave it pending; value: { device, iova, group }",
+    target: 'fd',
+    args: { fd, ioasid },
+    handle: (k, _f, a) => k.faults.read(a.fd, a.ioasid),
+  },
+  fault_respond: {
+    summary:
+      "FAULT_RESPOND: answer the oldest page request of the IOASID's fault queue (success maps the page first; waits, bounded, for one); value: { device, iova, group }",
+    target: 'fd',
+    args: { fd, ioasid, code: { kind: 'response', max: 1 } },
+    handle: (k, _f, a) => k.faults.respond(a.fd, a.ioasid, a.code),
   },
   attach: {
     summary: 'iommufd: attach a HWPT (an IOASID with a page table) to a device at a PASID the VMM chose',

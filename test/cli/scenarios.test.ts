@@ -44,6 +44,13 @@ const EXERCISES: Record<string, (o: Outcomes, r: RunJson) => void> = {
     expect(r.counts.dmaFaults, 'accesses to unmapped ranges fault').to.be.greaterThan(0);
     expect(r.counts.dma - r.counts.dmaFaults, 'the rest land').to.be.greaterThan(0);
   },
+  iopf: (o, r) => {
+    expect(n(o, 'fault_respond', 'ok'), 'page requests answered through fault queues').to.be.greaterThan(5);
+    expect(n(o, 'destroy', 'ok'), 'teardowns').to.be.greaterThan(5);
+    expect(r.coverage.pageRequests, 'page requests queued').to.be.greaterThan(0);
+    expect(r.coverage.pageResponses, 'page requests answered').to.be.greaterThan(0);
+    expect(r.coverage.teardownsWithPageRequests, 'teardowns with requests pending').to.be.greaterThan(0);
+  },
   'close-while-busy': (o) => {
     expect(n(o, 'close_device', 'ok'), 'devices closed').to.be.greaterThan(0);
     expect(n(o, 'alloc', 'EBADF'), 'calls on a closed FD').to.be.greaterThan(0);

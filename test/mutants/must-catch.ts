@@ -6,13 +6,21 @@ import type { MutantName } from '../../actors/env.js';
 import type { InvariantId } from '../../invariants/catalog.js';
 import type { UapiDesign } from '../../actors/env.js';
 import { enqcmd } from '../../scenarios/enqcmd.js';
+import { iopf } from '../../scenarios/iopf.js';
 import type { Scenario } from '../../scenarios/scenario.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
 import { teardownStorm } from '../../scenarios/teardown-storm.js';
 import { unmapRace } from '../../scenarios/unmap-race.js';
 import { viommu } from '../../scenarios/viommu.js';
 import type { WorkMeter } from '../threads-runs.js';
-import { destroysWhileKvmMaps, racingTeardowns, teardownsWithDmaLanding, unmapsWithDmaLanding, viommuUnbinds } from './work-meters.js';
+import {
+  destroysWhileKvmMaps,
+  racingTeardowns,
+  teardownsWithDmaLanding,
+  teardownsWithPageRequests,
+  unmapsWithDmaLanding,
+  viommuUnbinds,
+} from './work-meters.js';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -96,6 +104,21 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
+  'no-auto-response': {
+    scenario: iopf,
+    invariants: ['pasid-reuse', 'page-request'],
+    designs: ['ioasid'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
+  'skip-prq-drain': {
+    scenario: iopf,
+    invariants: ['pasid-reuse'],
+    designs: ['ioasid'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
   'put-before-teardown': {
     scenario: teardownStorm,

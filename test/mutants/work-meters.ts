@@ -56,6 +56,12 @@ export const unmapsWithDmaLanding: WorkMeter = {
   },
 };
 
+/** PASID-entry teardowns that began with page requests of that (device, PASID) pending (coverage). */
+export const teardownsWithPageRequests: WorkMeter = {
+  what: 'teardowns with page requests pending',
+  attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
+};
+
 /** DISALLOW or DESTROY calls that began while another of the same IOASID was in progress (teardowns racing on one IOASID). */
 export const racingTeardowns: WorkMeter = {
   what: 'teardowns racing another of the same IOASID',

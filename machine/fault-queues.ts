@@ -1,0 +1,124 @@
+// The handlers of IO page faults (docs/model.md#io-page-faults): page-request groups taken from the
+// units' page-request queues go to the fault queue attached to their IOASID (iommufd's fault
+// object: the VMM reads them and answers each with FAULT_RESPOND), or, with none attached, to the
+// kernel's own handler, which maps the page and answers success. The queues are pumped on the main
+// thread by whoever waits for a job (a DMA burst, a stop, a FAULT_RESPOND), in both modes.
+import type { ActorEnv } from '../actors/env.js';
+import type { IoasidMsg } from '../actors/protocol.js';
+import { type Result, err, ok, okVoid } from '../actors/result.js';
+import { type ActorRef, ask } from '../actors/runtime.js';
+import { notePageResponses } from '../hardware/coverage.js';
+import { J, JOB_STRIDE, JobState, PrqCode, type PrqCodeValue } from '../hardware/layout.js';
+import { type PageRequest, prqQueued, prqRespond, prqSlotsOf, prqTake } from '../hardware/prq.js';
+import type { PageRequestInfo } from '../actors/protocol.js';
+import type { FaultHandling } from '../uapi/kernel.js';
+
+/** FAULT_RESPOND waits in slices of the run's clock this long for a group to arrive. */
+const WAIT_SLICE_MS = 20;
+
+interface FaultQueue {
+  readonly fd: number;
+  /** The IOASID incarnation it was attached to: a recycled PASID's next IOASID has none. */
+  readonly ioasid: ActorRef<IoasidMsg>;
+  readonly pending: PageRequest[];
+}
+
+const info = (r: PageRequest): PageRequestInfo => ({ device: r.device, iova: r.iova, group: r.group });
+
+export class FaultQueues implements FaultHandling {
+  private readonly queues = new Map<number, FaultQueue>();
+
+  constructor(private readonly env: ActorEnv) {}
+
+  attach(fd: number, pasid: number, ioasid: ActorRef<IoasidMsg>): Result<null> {
+    if (this.live(pasid)) return err('EEXIST', `IOASID ${pasid} already has a fault queue`);
+    this.queues.set(pasid, { fd, ioasid, pending: [] });
+    return okVoid;
+  }
+
+  /** The fault queue of `pasid`'s live IOASID, if one is attached (a stale one is dropped). */
+  private live(pasid: number): FaultQueue | null {
+    const q = this.queues.get(pasid);
+    if (!q) return null;
+    if (this.env.globalIoasids.get(pasid) === q.ioasid) return q;
+    this.queues.delete(pasid);
+    return null;
+  }
+
+  /** Take every queued page request: onto its IOASID's fault queue, or answered by the kernel's handler. */
+  async service(): Promise<void> {
+    for (const r of prqTake(this.env.host.hw)) {
+      const q = this.live(r.pasid);
+      if (q) q.pending.push(r);
+      else await this.resolve(r, PrqCode.SUCCESS);
+    }
+  }
+
+  /** Answer `r`; success first maps the page (a fresh one of the VM) at its IOVA, or answers invalid when that fails. */
+  private async resolve(r: PageRequest, want: PrqCodeValue): Promise<boolean> {
+    let code = want;
+    if (code === PrqCode.SUCCESS) {
+      const ref = this.env.globalIoasids.get(r.pasid);
+      const m = ref ? await ask('uapi', ref, { t: 'map', iova: r.iova, pages: 1 }, this.env.replyTimeoutMs) : null;
+      // EEXIST: mapped since the request (another group for the page): the retry finds it.
+      if (!m || (!m.ok && m.errno !== 'EEXIST')) code = PrqCode.INVALID;
+    }
+    const sent = prqRespond(this.env.host.hw, r, code);
+    if (sent) notePageResponses(this.env.host.hw, 1);
+    return sent;
+  }
+
+  /**
+   * FAULT_RESPOND on the fault queue of `pasid` (attached by `fd`): wait, bounded by the reply
+   * timeout on the run's clock, for a page request, and answer the oldest with `code`.
+   */
+  async respond(fd: number, pasid: number, code: number): Promise<Result<PageRequestInfo>> {
+    const next = await this.oldest(fd, pasid);
+    if (!next.ok) return next;
+    const [q, r] = next.value;
+    q.pending.shift();
+    const sent = await this.resolve(r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID);
+    return sent ? ok(info(r)) : err('ENOENT', `page request group ${r.group} was answered already`);
+  }
+
+  /** read() of the fault FD: wait (bounded) for the oldest unanswered page request of the queue, and leave it unanswered. */
+  async read(fd: number, pasid: number): Promise<Result<PageRequestInfo>> {
+    const next = await this.oldest(fd, pasid);
+    return next.ok ? ok(info(next.value[1])) : next;
+  }
+
+  /** The oldest unanswered request of `fd`'s fault queue on `pasid`, waiting for one up to the reply timeout of the run's clock. */
+  private async oldest(fd: number, pasid: number): Promise<Result<[FaultQueue, PageRequest]>> {
+    const q = this.live(pasid);
+    if (!q || q.fd !== fd) return err('ENOENT', `FD ${fd} attached no fault queue to IOASID ${pasid}`);
+    const status = await ask('uapi', q.ioasid, { t: 'info' }, this.env.replyTimeoutMs);
+    if (!status.ok || status.value.status === 'destroyed') return err('ENOENT', `IOASID ${pasid} is destroyed: its fault queue is detached`);
+    const { hw, waiter } = this.env.host;
+    const deadline = this.env.now() + this.env.replyTimeoutMs;
+    for (;;) {
+      await this.service();
+      // A drain answered the groups of a torn-down (device, PASID) already: those are gone.
+      while (q.pending.length > 0 && !this.unanswered(q.pending[0]!)) q.pending.shift();
+      const r = q.pending[0];
+      if (r) return ok([q, r]);
+      if (this.env.now() >= deadline) return err('ETIMEDOUT', `no page request arrived on the fault queue of IOASID ${pasid}`);
+      const slice = Math.min(deadline, this.env.now() + WAIT_SLICE_MS);
+      await waiter.until(() => this.env.now() >= slice, hw.jobs, J.STATE, `a page request for IOASID ${pasid}`);
+    }
+  }
+
+  private unanswered(r: PageRequest): boolean {
+    return prqSlotsOf(this.env.host.hw, r.device, r.pasid).some((s) => s.slot === r.slot && s.tag === r.tag);
+  }
+
+  /** Wait for job `id` to be DONE, answering page requests meanwhile (a stalled PRI job needs its answer to go on). */
+  async untilDone(id: number): Promise<void> {
+    const { hw, waiter } = this.env.host;
+    const b = id * JOB_STRIDE;
+    const done = () => Atomics.load(hw.jobs, b + J.STATE) === JobState.DONE;
+    while (!done()) {
+      await waiter.until(() => done() || prqQueued(hw), hw.jobs, b + J.STATE, `job ${id} to finish`);
+      await this.service();
+    }
+  }
+}

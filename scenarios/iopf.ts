@@ -1,0 +1,69 @@
+// iopf: devices with PRI DMA over sparsely mapped address spaces, so their accesses to the holes
+// stall on page requests. Every other lane attaches a fault queue and answers its requests with
+// FAULT_RESPOND (success maps the page, invalid aborts the access); the others leave them to the
+// kernel's handler. Every lane unmaps pages again so its device keeps asking. Each lane then tears its
+// IOASID down while the device may still wait for an answer, and stops that DMA only after its
+// next ALLOC: a page request left unanswered past the teardown would outlive the PASID.
+import type { Machine } from '../machine/machine.js';
+import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
+
+/** IOVA pages each address space spans; only the even ones are mapped at first. */
+const SPAN = 8;
+/** FAULT_RESPOND (or UNMAP) rounds per IOASID before its lane tears it down. */
+const ROUNDS = 6;
+
+export const iopf: Scenario = {
+  name: 'iopf',
+  summary: 'PRI devices DMA over sparse address spaces while handlers map on demand (fault queues or the kernel) and lanes tear down',
+  races: ['pageRequests', 'pageResponses', 'teardownsWithPageRequests'],
+  machine: (p) => gridMachine(p, { pagesPerVm: p.devices * p.pasids * SPAN * 3 + 64, iommus: 2, mixedAts: true, pri: true }),
+  drive,
+};
+
+async function drive(w: Workload): Promise<void> {
+  const m = w.sim.machine;
+  const fds = await openFdPerVm(w);
+  const lanes: Promise<void>[] = [];
+  let n = 0;
+  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, fds[d.vm]!, n++ % 2 === 0, `lane${d.index}.${s}`));
+  await Promise.all(lanes);
+  for (const fd of fds) await m.invoke('close', { fd });
+}
+
+async function lane(w: Workload, m: Machine, device: number, fd: number, faultQueue: boolean, me: string): Promise<void> {
+  let previous: number | null = null;
+  while (!w.expired()) {
+    const a = await m.invoke('alloc', { fd });
+    if (previous !== null) await m.invoke('stop', { job: previous });
+    previous = null;
+    if (!a.ok) {
+      await w.sleep(1, me);
+      continue;
+    }
+    const ioasid = a.value;
+    for (let iova = 0; iova < SPAN; iova += 2) await m.invoke('map', { fd, ioasid, iova, pages: 1 });
+    if (faultQueue) await m.invoke('fault_queue', { fd, ioasid });
+    await m.invoke('allow', { device, fd, ioasid });
+    const job = await m.invoke('dma_start', { device, ioasid, seed: w.prng.fork() });
+    for (let round = 0; round < ROUNDS && !w.expired(); round++) {
+      // Unmap again what the handler mapped, so the device keeps asking: on a fault queue the
+      // page just answered, else a random odd page (ENOENT while it is a hole still).
+      let iova = 1 + 2 * w.prng.int(SPAN / 2);
+      if (faultQueue) {
+        const r = await m.invoke('fault_respond', { fd, ioasid, code: w.prng.chance(0.7) ? 0 : 1 });
+        if (!r.ok) continue;
+        iova = r.value.iova;
+      } else {
+        await w.sleep(w.prng.int(2), me);
+      }
+      await m.invoke('unmap', { fd, ioasid, iova, pages: 1 });
+    }
+    // Tear down while the device may be waiting for an answer: read one first on a fault queue.
+    if (faultQueue && w.prng.chance(0.5)) await m.invoke('fault_read', { fd, ioasid });
+    if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
+    await m.invoke('destroy', { fd, ioasid });
+    if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
+    if (job.ok) previous = job.value;
+  }
+  if (previous !== null) await m.invoke('stop', { job: previous });
+}
