@@ -19,8 +19,8 @@ const PCT_DEPTH = 3;
 const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /**
  * The scenario that shows each mutant, and its virtual duration: teardown-race cannot show a KVM
- * bug (it never maps a vPASID), an unmap-order one (it never unmaps), a race of two teardown
- * calls (one lane per IOASID) or a vIOMMU one. A mapped type: a new mutant without a row does
+ * bug (it never maps a vPASID), an unmap-order one (it never unmaps), a page-request one (no
+ * PRI devices), a race of two teardown calls (one lane per IOASID) or a vIOMMU one. A mapped type: a new mutant without a row does
  * not compile. The must-catch table (test/mutants/must-catch.ts) makes the same choices.
  */
 const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; readonly durationSec: number } } = {
@@ -39,6 +39,8 @@ const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; reado
   'skip-devtlb': { scenario: 'unmap-race', durationSec: DURATION_SEC },
   'skip-pasid-cache-flush': { scenario: 'unmap-race', durationSec: DURATION_SEC },
   'mm-exit-no-teardown': { scenario: 'unmap-race', durationSec: DURATION_SEC },
+  'no-auto-response': { scenario: 'iopf', durationSec: 0.05 },
+  'skip-prq-drain': { scenario: 'iopf', durationSec: 0.05 },
   'put-before-teardown': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'quota-leak': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'unbind-keeps-kvm': { scenario: 'viommu', durationSec: DURATION_SEC },
@@ -98,7 +100,7 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
   return {
     id: 'mutants',
     title: 'Executions to first detection per mutant',
-    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual (kvm-no-quiesce 0.3 s), seeds 1..${o.seeds})`,
+    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual (kvm-no-quiesce 0.3 s, the iopf mutants 0.05 s), seeds 1..${o.seeds})`,
     rows,
     figures,
     notes,

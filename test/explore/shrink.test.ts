@@ -20,6 +20,7 @@ import { MUST_CATCH_ENTRIES } from '../mutants/must-catch.js';
  */
 const NOT_A_SEQUENCE: Partial<Record<MutantName, string>> = {
   'put-before-teardown': 'needs a DISALLOW in flight while a DESTROY of the same IOASID runs',
+  'kvm-no-quiesce': 'needs a KVM_CLEAR_PASID between the two halves of one ENQCMD, a scheduler step no file step can name',
 };
 
 const RANDOM: ModeOptions = { mode: 'deterministic', strategy: 'random', pctDepth: 3 };
