@@ -5,6 +5,7 @@
 // a group: the steps linked through an IOASID, a job or a vPASID (one lane's round of alloc ...
 // stop), which shrink removes together before it tries single steps.
 import type { SimEvent } from '../actors/events.js';
+import { PrqCode } from '../hardware/layout.js';
 import type { OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
 import type { MachineNames } from '../machine/names.js';
@@ -137,6 +138,13 @@ function expressed(c: Call, names: MachineNames, bound: Bound): { step: Recorded
       case 'vpasid':
         w = v >= 0 && v < PASID_SPACE ? v : undefined;
         if (w !== undefined) links.push(`vpasid ${w}`); // KVM_SET_PASID and its clear, set_msr, the guest's requests
+        break;
+      case 'pasid':
+      case 'pages': // an IOVA page may be 0
+        w = v >= 0 && v < PASID_SPACE ? v : undefined;
+        break;
+      case 'response':
+        w = v === PrqCode.SUCCESS ? 'success' : v === PrqCode.INVALID ? 'invalid' : undefined;
         break;
       default:
         w = v >= 1 && v <= (a.max ?? 0x7fffffff) ? v : undefined;

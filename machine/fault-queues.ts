@@ -8,7 +8,8 @@ import type { IoasidMsg } from '../actors/protocol.js';
 import { type Result, err, ok, okVoid } from '../actors/result.js';
 import { type ActorRef, ask } from '../actors/runtime.js';
 import { notePageResponses } from '../hardware/coverage.js';
-import { J, JOB_STRIDE, JobState, PrqCode, type PrqCodeValue } from '../hardware/layout.js';
+import { J, JOBS, JOB_STRIDE, JobKind, JobState, PrqCode, type PrqCodeValue } from '../hardware/layout.js';
+import { walkPasid } from '../hardware/pasid-table.js';
 import { type PageRequest, prqQueued, prqRespond, prqSlotsOf, prqTake } from '../hardware/prq.js';
 import type { PageRequestInfo } from '../actors/protocol.js';
 import type { FaultHandling } from '../uapi/kernel.js';
@@ -101,10 +102,26 @@ export class FaultQueues implements FaultHandling {
       while (q.pending.length > 0 && !this.unanswered(q.pending[0]!)) q.pending.shift();
       const r = q.pending[0];
       if (r) return ok([q, r]);
+      // Nothing queued and no DMA on the PASID to raise a request (a read of an empty fault FD
+      // opened O_NONBLOCK): answer at once rather than wait out the bound.
+      if (!this.dmaOn(pasid)) return err('ENOENT', `no page request pending on the fault queue of IOASID ${pasid}, and no PRI device's DMA can raise one`);
       if (this.env.now() >= deadline) return err('ETIMEDOUT', `no page request arrived on the fault queue of IOASID ${pasid}`);
       const slice = Math.min(deadline, this.env.now() + WAIT_SLICE_MS);
       await waiter.until(() => this.env.now() >= slice, hw.jobs, J.STATE, `a page request for IOASID ${pasid}`);
     }
+  }
+
+  /** Can a page request for `pasid` still arrive: an active DMA job of a PRI device whose entry for it is present? */
+  private dmaOn(pasid: number): boolean {
+    const hw = this.env.host.hw;
+    const j = hw.jobs;
+    for (let id = 0; id < JOBS; id++) {
+      const b = id * JOB_STRIDE;
+      if (Atomics.load(j, b + J.STATE) !== JobState.ACTIVE || j[b + J.KIND] !== JobKind.DMA || j[b + J.PASID] !== pasid) continue;
+      const device = j[b + J.DEVICE]!;
+      if (hw.devicePri[device] !== 0 && walkPasid(hw, device, pasid) !== -2) return true;
+    }
+    return false;
   }
 
   private unanswered(r: PageRequest): boolean {

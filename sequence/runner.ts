@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
+import { PrqCode } from '../hardware/layout.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
@@ -134,7 +135,7 @@ export async function runStep(
         a[arg.name] = v as number;
         break;
       case 'response':
-        a[arg.name] = v === 'success' ? 0 : 1; // PCIe: Success, Invalid Request
+        a[arg.name] = v === 'success' ? PrqCode.SUCCESS : PrqCode.INVALID; // PCIe: Success, Invalid Request
         break;
     }
   }

@@ -42,7 +42,7 @@ describe('bad-input corpus: the embedding API', function () {
       vcpus: 1,
       pages: 256,
       quota: null,
-      devices: [{ name: 'dev1', iommu: 0, pasid: true, ats: true, enqcmd: false }],
+      devices: [{ name: 'dev1', iommu: 0, pasid: true, ats: true, enqcmd: false, pri: false }],
     });
     const fd = value(await sim.open('vm1'));
     expect(value(await fd.alloc())).to.be.a('number');

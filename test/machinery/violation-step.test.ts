@@ -39,11 +39,18 @@ describe('a DMA violation names the step during which the access landed', functi
     try {
       const landed = () => sim.machine.hw.jobCounts[bindings.get('j1')! * JC_STRIDE + JC.LANDED]!;
       // As the sequence runner does: the monitor knows the step before it runs.
+      let afterDisallow = -1;
       for (const step of seq.steps) {
         // The engine threads start with the first job: let j1 land (and warm its IOTLB) first.
         while (step.op === 'disallow' && landed() === 0) await settle();
+        // Then let it land again after DISALLOW returned (through the stale IOTLB), however
+        // little CPU a loaded machine gives its engine thread; a generous bound, not a rate.
+        const deadline = Date.now() + 20_000;
+        while (afterDisallow >= 0 && landed() === afterDisallow && Date.now() < deadline) await settle();
+        afterDisallow = -1;
         sim.monitor.step = step.index;
         await runStep(sim, prng, step, names, bindings);
+        if (step.op === 'disallow') afterDisallow = landed();
       }
     } finally {
       await sim.finish();
