@@ -60,6 +60,12 @@ export function spawnIoasid(
     s.pasidReturned = true;
     tell(name, allocator, { t: 'release', pasid });
   };
+  /** Why MAP or UNMAP of IOVA pages [iova, iova + pages) is refused before it looks at the table, if it is. */
+  const rangeRefused = (s: IoasidState, iova: number, pages: number) => {
+    if (s.status === 'destroyed') return err('ENOENT', `IOASID ${pasid} was destroyed`);
+    const bad = checkIovaRange(iova, pages);
+    return bad ? err(bad.error, bad.why) : null;
+  };
   /** The last kref is gone: free what is left, give the PASID back, and stop. */
   const release = (s: IoasidState, self: ActorRef<IoasidMsg>) => {
     wipePgtable(s);
@@ -231,13 +237,9 @@ export function spawnIoasid(
           break;
         }
         case 'map': {
-          if (s.status === 'destroyed') {
-            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
-            break;
-          }
-          const bad = checkIovaRange(msg.iova, msg.pages);
-          if (bad) {
-            reply(msg.replyTo, err(bad.error, bad.why));
+          const refused = rangeRefused(s, msg.iova, msg.pages);
+          if (refused) {
+            reply(msg.replyTo, refused);
             break;
           }
           const made = await addressSpace(s);
@@ -250,13 +252,9 @@ export function spawnIoasid(
           break;
         }
         case 'unmap': {
-          if (s.status === 'destroyed') {
-            reply(msg.replyTo, err('ENOENT', `IOASID ${pasid} was destroyed`));
-            break;
-          }
-          const bad = checkIovaRange(msg.iova, msg.pages);
-          if (bad) {
-            reply(msg.replyTo, err(bad.error, bad.why));
+          const refused = rangeRefused(s, msg.iova, msg.pages);
+          if (refused) {
+            reply(msg.replyTo, refused);
             break;
           }
           if (s.pgtable === null) {

@@ -79,18 +79,23 @@ export function prqTake(hw: Hardware): PageRequest[] {
     const s = slotBase(slot);
     if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.ORPHAN, PrqState.FREE) === PrqState.ORPHAN) continue; // its device gave up
     if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN) !== PrqState.QUEUED) continue;
-    const flags = q[s + PRQ.FLAGS]!;
-    out.push({
-      slot,
-      tag: q[s + PRQ.TAG]!,
-      device: q[s + PRQ.DEV]!,
-      pasid: q[s + PRQ.PASID]!,
-      iova: q[s + PRQ.IOVA]!,
-      group: q[s + PRQ.GROUP]!,
-      write: (flags & PrqFlag.WRITE) !== 0,
-    });
+    out.push(requestAt(q, slot));
   }
   return out;
+}
+
+/** The group held by `slot`, as its fields read now. */
+function requestAt(q: Int32Array, slot: number): PageRequest {
+  const s = slotBase(slot);
+  return {
+    slot,
+    tag: q[s + PRQ.TAG]!,
+    device: q[s + PRQ.DEV]!,
+    pasid: q[s + PRQ.PASID]!,
+    iova: q[s + PRQ.IOVA]!,
+    group: q[s + PRQ.GROUP]!,
+    write: (q[s + PRQ.FLAGS]! & PrqFlag.WRITE) !== 0,
+  };
 }
 
 /**
@@ -114,16 +119,7 @@ export function prqUnanswered(hw: Hardware): PageRequest[] {
     const s = slotBase(slot);
     const st = Atomics.load(q, s + PRQ.STATE);
     if (st !== PrqState.QUEUED && st !== PrqState.TAKEN) continue;
-    const flags = q[s + PRQ.FLAGS]!;
-    out.push({
-      slot,
-      tag: q[s + PRQ.TAG]!,
-      device: q[s + PRQ.DEV]!,
-      pasid: q[s + PRQ.PASID]!,
-      iova: q[s + PRQ.IOVA]!,
-      group: q[s + PRQ.GROUP]!,
-      write: (flags & PrqFlag.WRITE) !== 0,
-    });
+    out.push(requestAt(q, slot));
   }
   return out;
 }
