@@ -10,6 +10,7 @@ import { UAPI_DESIGNS, type UapiDesign } from '../actors/env.js';
 import { SCENARIOS, SCENARIO_BY_NAME } from '../scenarios/builtins.js';
 import { type ShardFlag, intIn, oneOf, parseDuration, parseMutant, parseSeed, parseSeedRange, parseShard } from './flags.js';
 import { InputError } from '../input/input-error.js';
+import { JOBS_MAX, SCALE_LIMITS, WORKERS_MAX } from '../input/limits.js';
 import { failNth, failNthSummary } from '../explore/failnth.js';
 import { type ReplayOutcome, replay, replayableReport } from '../explore/replay.js';
 import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome, shrink, shrinkableReport } from '../explore/shrink.js';
@@ -32,9 +33,6 @@ import { formatRunSummary, formatSweepSummary } from '../report/summary.js';
 import { type SeedRange, type Shard, runSweep, shardSeeds } from '../explore/sweep.js';
 import { shardFromEnv } from '../explore/shard-env.js';
 import { availableParallelism } from 'node:os';
-
-/** Sweep worker threads at most: each holds a whole simulation. */
-const MAX_JOBS = 64;
 
 /** A sweep runs many seeds: each is short unless --duration says otherwise (virtual seconds in deterministic mode). */
 const SWEEP_DEFAULT_DURATION_SEC = { threads: 2, deterministic: DEFAULT_DURATION_SEC.deterministic } as const;
@@ -133,7 +131,7 @@ function resolveShard(f: ShardFlag | undefined): Shard | null {
  * what each run races: there it is 1, and more is refused.
  */
 function sweepJobs(jobs: number | undefined, mode: ModeName): number {
-  if (mode === 'deterministic') return jobs ?? Math.min(MAX_JOBS, availableParallelism());
+  if (mode === 'deterministic') return jobs ?? Math.min(JOBS_MAX, availableParallelism());
   if (jobs !== undefined && jobs > 1) throw new InputError('--jobs: only applies with --mode deterministic (threads mode runs one seed at a time)');
   return 1;
 }
@@ -148,10 +146,10 @@ function printSweep(r: SweepReport, json: boolean | undefined): number {
 function scaleOptions(c: Command, durationHelp: string): Command {
   return c
     .option('--duration <SEC>', durationHelp, parseDuration)
-    .option('--vms <N>', `VMs (1..8, default ${DEFAULT_PARAMS.vms})`, intIn(1, 8))
-    .option('--devices <N>', `devices per VM (1..8, default ${DEFAULT_PARAMS.devices})`, intIn(1, 8))
-    .option('--pasids <N>', `concurrent IOASIDs per device (1..64, default ${DEFAULT_PARAMS.pasids})`, intIn(1, 64))
-    .option('--workers <N>', `engine worker threads (1..64, default ${DEFAULT_PARAMS.workers})`, intIn(1, 64))
+    .option('--vms <N>', `VMs (1..${SCALE_LIMITS.vms}, default ${DEFAULT_PARAMS.vms})`, intIn(1, SCALE_LIMITS.vms))
+    .option('--devices <N>', `devices per VM (1..${SCALE_LIMITS.devices}, default ${DEFAULT_PARAMS.devices})`, intIn(1, SCALE_LIMITS.devices))
+    .option('--pasids <N>', `concurrent IOASIDs per device (1..${SCALE_LIMITS.pasids}, default ${DEFAULT_PARAMS.pasids})`, intIn(1, SCALE_LIMITS.pasids))
+    .option('--workers <N>', `engine worker threads (1..${WORKERS_MAX}, default ${DEFAULT_PARAMS.workers})`, intIn(1, WORKERS_MAX))
     .option('--keep-going', 'deterministic mode: run the whole duration past the first violation (default: stop there)')
     .option('--uapi <DESIGN>', `the uAPI design the machine serves: ${UAPI_DESIGNS.join(' or ')} (default ioasid)`, oneOf(UAPI_DESIGNS));
 }
@@ -162,7 +160,11 @@ function commonOptions(c: Command): Command {
     .option('--json', 'print exactly one JSON report on stdout')
     .option('--mode <MODE>', `${MODES.join(' | ')} (default threads: real worker threads)`, oneOf(MODES))
     .option('--strategy <S>', `deterministic mode only: ${STRATEGIES.join(' | ')}`, oneOf(STRATEGIES))
-    .option('--pct-depth <D>', `deterministic mode, strategy pct: bug depth (1..64, default ${DEFAULT_PCT_DEPTH})`, intIn(1, 64));
+    .option(
+      '--pct-depth <D>',
+      `deterministic mode, strategy pct: bug depth (1..${SCALE_LIMITS.pctDepth}, default ${DEFAULT_PCT_DEPTH})`,
+      intIn(1, SCALE_LIMITS.pctDepth),
+    );
 }
 
 function outputOptions(c: Command): Command {
@@ -253,8 +255,8 @@ function program(setExit: (code: number) => void): Command {
         )
         .option(
           '--jobs <N>',
-          `deterministic mode: seeds run at once on worker threads (1..${MAX_JOBS}, default the cores; threads mode: 1)`,
-          intIn(1, MAX_JOBS),
+          `deterministic mode: seeds run at once on worker threads (1..${JOBS_MAX}, default the cores; threads mode: 1)`,
+          intIn(1, JOBS_MAX),
         ),
       `seconds per seed (default ${SWEEP_DEFAULT_DURATION_SEC.threads}; in deterministic mode virtual seconds, default ${SWEEP_DEFAULT_DURATION_SEC.deterministic})`,
     ),

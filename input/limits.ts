@@ -7,6 +7,13 @@ export const SEED_MAX = 0xffffffff;
 export const DURATION_MAX_SEC = 86_400;
 /** Engine worker threads of a run. */
 export const WORKERS_MAX = 64;
+/** Worker threads one deterministic sweep runs its seeds on (`sweep --jobs`): each holds a whole simulation. */
+export const JOBS_MAX = 64;
+/**
+ * A scenario run's scale (run's and sweep's flags, and a replayed report's `params`): VMs,
+ * devices per VM, concurrent IOASIDs per device, and the PCT strategy's bug depth.
+ */
+export const SCALE_LIMITS = { vms: 8, devices: 8, pasids: 64, pctDepth: 64 } as const;
 /** Seeds one sweep may run (a bigger range is split with --shard, or into several sweeps). */
 export const SWEEP_MAX_SEEDS = 100_000;
 /** The largest file the CLI reads (sequence files, reports). */

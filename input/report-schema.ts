@@ -5,7 +5,7 @@
 // (`durationMs: "2195x"`). The names (scenarios, mutants, strategies, verdicts) live in higher
 // layers: the caller passes them in. Fields a newer version may add are let through.
 import * as v from 'valibot';
-import { DURATION_MAX_SEC, SEED_MAX, SWEEP_MAX_SEEDS, UAPI_DESIGN_NAMES, WORKERS_MAX } from './limits.js';
+import { DURATION_MAX_SEC, JOBS_MAX, SCALE_LIMITS, SEED_MAX, SWEEP_MAX_SEEDS, UAPI_DESIGN_NAMES, WORKERS_MAX } from './limits.js';
 import { bool, intIn, list, mapping, mappingMessage, numberIn, oneOf, parseWith, record, shown, text } from './schema.js';
 
 type Words = readonly [string, ...string[]];
@@ -16,7 +16,6 @@ export interface ReportNames {
 }
 
 /** What the CLI's --vms, --devices and --pasids accept, and so what a report's params may say. */
-const SCALE_LIMITS = { vms: 8, devices: 8, pasids: 64, pctDepth: 64 } as const;
 
 const MODES = ['threads', 'deterministic'] as const;
 const BIG = Number.MAX_SAFE_INTEGER;
@@ -103,7 +102,7 @@ export function sweepReportInput(doc: unknown, file: string, verdicts: Words) {
     ok: bool(),
     verdict: oneOf(verdicts),
     durationMs: ms(),
-    params: mapping({ ...scale, workers: intIn(1, WORKERS_MAX), jobs: v.optional(intIn(1, WORKERS_MAX)) }),
+    params: mapping({ ...scale, workers: intIn(1, WORKERS_MAX), jobs: v.optional(intIn(1, JOBS_MAX)) }),
     runs: list(run, 0, SWEEP_MAX_SEEDS),
   });
   return parseWith(schema, doc, file);

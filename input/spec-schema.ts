@@ -4,7 +4,7 @@
 // strategy names live in higher layers: the caller passes them in.
 import * as v from 'valibot';
 import { MACHINE_FILE_FIELDS, checkMachine } from './machine-schema.js';
-import { MACHINE_LIMITS, SEED_MAX } from './limits.js';
+import { MACHINE_LIMITS, SCALE_LIMITS, SEED_MAX } from './limits.js';
 import { bool, intIn, mapping, mappingMessage, oneOf, parseWith } from './schema.js';
 
 type Words = readonly [string, ...string[]];
@@ -31,7 +31,7 @@ export function createOptionsInput(o: unknown, names: { readonly mutants: Words;
         {
           mode: v.literal('deterministic'),
           strategy: oneOf(names.strategies, 'strategy'),
-          pctDepth: intIn(1, 64),
+          pctDepth: intIn(1, SCALE_LIMITS.pctDepth),
           expectedSteps: v.optional(intIn(1, 1e9)),
         },
         mappingMessage(['mode', 'strategy', 'pctDepth', 'expectedSteps']),
