@@ -7,6 +7,7 @@
 import { MUTANTS, type MutantName } from '../actors/env.js';
 import type { InvariantId } from '../invariants/catalog.js';
 import { RegressionFailure, expectCaught } from '../explore/regression.js';
+import { MUST_CATCH } from '../scenarios/must-catch.js';
 import { STRATEGIES, type StrategyName } from '../sim/strategies/index.js';
 import { type Row, type Section, row } from './result.js';
 import { median } from './stats.js';
@@ -16,37 +17,15 @@ export interface MutantOptions {
 }
 
 const PCT_DEPTH = 3;
-const DURATION_SEC = 0.03; // virtual time in deterministic mode
 /**
- * The scenario that shows each mutant, and its virtual duration: teardown-race cannot show a KVM
- * bug (it never maps a vPASID), an unmap-order one (it never unmaps), a page-request one (no
- * PRI devices), a race of two teardown calls (one lane per IOASID) or a vIOMMU one. A mapped type: a new mutant without a row does
- * not compile. The must-catch table (test/mutants/must-catch.ts) makes the same choices.
+ * The scenario that shows each mutant and its virtual duration are the must-catch table's
+ * (scenarios/must-catch.ts): teardown-race cannot show a KVM bug (it never maps a vPASID), an
+ * unmap-order one (it never unmaps), a page-request one (no PRI devices), a race of two teardown
+ * calls (one lane per IOASID) or a vIOMMU one.
  */
-const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; readonly durationSec: number } } = {
-  'skip-iotlb-flush': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  'skip-drain': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  'early-recycle': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  'no-fd-check': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  'kvm-no-kref': { scenario: 'enqcmd', durationSec: DURATION_SEC },
-  'skip-pasid-clear': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  // The vCPU race takes longer runs to meet.
-  'kvm-no-quiesce': { scenario: 'enqcmd', durationSec: 0.3 },
-  'backwards-order': { scenario: 'teardown-race', durationSec: DURATION_SEC },
-  'unmap-free-before-flush': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'unmap-flush-before-clear': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'unmap-range-short': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'skip-devtlb': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'skip-pasid-cache-flush': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'mm-exit-no-teardown': { scenario: 'unmap-race', durationSec: DURATION_SEC },
-  'no-auto-response': { scenario: 'iopf', durationSec: 0.05 },
-  'skip-prq-drain': { scenario: 'iopf', durationSec: 0.05 },
-  'put-before-teardown': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
-  'quota-leak': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
-  'unbind-keeps-kvm': { scenario: 'viommu', durationSec: DURATION_SEC },
-};
-const scenarioFor = (m: MutantName) => SHOWN_BY[m].scenario;
-const durationFor = (m: MutantName) => SHOWN_BY[m].durationSec;
+const scenarioFor = (m: MutantName) => MUST_CATCH[m].scenario.name;
+const durationFor = (m: MutantName) => MUST_CATCH[m].deterministic.durationSec;
+const durations = () => [...new Set(Object.values(MUST_CATCH).map((e) => e.deterministic.durationSec))].sort((a, b) => a - b);
 
 interface Detection {
   readonly executions: number;
@@ -77,11 +56,12 @@ async function detect(mutant: MutantName, strategy: StrategyName, seeds: number)
 
 export async function benchMutants(o: MutantOptions): Promise<Section> {
   const rows: Row[] = [];
-  const figures: Record<string, number> = { seeds: o.seeds, pctDepth: PCT_DEPTH, durationSec: DURATION_SEC };
+  const figures: Record<string, number> = { seeds: o.seeds, pctDepth: PCT_DEPTH };
   const notes: string[] = [];
   const missed: string[] = [];
   for (const mutant of Object.keys(MUTANTS) as MutantName[]) {
     const d: Partial<Record<StrategyName, Detection>> = {};
+    figures[`${mutant}.durationSec`] = durationFor(mutant);
     for (const strategy of STRATEGIES) {
       const got = await detect(mutant, strategy, o.seeds);
       if (!got) {
@@ -100,7 +80,7 @@ export async function benchMutants(o: MutantOptions): Promise<Section> {
   return {
     id: 'mutants',
     title: 'Executions to first detection per mutant',
-    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, ${DURATION_SEC} s virtual (kvm-no-quiesce 0.3 s, the iopf mutants 0.05 s), seeds 1..${o.seeds})`,
+    baseline: `the same mutant under the random strategy (deterministic mode, PCT depth ${PCT_DEPTH}, each mutant's virtual duration in the must-catch table (${durations().join(' / ')} s), seeds 1..${o.seeds})`,
     rows,
     figures,
     notes,

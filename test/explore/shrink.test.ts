@@ -11,7 +11,7 @@ import { teardownRace } from '../../scenarios/teardown-race.js';
 import { parseSequence } from '../../sequence/file.js';
 import { runSequence } from '../../sequence/runner.js';
 import { type ModeOptions, THREADS } from '../../sim/mode.js';
-import { MUST_CATCH_ENTRIES } from '../mutants/must-catch.js';
+import { MUST_CATCH_ENTRIES } from '../../scenarios/must-catch.js';
 
 /**
  * Mutants whose bug a sequence file cannot show, and why: a file makes one call at a time (only

@@ -1,10 +1,10 @@
 // Bugs that must be found within a budget, in deterministic mode: every mutant is caught by the
 // scenario that shows it, as one of its invariants, within its budget of executions under each
-// strategy (must-catch.ts; the counts are in `npm run bench`).
+// strategy (scenarios/must-catch.ts; the counts are in `npm run bench`).
 import { expect } from 'chai';
 import { expectCaught } from '../../explore/regression.js';
 import { STRATEGIES } from '../../sim/strategies/index.js';
-import { MUST_CATCH_ENTRIES } from './must-catch.js';
+import { MUST_CATCH_ENTRIES } from '../../scenarios/must-catch.js';
 
 const seedsUpTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 

@@ -1,5 +1,5 @@
 // Bugs that must be found within a budget: every mutant, on fixed seeds, in runs of the scenario
-// that shows it (must-catch.ts), on real threads. The budget is work, not seconds: a seed's runs
+// that shows it (scenarios/must-catch.ts), on real threads. The budget is work, not seconds: a seed's runs
 // go on until one is caught or they have done the entry's `enough` of what the bug needs, so a
 // loaded machine gets more runs, and a miss says how much work it was a miss over. The monitor
 // never knows which mutant is on.
@@ -7,13 +7,15 @@ import { expect } from 'chai';
 import type { InvariantId } from '../../invariants/catalog.js';
 import { DEFAULT_PARAMS } from '../../scenarios/scenario.js';
 import { WORK_TIMEOUT_MS, runUntil, workOf } from '../threads-runs.js';
-import { MUST_CATCH_ENTRIES } from './must-catch.js';
+import { MUST_CATCH_ENTRIES } from '../../scenarios/must-catch.js';
+import { WORK_METERS } from './work-meters.js';
 
 describe('mutants are caught on real threads (fixed seeds, the scenario that shows each, a budget of work)', function () {
   this.timeout(WORK_TIMEOUT_MS);
   for (const [mutant, { scenario, invariants, threads }] of MUST_CATCH_ENTRIES) {
     if (!threads) continue; // deterministic mode only (caught-deterministic.test.ts)
-    const { seeds, durationSec, meter, enough } = threads;
+    const { seeds, durationSec, enough } = threads;
+    const meter = WORK_METERS[threads.meter];
     for (const seed of seeds) {
       it(`${mutant}, ${scenario.name} ${durationSec} s runs, seed ${seed}, within ${enough} ${meter.what}`, async () => {
         const out = await runUntil(

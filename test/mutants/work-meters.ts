@@ -1,10 +1,11 @@
 // What a must-catch run on real threads has to have done before "not caught" means anything:
 // the moments each bug needs, counted from the run's call events and its jobs' shared counters.
 import { JC, JC_STRIDE } from '../../hardware/layout.js';
+import type { MeterName } from '../../scenarios/must-catch.js';
 import type { WorkMeter } from '../threads-runs.js';
 
 /** First teardowns (DISALLOW or DESTROY) of an IOASID while its background DMA job was really landing. */
-export const teardownsWithDmaLanding: WorkMeter = {
+const teardownsWithDmaLanding: WorkMeter = {
   what: 'teardowns with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
@@ -23,7 +24,7 @@ export const teardownsWithDmaLanding: WorkMeter = {
 };
 
 /** DESTROYs of an IOASID while KVM mapped a vPASID to it (the moment a missing KVM kref frees it too early). */
-export const destroysWhileKvmMaps: WorkMeter = {
+const destroysWhileKvmMaps: WorkMeter = {
   what: 'DESTROYs while KVM mapped the IOASID',
   attach(sim) {
     const mapped = new Map<string, number>(); // vm.vpasid -> ioasid
@@ -38,7 +39,7 @@ export const destroysWhileKvmMaps: WorkMeter = {
 };
 
 /** UNMAPs (and process exits) of an IOASID while its background DMA job had landed accesses: the moments a wrong unmap order shows. */
-export const unmapsWithDmaLanding: WorkMeter = {
+const unmapsWithDmaLanding: WorkMeter = {
   what: 'UNMAPs and process exits with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
@@ -57,13 +58,13 @@ export const unmapsWithDmaLanding: WorkMeter = {
 };
 
 /** PASID-entry teardowns that began with page requests of that (device, PASID) pending (coverage). */
-export const teardownsWithPageRequests: WorkMeter = {
+const teardownsWithPageRequests: WorkMeter = {
   what: 'teardowns with page requests pending',
   attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
 };
 
 /** DISALLOW or DESTROY calls that began while another of the same IOASID was in progress (teardowns racing on one IOASID). */
-export const racingTeardowns: WorkMeter = {
+const racingTeardowns: WorkMeter = {
   what: 'teardowns racing another of the same IOASID',
   attach(sim) {
     const inFlight = new Map<number, number>(); // call id -> ioasid
@@ -79,7 +80,7 @@ export const racingTeardowns: WorkMeter = {
 };
 
 /** vIOMMU unbinds that answered success (each may be a vPASID's last device, whose KVM translation must go). */
-export const viommuUnbinds: WorkMeter = {
+const viommuUnbinds: WorkMeter = {
   what: 'vIOMMU unbinds',
   attach(sim) {
     let n = 0;
@@ -88,4 +89,14 @@ export const viommuUnbinds: WorkMeter = {
     });
     return () => n;
   },
+};
+
+/** The meters by the names the must-catch table gives them: a name without its meter does not compile. */
+export const WORK_METERS: { readonly [K in MeterName]: WorkMeter } = {
+  teardownsWithDmaLanding,
+  destroysWhileKvmMaps,
+  unmapsWithDmaLanding,
+  teardownsWithPageRequests,
+  racingTeardowns,
+  viommuUnbinds,
 };

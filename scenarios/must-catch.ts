@@ -1,26 +1,28 @@
-// What every mutant must be caught by, and within what budget: the one table both must-catch
-// suites read (caught.test.ts on real threads, caught-deterministic.test.ts under each
-// strategy). It is a mapped type over MutantName, so a new mutant without an entry does not
-// compile.
-import type { MutantName } from '../../actors/env.js';
-import type { InvariantId } from '../../invariants/catalog.js';
-import type { UapiDesign } from '../../actors/env.js';
-import { enqcmd } from '../../scenarios/enqcmd.js';
-import { iopf } from '../../scenarios/iopf.js';
-import type { Scenario } from '../../scenarios/scenario.js';
-import { teardownRace } from '../../scenarios/teardown-race.js';
-import { teardownStorm } from '../../scenarios/teardown-storm.js';
-import { unmapRace } from '../../scenarios/unmap-race.js';
-import { viommu } from '../../scenarios/viommu.js';
-import type { WorkMeter } from '../threads-runs.js';
-import {
-  destroysWhileKvmMaps,
-  racingTeardowns,
-  teardownsWithDmaLanding,
-  teardownsWithPageRequests,
-  unmapsWithDmaLanding,
-  viommuUnbinds,
-} from './work-meters.js';
+// What every mutant must be caught by, and within what budget: the one table the must-catch
+// suites (test/mutants/: caught.test.ts on real threads, caught-deterministic.test.ts under each
+// strategy), shrink's tests and the bench's detection section (bench/mutants.ts) all read. It is
+// a mapped type over MutantName, so a new mutant without an entry does not compile.
+import type { MutantName, UapiDesign } from '../actors/env.js';
+import type { InvariantId } from '../invariants/catalog.js';
+import { enqcmd } from './enqcmd.js';
+import { iopf } from './iopf.js';
+import type { Scenario } from './scenario.js';
+import { teardownRace } from './teardown-race.js';
+import { teardownStorm } from './teardown-storm.js';
+import { unmapRace } from './unmap-race.js';
+import { viommu } from './viommu.js';
+
+/**
+ * What a run on real threads has to have done before "not caught" means anything: the moments
+ * each bug needs, counted by the meter of that name (test/mutants/work-meters.ts).
+ */
+export type MeterName =
+  | 'teardownsWithDmaLanding'
+  | 'destroysWhileKvmMaps'
+  | 'unmapsWithDmaLanding'
+  | 'teardownsWithPageRequests'
+  | 'racingTeardowns'
+  | 'viommuUnbinds';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -33,7 +35,7 @@ export interface MustCatch {
    * which on an idle machine the first run does (a loaded one does less per second). Null for a
    * bug whose window real threads almost never open (nanoseconds between two loads).
    */
-  readonly threads: null | { readonly seeds: readonly number[]; readonly durationSec: number; readonly meter: WorkMeter; readonly enough: number };
+  readonly threads: null | { readonly seeds: readonly number[]; readonly durationSec: number; readonly meter: MeterName; readonly enough: number };
   /**
    * The uAPI designs the bug applies to, each caught in deterministic mode (docs/iommufd.md): a
    * bug of DESTROY while in use cannot happen under iommufd, where that DESTROY is EBUSY.
@@ -52,7 +54,7 @@ const onTeardownRace = (invariants: readonly InvariantId[], designs: readonly Ua
   scenario: teardownRace,
   invariants,
   designs,
-  threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithDmaLanding, enough: 50 },
+  threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithDmaLanding', enough: 50 },
   deterministic: { executions: 5, durationSec: 0.03 },
 });
 
@@ -65,11 +67,11 @@ const onUnmapRace = (invariants: readonly InvariantId[]): MustCatch => ({
   scenario: unmapRace,
   invariants,
   designs: ['ioasid'],
-  threads: { seeds: [1, 2], durationSec: 1.5, meter: unmapsWithDmaLanding, enough: 200 },
+  threads: { seeds: [1, 2], durationSec: 1.5, meter: 'unmapsWithDmaLanding', enough: 200 },
   deterministic: { executions: 5, durationSec: 0.03 },
 });
 
-const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
+export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'skip-iotlb-flush': onTeardownRace(['dma-after-teardown', 'use-after-free', 'pasid-reuse']),
   'skip-drain': onTeardownRace(['dma-after-teardown', 'use-after-free']),
   'early-recycle': onTeardownRace(['pasid-reuse'], ['ioasid']),
@@ -81,7 +83,7 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     invariants: ['free-while-referenced', 'pasid-reuse'],
     designs: ['ioasid'],
     // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
-    threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: destroysWhileKvmMaps, enough: 50 },
+    threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: 'destroysWhileKvmMaps', enough: 50 },
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   // The window is a vCPU between its KVM translation read and its work-queue accept: a few
@@ -109,21 +111,21 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     scenario: iopf,
     invariants: ['pasid-reuse', 'page-request'],
     designs: ['ioasid'],
-    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   'skip-prq-drain': {
     scenario: iopf,
     invariants: ['pasid-reuse'],
     designs: ['ioasid'],
-    threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
   'put-before-teardown': {
     scenario: teardownStorm,
     invariants: ['free-while-referenced', 'use-after-free', 'dma-after-teardown', 'pasid-reuse'],
-    threads: { seeds: [1, 2], durationSec: 1.5, meter: racingTeardowns, enough: 60 },
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: 'racingTeardowns', enough: 60 },
     designs: ['ioasid'],
     deterministic: { executions: 5, durationSec: 0.03 },
   },
@@ -131,14 +133,14 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'quota-leak': {
     scenario: teardownStorm,
     invariants: ['leak'],
-    threads: { seeds: [1, 2], durationSec: 0.5, meter: racingTeardowns, enough: 5 },
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: 'racingTeardowns', enough: 5 },
     designs: ['ioasid'],
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   'unbind-keeps-kvm': {
     scenario: viommu,
     invariants: ['guest-binding'],
-    threads: { seeds: [1, 2], durationSec: 0.5, meter: viommuUnbinds, enough: 20 },
+    threads: { seeds: [1, 2], durationSec: 0.5, meter: 'viommuUnbinds', enough: 20 },
     designs: ['ioasid'],
     deterministic: { executions: 5, durationSec: 0.03 },
   },
