@@ -11,12 +11,13 @@ import { loadSequenceFile } from '../../sequence/file.js';
 import { runSequence } from '../../sequence/runner.js';
 import type { Simulation } from '../../sim/simulation.js';
 import { teardownRace } from '../../scenarios/teardown-race.js';
-import { type Result, ok } from '../../actors/result.js';
-import { type ReplyTo, ask, createRuntime, reply, spawnNamed, startSystem, stopActor, stopSystem, tell } from '../../actors/runtime.js';
+import { ok } from '../../actors/result.js';
+import { ask, createRuntime, spawnNamed, startSystem, stopSystem, tell } from '../../actors/runtime.js';
 import { Prng } from '../../sim/prng.js';
 import { DeterministicScheduler } from '../../sim/scheduler.js';
 import { randomStrategy } from '../../sim/strategies/random.js';
 import { WORK_TIMEOUT_MS, runUntil } from '../threads-runs.js';
+import { spawnClosing } from './echo-actors.js';
 
 const det = (strategy: StrategyName): ModeOptions => ({ mode: 'deterministic', strategy, pctDepth: 3 });
 
@@ -106,7 +107,6 @@ describe('deterministic mode', function () {
   });
 
   it("a stopped actor's queued mail is answered right after the step that stopped it, while other steps keep the ready list full", async () => {
-    type Echo = { t: 'echo'; n: number; replyTo: ReplyTo<Result<number>> };
     type Spin = { t: 'spin' };
     const sched = new DeterministicScheduler(randomStrategy({ prng: new Prng(1), depth: 1, expectedSteps: 100 }));
     const runtime = createRuntime({ now: () => sched.now }, { kind: 'stepped', scheduler: sched });
@@ -127,19 +127,7 @@ describe('deterministic mode', function () {
         () => undefined,
       );
       tell('test', spinner, { t: 'spin' });
-      const closing = spawnNamed<null, Echo>(
-        root,
-        'closing',
-        null,
-        async (s, m, self) => {
-          await null;
-          stopActor(self);
-          reply(m.replyTo, ok(m.n));
-          return s;
-        },
-        () => undefined,
-        { errno: 'EBADF', message: 'closed' },
-      );
+      const closing = spawnClosing(root);
       // 1 virtual ms is about 500 actor steps: far fewer than a periodic event-loop turn would take.
       const [first, queued] = [ask('test', closing, { t: 'echo', n: 1 }, 1), ask('test', closing, { t: 'echo', n: 2 }, 1)];
       expect(await first).to.deep.equal(ok(1));

@@ -17,19 +17,7 @@ import {
 import { Prng } from '../../sim/prng.js';
 import { DeterministicScheduler } from '../../sim/scheduler.js';
 import { randomStrategy } from '../../sim/strategies/random.js';
-
-type Echo = { t: 'echo'; n: number; replyTo: ReplyTo<Result<number>> };
-const spawnEcho = (system: SystemRef) =>
-  spawnNamed<null, Echo>(
-    system,
-    'echo',
-    null,
-    (s, m) => {
-      reply(m.replyTo, ok(m.n));
-      return s;
-    },
-    () => undefined,
-  );
+import { type Echo, spawnClosing, spawnEcho } from './echo-actors.js';
 
 async function withSystem(f: (system: SystemRef) => Promise<void>): Promise<void> {
   const system = startSystem(`runtime-test-${process.pid}`);
@@ -113,17 +101,7 @@ describe('actor runtime facade', () => {
 
   it('ask: a message whose actor stops before its turn comes is answered with its errno, not dropped', () =>
     withSystem(async (system) => {
-      const echo = spawnNamed<null, Echo>(
-        system,
-        'echo',
-        null,
-        (s, m) => {
-          reply(m.replyTo, ok(m.n));
-          return s;
-        },
-        () => undefined,
-        { errno: 'ENOENT', message: 'released' },
-      );
+      const echo = spawnEcho(system, 'echo', { errno: 'ENOENT', message: 'released' });
       const pending = ask('test', echo, { t: 'echo', n: 1 }, 5000); // delivery queued for the next turn
       stopActor(echo);
       const r = await pending;
@@ -167,19 +145,7 @@ describe('runtime on a deterministic scheduler', () => {
   it("mail queued at an actor that stops is answered with its errno, not timed out by a jump to the deadline while nact's answer is on its way", () =>
     withStepped(async (sched, root) => {
       // It stops after an await, so nact answers the queued mail in a setImmediate after the step's.
-      const closing = spawnNamed<null, Echo>(
-        root,
-        'closing',
-        null,
-        async (s, m, self) => {
-          await null;
-          stopActor(self);
-          reply(m.replyTo, ok(m.n));
-          return s;
-        },
-        () => undefined,
-        { errno: 'EBADF', message: 'closed' },
-      );
+      const closing = spawnClosing(root);
       const [first, queued] = [ask('test', closing, { t: 'echo', n: 1 }, 10000), ask('test', closing, { t: 'echo', n: 2 }, 10000)];
       expect(await first).to.deep.equal(ok(1));
       const q = await queued;
@@ -189,16 +155,7 @@ describe('runtime on a deterministic scheduler', () => {
 
   it('an answered request leaves no deadline behind: an idle scheduler does not move time on', () =>
     withStepped(async (sched, root) => {
-      const echo = spawnNamed<null, Echo>(
-        root,
-        'echo',
-        null,
-        (s, m) => {
-          reply(m.replyTo, ok(m.n));
-          return s;
-        },
-        () => undefined,
-      );
+      const echo = spawnEcho(root);
       expect(await ask('test', echo, { t: 'echo', n: 1 }, 10000)).to.deep.equal(ok(1));
       await turns(20);
       expect(sched.steps).to.equal(1);
