@@ -3,12 +3,14 @@
 // through nact's mailbox, the runtime's delivery and the pump's settling), and teardown-race in
 // deterministic mode, the model's own work included. Each is measured against two loops without
 // the model, both seeded picks of one of N ready deliveries whose handler sends the next: the
-// nact-shaped loop (issue 14's "bare seeded delivery loop over nact-sized messages": a lookup of
-// the target by name, a sender object, an envelope in a busy actor's mailbox) and the tight loop
-// (the ready list alone), kept as a second, stricter baseline.
+// nact loop (issue 14's "bare seeded delivery loop over nact-sized messages": real nact actors,
+// nact's dispatch and mailbox, handleMessage replaced by a push on the ready list) and the tight
+// loop (the ready list alone, no nact), kept as a second, stricter baseline.
 import { type ActorRef, type SystemRef, createRuntime, spawnNamed, startSystem, stopActor, stopSystem, tell } from '../actors/runtime.js';
 import { DEFAULT_PARAMS, runScenario } from '../scenarios/scenario.js';
 import { teardownRace } from '../scenarios/teardown-race.js';
+import * as nact from '../actors/nact.js';
+import type { NactActor } from '../actors/nact.js';
 import { Prng } from '../sim/prng.js';
 import { DeterministicScheduler } from '../sim/scheduler.js';
 import { randomStrategy } from '../sim/strategies/random.js';
@@ -57,48 +59,34 @@ function bareSteps(steps: number, seed: number): number {
   return (steps * 1000) / dt;
 }
 
-/** An actor of the nact-shaped loop: what nact's Actor keeps for a delivery (busy flag, mailbox of envelopes). */
-interface LoopActor {
-  readonly name: string;
-  readonly source: string;
-  busy: boolean;
-  handled: number;
-  readonly mailbox: Array<{ readonly message: Pass; readonly sender: object }>;
-  /** Next envelope to take: a queue without shifting the array. */
-  head: number;
-}
-/** A ready delivery of the nact-shaped loop: one idle actor's message. */
-type LoopDelivery = { readonly source: string; readonly actor: LoopActor; readonly message: Pass };
+/** A ready delivery of the nact loop: an idle nact actor's message. */
+type NactDelivery = { readonly source: string; readonly actor: NactActor; readonly message: Pass };
 
 /**
- * The nact-shaped loop (the issue's "bare seeded delivery loop over nact-sized messages"): what a
- * delivery through nact costs without nact's setImmediate, the pump, promises or the model. A
- * send looks the target up by name (nact's system map), makes a sender object (nact's Nobody)
- * and either queues an envelope in the busy target's mailbox or makes a delivery step; the random
- * strategy picks one of the ready deliveries, the handler runs and sends the next, and the actor
- * takes its next envelope or goes idle (nact's processNext).
+ * The nact loop (the issue's "bare seeded delivery loop over nact-sized messages", the one
+ * docs/model.md's deterministic mode started from): real nact actors whose handleMessage pushes
+ * a step on a ready list, sent to with nact's dispatch (the lookup of the target by its path, a
+ * sender object, the envelope in a busy actor's mailbox); the random strategy picks one of the
+ * ready deliveries, the handler runs and sends the next, and nact's processNext hands the
+ * actor's next envelope back (or marks it idle). No runtime, scheduler, pump, promises or model.
  */
-function nactShapedSteps(steps: number, seed: number): number {
+async function nactSteps(steps: number, seed: number, system: SystemRef): Promise<number> {
   const strategy = randomStrategy({ prng: new Prng(seed), depth: 1, expectedSteps: steps });
   const pick = new Prng(seed ^ 0x7a55);
-  const byName = new Map<string, LoopActor>();
-  const names: string[] = [];
+  const root = nact.spawn(system, `nact-loop-${seed}`, null, () => undefined).ref;
+  const ready: NactDelivery[] = [];
+  const refs: unknown[] = [];
+  const handled = new Array<number>(ACTORS).fill(0);
   for (let a = 0; a < ACTORS; a++) {
-    const name = `a${a}`;
-    names.push(name);
-    byName.set(name, { name, source: `actor:${name}`, busy: false, handled: 0, mailbox: [], head: 0 });
-  }
-  const ready: LoopDelivery[] = [];
-  const send = (to: string, message: Pass) => {
-    const actor = byName.get(to)!;
-    const sender = { system: 'bench' };
-    if (actor.busy) actor.mailbox.push({ message, sender });
-    else {
+    const { ref, actor } = nact.spawn(root, `a${a}`, a, () => undefined);
+    const source = `actor:a${a}`;
+    actor.handleMessage = (message: unknown) => {
       actor.busy = true;
-      ready.push({ source: actor.source, actor, message });
-    }
-  };
-  for (let i = 0; i < IN_FLIGHT; i++) send(names[i % ACTORS]!, { t: 'pass', n: i, from: 'bench' });
+      ready.push({ source, actor, message: message as Pass });
+    };
+    refs.push(ref);
+  }
+  for (let i = 0; i < IN_FLIGHT; i++) nact.dispatch(refs[i % ACTORS], { t: 'pass', n: i, from: 'bench' });
   let hash = 0;
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) {
@@ -107,21 +95,16 @@ function nactShapedSteps(steps: number, seed: number): number {
     const d = ready[i]!;
     ready.splice(i, 1);
     hash = (Math.imul(hash ^ i, 0x01000193) + n) | 0;
-    const a = d.actor;
-    a.handled += d.message.n & 1;
-    send(names[pick.int(ACTORS)]!, { t: 'pass', n: d.message.n + 1, from: a.name });
-    if (a.head < a.mailbox.length) {
-      const next = a.mailbox[a.head]!;
-      a.mailbox[a.head++] = undefined as never;
-      if (a.head === a.mailbox.length) {
-        a.mailbox.length = 0;
-        a.head = 0;
-      }
-      ready.push({ source: a.source, actor: a, message: next.message });
-    } else a.busy = false;
+    const a = d.actor.state as number;
+    handled[a]! += d.message.n & 1;
+    nact.dispatch(refs[pick.int(ACTORS)], { t: 'pass', n: d.message.n + 1, from: `a${a}` });
+    d.actor.afterMessage();
+    d.actor.processNext();
   }
   const dt = performance.now() - t0;
-  if (hash === 42 && byName.get('a0')!.handled === -1) throw new Error('unreachable: keeps the loop observable');
+  nact.stop(root);
+  await new Promise((res) => setImmediate(res)); // nact forgets the stopped actor's name
+  if (hash === 42 && handled[0] === -1) throw new Error('unreachable: keeps the loop observable');
   return (steps * 1000) / dt;
 }
 
@@ -185,7 +168,7 @@ export async function benchDeterministic(o: DeterministicOptions): Promise<Secti
     let seed = 0;
     const sides = {
       bare: async () => bareSteps(o.steps, ++seed),
-      nactShaped: async () => nactShapedSteps(o.steps, seed),
+      nact: async () => nactSteps(o.steps, seed, system),
       scheduler: async () => schedulerSteps(o.steps, seed, system),
       scenario: async () => scenarioSteps(o.scenarioSec, seed),
     };
@@ -194,19 +177,13 @@ export async function benchDeterministic(o: DeterministicOptions): Promise<Secti
     return {
       id: 'deterministic',
       title: 'deterministic steps/s',
-      baseline: `two loops, each a row's baseline: the tight loop (the random strategy picks one of ${IN_FLIGHT} ready deliveries of message objects, in-order removal, path hash, the handler sends the next) and the nact-shaped loop (the same, plus what a delivery through nact touches: a lookup of the target by name, a sender object per send, an envelope in the busy target's mailbox, the actor's next envelope or idle); neither has a pump, runtime, nact or model`,
+      baseline: `two loops, each a row's baseline: the tight loop (the random strategy picks one of ${IN_FLIGHT} ready deliveries of message objects, in-order removal, path hash, the handler sends the next) and the nact loop (the same over real nact actors whose handleMessage pushes the step: nact's dispatch with its lookup of the target, sender object and mailbox envelope, and its processNext); neither has the runtime, the scheduler's pump, promises or the model`,
       rows: [
-        pairedRow('scheduler steps/s, actors passing mail on, vs the nact-shaped loop', r.scheduler, r.nactShaped, 'steps/s', { kind: 'min', ratio: 0.7 }),
-        pairedRow(
-          `scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included), vs the nact-shaped loop`,
-          r.scenario,
-          r.nactShaped,
-          'steps/s',
-          {
-            kind: 'min',
-            ratio: 0.7,
-          },
-        ),
+        pairedRow('scheduler steps/s, actors passing mail on, vs the nact loop', r.scheduler, r.nact, 'steps/s', { kind: 'min', ratio: 0.7 }),
+        pairedRow(`scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included), vs the nact loop`, r.scenario, r.nact, 'steps/s', {
+          kind: 'min',
+          ratio: 0.7,
+        }),
         pairedRow('scheduler steps/s, actors passing mail on, vs the tight loop', r.scheduler, r.bare, 'steps/s', { kind: 'min', ratio: 0.7 }),
         pairedRow(`scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included), vs the tight loop`, r.scenario, r.bare, 'steps/s', {
           kind: 'min',
