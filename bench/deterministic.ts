@@ -63,8 +63,8 @@ function bareSteps(steps: number, seed: number): number {
 type NactDelivery = { readonly source: string; readonly actor: NactActor; readonly message: Pass };
 
 /**
- * The nact loop (the issue's "bare seeded delivery loop over nact-sized messages", the one
- * docs/model.md's deterministic mode started from): real nact actors whose handleMessage pushes
+ * The nact loop (issue 14's "bare seeded delivery loop over nact-sized messages", the shape the
+ * deterministic scheduler started from): real nact actors whose handleMessage pushes
  * a step on a ready list, sent to with nact's dispatch (the lookup of the target by its path, a
  * sender object, the envelope in a busy actor's mailbox); the random strategy picks one of the
  * ready deliveries, the handler runs and sends the next, and nact's processNext hands the
