@@ -1,12 +1,16 @@
 // Section 7: deterministic steps/s. The subject is the deterministic scheduler driving actors of a
 // stepped runtime that only pass mail on (every step a delivery picked by the random strategy,
-// through nact's mailbox, the runtime's delivery and the pump's settling); the baseline is the
-// same work without the model: a seeded loop that picks one of N ready deliveries of nact-sized
-// message objects, removes it in order and runs its handler, which sends the next. A second row
-// runs teardown-race in deterministic mode, the model's own work included, against the same loop.
+// through nact's mailbox, the runtime's delivery and the pump's settling), and teardown-race in
+// deterministic mode, the model's own work included. Each is measured against two loops without
+// the model, both seeded picks of one of N ready deliveries whose handler sends the next: the
+// nact loop (issue 14's "bare seeded delivery loop over nact-sized messages": real nact actors,
+// nact's dispatch and mailbox, handleMessage replaced by a push on the ready list) and the tight
+// loop (the ready list alone, no nact), kept as a second, stricter baseline.
 import { type ActorRef, type SystemRef, createRuntime, spawnNamed, startSystem, stopActor, stopSystem, tell } from '../actors/runtime.js';
 import { DEFAULT_PARAMS, runScenario } from '../scenarios/scenario.js';
 import { teardownRace } from '../scenarios/teardown-race.js';
+import * as nact from '../actors/nact.js';
+import type { NactActor } from '../actors/nact.js';
 import { Prng } from '../sim/prng.js';
 import { DeterministicScheduler } from '../sim/scheduler.js';
 import { randomStrategy } from '../sim/strategies/random.js';
@@ -51,6 +55,55 @@ function bareSteps(steps: number, seed: number): number {
     ready.push({ source: sources[to]!, to, msg: { t: 'pass', n: d.msg.n + 1, from: `a${d.to}` } });
   }
   const dt = performance.now() - t0;
+  if (hash === 42 && handled[0] === -1) throw new Error('unreachable: keeps the loop observable');
+  return (steps * 1000) / dt;
+}
+
+/** A ready delivery of the nact loop: an idle nact actor's message. */
+type NactDelivery = { readonly source: string; readonly actor: NactActor; readonly message: Pass };
+
+/**
+ * The nact loop (issue 14's "bare seeded delivery loop over nact-sized messages", the shape the
+ * deterministic scheduler started from): real nact actors whose handleMessage pushes
+ * a step on a ready list, sent to with nact's dispatch (the lookup of the target by its path, a
+ * sender object, the envelope in a busy actor's mailbox); the random strategy picks one of the
+ * ready deliveries, the handler runs and sends the next, and nact's processNext hands the
+ * actor's next envelope back (or marks it idle). No runtime, scheduler, pump, promises or model.
+ */
+async function nactSteps(steps: number, seed: number, system: SystemRef): Promise<number> {
+  const strategy = randomStrategy({ prng: new Prng(seed), depth: 1, expectedSteps: steps });
+  const pick = new Prng(seed ^ 0x7a55);
+  const root = nact.spawn(system, `nact-loop-${seed}`, null, () => undefined).ref;
+  const ready: NactDelivery[] = [];
+  const refs: unknown[] = [];
+  const handled = new Array<number>(ACTORS).fill(0);
+  for (let a = 0; a < ACTORS; a++) {
+    const { ref, actor } = nact.spawn(root, `a${a}`, a, () => undefined);
+    const source = `actor:a${a}`;
+    actor.handleMessage = (message: unknown) => {
+      actor.busy = true;
+      ready.push({ source, actor, message: message as Pass });
+    };
+    refs.push(ref);
+  }
+  for (let i = 0; i < IN_FLIGHT; i++) nact.dispatch(refs[i % ACTORS], { t: 'pass', n: i, from: 'bench' });
+  let hash = 0;
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s++) {
+    const n = ready.length;
+    const i = strategy.pick(ready, s);
+    const d = ready[i]!;
+    ready.splice(i, 1);
+    hash = (Math.imul(hash ^ i, 0x01000193) + n) | 0;
+    const a = d.actor.state as number;
+    handled[a]! += d.message.n & 1;
+    nact.dispatch(refs[pick.int(ACTORS)], { t: 'pass', n: d.message.n + 1, from: `a${a}` });
+    d.actor.afterMessage();
+    d.actor.processNext();
+  }
+  const dt = performance.now() - t0;
+  nact.stop(root);
+  await new Promise((res) => setImmediate(res)); // nact forgets the stopped actor's name
   if (hash === 42 && handled[0] === -1) throw new Error('unreachable: keeps the loop observable');
   return (steps * 1000) / dt;
 }
@@ -115,6 +168,7 @@ export async function benchDeterministic(o: DeterministicOptions): Promise<Secti
     let seed = 0;
     const sides = {
       bare: async () => bareSteps(o.steps, ++seed),
+      nact: async () => nactSteps(o.steps, seed, system),
       scheduler: async () => schedulerSteps(o.steps, seed, system),
       scenario: async () => scenarioSteps(o.scenarioSec, seed),
     };
@@ -123,10 +177,18 @@ export async function benchDeterministic(o: DeterministicOptions): Promise<Secti
     return {
       id: 'deterministic',
       title: 'deterministic steps/s',
-      baseline: `a bare loop: the random strategy picks one of ${IN_FLIGHT} ready deliveries of nact-sized message objects, in-order removal, path hash, the handler sends the next; no pump, runtime, nact or model`,
+      baseline: `two loops, each a row's baseline: the tight loop (the random strategy picks one of ${IN_FLIGHT} ready deliveries of message objects, in-order removal, path hash, the handler sends the next) and the nact loop (the same over real nact actors whose handleMessage pushes the step: nact's dispatch with its lookup of the target, sender object and mailbox envelope, and its processNext); neither has the runtime, the scheduler's pump, promises or the model`,
       rows: [
-        pairedRow('scheduler steps/s, actors passing mail on', r.scheduler, r.bare, 'steps/s', { kind: 'min', ratio: 0.7 }),
-        pairedRow(`scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included)`, r.scenario, r.bare, 'steps/s', { kind: 'min', ratio: 0.7 }),
+        pairedRow('scheduler steps/s, actors passing mail on, vs the nact loop', r.scheduler, r.nact, 'steps/s', { kind: 'min', ratio: 0.7 }),
+        pairedRow(`scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included), vs the nact loop`, r.scenario, r.nact, 'steps/s', {
+          kind: 'min',
+          ratio: 0.7,
+        }),
+        pairedRow('scheduler steps/s, actors passing mail on, vs the tight loop', r.scheduler, r.bare, 'steps/s', { kind: 'min', ratio: 0.7 }),
+        pairedRow(`scheduler steps/s, teardown-race (${o.scenarioSec} virtual s, model included), vs the tight loop`, r.scenario, r.bare, 'steps/s', {
+          kind: 'min',
+          ratio: 0.7,
+        }),
       ],
       figures: { rounds: o.rounds, stepsPerRound: o.steps, actors: ACTORS, inFlight: IN_FLIGHT, scenarioSec: o.scenarioSec },
       notes: [
