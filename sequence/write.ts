@@ -15,6 +15,8 @@ export interface RecordedStep {
   readonly expect: string | null;
   /** Compared when present (allocated PASIDs, PASID states). */
   readonly expectValue?: unknown;
+  /** The call is sent under this name and the file goes on; a later `{ op: wait, for: NAME }` waits for it. */
+  readonly nowait?: string;
 }
 
 /** The `machine:` mapping of a sequence file. */
@@ -49,6 +51,7 @@ function stepDoc(s: RecordedStep): Record<string, unknown> {
     op: s.op,
     ...s.args,
     ...(s.as !== null ? { as: s.as } : {}),
+    ...(s.nowait !== undefined ? { nowait: s.nowait } : {}),
     ...(s.expect !== null ? { expect: s.expect } : {}),
     ...(s.expectValue !== undefined ? { expect_value: s.expectValue } : {}),
   };
