@@ -13,13 +13,13 @@ import type { MutantName } from '../actors/env.js';
 import { InputError } from '../input/input-error.js';
 import { machineNames } from '../machine/names.js';
 import type { RunReport, StepReport } from '../report/report.js';
-import { parseSequence } from '../sequence/file.js';
+import { WAIT, parseSequence } from '../sequence/file.js';
 import { STEP_OP_BY_NAME } from '../sequence/ops.js';
 import { runSequence } from '../sequence/runner.js';
 import { type MachineDoc, machineDocOf, toSequenceYaml } from '../sequence/write.js';
 import type { ModeOptions } from '../sim/mode.js';
 import type { StrategyName } from '../sim/strategies/index.js';
-import { CallRecorder, type Step, refersToStep, stepsOf } from './call-record.js';
+import { CallRecorder, type Step, refersToStep, stepsOf, withoutNowait } from './call-record.js';
 import { ddmin } from './ddmin.js';
 import { replay, replayableReport } from './replay.js';
 
@@ -111,29 +111,34 @@ class Checker {
   }
 }
 
-/** The steps that stay well formed: a step whose names lost their binding step goes too. */
+/**
+ * The steps that stay well formed: a step whose names lost their binding step goes too (a
+ * `wait` with the call it waits for); a call sent `nowait` whose `wait` went is waited for where it stands.
+ */
 function closed(steps: readonly Step[]): Step[] {
   const bound = new Set<string>();
   const out: Step[] = [];
   for (const s of steps) {
     if (!s.uses.every((n) => bound.has(n))) continue;
     if (s.step.as) bound.add(s.step.as);
+    if (s.step.nowait) bound.add(s.step.nowait);
     out.push(s);
   }
-  return out;
+  const waited = new Set(out.filter((s) => s.step.op === WAIT).map((s) => s.step.args.for));
+  return out.map((s) => (s.step.nowait === undefined || waited.has(s.step.nowait) ? s : { ...s, step: withoutNowait(s.step) }));
 }
 
-/** Names renumbered in order of binding, and `as:` only where a later step uses it. */
+/** Names (`as:`, `nowait:`) renumbered in order of binding, and `as:` only where a later step uses it. */
 function tidy(steps: readonly Step[]): Step[] {
   const used = new Set(steps.flatMap((s) => s.uses));
   const renamed = new Map<string, string>();
   const counts = new Map<string, number>();
   for (const s of steps) {
-    const as = s.step.as;
-    if (as && used.has(as)) {
-      const prefix = as.replace(/[0-9]+$/, '');
+    for (const name of [s.step.as, s.step.nowait]) {
+      if (!name || !used.has(name)) continue;
+      const prefix = name.replace(/[0-9]+$/, '');
       counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
-      renamed.set(as, `${prefix}${counts.get(prefix)}`);
+      renamed.set(name, `${prefix}${counts.get(prefix)}`);
     }
   }
   const rename = (v: string | number) => (typeof v === 'string' ? (renamed.get(v) ?? v) : v);
@@ -144,6 +149,7 @@ function tidy(steps: readonly Step[]): Step[] {
       ...s.step,
       args: Object.fromEntries(Object.entries(s.step.args).map(([k, v]) => [k, refersToStep(s.step.op, k) ? rename(v) : v])),
       as: s.step.as ? (renamed.get(s.step.as) ?? null) : null,
+      ...(s.step.nowait !== undefined ? { nowait: renamed.get(s.step.nowait)! } : {}),
     },
   }));
 }
@@ -203,6 +209,7 @@ async function smallerBursts(steps: Step[], check: Checker, seed: number): Promi
 /** The outcome a step must have, as the run gave it; null where `expect:` cannot say it (a `dma` that partly faulted). */
 function expectOf(r: readonly StepReport[], i: number): string | null {
   const s = r[i]!;
+  if (s.op === WAIT) return null; // the call waited for has the expect
   const fully = STEP_OP_BY_NAME.get(s.op)!.fullyOk;
   return s.result === 'ok' && fully && !fully(s.value) ? null : s.result;
 }
@@ -239,10 +246,11 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
   const check = new Checker(target, budget, o.progress ?? (() => {}));
   const seeds = [found.replayed.seed, ...Array.from({ length: START_SEEDS }, (_, i) => i + 1).filter((s) => s !== found.replayed!.seed)];
 
-  // The whole record first: in the order the calls answered, then as they started; a few seeds.
+  // The whole record first: one after the other in the order the calls answered, then as they
+  // ran (overlapping calls sent nowait), then one after the other as they started; a few seeds.
   let start: { steps: Step[]; seed: number } | null = null;
   let recorded = 0;
-  search: for (const order of ['reply', 'call'] as const) {
+  search: for (const order of ['reply', 'overlap', 'call'] as const) {
     const steps = closed(stepsOf(recorder.log, names, order));
     recorded ||= steps.length;
     if (steps.length === 0) continue;
@@ -254,8 +262,8 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
     }
   }
   if (start === null) {
-    const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply or call order, seeds ${seeds.join(', ')}`;
-    return none(`NOT shrunk: the ${recorded} recorded steps, run one after the other, did not show ${invariant} (${why})`, recorded, check.runs);
+    const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply, overlap or call order, seeds ${seeds.join(', ')}`;
+    return none(`NOT shrunk: the ${recorded} recorded steps did not show ${invariant} (${why})`, recorded, check.runs);
   }
   recorded = start.steps.length;
   const { seed } = start;
