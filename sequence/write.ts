@@ -41,7 +41,16 @@ export function machineDocOf(m: MachineSpec): MachineDoc {
       vcpus: v.vcpus,
       pages: v.pages,
       quota: v.quota,
-      devices: v.devices.map((d) => ({ name: d.name, iommu: d.iommu, pasid: d.pasid, ats: d.ats, enqcmd: d.enqcmd })),
+      // PRI and a narrower PASID width only where a device has them, as hand-written files say them.
+      devices: v.devices.map((d) => ({
+        name: d.name,
+        iommu: d.iommu,
+        pasid: d.pasid,
+        ats: d.ats,
+        enqcmd: d.enqcmd,
+        ...(d.pri ? { pri: true } : {}),
+        ...(d.pasidBits !== undefined ? { pasidBits: d.pasidBits } : {}),
+      })),
     })),
   };
 }

@@ -24,7 +24,7 @@ const STEPS: RecordedStep[] = [
 ];
 
 describe('sequence/write: the writer and the parser agree', () => {
-  const spec = gridMachine({ ...DEFAULT_PARAMS, vms: 2, devices: 2 }, { pagesPerVm: 100 });
+  const spec = gridMachine({ ...DEFAULT_PARAMS, vms: 2, devices: 2 }, { pagesPerVm: 100, pri: true });
   const machine = machineDocOf(spec);
   const text = toSequenceYaml({ name: 'round trip', seed: 7, machine, steps: STEPS, comment: ['first line', 'second line'] });
   const seq = parseSequence(text, 'round-trip.yaml');
