@@ -22,6 +22,8 @@ export interface SequenceRunOptions {
   /** Called with the simulation before the first step (to attach trace/diagram recorders). */
   readonly attach?: (sim: Simulation) => void;
   readonly mode?: ModeOptions;
+  /** The machine's bound on a reply (and on a fault queue's wait for a page request), over the default; shrink's candidates run shorter. */
+  readonly replyTimeoutMs?: number;
   /** The machine's fault injector (fail-nth sweeps); by default nothing fails. */
   readonly injectFault?: (site: FallibleSite) => boolean;
   /** Called after the last step, before the close-out audit (sim/close-out.ts), while the machine still answers. */
@@ -43,7 +45,12 @@ function valueMatches(value: unknown, expected: unknown): boolean {
 
 export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Promise<RunReport> {
   const seed = o.seed ?? seq.seed ?? 1;
-  const spec = { ...seq.machine, mutant: o.mutant ?? null, workers: o.workers ?? seq.machine.workers };
+  const spec = {
+    ...seq.machine,
+    mutant: o.mutant ?? null,
+    workers: o.workers ?? seq.machine.workers,
+    replyTimeoutMs: o.replyTimeoutMs ?? seq.machine.replyTimeoutMs,
+  };
   const started = performance.now();
   const mode = o.mode ?? THREADS;
   const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages, mode, ...(o.injectFault ? { injectFault: o.injectFault } : {}) });
