@@ -26,24 +26,27 @@ interface Call {
 /** The workload's calls and replies in the order they happened. */
 type Happening = { readonly t: 'call' | 'reply'; readonly call: Call };
 
-/** One run's workload calls up to the first violation of `invariant`, and the machine they ran on. */
+/**
+ * One run's workload calls until each of `invariants` (the report's) was violated (what came
+ * after cannot have caused any), their replies, and the machine they ran on.
+ */
 export class CallRecorder {
   log: Happening[] = [];
   spec: MachineSpec | null = null;
-  constructor(private readonly invariant: string) {}
+  constructor(private readonly invariants: readonly string[]) {}
 
   /** Attach to a run; a later run replaces the earlier one's record (replay's search runs many). */
   attach = (sim: Simulation): void => {
     const log: Happening[] = [];
     const byId = new Map<number, Call>();
-    let cut = false;
+    const seen = new Set<string>();
     this.log = log;
     this.spec = sim.options.spec;
     sim.events$.subscribe((e: SimEvent) => {
-      if (e.type === 'violation' && e.invariant === this.invariant) cut = true;
+      if (e.type === 'violation' && this.invariants.includes(e.invariant)) seen.add(e.invariant);
       if ((e.type !== 'call' && e.type !== 'reply') || e.via) return;
       if (e.type === 'call') {
-        if (cut) return; // what the workload did after the violation cannot have caused it
+        if (seen.size === this.invariants.length) return;
         const call: Call = { op: e.op, args: e.args as Record<string, number>, result: null };
         log.push({ t: 'call', call });
         byId.set(e.id, call);

@@ -50,8 +50,9 @@ export interface ShrinkOptions {
 }
 
 export interface ShrinkOutcome {
-  /** Was a file found that shows the report's invariant on the mutant and none without it? */
+  /** Was a file found that shows one of the report's invariants on the mutant and none without it? */
   readonly reproduced: boolean;
+  /** The invariant the file shows: the first of the report's the record showed (the report's first, when none did). */
   readonly invariant: string;
   readonly mutant: string | null;
   /** The sequence file (YAML), when reproduced. */
@@ -70,13 +71,12 @@ export interface ShrinkOutcome {
   readonly message: string;
 }
 
-/** What a candidate file runs on and must show. */
+/** What a candidate file runs on. */
 interface Target {
-  readonly invariant: string;
   readonly mutant: MutantName | null;
   readonly machine: MachineDoc;
   readonly mode: Extract<ModeOptions, { mode: 'deterministic' }>;
-  readonly name: string;
+  readonly scenario: string;
 }
 
 /** Runs candidates as `seq` would run their file, counting the runs against the budget. */
@@ -86,10 +86,16 @@ class Checker {
   machine: MachineDoc;
   constructor(
     private readonly t: Target,
+    /** The invariant a candidate must show: one of the report's, fixed once the record shows it. */
+    public invariant: string,
     readonly budget: number,
     private readonly progress: (runs: number) => void,
   ) {
     this.machine = t.machine;
+  }
+
+  get name(): string {
+    return `shrunk ${this.t.scenario}${this.t.mutant ? ` (${this.t.mutant})` : ''}: ${this.invariant}`;
   }
 
   get spent(): boolean {
@@ -97,7 +103,7 @@ class Checker {
   }
 
   text(steps: readonly Step[], seed: number, comment: readonly string[] = []): string {
-    return toSequenceYaml({ name: this.t.name, seed, machine: this.machine, steps: steps.map((s) => s.step), comment });
+    return toSequenceYaml({ name: this.name, seed, machine: this.machine, steps: steps.map((s) => s.step), comment });
   }
 
   /**
@@ -106,7 +112,7 @@ class Checker {
    */
   async run(steps: readonly Step[], seed: number, o: { mutant: boolean; candidate?: boolean } = { mutant: true }): Promise<RunReport> {
     this.runs++;
-    const seq = parseSequence(this.text(steps, seed), `${this.t.name}.yaml`);
+    const seq = parseSequence(this.text(steps, seed), `${this.name}.yaml`);
     const report = await runSequence(seq, {
       mutant: o.mutant ? this.t.mutant : null,
       mode: this.t.mode,
@@ -116,7 +122,7 @@ class Checker {
     return report;
   }
 
-  shows = (r: RunReport) => r.violations.some((v) => v.invariant === this.t.invariant);
+  shows = (r: RunReport) => r.violations.some((v) => v.invariant === this.invariant);
 
   /** A candidate while the budget lasts: does it show the invariant? */
   async candidate(steps: readonly Step[], seed: number): Promise<boolean> {
@@ -238,46 +244,54 @@ export function shrinkableReport(raw: unknown, file: string): RunReport {
 
 export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}): Promise<ShrinkOutcome> {
   const r = shrinkableReport(raw, file);
-  const invariant = r.violations[0]!.invariant;
+  // The report's invariants in the order they were first violated: the file is to show the first it can.
+  const invariants = [...new Set(r.violations.map((v) => v.invariant))];
+  const first = invariants[0]!;
   const budget = o.budget ?? DEFAULT_SHRINK_BUDGET;
   const mutant = (r.mutant as MutantName | null) ?? null;
-  const base = { invariant, mutant, budget, text: null, seed: null, strategy: null, run: null };
+  const base = { invariant: first, mutant, budget, text: null, seed: null, strategy: null, run: null };
   const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ reproduced: false, ...base, recorded, steps: 0, runs, message });
 
-  const recorder = new CallRecorder(invariant);
+  const recorder = new CallRecorder(invariants);
   const found = await replay(r, file, SEARCH_SEEDS, { attach: recorder.attach });
   if (!found.reproduced || !found.replayed || !recorder.spec) return none(found.message);
   const strategy = found.replayed.strategy as StrategyName;
   const target: Target = {
-    invariant,
     mutant,
     machine: machineDocOf(recorder.spec),
     mode: { mode: 'deterministic', strategy, pctDepth: r.schedule?.pctDepth ?? 3 },
-    name: `shrunk ${r.scenario}${mutant ? ` (${mutant})` : ''}: ${invariant}`,
+    scenario: r.scenario,
   };
   const names = machineNames(recorder.spec);
-  const check = new Checker(target, budget, o.progress ?? (() => {}));
+  const check = new Checker(target, first, budget, o.progress ?? (() => {}));
   const seeds = [found.replayed.seed, ...Array.from({ length: START_SEEDS }, (_, i) => i + 1).filter((s) => s !== found.replayed!.seed)];
 
   // The whole record first: one after the other in the order the calls answered, then as they
   // ran (overlapping calls sent nowait), then one after the other as they started; a few seeds.
   let start: { steps: Step[]; seed: number } | null = null;
   let recorded = 0;
+  // The first of the report's invariants the record shows is the one the file is cut to show.
   search: for (const order of ['reply', 'overlap', 'call'] as const) {
     const steps = closed(stepsOf(recorder.log, names, order));
     recorded ||= steps.length;
     if (steps.length === 0) continue;
     for (const seed of seeds) {
-      if (await check.candidate(steps, seed)) {
+      if (check.spent) break search;
+      const shown = await check.run(steps, seed, { mutant: true, candidate: true });
+      const inv = invariants.find((i) => shown.violations.some((v) => v.invariant === i));
+      if (inv !== undefined) {
+        check.invariant = inv;
         start = { steps, seed };
         break search;
       }
     }
   }
+  const which = invariants.join(' or ');
   if (start === null) {
     const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply, overlap or call order, seeds ${seeds.join(', ')}`;
-    return none(`NOT shrunk: the ${recorded} recorded steps did not show ${invariant} (${why})`, recorded, check.runs);
+    return none(`NOT shrunk: the ${recorded} recorded steps did not show ${which} (${why})`, recorded, check.runs);
   }
+  const invariant = check.invariant;
   recorded = start.steps.length;
   const { seed } = start;
   const cutDown = await cut(start.steps, check, seed);
@@ -318,6 +332,7 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
   return {
     reproduced: true,
     ...base,
+    invariant,
     text: check.text(withExpects, seed, comment),
     recorded,
     steps: small.length,
