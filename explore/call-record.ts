@@ -1,6 +1,7 @@
 // The uAPI calls a run's workload made, recorded from its events, and turned into sequence
 // steps: machine objects by the user's names, FDs, IOASIDs and jobs by the `as:` name of the
-// reply that returned them, background jobs as `dma_start` / `enqcmd_start` ... `stop`. The
+// reply that returned them, background jobs as `dma_start` / `enqcmd_start` ... `stop`, a call
+// others overtook (in `overlap` order) sent `nowait` with a `wait` where it answered. The
 // vIOMMU's own calls are not steps (the guest request that made them is). Each step belongs to
 // a group: the steps linked through an IOASID, a job or a vPASID (one lane's round of alloc ...
 // stop), which shrink removes together before it tries single steps.

@@ -1,7 +1,8 @@
 // shrink: a failing run as a small sequence file that reproduces it (docs/shrink.md). The
 // report's execution is found again in deterministic mode (as replay does: exactly, or by
 // searching seeds for a real-thread report) while its calls are recorded (call-record.ts); the
-// calls up to the violation become steps, run one after the other. A recorded run does not
+// calls up to the violations become steps, one after the other or, where calls overlapped, sent
+// `nowait` and waited for where they answered. A recorded run does not
 // always reproduce as a file (steps wait for each other where lanes raced; the engines start at
 // the first job, not before the workload), so every candidate is judged only by running it as
 // `seq --mode deterministic` would: first the whole record (two orders, a few seeds), then
