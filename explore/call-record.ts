@@ -1,6 +1,7 @@
 // The uAPI calls a run's workload made, recorded from its events, and turned into sequence
 // steps: machine objects by the user's names, FDs, IOASIDs and jobs by the `as:` name of the
-// reply that returned them, background jobs as `dma_start` / `enqcmd_start` ... `stop`. The
+// reply that returned them, background jobs as `dma_start` / `enqcmd_start` ... `stop`, a call
+// others overtook (in `overlap` order) sent `nowait` with a `wait` where it answered. The
 // vIOMMU's own calls are not steps (the guest request that made them is). Each step belongs to
 // a group: the steps linked through an IOASID, a job or a vPASID (one lane's round of alloc ...
 // stop), which shrink removes together before it tries single steps.
@@ -11,6 +12,7 @@ import type { Result } from '../actors/result.js';
 import type { MachineNames } from '../machine/names.js';
 import type { MachineSpec } from '../machine/spec.js';
 import type { Simulation } from '../sim/simulation.js';
+import { WAIT } from '../sequence/file.js';
 import { STEP_OP_BY_NAME } from '../sequence/ops.js';
 import type { RecordedStep } from '../sequence/write.js';
 import { UAPI } from '../uapi/ops.js';
@@ -25,24 +27,27 @@ interface Call {
 /** The workload's calls and replies in the order they happened. */
 type Happening = { readonly t: 'call' | 'reply'; readonly call: Call };
 
-/** One run's workload calls up to the first violation of `invariant`, and the machine they ran on. */
+/**
+ * One run's workload calls until each of `invariants` (the report's) was violated (what came
+ * after cannot have caused any), their replies, and the machine they ran on.
+ */
 export class CallRecorder {
   log: Happening[] = [];
   spec: MachineSpec | null = null;
-  constructor(private readonly invariant: string) {}
+  constructor(private readonly invariants: readonly string[]) {}
 
   /** Attach to a run; a later run replaces the earlier one's record (replay's search runs many). */
   attach = (sim: Simulation): void => {
     const log: Happening[] = [];
     const byId = new Map<number, Call>();
-    let cut = false;
+    const seen = new Set<string>();
     this.log = log;
     this.spec = sim.options.spec;
     sim.events$.subscribe((e: SimEvent) => {
-      if (e.type === 'violation' && e.invariant === this.invariant) cut = true;
+      if (e.type === 'violation' && this.invariants.includes(e.invariant)) seen.add(e.invariant);
       if ((e.type !== 'call' && e.type !== 'reply') || e.via) return;
       if (e.type === 'call') {
-        if (cut) return; // what the workload did after the violation cannot have caused it
+        if (seen.size === this.invariants.length) return;
         const call: Call = { op: e.op, args: e.args as Record<string, number>, result: null };
         log.push({ t: 'call', call });
         byId.set(e.id, call);
@@ -63,14 +68,19 @@ export interface Step {
   readonly group: number;
 }
 
-/** In which order the concurrent calls become one-after-the-other steps. */
-export type Order = 'reply' | 'call';
+/**
+ * How the concurrent calls become steps: one after the other where each answered (`reply`) or
+ * started (`call`), or as they ran (`overlap`): where each started, sent `nowait` with its
+ * `wait` where it answered when another call started meanwhile.
+ */
+export type Order = 'reply' | 'call' | 'overlap';
 
 const PREFIX = { fd: 'fd', ioasid: 'a', job: 'j' } as const;
 const PASID_SPACE = 1 << 20;
 
 /** Does this argument of `op` name a value an earlier step bound (rather than a machine object)? */
 export function refersToStep(op: string, arg: string): boolean {
+  if (op === WAIT) return true; // the call it waits for
   const kind = STEP_OP_BY_NAME.get(op)!.args.find((a) => a.name === arg)?.kind;
   return kind === 'fd' || kind === 'job' || kind === 'ioasid' || kind === 'vpasid';
 }
@@ -86,8 +96,11 @@ type Bound = Record<'fd' | 'ioasid' | 'job', Map<number, string>>;
 export function stepsOf(log: readonly Happening[], names: MachineNames, order: Order): Step[] {
   const bound: Bound = { fd: new Map(), ioasid: new Map(), job: new Map() };
   const counts = { fd: 0, ioasid: 0, job: 0 };
-  const made = new Map<Call, { step: RecordedStep; uses: string[]; links: string[] }>();
-  const placed: Call[] = [];
+  const made = new Map<Call, Made>();
+  const placed: (Call | Wait)[] = [];
+  const open = new Set<Call>(); // started, not yet answered
+  const sent = new Map<Call, string>(); // overlapped by a later call: sent nowait under this name
+  const waitFor = (c: Call): Wait => ({ wait: sent.get(c)!, of: made.get(c)! });
   for (const { t, call: c } of log) {
     if (t === 'reply') {
       const s = made.get(c);
@@ -98,22 +111,50 @@ export function stepsOf(log: readonly Happening[], names: MachineNames, order: O
         if (binds !== 'fd') s.links.push(as);
         bound[binds].set(c.result.value as number, as);
       }
+      open.delete(c);
       if (order === 'reply') placed.push(c);
+      if (order === 'overlap' && sent.has(c)) placed.push(waitFor(c));
       continue;
     }
     const s = expressed(c, names, bound);
     if (!s) continue;
+    for (const o of open) {
+      if (sent.has(o)) continue;
+      const name = `c${sent.size + 1}`;
+      sent.set(o, name);
+      const m = made.get(o)!;
+      m.step = { ...m.step, nowait: name };
+      m.links.push(name);
+    }
     made.set(c, s);
-    if (order === 'call') placed.push(c);
+    open.add(c);
+    if (order !== 'reply') placed.push(c);
   }
   if (order === 'reply') placed.push(...[...made.keys()].filter((c) => c.result === null));
-  const steps = placed.filter((c) => made.has(c)).map((c) => made.get(c)!);
-  const group = groupsOf(steps.map((s) => s.links));
-  return steps.map((s, i) => ({ step: s.step, uses: s.uses, group: group[i]! }));
+  if (order === 'overlap') placed.push(...[...open].filter((c) => sent.has(c)).map(waitFor)); // never answered: waited for at the end
+  const steps = placed.flatMap((p): Made[] => {
+    if (!('wait' in p)) return made.has(p) ? [made.get(p)!] : [];
+    return [{ step: { op: WAIT, args: { for: p.wait }, as: null, expect: null }, uses: [p.wait], links: p.of.links }];
+  });
+  // Outside `overlap` order every step is waited for where it stands.
+  const plain = steps.map((s) => (order === 'overlap' || s.step.nowait === undefined ? s : { ...s, step: withoutNowait(s.step) }));
+  const group = groupsOf(plain.map((s) => s.links));
+  return plain.map((s, i) => ({ step: s.step, uses: s.uses, group: group[i]! }));
+}
+
+/** A step as it was made from its call: the names it uses and the links that group it. */
+type Made = { step: RecordedStep; uses: string[]; links: string[] };
+/** Where the answer of a call sent `nowait` is waited for. */
+type Wait = { readonly wait: string; readonly of: Made };
+
+/** The step waited for where it stands. */
+export function withoutNowait(s: RecordedStep): RecordedStep {
+  const { nowait: _, ...rest } = s;
+  return rest;
 }
 
 /** The call as a step without `as:`, its names resolved as they stood when it was made; null if a file cannot say it. */
-function expressed(c: Call, names: MachineNames, bound: Bound): { step: RecordedStep; uses: string[]; links: string[] } | null {
+function expressed(c: Call, names: MachineNames, bound: Bound): Made | null {
   const args: Record<string, string | number> = {};
   const uses: string[] = [];
   const links: string[] = [];

@@ -1,7 +1,8 @@
 // shrink: a failing run as a small sequence file that reproduces it (docs/shrink.md). The
 // report's execution is found again in deterministic mode (as replay does: exactly, or by
 // searching seeds for a real-thread report) while its calls are recorded (call-record.ts); the
-// calls up to the violation become steps, run one after the other. A recorded run does not
+// calls up to the violations become steps, one after the other or, where calls overlapped, sent
+// `nowait` and waited for where they answered. A recorded run does not
 // always reproduce as a file (steps wait for each other where lanes raced; the engines start at
 // the first job, not before the workload), so every candidate is judged only by running it as
 // `seq --mode deterministic` would: first the whole record (two orders, a few seeds), then
@@ -13,13 +14,13 @@ import type { MutantName } from '../actors/env.js';
 import { InputError } from '../input/input-error.js';
 import { machineNames } from '../machine/names.js';
 import type { RunReport, StepReport } from '../report/report.js';
-import { parseSequence } from '../sequence/file.js';
+import { WAIT, parseSequence } from '../sequence/file.js';
 import { STEP_OP_BY_NAME } from '../sequence/ops.js';
 import { runSequence } from '../sequence/runner.js';
 import { type MachineDoc, machineDocOf, toSequenceYaml } from '../sequence/write.js';
 import type { ModeOptions } from '../sim/mode.js';
 import type { StrategyName } from '../sim/strategies/index.js';
-import { CallRecorder, type Step, refersToStep, stepsOf } from './call-record.js';
+import { CallRecorder, type Step, refersToStep, stepsOf, withoutNowait } from './call-record.js';
 import { ddmin } from './ddmin.js';
 import { replay, replayableReport } from './replay.js';
 
@@ -29,6 +30,12 @@ export const DEFAULT_SHRINK_BUDGET = 500;
 const SEARCH_SEEDS = 20;
 /** Seeds (besides the run's own) the whole record is tried with before shrink gives up. */
 const START_SEEDS = 5;
+/**
+ * The reply bound of a candidate's run (virtual ms; the file's is 10 s). A cut often leaves a
+ * fault_read with no page request to come, which waits out the bound while the DMA job runs on:
+ * seconds of scheduler steps per candidate. The file as written is run with its own bound.
+ */
+const CANDIDATE_TIMEOUT_MS = 250;
 /** The burst arguments shrink halves. */
 const BURST_COUNTS: ReadonlySet<string> = new Set(['dma.ops', 'enqcmd.count']);
 
@@ -44,8 +51,9 @@ export interface ShrinkOptions {
 }
 
 export interface ShrinkOutcome {
-  /** Was a file found that shows the report's invariant on the mutant and none without it? */
+  /** Was a file found that shows one of the report's invariants on the mutant and none without it? */
   readonly reproduced: boolean;
+  /** The invariant the file shows: the first of the report's the record showed (the report's first, when none did). */
   readonly invariant: string;
   readonly mutant: string | null;
   /** The sequence file (YAML), when reproduced. */
@@ -64,13 +72,12 @@ export interface ShrinkOutcome {
   readonly message: string;
 }
 
-/** What a candidate file runs on and must show. */
+/** What a candidate file runs on. */
 interface Target {
-  readonly invariant: string;
   readonly mutant: MutantName | null;
   readonly machine: MachineDoc;
   readonly mode: Extract<ModeOptions, { mode: 'deterministic' }>;
-  readonly name: string;
+  readonly scenario: string;
 }
 
 /** Runs candidates as `seq` would run their file, counting the runs against the budget. */
@@ -80,10 +87,16 @@ class Checker {
   machine: MachineDoc;
   constructor(
     private readonly t: Target,
+    /** The invariant a candidate must show: one of the report's, fixed once the record shows it. */
+    public invariant: string,
     readonly budget: number,
     private readonly progress: (runs: number) => void,
   ) {
     this.machine = t.machine;
+  }
+
+  get name(): string {
+    return `shrunk ${this.t.scenario}${this.t.mutant ? ` (${this.t.mutant})` : ''}: ${this.invariant}`;
   }
 
   get spent(): boolean {
@@ -91,49 +104,61 @@ class Checker {
   }
 
   text(steps: readonly Step[], seed: number, comment: readonly string[] = []): string {
-    return toSequenceYaml({ name: this.t.name, seed, machine: this.machine, steps: steps.map((s) => s.step), comment });
+    return toSequenceYaml({ name: this.name, seed, machine: this.machine, steps: steps.map((s) => s.step), comment });
   }
 
-  /** Run the file (the worker count is the file's default, as for `seq`); `mutant: false` runs the correct model. */
-  async run(steps: readonly Step[], seed: number, o: { mutant: boolean } = { mutant: true }): Promise<RunReport> {
+  /**
+   * Run the file (the worker count is the file's default, as for `seq`); `mutant: false` runs the
+   * correct model; a candidate waits at most CANDIDATE_TIMEOUT_MS for a reply or a page request.
+   */
+  async run(steps: readonly Step[], seed: number, o: { mutant: boolean; candidate?: boolean } = { mutant: true }): Promise<RunReport> {
     this.runs++;
-    const seq = parseSequence(this.text(steps, seed), `${this.t.name}.yaml`);
-    const report = await runSequence(seq, { mutant: o.mutant ? this.t.mutant : null, mode: this.t.mode });
+    const seq = parseSequence(this.text(steps, seed), `${this.name}.yaml`);
+    const report = await runSequence(seq, {
+      mutant: o.mutant ? this.t.mutant : null,
+      mode: this.t.mode,
+      ...(o.candidate ? { replyTimeoutMs: CANDIDATE_TIMEOUT_MS } : {}),
+    });
     this.progress(this.runs);
     return report;
   }
 
-  shows = (r: RunReport) => r.violations.some((v) => v.invariant === this.t.invariant);
+  shows = (r: RunReport) => r.violations.some((v) => v.invariant === this.invariant);
 
   /** A candidate while the budget lasts: does it show the invariant? */
   async candidate(steps: readonly Step[], seed: number): Promise<boolean> {
-    return !this.spent && this.shows(await this.run(steps, seed));
+    return !this.spent && this.shows(await this.run(steps, seed, { mutant: true, candidate: true }));
   }
 }
 
-/** The steps that stay well formed: a step whose names lost their binding step goes too. */
+/**
+ * The steps that stay well formed: a step whose names lost their binding step goes too (a
+ * `wait` with the call it waits for); a call sent `nowait` whose `wait` went is waited for where it stands.
+ */
 function closed(steps: readonly Step[]): Step[] {
   const bound = new Set<string>();
   const out: Step[] = [];
   for (const s of steps) {
     if (!s.uses.every((n) => bound.has(n))) continue;
     if (s.step.as) bound.add(s.step.as);
+    if (s.step.nowait) bound.add(s.step.nowait);
     out.push(s);
   }
-  return out;
+  const waited = new Set(out.filter((s) => s.step.op === WAIT).map((s) => s.step.args.for));
+  return out.map((s) => (s.step.nowait === undefined || waited.has(s.step.nowait) ? s : { ...s, step: withoutNowait(s.step) }));
 }
 
-/** Names renumbered in order of binding, and `as:` only where a later step uses it. */
+/** Names (`as:`, `nowait:`) renumbered in order of binding, and `as:` only where a later step uses it. */
 function tidy(steps: readonly Step[]): Step[] {
   const used = new Set(steps.flatMap((s) => s.uses));
   const renamed = new Map<string, string>();
   const counts = new Map<string, number>();
   for (const s of steps) {
-    const as = s.step.as;
-    if (as && used.has(as)) {
-      const prefix = as.replace(/[0-9]+$/, '');
+    for (const name of [s.step.as, s.step.nowait]) {
+      if (!name || !used.has(name)) continue;
+      const prefix = name.replace(/[0-9]+$/, '');
       counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
-      renamed.set(as, `${prefix}${counts.get(prefix)}`);
+      renamed.set(name, `${prefix}${counts.get(prefix)}`);
     }
   }
   const rename = (v: string | number) => (typeof v === 'string' ? (renamed.get(v) ?? v) : v);
@@ -144,6 +169,7 @@ function tidy(steps: readonly Step[]): Step[] {
       ...s.step,
       args: Object.fromEntries(Object.entries(s.step.args).map(([k, v]) => [k, refersToStep(s.step.op, k) ? rename(v) : v])),
       as: s.step.as ? (renamed.get(s.step.as) ?? null) : null,
+      ...(s.step.nowait !== undefined ? { nowait: renamed.get(s.step.nowait)! } : {}),
     },
   }));
 }
@@ -203,6 +229,7 @@ async function smallerBursts(steps: Step[], check: Checker, seed: number): Promi
 /** The outcome a step must have, as the run gave it; null where `expect:` cannot say it (a `dma` that partly faulted). */
 function expectOf(r: readonly StepReport[], i: number): string | null {
   const s = r[i]!;
+  if (s.op === WAIT) return null; // the call waited for has the expect
   const fully = STEP_OP_BY_NAME.get(s.op)!.fullyOk;
   return s.result === 'ok' && fully && !fully(s.value) ? null : s.result;
 }
@@ -218,45 +245,54 @@ export function shrinkableReport(raw: unknown, file: string): RunReport {
 
 export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}): Promise<ShrinkOutcome> {
   const r = shrinkableReport(raw, file);
-  const invariant = r.violations[0]!.invariant;
+  // The report's invariants in the order they were first violated: the file is to show the first it can.
+  const invariants = [...new Set(r.violations.map((v) => v.invariant))];
+  const first = invariants[0]!;
   const budget = o.budget ?? DEFAULT_SHRINK_BUDGET;
   const mutant = (r.mutant as MutantName | null) ?? null;
-  const base = { invariant, mutant, budget, text: null, seed: null, strategy: null, run: null };
+  const base = { invariant: first, mutant, budget, text: null, seed: null, strategy: null, run: null };
   const none = (message: string, recorded = 0, runs = 0): ShrinkOutcome => ({ reproduced: false, ...base, recorded, steps: 0, runs, message });
 
-  const recorder = new CallRecorder(invariant);
+  const recorder = new CallRecorder(invariants);
   const found = await replay(r, file, SEARCH_SEEDS, { attach: recorder.attach });
   if (!found.reproduced || !found.replayed || !recorder.spec) return none(found.message);
   const strategy = found.replayed.strategy as StrategyName;
   const target: Target = {
-    invariant,
     mutant,
     machine: machineDocOf(recorder.spec),
     mode: { mode: 'deterministic', strategy, pctDepth: r.schedule?.pctDepth ?? 3 },
-    name: `shrunk ${r.scenario}${mutant ? ` (${mutant})` : ''}: ${invariant}`,
+    scenario: r.scenario,
   };
   const names = machineNames(recorder.spec);
-  const check = new Checker(target, budget, o.progress ?? (() => {}));
+  const check = new Checker(target, first, budget, o.progress ?? (() => {}));
   const seeds = [found.replayed.seed, ...Array.from({ length: START_SEEDS }, (_, i) => i + 1).filter((s) => s !== found.replayed!.seed)];
 
-  // The whole record first: in the order the calls answered, then as they started; a few seeds.
+  // The whole record first: one after the other in the order the calls answered, then as they
+  // ran (overlapping calls sent nowait), then one after the other as they started; a few seeds.
   let start: { steps: Step[]; seed: number } | null = null;
   let recorded = 0;
-  search: for (const order of ['reply', 'call'] as const) {
+  // The first of the report's invariants the record shows is the one the file is cut to show.
+  search: for (const order of ['reply', 'overlap', 'call'] as const) {
     const steps = closed(stepsOf(recorder.log, names, order));
     recorded ||= steps.length;
     if (steps.length === 0) continue;
     for (const seed of seeds) {
-      if (await check.candidate(steps, seed)) {
+      if (check.spent) break search;
+      const shown = await check.run(steps, seed, { mutant: true, candidate: true });
+      const inv = invariants.find((i) => shown.violations.some((v) => v.invariant === i));
+      if (inv !== undefined) {
+        check.invariant = inv;
         start = { steps, seed };
         break search;
       }
     }
   }
+  const which = invariants.join(' or ');
   if (start === null) {
-    const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply or call order, seeds ${seeds.join(', ')}`;
-    return none(`NOT shrunk: the ${recorded} recorded steps, run one after the other, did not show ${invariant} (${why})`, recorded, check.runs);
+    const why = check.spent ? `within the budget of ${budget} sequence runs` : `in reply, overlap or call order, seeds ${seeds.join(', ')}`;
+    return none(`NOT shrunk: the ${recorded} recorded steps did not show ${which} (${why})`, recorded, check.runs);
   }
+  const invariant = check.invariant;
   recorded = start.steps.length;
   const { seed } = start;
   const cutDown = await cut(start.steps, check, seed);
@@ -297,6 +333,7 @@ export async function shrink(raw: unknown, file: string, o: ShrinkOptions = {}):
   return {
     reproduced: true,
     ...base,
+    invariant,
     text: check.text(withExpects, seed, comment),
     recorded,
     steps: small.length,

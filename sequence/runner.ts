@@ -1,5 +1,7 @@
 // Runs a checked sequence file step by step on a fresh simulation: resolves names, calls the op,
-// compares the outcome with `expect` / `expect_value`, and reports each step.
+// compares the outcome with `expect` / `expect_value`, and reports each step. A step sent
+// `nowait` is not waited for: later steps run while it is in flight (in deterministic mode the
+// scheduler interleaves them by the seed) and its outcome is judged when its `wait` comes.
 import { isDeepStrictEqual } from 'node:util';
 import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
@@ -7,7 +9,7 @@ import { PrqCode } from '../hardware/layout.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
-import { type Sequence, type SequenceStep, expectationsFor, machineNames } from './file.js';
+import { type Sequence, type SequenceStep, WAIT, expectationsFor, machineNames } from './file.js';
 import { closeOut } from '../sim/close-out.js';
 import { Simulation } from '../sim/simulation.js';
 import { type ModeOptions, THREADS } from '../sim/mode.js';
@@ -20,6 +22,8 @@ export interface SequenceRunOptions {
   /** Called with the simulation before the first step (to attach trace/diagram recorders). */
   readonly attach?: (sim: Simulation) => void;
   readonly mode?: ModeOptions;
+  /** The machine's bound on a reply (and on a fault queue's wait for a page request), over the default; shrink's candidates run shorter. */
+  readonly replyTimeoutMs?: number;
   /** The machine's fault injector (fail-nth sweeps); by default nothing fails. */
   readonly injectFault?: (site: FallibleSite) => boolean;
   /** Called after the last step, before the close-out audit (sim/close-out.ts), while the machine still answers. */
@@ -41,7 +45,12 @@ function valueMatches(value: unknown, expected: unknown): boolean {
 
 export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Promise<RunReport> {
   const seed = o.seed ?? seq.seed ?? 1;
-  const spec = { ...seq.machine, mutant: o.mutant ?? null, workers: o.workers ?? seq.machine.workers };
+  const spec = {
+    ...seq.machine,
+    mutant: o.mutant ?? null,
+    workers: o.workers ?? seq.machine.workers,
+    replyTimeoutMs: o.replyTimeoutMs ?? seq.machine.replyTimeoutMs,
+  };
   const started = performance.now();
   const mode = o.mode ?? THREADS;
   const sim = new Simulation({ spec, seed, publishMessages: o.publishMessages, mode, ...(o.injectFault ? { injectFault: o.injectFault } : {}) });
@@ -51,20 +60,35 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const bindings = new Map<string, number>();
   const steps: StepReport[] = [];
   const minLanded = new Map<number, number>(); // job -> its dma_start's min_landed
+  const inFlight = new Map<string, Promise<StepReport>>(); // calls sent nowait, by name
+  const answer = async (step: SequenceStep): Promise<StepReport> => {
+    const job = step.op === 'stop' ? bindings.get(step.args.job as string) : undefined;
+    const r = judgeLanded(await runStep(sim, prng, step, names, bindings), step, job === undefined ? 0 : (minLanded.get(job) ?? 0));
+    if (step.op === 'dma_start' && r.result === 'ok') minLanded.set(r.value as number, step.args.min_landed as number);
+    steps.push(r);
+    sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
+    return r;
+  };
   try {
     for (const step of seq.steps) {
       sim.monitor.step = step.index;
-      const job = step.op === 'stop' ? bindings.get(step.args.job as string) : undefined;
-      const r = judgeLanded(await runStep(sim, prng, step, names, bindings), step, job === undefined ? 0 : (minLanded.get(job) ?? 0));
-      if (step.op === 'dma_start' && r.result === 'ok') minLanded.set(r.value as number, step.args.min_landed as number);
-      steps.push(r);
-      sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
+      if (step.op === WAIT) {
+        const name = step.args.for as string;
+        const r = await inFlight.get(name)!; // the file checker saw to it that the call was sent
+        inFlight.delete(name);
+        steps.push({ index: step.index, op: WAIT, result: r.result, value: null, expect: null, met: true });
+      } else if (step.nowait !== undefined) {
+        const sent = answer(step);
+        sent.catch(() => {}); // judged at its wait; a run that throws first must not leave it unhandled
+        inFlight.set(step.nowait, sent);
+      } else await answer(step);
     }
     await o.beforeFinish?.(sim);
     await closeOut(sim);
   } finally {
     await sim.finish();
   }
+  steps.sort((a, b) => a.index - b.index); // a call sent nowait is reported at its own index
   const violations = [...sim.violations];
   const failure = sim.engineFailure ?? (o.incompleteCallsFail === false ? null : sim.callFailure);
   const short = steps.filter((s) => s.inconclusive !== undefined).map((s) => `step ${s.index} ${s.op}: ${s.inconclusive}`);

@@ -15,6 +15,8 @@ export interface RecordedStep {
   readonly expect: string | null;
   /** Compared when present (allocated PASIDs, PASID states). */
   readonly expectValue?: unknown;
+  /** The call is sent under this name and the file goes on; a later `{ op: wait, for: NAME }` waits for it. */
+  readonly nowait?: string;
 }
 
 /** The `machine:` mapping of a sequence file. */
@@ -39,7 +41,16 @@ export function machineDocOf(m: MachineSpec): MachineDoc {
       vcpus: v.vcpus,
       pages: v.pages,
       quota: v.quota,
-      devices: v.devices.map((d) => ({ name: d.name, iommu: d.iommu, pasid: d.pasid, ats: d.ats, enqcmd: d.enqcmd })),
+      // PRI and a narrower PASID width only where a device has them, as hand-written files say them.
+      devices: v.devices.map((d) => ({
+        name: d.name,
+        iommu: d.iommu,
+        pasid: d.pasid,
+        ats: d.ats,
+        enqcmd: d.enqcmd,
+        ...(d.pri ? { pri: true } : {}),
+        ...(d.pasidBits !== undefined ? { pasidBits: d.pasidBits } : {}),
+      })),
     })),
   };
 }
@@ -49,6 +60,7 @@ function stepDoc(s: RecordedStep): Record<string, unknown> {
     op: s.op,
     ...s.args,
     ...(s.as !== null ? { as: s.as } : {}),
+    ...(s.nowait !== undefined ? { nowait: s.nowait } : {}),
     ...(s.expect !== null ? { expect: s.expect } : {}),
     ...(s.expectValue !== undefined ? { expect_value: s.expectValue } : {}),
   };

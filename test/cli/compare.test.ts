@@ -42,4 +42,17 @@ describe('compare: a sequence file under both designs', function () {
     expect(r.stdout).to.match(/destroy\s+ok\s+EBUSY\s+DIFFER/);
     expect(r.stdout).to.include('the designs differ at 4 step(s)');
   });
+
+  it('in-flight.yaml: a call sent nowait is compared at its own index, its wait on the row of the wait', async () => {
+    const r = await cli(['compare', 'sequences/in-flight.yaml', '--json']);
+    const report = oneJson<CompareJson>(r);
+    expect(report.steps.map((s) => s.index)).to.deep.equal(report.steps.map((_, i) => i));
+    const [disallow, destroy, wait] = ['disallow', 'destroy', 'wait'].map((op) => report.steps.find((s) => s.op === op)!);
+    expect([disallow!.index, destroy!.index, wait!.index]).to.deep.equal([5, 6, 7]);
+    // The DISALLOW in flight answers under both designs, and its wait shows that answer; whether
+    // the DESTROY sent meanwhile found the device's kref still held (iommufd: EBUSY) is timing.
+    expect([disallow!.ioasid.result, disallow!.iommufd.result]).to.deep.equal(['ok', 'ok']);
+    expect([wait!.ioasid.result, wait!.iommufd.result, wait!.differ]).to.deep.equal(['ok', 'ok', false]);
+    expect(destroy!.ioasid.result).to.equal('ok');
+  });
 });

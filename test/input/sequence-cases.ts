@@ -147,6 +147,57 @@ const STEP_EDITS: readonly [string, unknown, string | null, string][] = [
   ['unknown expect', { op: 'close', fd: 'fd1', expect: 'EWHATEVER' }, 'expect', 'must be ok, an errno name'],
   ['expect a number', { op: 'close', fd: 'fd1', expect: 0 }, 'expect', 'must be ok'],
   ['vcpu unknown', { op: 'set_msr', vcpu: 'vm1.7', vpasid: 1 }, 'vcpu', "unknown vcpu 'vm1.7'"],
+  ['nowait not a name', { op: 'close', fd: 'fd1', nowait: 5 }, 'nowait', 'must be a name for the call in flight'],
+  ['wait for an unknown name', { op: 'wait', for: 'c9' }, 'for', "no call in flight named 'c9'"],
+  ['wait without for', { op: 'wait' }, 'for', 'must be the name of a call sent with nowait'],
+];
+
+/** Calls in flight at once used wrongly: the steps appended to the good file, the step and field named, the message. */
+const IN_FLIGHT_EDITS: readonly (readonly [string, readonly Record<string, unknown>[], number, string, string])[] = [
+  ['a call sent nowait and never waited for', [{ op: 'alloc', fd: 'fd1', nowait: 'c1' }], 2, 'nowait', "the call 'c1' is never waited for"],
+  [
+    'wait twice for one call',
+    [
+      { op: 'alloc', fd: 'fd1', nowait: 'c1' },
+      { op: 'wait', for: 'c1' },
+      { op: 'wait', for: 'c1' },
+    ],
+    4,
+    'for',
+    "'c1' was already waited for at step 3",
+  ],
+  [
+    'a name bound by a call in flight used before its wait',
+    [
+      { op: 'alloc', fd: 'fd1', as: 'a2', nowait: 'c1' },
+      { op: 'destroy', fd: 'fd1', ioasid: 'a2' },
+      { op: 'wait', for: 'c1' },
+    ],
+    3,
+    'ioasid',
+    "'a2' is bound by the answer of the call 'c1', sent nowait: wait for it first",
+  ],
+  [
+    'two calls in flight under one name',
+    [
+      { op: 'alloc', fd: 'fd1', nowait: 'c1' },
+      { op: 'alloc', fd: 'fd1', nowait: 'c1' },
+      { op: 'wait', for: 'c1' },
+    ],
+    3,
+    'nowait',
+    "a call named 'c1' is in flight already \\(sent at step 2\\)",
+  ],
+  [
+    'an expect on the wait',
+    [
+      { op: 'alloc', fd: 'fd1', nowait: 'c1' },
+      { op: 'wait', for: 'c1', expect: 'ok' },
+    ],
+    3,
+    'expect',
+    "unknown field for op 'wait'",
+  ],
 ];
 
 const json = (doc: unknown) => JSON.stringify(doc);
@@ -199,6 +250,14 @@ export const SEQUENCE_CASES: readonly FileCase[] = [
   ...WHOLE_FILE,
   ...FIELD_EDITS.map(([name, path, value, line], i): FileCase => ({ name, file: `field-${i}.json`, content: json(edited(path, value)), line })),
   ...STEP_EDITS.map(([name, s, f, msg], i): FileCase => ({ name, file: `step-${i}.json`, content: json(withStep(s)), line: step(2, f, msg) })),
+  ...IN_FLIGHT_EDITS.map(
+    ([name, more, n, f, msg], i): FileCase => ({
+      name,
+      file: `in-flight-${i}.json`,
+      content: json({ ...structuredClone(GOOD), steps: [...GOOD.steps, ...more] }),
+      line: step(n, f, msg),
+    }),
+  ),
   // The same mistakes in YAML name the same step and field.
   ...STEP_EDITS.slice(0, 6).map(
     ([name, s, f, msg], i): FileCase => ({ name: `${name} (YAML)`, file: `step-${i}.yaml`, content: `${yamlOf(withStep(s))}`, line: step(2, f, msg) }),

@@ -1,6 +1,6 @@
 // The sequence-file writer against the parser: what toSequenceYaml writes, parseSequence reads
 // back as the same steps (names, literal PASIDs, `as:`, `expect`, `expect_value`, steps without
-// an expect) on the same machine, header comment and seed included.
+// an expect, calls sent `nowait` and their `wait`) on the same machine, header comment and seed included.
 import { expect } from 'chai';
 import { DEFAULT_PARAMS, gridMachine } from '../../scenarios/scenario.js';
 import { parseSequence } from '../../sequence/file.js';
@@ -15,10 +15,16 @@ const STEPS: RecordedStep[] = [
   { op: 'dma', args: { device: 'vm2-dev2', ioasid: 77, ops: 10 }, as: null, expect: 'fault' },
   { op: 'stop', args: { job: 'j1' }, as: null, expect: null, expectValue: { landed: 0 } },
   { op: 'pasid_state', args: { ioasid: 'a1' }, as: null, expect: null, expectValue: 'in-use' },
+  // Two calls in flight at once: the second alloc is sent, the disallow runs meanwhile.
+  { op: 'alloc', args: { fd: 'fd1' }, as: 'a2', expect: 'ok', nowait: 'c1' },
+  { op: 'disallow', args: { device: 'vm1-dev1', fd: 'fd1', ioasid: 'a1' }, as: null, expect: 'ok', nowait: 'c2' },
+  { op: 'wait', args: { for: 'c1' }, as: null, expect: null },
+  { op: 'destroy', args: { fd: 'fd1', ioasid: 'a2' }, as: null, expect: null },
+  { op: 'wait', args: { for: 'c2' }, as: null, expect: null },
 ];
 
 describe('sequence/write: the writer and the parser agree', () => {
-  const spec = gridMachine({ ...DEFAULT_PARAMS, vms: 2, devices: 2 }, { pagesPerVm: 100 });
+  const spec = gridMachine({ ...DEFAULT_PARAMS, vms: 2, devices: 2 }, { pagesPerVm: 100, pri: true });
   const machine = machineDocOf(spec);
   const text = toSequenceYaml({ name: 'round trip', seed: 7, machine, steps: STEPS, comment: ['first line', 'second line'] });
   const seq = parseSequence(text, 'round-trip.yaml');
@@ -27,10 +33,15 @@ describe('sequence/write: the writer and the parser agree', () => {
     expect(seq.name).to.equal('round trip');
     expect(seq.seed).to.equal(7);
     expect(
-      seq.steps.map((s) => ({ op: s.op, args: s.args, as: s.as, expect: s.expect, ...(s.hasExpectValue ? { expectValue: s.expectValue } : {}) })),
-    ).to.deep.equal(
-      STEPS.map((s) => ({ op: s.op, args: s.args, as: s.as, expect: s.expect, ...(s.expectValue !== undefined ? { expectValue: s.expectValue } : {}) })),
-    );
+      seq.steps.map((s) => ({
+        op: s.op,
+        args: s.args,
+        as: s.as,
+        expect: s.expect,
+        ...(s.hasExpectValue ? { expectValue: s.expectValue } : {}),
+        ...(s.nowait !== undefined ? { nowait: s.nowait } : {}),
+      })),
+    ).to.deep.equal(STEPS);
   });
 
   it("the machine reads back as the run's, as far as a file can say it", () => {
