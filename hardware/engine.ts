@@ -40,11 +40,11 @@ import {
   engineWord,
   invAckWord,
 } from './layout.js';
-import { walkPasid } from './pasid-table.js';
+import { pasidEntryVersion, pasidSlot, walkPasid } from './pasid-table.js';
 import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
-import { Auth } from './witness.js';
+import { Auth, stalePasidEntry } from './witness.js';
 
 export const BATCH = 32;
 /** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
@@ -309,16 +309,30 @@ export class Engine {
     return phys;
   }
 
-  /** The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the PASID cache. */
+  /**
+   * The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the
+   * PASID cache. A hit on a copy older than the auditor's floor is reported: a call replaced the
+   * entry and returned, and this copy outlived the PASID-cache invalidation it owed.
+   */
   private pasidEntry(device: number, pasid: number): number {
-    const pc = this.hw.pasidCache;
+    const hw = this.hw;
+    const pc = hw.pasidCache;
     const c = this.pcBase + ((Math.imul(device, 0x9e3779b1) ^ pasid) & (PASID_CACHE_ENTRIES - 1)) * PC_STRIDE;
-    if (pc[c + PC.DEV] === device + 1 && pc[c + PC.PASID] === pasid) return pc[c + PC.WALK]! - 2;
-    const walk = walkPasid(this.hw, device, pasid);
+    const slot = pasidSlot(hw, device, pasid);
+    if (pc[c + PC.DEV] === device + 1 && pc[c + PC.PASID] === pasid) {
+      const version = pc[c + PC.GEN]!;
+      const floor = slot < 0 ? 0 : stalePasidEntry(hw, slot, version);
+      if (floor !== 0) this.anomaly(Anomaly.STALE_PASID_ENTRY, device, pasid, -1, version, floor);
+      return pc[c + PC.WALK]! - 2;
+    }
+    // The version is read before the entry: a copy is never newer than the version it carries.
+    const version = slot < 0 ? 0 : pasidEntryVersion(hw, slot);
+    const walk = walkPasid(hw, device, pasid);
     if (walk === -2) return walk; // a not-present entry is never cached
     pc[c + PC.DEV] = 0;
     pc[c + PC.PASID] = pasid;
     pc[c + PC.WALK] = walk + 2;
+    pc[c + PC.GEN] = version;
     pc[c + PC.DEV] = device + 1;
     return walk;
   }

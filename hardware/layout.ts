@@ -87,6 +87,7 @@ export const JC_STRIDE = 8;
 export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS: 5 } as const;
 
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
+// GEN is the entry's version: bumped by every change, never reset (hardware/pasid-table.ts).
 export const PE_STRIDE = 4;
 export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
 
@@ -106,9 +107,9 @@ export const TLB_STRIDE = 8;
 export const TLB = { DEV: 0, PASID: 1, IOVA: 2, PHYS: 3, GEN: 4 } as const;
 
 // PASID-cache entry: device + 1 (0 = empty), pasid, the walk's result + 2 (1: present, no page
-// table; n + 2: page table n). Only present entries are cached.
+// table; n + 2: page table n), the entry version it was read at. Only present entries are cached.
 export const PC_STRIDE = 4;
-export const PC = { DEV: 0, PASID: 1, WALK: 2 } as const;
+export const PC = { DEV: 0, PASID: 1, WALK: 2, GEN: 3 } as const;
 
 // Invalidation queues, one per IOMMU unit: descriptors (Int32 x8) of a KIND, for a device and a
 // PASID (-1: every PASID) and, for IOTLB and device-TLB ones, an IOVA range (NPAGES 0: all).
@@ -132,6 +133,7 @@ export const Anomaly = {
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
+  STALE_PASID_ENTRY: 7, // a translation used a cached PASID entry older than one a uAPI call had replaced and returned
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
@@ -222,6 +224,7 @@ export interface HardwareBuffers {
   readonly engineCounts: SharedArrayBuffer;
   readonly anomalies: SharedArrayBuffer;
   readonly authorised: SharedArrayBuffer;
+  readonly pasidFloor: SharedArrayBuffer;
   readonly kvm: SharedArrayBuffer;
   readonly kvmWitness: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
@@ -258,6 +261,8 @@ export interface Hardware {
   readonly engineCounts: Float64Array;
   readonly anomalies: Int32Array;
   readonly authorised: Uint8Array;
+  /** The auditor's witness, per PASID-entry slot: the oldest entry version a translation may still use (hardware/witness.ts). */
+  readonly pasidFloor: Int32Array;
   readonly kvm: Int32Array;
   readonly kvmWitness: Int32Array;
   readonly vcpus: Int32Array;
@@ -303,6 +308,7 @@ export function createHardware(shape: HardwareShape): Hardware {
     engineCounts: f64(shape.engines * EC_STRIDE),
     anomalies: i32(ANOMALY_CAP * AN_STRIDE),
     authorised: new SharedArrayBuffer(Math.max(1, devices * pasidMax)),
+    pasidFloor: i32(shape.pasidLeaves * LEAF_ENTRIES),
     kvm: i32(shape.vmPages.length * KVM_VPASIDS * KVM_STRIDE),
     kvmWitness: i32(shape.vmPages.length * KVM_VPASIDS * KW_STRIDE),
     vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
@@ -368,6 +374,7 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     engineCounts: new Float64Array(buffers.engineCounts),
     anomalies: new Int32Array(buffers.anomalies),
     authorised: new Uint8Array(buffers.authorised),
+    pasidFloor: new Int32Array(buffers.pasidFloor),
     kvm: new Int32Array(buffers.kvm),
     kvmWitness: new Int32Array(buffers.kvmWitness),
     vcpus: new Int32Array(buffers.vcpus),

@@ -1,8 +1,10 @@
 // The auditor's witnesses, written from what the uAPI answered (never from the model's
 // internals) and only read by engines: the authorisation map, (device, PASID) -> may DMA land
-// there now, read once per landed batch; and its view of each KVM translation, read once per
-// queued ENQCMD descriptor.
+// there now, read once per landed batch; its view of each KVM translation, read once per
+// queued ENQCMD descriptor; and the PASID-entry floor, per entry the version current when the
+// last call that changed it returned, read on every PASID-cache hit.
 import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } from './layout.js';
+import { pasidEntryVersion, pasidSlot } from './pasid-table.js';
 
 /** A (device, PASID) the hardware can hold at all: a call naming anything else authorises nothing. */
 const inRange = (hw: Hardware, device: number, pasid: number) =>
@@ -49,3 +51,22 @@ export function kvmWitnessAnomaly(hw: Hardware, vm: number, vpasid: number, ppas
 /** The pPASID the witness names for (vm, vpasid), for an anomaly record. */
 export const kvmWitnessPpasid = (hw: Hardware, vm: number, vpasid: number): number =>
   Atomics.load(hw.kvmWitness, (vm * KVM_VPASIDS + vpasid) * KW_STRIDE + KW.PPASID);
+
+/**
+ * Auditor side, once a call that changed PASID `pasid`'s entries returned (and none that may
+ * change them is still in progress): on every device, the entry's version now is the oldest a
+ * translation may use. The call's PASID-cache invalidation was waited for before it returned,
+ * so no engine still holds an older copy unless that invalidation never happened.
+ */
+export function sealPasidEntries(hw: Hardware, pasid: number): void {
+  for (let d = 0; d < hw.shape.deviceVm.length; d++) {
+    const slot = pasidSlot(hw, d, pasid);
+    if (slot >= 0) Atomics.store(hw.pasidFloor, slot, pasidEntryVersion(hw, slot));
+  }
+}
+
+/** Engine side, on a PASID-cache hit for entry `slot` cached at `version`: the floor it is older than, or 0 when it is current enough. */
+export function stalePasidEntry(hw: Hardware, slot: number, version: number): number {
+  const floor = Atomics.load(hw.pasidFloor, slot);
+  return version < floor ? floor : 0;
+}
