@@ -44,7 +44,7 @@ import { pasidEntryVersion, pasidSlot, walkPasid } from './pasid-table.js';
 import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
-import { Auth, stalePasidEntry } from './witness.js';
+import { Auth, iovaInAddressSpace, stalePasidEntry } from './witness.js';
 
 export const BATCH = 32;
 /** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
@@ -410,6 +410,7 @@ export class Engine {
         break;
       }
       if (phys < 0) continue;
+      if (!iovaInAddressSpace(hw, pasid, iova)) this.anomaly(Anomaly.FOREIGN_IOVA, device, pasid, phys, iova, 0);
       ops[o++] = phys;
       ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)
       landed++;
@@ -437,6 +438,7 @@ export class Engine {
       if (!swqTake(this.hw, device, d)) continue;
       const slot = this.openSlot(-1 - device, device, d.pasid);
       const phys = this.translate(device, d.pasid, d.iova);
+      if (phys >= 0 && !iovaInAddressSpace(this.hw, d.pasid, d.iova)) this.anomaly(Anomaly.FOREIGN_IOVA, device, d.pasid, phys, d.iova, 0);
       if (phys >= 0) {
         this.ringOps[slot * BATCH * 2] = phys;
         this.ringOps[slot * BATCH * 2 + 1] = this.gen;

@@ -39,6 +39,7 @@ export const SWQ_DEPTH = 16; // shared work queue slots per device (a power of t
 export const SWQ_WORK_SLOTS = 4; // descriptors a device executes at once; the rest wait in its queue
 export const PRQ_DEPTH = 8; // page-request slots per IOMMU unit's queue; a request finding none is auto-answered
 export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger vPASIDs are EINVAL
+export const ASPACE_PASIDS = 1 << 12; // PASIDs whose address space the auditor's IOVA witness covers (PASIDs are handed out lowest first)
 
 // Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
 export const CTRL = {
@@ -134,13 +135,19 @@ export const Anomaly = {
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
   STALE_PASID_ENTRY: 7, // a translation used a cached PASID entry older than one a uAPI call had replaced and returned
+  FOREIGN_IOVA: 8, // an access translated an IOVA page its IOASID's address space does not map, as the auditor saw MAP and UNMAP
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
-// Engine counters (Float64, 16 per engine = two lines), the job counters' sums plus BATCHES landed
+// Engine counters (Float64, 24 per engine = three lines), the job counters' sums plus BATCHES landed
 // and CONSUMED descriptors taken from work queues; words 8.. count anomalies by kind.
-export const EC_STRIDE = 16;
+export const EC_STRIDE = 24;
 export const EC = { LANDED: 0, FAULTED: 1, BATCHES: 2, ACCEPTED: 3, RETRIED: 4, GP: 5, EXITS: 6, CONSUMED: 7, ANOMALY_BASE: 8 } as const;
+
+// The auditor's view of each IOASID's address space (ioasid design, PASIDs below ASPACE_PASIDS):
+// TRACKED (0: no view, nothing checked) and a bitmap of the IOVA pages it may map (PT_MAX_PAGES bits).
+export const ASW_STRIDE = 4;
+export const ASW = { TRACKED: 0, BITS: 1 } as const;
 
 // KVM: per VM, vPASID -> (valid, pPASID), the VMCS PASID-translation table. Published pPASID
 // first, valid last; torn down valid first.
@@ -225,6 +232,7 @@ export interface HardwareBuffers {
   readonly anomalies: SharedArrayBuffer;
   readonly authorised: SharedArrayBuffer;
   readonly pasidFloor: SharedArrayBuffer;
+  readonly aspaceWitness: SharedArrayBuffer;
   readonly kvm: SharedArrayBuffer;
   readonly kvmWitness: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
@@ -263,6 +271,8 @@ export interface Hardware {
   readonly authorised: Uint8Array;
   /** The auditor's witness, per PASID-entry slot: the oldest entry version a translation may still use (hardware/witness.ts). */
   readonly pasidFloor: Int32Array;
+  /** The auditor's witness of which IOVA pages each IOASID's address space may map (hardware/witness.ts). */
+  readonly aspaceWitness: Int32Array;
   readonly kvm: Int32Array;
   readonly kvmWitness: Int32Array;
   readonly vcpus: Int32Array;
@@ -309,6 +319,7 @@ export function createHardware(shape: HardwareShape): Hardware {
     anomalies: i32(ANOMALY_CAP * AN_STRIDE),
     authorised: new SharedArrayBuffer(Math.max(1, devices * pasidMax)),
     pasidFloor: i32(shape.pasidLeaves * LEAF_ENTRIES),
+    aspaceWitness: i32(ASPACE_PASIDS * ASW_STRIDE),
     kvm: i32(shape.vmPages.length * KVM_VPASIDS * KVM_STRIDE),
     kvmWitness: i32(shape.vmPages.length * KVM_VPASIDS * KW_STRIDE),
     vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
@@ -375,6 +386,7 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     anomalies: new Int32Array(buffers.anomalies),
     authorised: new Uint8Array(buffers.authorised),
     pasidFloor: new Int32Array(buffers.pasidFloor),
+    aspaceWitness: new Int32Array(buffers.aspaceWitness),
     kvm: new Int32Array(buffers.kvm),
     kvmWitness: new Int32Array(buffers.kvmWitness),
     vcpus: new Int32Array(buffers.vcpus),

@@ -2,8 +2,9 @@
 // internals) and only read by engines: the authorisation map, (device, PASID) -> may DMA land
 // there now, read once per landed batch; its view of each KVM translation, read once per
 // queued ENQCMD descriptor; and the PASID-entry floor, per entry the version current when the
-// last call that changed it returned, read on every PASID-cache hit.
-import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } from './layout.js';
+// last call that changed it returned, read on every PASID-cache hit; and its view of each
+// IOASID's address space, the IOVA pages MAP and UNMAP left it, read on every translation.
+import { ASPACE_PASIDS, ASW, ASW_STRIDE, Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE, PT_MAX_PAGES } from './layout.js';
 import { pasidEntryVersion, pasidSlot } from './pasid-table.js';
 
 /** A (device, PASID) the hardware can hold at all: a call naming anything else authorises nothing. */
@@ -69,4 +70,27 @@ export function sealPasidEntries(hw: Hardware, pasid: number): void {
 export function stalePasidEntry(hw: Hardware, slot: number, version: number): number {
   const floor = Atomics.load(hw.pasidFloor, slot);
   return version < floor ? floor : 0;
+}
+
+/**
+ * Auditor side: IOASID `pasid`'s address space may map exactly the IOVA pages in `pages` (null:
+ * the auditor keeps no view of it, so nothing is checked). PASIDs past ASPACE_PASIDS are not covered.
+ */
+export function setAddressSpaceWitness(hw: Hardware, pasid: number, pages: ReadonlySet<number> | null): void {
+  if (!Number.isInteger(pasid) || pasid <= 0 || pasid >= ASPACE_PASIDS) return;
+  const w = pasid * ASW_STRIDE;
+  const words = [0, 0];
+  for (const p of pages ?? []) if (p >= 0 && p < PT_MAX_PAGES) words[p >> 5]! |= 1 << (p & 31);
+  Atomics.store(hw.aspaceWitness, w + ASW.TRACKED, 0); // no torn view: untracked while the bits change
+  Atomics.store(hw.aspaceWitness, w + ASW.BITS, words[0]!);
+  Atomics.store(hw.aspaceWitness, w + ASW.BITS + 1, words[1]!);
+  if (pages) Atomics.store(hw.aspaceWitness, w + ASW.TRACKED, 1);
+}
+
+/** Engine side: may an access through `pasid` translate IOVA page `iova`? (True when the auditor keeps no view of it.) */
+export function iovaInAddressSpace(hw: Hardware, pasid: number, iova: number): boolean {
+  if (pasid >= ASPACE_PASIDS) return true;
+  const w = pasid * ASW_STRIDE;
+  if (Atomics.load(hw.aspaceWitness, w + ASW.TRACKED) === 0) return true;
+  return (Atomics.load(hw.aspaceWitness, w + ASW.BITS + (iova >> 5)) & (1 << (iova & 31))) !== 0;
 }

@@ -15,6 +15,7 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.ENQ_UNMAPPED]: 'enqcmd-unmapped',
   [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
   [Anomaly.STALE_PASID_ENTRY]: 'stale-pasid-cache',
+  [Anomaly.FOREIGN_IOVA]: 'ioasid-isolation',
 };
 
 export class DmaAuditor {
@@ -83,6 +84,12 @@ export class DmaAuditor {
         return {
           invariant,
           detail: `${dev} translated through a cached PASID ${r.pasid} entry of version ${r.seen}, after a call that changed the entry to version ${r.expected} had returned`,
+          step,
+        };
+      case Anomaly.FOREIGN_IOVA:
+        return {
+          invariant,
+          detail: `${dev} reached page ${r.page} through PASID ${r.pasid} at IOVA page ${r.seen}, which IOASID ${r.pasid}'s address space does not map (no MAP of it called, or its UNMAP returned)`,
           step,
         };
       default:

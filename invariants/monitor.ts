@@ -17,6 +17,7 @@ import { HolderModel, type Incarnation } from './holders.js';
 import { GuestAuditor } from './guest.js';
 import { KvmAuditor } from './kvm.js';
 import { PasidEntryAuditor } from './pasid-entries.js';
+import { AddressSpaceAuditor } from './address-spaces.js';
 
 export interface MonitorOptions {
   readonly hw: Hardware;
@@ -95,6 +96,8 @@ export class Monitor {
   private readonly kvm: KvmAuditor;
   private readonly guest: GuestAuditor;
   private readonly entries: PasidEntryAuditor;
+  /** Under iommufd a PASID carries its HWPT's address space, which this view does not follow: none is kept. */
+  private readonly spaces: AddressSpaceAuditor | null;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
   private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation; tearsDown?: ReadonlySet<number> }>();
   private readonly deferred: Deferred[] = [];
@@ -118,6 +121,7 @@ export class Monitor {
     this.kvm = new KvmAuditor(o.hw);
     this.guest = new GuestAuditor(o.hw, o.names);
     this.entries = new PasidEntryAuditor(o.hw);
+    this.spaces = o.uapi === 'iommufd' ? null : new AddressSpaceAuditor(o.hw);
   }
 
   private report(invariant: InvariantId, detail: string, step = this.step): void {
@@ -158,13 +162,16 @@ export class Monitor {
     if (e.type === 'call') {
       this.onCall(e);
       this.entries.called(e);
+      this.spaces?.called(e);
       return;
     }
     if (e.type === 'pasid' && e.state === 'free') this.onFree(e.pasid);
+    if (e.type === 'fault-map') this.spaces?.faultMap(e.id, e.pasid, e.iova, e.phase);
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
     this.entries.answered(e);
+    this.spaces?.answered(e);
     this.onReply(e, target);
     this.settleDeferred(e.id);
   }
