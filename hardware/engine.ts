@@ -44,7 +44,7 @@ import { pasidEntryVersion, pasidSlot, walkPasid } from './pasid-table.js';
 import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
-import { Auth, iovaInAddressSpace, stalePasidEntry } from './witness.js';
+import { Auth, addressSpaceWords, iovaInAddressSpace, stalePasidEntry } from './witness.js';
 
 export const BATCH = 32;
 /** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
@@ -103,6 +103,8 @@ export class Engine {
   /** PRI: the answer to the page request the open batch's job was stalled on (null: none). */
   private openAnswer: PrqCodeValue | null = null;
   private gen = 0;
+  /** Scratch for addressSpaceWords(). */
+  private readonly aspace: [number, number] = [0, 0];
 
   constructor(
     private readonly hw: Hardware,
@@ -393,6 +395,8 @@ export class Engine {
     let o = slot * BATCH * 2;
     let landed = 0;
     let x = this.rng[id]!;
+    // The auditor's view of the address space, read once per batch (a miss is read again: a MAP may have begun since).
+    const [lo, hi] = addressSpaceWords(hw, pasid, this.aspace);
     for (let k = 0; k < n; k++) {
       const before = x;
       x ^= x << 13;
@@ -410,7 +414,8 @@ export class Engine {
         break;
       }
       if (phys < 0) continue;
-      if (!iovaInAddressSpace(hw, pasid, iova)) this.anomaly(Anomaly.FOREIGN_IOVA, device, pasid, phys, iova, 0);
+      if (((iova < 32 ? lo : hi) & (1 << (iova & 31))) === 0 && !iovaInAddressSpace(hw, pasid, iova))
+        this.anomaly(Anomaly.FOREIGN_IOVA, device, pasid, phys, iova, 0);
       ops[o++] = phys;
       ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)
       landed++;

@@ -87,6 +87,19 @@ export function setAddressSpaceWitness(hw: Hardware, pasid: number, pages: Reado
   if (pages) Atomics.store(hw.aspaceWitness, w + ASW.TRACKED, 1);
 }
 
+/** Engine side, once per batch: the bitmap words of `pasid`'s address space, into `out` (all ones when no view is kept). */
+export function addressSpaceWords(hw: Hardware, pasid: number, out: [number, number]): [number, number] {
+  const w = pasid * ASW_STRIDE;
+  if (pasid >= ASPACE_PASIDS || Atomics.load(hw.aspaceWitness, w + ASW.TRACKED) === 0) {
+    out[0] = -1;
+    out[1] = -1;
+  } else {
+    out[0] = Atomics.load(hw.aspaceWitness, w + ASW.BITS);
+    out[1] = Atomics.load(hw.aspaceWitness, w + ASW.BITS + 1);
+  }
+  return out;
+}
+
 /** Engine side: may an access through `pasid` translate IOVA page `iova`? (True when the auditor keeps no view of it.) */
 export function iovaInAddressSpace(hw: Hardware, pasid: number, iova: number): boolean {
   if (pasid >= ASPACE_PASIDS) return true;
