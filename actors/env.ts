@@ -52,7 +52,15 @@ export type FallibleSite =
   // (entries already cleared stay cleared: DMA through them faults) so a retry can finish it.
   | 'invalidation-wait'
   | 'drain'
-  | 'kvm-quiesce';
+  | 'kvm-quiesce'
+  // Address-space changes (docs/domain.md#a-flush-that-does-not-complete): the invalidation wait
+  // of the first MAP's (or BIND's) present-to-present entry change, and UNMAP's ranged IOTLB and
+  // device-TLB flush and its drain. A failed one fails its call with EIO: MAP is undone; UNMAP
+  // leaves its range unmapped but never frees pages whose flush or drain did not complete (the
+  // address space keeps them until it is destroyed, after the full flush of its teardown).
+  | 'map-flush'
+  | 'unmap-flush'
+  | 'unmap-drain';
 
 /** A teardown step the hardware did not complete: the call fails with EIO and is undone. */
 export class TeardownFailure extends Error {}

@@ -21,6 +21,8 @@ export type SimEvent =
   | { type: 'message'; from: string; to: string; kind: string; t: number; reply?: boolean }
   | { type: 'pasid'; pasid: number; state: PasidState; vm: number; t: number }
   | { type: 'kref'; pasid: number; holder: string; count: number; t: number }
+  /** The kernel's page-fault handler maps IOVA page `iova` of IOASID `pasid` (not a uAPI call): as it begins, and once it mapped it or failed. */
+  | { type: 'fault-map'; id: number; pasid: number; iova: number; phase: 'begin' | 'mapped' | 'failed'; t: number }
   /** `count` #GPs the guest took on `vcpu` since the last such event (ENQCMD outcomes are aggregated). */
   | { type: 'gp'; vcpu: string; vpasid: number; reason: 'msr-invalid' | 'unmapped'; count: number; t: number }
   | { type: 'stats'; dma: number; dmaFaults: number; enqcmd: number; retries: number; gp: number; t: number }

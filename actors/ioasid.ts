@@ -102,7 +102,13 @@ export function spawnIoasid(
     if (isPgtableError(made)) return err(made.error, made.why);
     s.pgtable = made.id;
     s.status = 'bound';
-    for (const unit of s.units.values()) await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
+    for (const unit of s.units.values()) {
+      const r = await ask(name, unit, { t: 'set-pgtable', pasid, pgtable: made.id }, T);
+      if (!r.ok) {
+        await dropAddressSpace(s);
+        return r;
+      }
+    }
     return ok(made.id);
   };
   /** Undo addressSpace() after a failed first MAP: the entries point at no table again. */
@@ -111,7 +117,11 @@ export function spawnIoasid(
     wipePgtable(s);
     s.status = 'allocated';
   };
-  /** UNMAP: clear the PTEs, flush the range on every unit and drain, and only then free the pages. */
+  /**
+   * UNMAP: clear the PTEs, flush the range on every unit and drain, and only then free the pages.
+   * A flush or drain that did not complete fails the call with the range unmapped, and its pages
+   * stay with the address space (freed when it is destroyed): a device may still reach them.
+   */
   const unmap = async (s: IoasidState, table: number, iova: number, npages: number): Promise<Result<null>> => {
     const flush = async () => {
       for (const unit of s.units.values()) {
@@ -128,7 +138,9 @@ export function spawnIoasid(
     noteUnmap(env.host.hw, env.host.jobs, devices, pasid); // coverage: read right after the clear, before any flush
     if (env.mutant === 'unmap-free-before-flush') pgtables.release(pages);
     const r = env.mutant === 'unmap-flush-before-clear' ? okVoid : await flush();
-    if (env.mutant !== 'unmap-free-before-flush') pgtables.release(pages);
+    if (env.mutant === 'unmap-free-before-flush') return r;
+    if (r.ok) pgtables.release(pages);
+    else pgtables.hold(table, pages);
     return r;
   };
   /** DESTROY by `holder` (or a process exit): tear every entry down, wipe the page table, park the PASID while others hold it. */

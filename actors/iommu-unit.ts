@@ -12,7 +12,7 @@ import { type InvalidationTarget, postInvalidation, waitInvalidation } from '../
 import { InvKind } from '../hardware/layout.js';
 import { prqDrain } from '../hardware/prq.js';
 import { swqDrain } from '../hardware/swq.js';
-import { type ActorEnv, TeardownFailure } from './env.js';
+import { type ActorEnv, type FallibleSite, TeardownFailure } from './env.js';
 import type { IommuMsg } from './protocol.js';
 import { err, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
@@ -23,14 +23,15 @@ interface UnitState {
 
 /**
  * Post the descriptors to `unit`'s queue, then wait for the last one (a queue completes in order).
- * A teardown's wait is a fail-nth site: its failure fails the call, which a retry can finish.
+ * The wait of a teardown, of an entry change and of an unmap is a fail-nth site (`site`): its
+ * failure fails the call, which is undone or (teardown) a retry can finish.
  */
-async function invalidate(env: ActorEnv, unit: number, what: readonly InvalidationTarget[], fallible = false): Promise<void> {
+async function invalidate(env: ActorEnv, unit: number, what: readonly InvalidationTarget[], site: FallibleSite | null = null): Promise<void> {
   const { hw, waiter } = env.host;
   let ticket = 0;
   for (const d of what) ticket = await postInvalidation(hw, waiter, unit, d);
   if (what.length === 0) return;
-  if (fallible && env.injectFault('invalidation-wait')) throw new TeardownFailure(`invalidation on iommu${unit} did not complete (injected)`);
+  if (site && env.injectFault(site)) throw new TeardownFailure(`invalidation on iommu${unit} did not complete (injected)`);
   await waitInvalidation(hw, waiter, unit, ticket);
 }
 
@@ -44,9 +45,9 @@ function entryFlush(env: ActorEnv, device: number, pasid: number): InvalidationT
 }
 
 /** Wait until nothing (device, pasid) translated before now can still land: DMA batches, then queued descriptors. */
-async function drain(env: ActorEnv, device: number, pasid: number, fallible = false): Promise<void> {
+async function drain(env: ActorEnv, device: number, pasid: number, site: 'drain' | 'unmap-drain' | null = null): Promise<void> {
   const { hw, jobs, waiter } = env.host;
-  if (fallible && env.injectFault('drain')) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
+  if (site && env.injectFault(site)) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
   await jobs.drain(device, pasid, waiter);
   // Descriptors queued before the entry was cleared may carry this PASID
   // (docs/domain.md#tearing-down-a-vpasid-translation, step 2).
@@ -57,8 +58,8 @@ async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid:
   const { hw, pasidTables, jobs } = env.host;
   noteEntryTeardown(hw, jobs, device, pasid); // coverage: what this teardown races, read before it clears anything
   if (env.mutant !== 'skip-pasid-clear') pasidTables.clearPresent(device, pasid);
-  await invalidate(env, unit, entryFlush(env, device, pasid), true);
-  if (env.mutant !== 'skip-drain') await drain(env, device, pasid, true);
+  await invalidate(env, unit, entryFlush(env, device, pasid), 'invalidation-wait');
+  if (env.mutant !== 'skip-drain') await drain(env, device, pasid, 'drain');
   if (hw.devicePri[device] && env.mutant !== 'skip-prq-drain') await drainPageRequests(env, unit, device, pasid);
   pasidTables.zero(device, pasid);
 }
@@ -86,8 +87,8 @@ async function flushRange(env: ActorEnv, unit: number, devices: readonly number[
     if (npages > 0) what.push({ kind: InvKind.IOTLB, device, pasid, iova, npages });
     if (env.host.hw.deviceAts[device] && env.mutant !== 'skip-devtlb' && npages > 0) what.push({ kind: InvKind.DEVTLB, device, pasid, iova, npages });
   }
-  await invalidate(env, unit, what);
-  for (const device of devices) await drain(env, device, pasid);
+  await invalidate(env, unit, what, 'unmap-flush');
+  for (const device of devices) await drain(env, device, pasid, 'unmap-drain');
 }
 
 export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number): ActorRef<IommuMsg> {
@@ -103,7 +104,7 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
             reply(msg.replyTo, err('ENOMEM', `iommu${index}: PASID entry install failed (injected)`));
             break;
           }
-          const r = tables.install(msg.device, msg.pasid, msg.pgtable, 0);
+          const r = tables.install(msg.device, msg.pasid, msg.pgtable);
           if (r !== 'ok') {
             reply(
               msg.replyTo,
@@ -121,13 +122,15 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
           break;
         }
         case 'set-pgtable': {
-          // A present-to-present change: the caches may hold the old entry until flushed.
+          // A present-to-present change: the caches may hold the old entry until flushed. Giving
+          // the entries a table may fail (MAP is then undone); the undo, back to none, may not.
           const devices = [...(s.entries.get(msg.pasid) ?? [])];
           for (const d of devices) tables.setPgtable(d, msg.pasid, msg.pgtable);
           await invalidate(
             env,
             index,
             devices.flatMap((d) => entryFlush(env, d, msg.pasid)),
+            msg.pgtable === null ? null : 'map-flush',
           );
           reply(msg.replyTo, okVoid);
           break;

@@ -338,7 +338,7 @@ function program(setExit: (code: number) => void): Command {
     .command('failnth')
     .argument('<file>', 'a sequence file (.yaml, .yml or .json)')
     .description(
-      'fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start) for n = 1, 2, ... until none fires',
+      'fail the n-th fallible internal step (PASID allocation, IOMMU entry install, page-table allocation, worker start, teardown and address-space flushes and drains) for n = 1, 2, ... until none fires',
     )
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--seed <N>', "seed (0..4294967295; default the file's seed, else 1)", parseSeed)

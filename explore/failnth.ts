@@ -11,6 +11,9 @@
 //   invalidation-wait  waiting for an IOTLB invalidation to complete (DISALLOW, DESTROY, close)
 //   drain          draining a (device, PASID)'s in-flight DMA (the same teardowns)
 //   kvm-quiesce    KVM waiting for vCPUs mid-submission (KVM_CLEAR_PASID)
+//   map-flush      waiting for the first MAP's (or BIND's) PASID-entry change to be invalidated (the MAP is undone)
+//   unmap-flush    waiting for UNMAP's ranged IOTLB / device-TLB flush (its pages are kept, never freed early)
+//   unmap-drain    UNMAP draining in-flight DMA of the range (the same)
 // A failed teardown step fails its call and leaves the object as it was (the abort path), so
 // the close-out below can still finish it: a leak there means an error path kept something.
 // Only the file's own steps are counted; the close-out (the audit) never fails.

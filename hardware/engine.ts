@@ -40,11 +40,11 @@ import {
   engineWord,
   invAckWord,
 } from './layout.js';
-import { walkPasid } from './pasid-table.js';
+import { pasidEntryVersion, pasidSlot, walkPasid } from './pasid-table.js';
 import { prqAbandon, prqAnswerFor, prqRequest } from './prq.js';
 import type { Waiter } from './wait.js';
 import { type Descriptor, swqAbort, swqConsumer, swqFinished, swqTake, swqWaiting } from './swq.js';
-import { Auth } from './witness.js';
+import { Auth, addressSpaceWords, iovaInAddressSpace, stalePasidEntry } from './witness.js';
 
 export const BATCH = 32;
 /** translate(): the PASID entry is present but no PTE maps the IOVA (a PRI device asks for the page). */
@@ -103,6 +103,8 @@ export class Engine {
   /** PRI: the answer to the page request the open batch's job was stalled on (null: none). */
   private openAnswer: PrqCodeValue | null = null;
   private gen = 0;
+  /** Scratch for addressSpaceWords(). */
+  private readonly aspace: [number, number] = [0, 0];
 
   constructor(
     private readonly hw: Hardware,
@@ -309,16 +311,30 @@ export class Engine {
     return phys;
   }
 
-  /** The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the PASID cache. */
+  /**
+   * The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the
+   * PASID cache. A hit on a copy older than the auditor's floor is reported: a call replaced the
+   * entry and returned, and this copy outlived the PASID-cache invalidation it owed.
+   */
   private pasidEntry(device: number, pasid: number): number {
-    const pc = this.hw.pasidCache;
+    const hw = this.hw;
+    const pc = hw.pasidCache;
     const c = this.pcBase + ((Math.imul(device, 0x9e3779b1) ^ pasid) & (PASID_CACHE_ENTRIES - 1)) * PC_STRIDE;
-    if (pc[c + PC.DEV] === device + 1 && pc[c + PC.PASID] === pasid) return pc[c + PC.WALK]! - 2;
-    const walk = walkPasid(this.hw, device, pasid);
+    const slot = pasidSlot(hw, device, pasid);
+    if (pc[c + PC.DEV] === device + 1 && pc[c + PC.PASID] === pasid) {
+      const version = pc[c + PC.GEN]!;
+      const floor = slot < 0 ? 0 : stalePasidEntry(hw, slot, version);
+      if (floor !== 0) this.anomaly(Anomaly.STALE_PASID_ENTRY, device, pasid, -1, version, floor);
+      return pc[c + PC.WALK]! - 2;
+    }
+    // The version is read before the entry: a copy is never newer than the version it carries.
+    const version = slot < 0 ? 0 : pasidEntryVersion(hw, slot);
+    const walk = walkPasid(hw, device, pasid);
     if (walk === -2) return walk; // a not-present entry is never cached
     pc[c + PC.DEV] = 0;
     pc[c + PC.PASID] = pasid;
     pc[c + PC.WALK] = walk + 2;
+    pc[c + PC.GEN] = version;
     pc[c + PC.DEV] = device + 1;
     return walk;
   }
@@ -379,6 +395,8 @@ export class Engine {
     let o = slot * BATCH * 2;
     let landed = 0;
     let x = this.rng[id]!;
+    // The auditor's view of the address space, read once per batch (a miss is read again: a MAP may have begun since).
+    const [lo, hi] = addressSpaceWords(hw, pasid, this.aspace);
     for (let k = 0; k < n; k++) {
       const before = x;
       x ^= x << 13;
@@ -396,6 +414,8 @@ export class Engine {
         break;
       }
       if (phys < 0) continue;
+      if (((iova < 32 ? lo : hi) & (1 << (iova & 31))) === 0 && !iovaInAddressSpace(hw, pasid, iova))
+        this.anomaly(Anomaly.FOREIGN_IOVA, device, pasid, phys, iova, 0);
       ops[o++] = phys;
       ops[o++] = (x & 1) === 0 ? this.gen : ~this.gen; // low bit of the draw: write (gen) or read (~gen)
       landed++;
@@ -423,6 +443,7 @@ export class Engine {
       if (!swqTake(this.hw, device, d)) continue;
       const slot = this.openSlot(-1 - device, device, d.pasid);
       const phys = this.translate(device, d.pasid, d.iova);
+      if (phys >= 0 && !iovaInAddressSpace(this.hw, d.pasid, d.iova)) this.anomaly(Anomaly.FOREIGN_IOVA, device, d.pasid, phys, d.iova, 0);
       if (phys >= 0) {
         this.ringOps[slot * BATCH * 2] = phys;
         this.ringOps[slot * BATCH * 2 + 1] = this.gen;

@@ -39,6 +39,7 @@ export const SWQ_DEPTH = 16; // shared work queue slots per device (a power of t
 export const SWQ_WORK_SLOTS = 4; // descriptors a device executes at once; the rest wait in its queue
 export const PRQ_DEPTH = 8; // page-request slots per IOMMU unit's queue; a request finding none is auto-answered
 export const KVM_VPASIDS = 1 << 12; // vPASIDs a VM may map (bits 11:0); larger vPASIDs are EINVAL
+export const ASPACE_PASIDS = 1 << 12; // PASIDs whose address space the auditor's IOVA witness covers (PASIDs are handed out lowest first)
 
 // Control words (Int32). Each engine's words live in its own 64-byte line to avoid false sharing.
 export const CTRL = {
@@ -87,6 +88,7 @@ export const JC_STRIDE = 8;
 export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS: 5 } as const;
 
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
+// GEN is the entry's version: bumped by every change, never reset (hardware/pasid-table.ts).
 export const PE_STRIDE = 4;
 export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
 
@@ -106,9 +108,9 @@ export const TLB_STRIDE = 8;
 export const TLB = { DEV: 0, PASID: 1, IOVA: 2, PHYS: 3, GEN: 4 } as const;
 
 // PASID-cache entry: device + 1 (0 = empty), pasid, the walk's result + 2 (1: present, no page
-// table; n + 2: page table n). Only present entries are cached.
+// table; n + 2: page table n), the entry version it was read at. Only present entries are cached.
 export const PC_STRIDE = 4;
-export const PC = { DEV: 0, PASID: 1, WALK: 2 } as const;
+export const PC = { DEV: 0, PASID: 1, WALK: 2, GEN: 3 } as const;
 
 // Invalidation queues, one per IOMMU unit: descriptors (Int32 x8) of a KIND, for a device and a
 // PASID (-1: every PASID) and, for IOTLB and device-TLB ones, an IOVA range (NPAGES 0: all).
@@ -132,13 +134,20 @@ export const Anomaly = {
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
+  STALE_PASID_ENTRY: 7, // a translation used a cached PASID entry older than one a uAPI call had replaced and returned
+  FOREIGN_IOVA: 8, // an access translated an IOVA page its IOASID's address space does not map, as the auditor saw MAP and UNMAP
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
-// Engine counters (Float64, 16 per engine = two lines), the job counters' sums plus BATCHES landed
+// Engine counters (Float64, 24 per engine = three lines), the job counters' sums plus BATCHES landed
 // and CONSUMED descriptors taken from work queues; words 8.. count anomalies by kind.
-export const EC_STRIDE = 16;
+export const EC_STRIDE = 24;
 export const EC = { LANDED: 0, FAULTED: 1, BATCHES: 2, ACCEPTED: 3, RETRIED: 4, GP: 5, EXITS: 6, CONSUMED: 7, ANOMALY_BASE: 8 } as const;
+
+// The auditor's view of each IOASID's address space (ioasid design, PASIDs below ASPACE_PASIDS):
+// TRACKED (0: no view, nothing checked) and a bitmap of the IOVA pages it may map (PT_MAX_PAGES bits).
+export const ASW_STRIDE = 4;
+export const ASW = { TRACKED: 0, BITS: 1 } as const;
 
 // KVM: per VM, vPASID -> (valid, pPASID), the VMCS PASID-translation table. Published pPASID
 // first, valid last; torn down valid first.
@@ -222,6 +231,8 @@ export interface HardwareBuffers {
   readonly engineCounts: SharedArrayBuffer;
   readonly anomalies: SharedArrayBuffer;
   readonly authorised: SharedArrayBuffer;
+  readonly pasidFloor: SharedArrayBuffer;
+  readonly aspaceWitness: SharedArrayBuffer;
   readonly kvm: SharedArrayBuffer;
   readonly kvmWitness: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
@@ -258,6 +269,10 @@ export interface Hardware {
   readonly engineCounts: Float64Array;
   readonly anomalies: Int32Array;
   readonly authorised: Uint8Array;
+  /** The auditor's witness, per PASID-entry slot: the oldest entry version a translation may still use (hardware/witness.ts). */
+  readonly pasidFloor: Int32Array;
+  /** The auditor's witness of which IOVA pages each IOASID's address space may map (hardware/witness.ts). */
+  readonly aspaceWitness: Int32Array;
   readonly kvm: Int32Array;
   readonly kvmWitness: Int32Array;
   readonly vcpus: Int32Array;
@@ -303,6 +318,8 @@ export function createHardware(shape: HardwareShape): Hardware {
     engineCounts: f64(shape.engines * EC_STRIDE),
     anomalies: i32(ANOMALY_CAP * AN_STRIDE),
     authorised: new SharedArrayBuffer(Math.max(1, devices * pasidMax)),
+    pasidFloor: i32(shape.pasidLeaves * LEAF_ENTRIES),
+    aspaceWitness: i32(ASPACE_PASIDS * ASW_STRIDE),
     kvm: i32(shape.vmPages.length * KVM_VPASIDS * KVM_STRIDE),
     kvmWitness: i32(shape.vmPages.length * KVM_VPASIDS * KW_STRIDE),
     vcpus: i32(shape.vcpuVm.length * VC_STRIDE),
@@ -368,6 +385,8 @@ export function attachHardware(buffers: HardwareBuffers): Hardware {
     engineCounts: new Float64Array(buffers.engineCounts),
     anomalies: new Int32Array(buffers.anomalies),
     authorised: new Uint8Array(buffers.authorised),
+    pasidFloor: new Int32Array(buffers.pasidFloor),
+    aspaceWitness: new Int32Array(buffers.aspaceWitness),
     kvm: new Int32Array(buffers.kvm),
     kvmWitness: new Int32Array(buffers.kvmWitness),
     vcpus: new Int32Array(buffers.vcpus),

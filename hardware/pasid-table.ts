@@ -1,7 +1,9 @@
 // Per-device PASID tables, VT-d style: a directory indexed by PASID bits 19:6 pointing at leaf
 // tables of 64 entries taken from one pool. Entries are published fields-first, valid-last, and
 // torn down valid-first (docs/domain.md#setting-up-a-pasid-entry and
-// docs/domain.md#tearing-down-a-pasid-entry).
+// docs/domain.md#tearing-down-a-pasid-entry). Every change of an entry (install, a new page
+// table, the present bit cleared) bumps its version (PE.GEN, never reset), which the PASID cache
+// keeps with what it cached: the auditor's stale-pasid-cache witness compares the two.
 import { type Hardware, LEAF_ENTRIES, PASID_PDE_SHIFT, PE, PE_STRIDE } from './layout.js';
 
 export class PasidTables {
@@ -25,13 +27,13 @@ export class PasidTables {
   }
 
   /** Install a present entry. EBUSY if one is present (never overwrite a live entry). */
-  install(device: number, pasid: number, pgtable: number | null, gen: number): 'ok' | 'EBUSY' | 'ENOMEM' {
+  install(device: number, pasid: number, pgtable: number | null): 'ok' | 'EBUSY' | 'ENOMEM' {
     const e = this.entry(device, pasid, true);
     if (e < 0) return 'ENOMEM';
     const t = this.hw.pasidLeaves;
     if (Atomics.load(t, e + PE.VALID) !== 0) return 'EBUSY';
+    Atomics.add(t, e + PE.GEN, 1);
     t[e + PE.PGTABLE] = pgtable === null ? 0 : pgtable + 1;
-    t[e + PE.GEN] = gen;
     Atomics.store(t, e + PE.VALID, 1);
     return 'ok';
   }
@@ -39,19 +41,23 @@ export class PasidTables {
   /** Point a present entry at a page table (BIND_PGTBL after ALLOW): one atomic word swap. */
   setPgtable(device: number, pasid: number, pgtable: number | null): void {
     const e = this.entry(device, pasid, false);
-    if (e >= 0) Atomics.store(this.hw.pasidLeaves, e + PE.PGTABLE, pgtable === null ? 0 : pgtable + 1);
+    if (e < 0) return;
+    Atomics.add(this.hw.pasidLeaves, e + PE.GEN, 1);
+    Atomics.store(this.hw.pasidLeaves, e + PE.PGTABLE, pgtable === null ? 0 : pgtable + 1);
   }
 
   /** Step 1 of teardown: clear only the present bit. */
   clearPresent(device: number, pasid: number): void {
     const e = this.entry(device, pasid, false);
-    if (e >= 0) Atomics.store(this.hw.pasidLeaves, e + PE.VALID, 0);
+    if (e < 0) return;
+    Atomics.add(this.hw.pasidLeaves, e + PE.GEN, 1);
+    Atomics.store(this.hw.pasidLeaves, e + PE.VALID, 0);
   }
 
-  /** Last step of teardown, after invalidation and drain: zero the rest of the entry. */
+  /** Last step of teardown, after invalidation and drain: zero the rest of the entry (its version stays). */
   zero(device: number, pasid: number): void {
     const e = this.entry(device, pasid, false);
-    if (e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) === 0) this.hw.pasidLeaves.fill(0, e, e + PE_STRIDE);
+    if (e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) === 0) this.hw.pasidLeaves[e + PE.PGTABLE] = 0;
   }
 
   isPresent(device: number, pasid: number): boolean {
@@ -60,12 +66,21 @@ export class PasidTables {
   }
 }
 
+/** Which entry slot of the leaf tables holds (device, pasid): -1 when its leaf was never allocated. */
+export function pasidSlot(hw: Hardware, device: number, pasid: number): number {
+  if (pasid <= 0 || pasid >= hw.pasidMax) return -1;
+  const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;
+  return leaf < 0 ? -1 : leaf * LEAF_ENTRIES + (pasid & (LEAF_ENTRIES - 1));
+}
+
+/** The version of entry `slot` (pasidSlot): bumped by every change of the entry. */
+export const pasidEntryVersion = (hw: Hardware, slot: number): number => Atomics.load(hw.pasidLeaves, slot * PE_STRIDE + PE.GEN);
+
 /** Hardware walk used by engines: the page table id of a present entry, -2 if not present, -1 if no table. */
 export function walkPasid(hw: Hardware, device: number, pasid: number): number {
-  if (pasid <= 0 || pasid >= hw.pasidMax) return -2;
-  const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;
-  if (leaf < 0) return -2;
-  const e = (leaf * LEAF_ENTRIES + (pasid & (LEAF_ENTRIES - 1))) * PE_STRIDE;
+  const slot = pasidSlot(hw, device, pasid);
+  if (slot < 0) return -2;
+  const e = slot * PE_STRIDE;
   if (Atomics.load(hw.pasidLeaves, e + PE.VALID) === 0) return -2;
   return hw.pasidLeaves[e + PE.PGTABLE]! - 1;
 }

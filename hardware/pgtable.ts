@@ -18,6 +18,8 @@ export const isPgtableError = <T>(r: PgtableResult<T>): r is Exclude<PgtableResu
 interface Table {
   readonly vm: number;
   readonly areas: Area[];
+  /** Pages an unmap took out of the table but could not free (its flush did not complete). */
+  readonly held: number[];
   /** One past the highest IOVA page ever mapped: where DMA addresses. */
   extent: number;
 }
@@ -41,7 +43,7 @@ export class PgtablePool {
     const id = this.free.pop();
     if (id === undefined) return { error: 'ENOMEM', why: 'no free IO page table slot' };
     this.hw.pgtables[id * PT_STRIDE + PT.VM] = vm;
-    this.tables.set(id, { vm, areas: [], extent: 0 });
+    this.tables.set(id, { vm, areas: [], held: [], extent: 0 });
     return { id };
   }
 
@@ -89,12 +91,18 @@ export class PgtablePool {
     this.memory.give(pages);
   }
 
-  /** Clear every PTE and free every page, then the table itself. */
+  /** Keep pages an unmap handed back with the table until it is destroyed (their flush failed: a device may still reach them). */
+  hold(id: number, pages: readonly number[]): void {
+    this.tables.get(id)?.held.push(...pages);
+  }
+
+  /** Clear every PTE and free every page, those held included, then the table itself. */
   destroy(id: number): void {
     const t = this.tables.get(id);
     if (!t) return;
     for (const a of t.areas) this.clear(id, a);
     for (const a of t.areas) this.memory.give(a.pages);
+    this.memory.give(t.held);
     this.hw.pgtables.fill(0, id * PT_STRIDE, (id + 1) * PT_STRIDE);
     this.tables.delete(id);
     this.free.push(id);

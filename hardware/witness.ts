@@ -1,8 +1,11 @@
 // The auditor's witnesses, written from what the uAPI answered (never from the model's
 // internals) and only read by engines: the authorisation map, (device, PASID) -> may DMA land
-// there now, read once per landed batch; and its view of each KVM translation, read once per
-// queued ENQCMD descriptor.
-import { Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE } from './layout.js';
+// there now, read once per landed batch; its view of each KVM translation, read once per
+// queued ENQCMD descriptor; and the PASID-entry floor, per entry the version current when the
+// last call that changed it returned, read on every PASID-cache hit; and its view of each
+// IOASID's address space, the IOVA pages MAP and UNMAP left it, read on every translation.
+import { ASPACE_PASIDS, ASW, ASW_STRIDE, Anomaly, type AnomalyKind, type Hardware, KVM_VPASIDS, KW, KW_STRIDE, PT_MAX_PAGES } from './layout.js';
+import { pasidEntryVersion, pasidSlot } from './pasid-table.js';
 
 /** A (device, PASID) the hardware can hold at all: a call naming anything else authorises nothing. */
 const inRange = (hw: Hardware, device: number, pasid: number) =>
@@ -49,3 +52,58 @@ export function kvmWitnessAnomaly(hw: Hardware, vm: number, vpasid: number, ppas
 /** The pPASID the witness names for (vm, vpasid), for an anomaly record. */
 export const kvmWitnessPpasid = (hw: Hardware, vm: number, vpasid: number): number =>
   Atomics.load(hw.kvmWitness, (vm * KVM_VPASIDS + vpasid) * KW_STRIDE + KW.PPASID);
+
+/**
+ * Auditor side, once a call that changed PASID `pasid`'s entries returned (and none that may
+ * change them is still in progress): on every device, the entry's version now is the oldest a
+ * translation may use. The call's PASID-cache invalidation was waited for before it returned,
+ * so no engine still holds an older copy unless that invalidation never happened.
+ */
+export function sealPasidEntries(hw: Hardware, pasid: number): void {
+  for (let d = 0; d < hw.shape.deviceVm.length; d++) {
+    const slot = pasidSlot(hw, d, pasid);
+    if (slot >= 0) Atomics.store(hw.pasidFloor, slot, pasidEntryVersion(hw, slot));
+  }
+}
+
+/** Engine side, on a PASID-cache hit for entry `slot` cached at `version`: the floor it is older than, or 0 when it is current enough. */
+export function stalePasidEntry(hw: Hardware, slot: number, version: number): number {
+  const floor = Atomics.load(hw.pasidFloor, slot);
+  return version < floor ? floor : 0;
+}
+
+/**
+ * Auditor side: IOASID `pasid`'s address space may map exactly the IOVA pages in `pages` (null:
+ * the auditor keeps no view of it, so nothing is checked). PASIDs past ASPACE_PASIDS are not covered.
+ */
+export function setAddressSpaceWitness(hw: Hardware, pasid: number, pages: ReadonlySet<number> | null): void {
+  if (!Number.isInteger(pasid) || pasid <= 0 || pasid >= ASPACE_PASIDS) return;
+  const w = pasid * ASW_STRIDE;
+  const words = [0, 0];
+  for (const p of pages ?? []) if (p >= 0 && p < PT_MAX_PAGES) words[p >> 5]! |= 1 << (p & 31);
+  Atomics.store(hw.aspaceWitness, w + ASW.TRACKED, 0); // no torn view: untracked while the bits change
+  Atomics.store(hw.aspaceWitness, w + ASW.BITS, words[0]!);
+  Atomics.store(hw.aspaceWitness, w + ASW.BITS + 1, words[1]!);
+  if (pages) Atomics.store(hw.aspaceWitness, w + ASW.TRACKED, 1);
+}
+
+/** Engine side, once per batch: the bitmap words of `pasid`'s address space, into `out` (all ones when no view is kept). */
+export function addressSpaceWords(hw: Hardware, pasid: number, out: [number, number]): [number, number] {
+  const w = pasid * ASW_STRIDE;
+  if (pasid >= ASPACE_PASIDS || Atomics.load(hw.aspaceWitness, w + ASW.TRACKED) === 0) {
+    out[0] = -1;
+    out[1] = -1;
+  } else {
+    out[0] = Atomics.load(hw.aspaceWitness, w + ASW.BITS);
+    out[1] = Atomics.load(hw.aspaceWitness, w + ASW.BITS + 1);
+  }
+  return out;
+}
+
+/** Engine side: may an access through `pasid` translate IOVA page `iova`? (True when the auditor keeps no view of it.) */
+export function iovaInAddressSpace(hw: Hardware, pasid: number, iova: number): boolean {
+  if (pasid >= ASPACE_PASIDS) return true;
+  const w = pasid * ASW_STRIDE;
+  if (Atomics.load(hw.aspaceWitness, w + ASW.TRACKED) === 0) return true;
+  return (Atomics.load(hw.aspaceWitness, w + ASW.BITS + (iova >> 5)) & (1 << (iova & 31))) !== 0;
+}

@@ -2,6 +2,10 @@
 export const INVARIANTS = {
   'dma-after-teardown': 'no DMA lands through a PASID on a device after DISALLOW or DESTROY of it returned',
   'use-after-free': 'no access lands in a page after that page was freed',
+  'stale-pasid-cache':
+    'no translation uses a cached PASID entry older than the entry a call (ALLOW, BIND, MAP, DISALLOW, DESTROY, replace...) had changed before it returned',
+  'ioasid-isolation':
+    "an access through a PASID reaches only IOVA pages its IOASID's address space maps: a MAP or BIND of them was called and no UNMAP, DESTROY or process exit of them returned",
   isolation: "no access of one VM lands in another VM's memory, and a device only uses IOASIDs of the FD it was allowed through",
   'pasid-reuse': 'a PASID is never handed out while a kref, PASID-table entry, KVM translation, in-flight access or IOTLB entry still refers to it',
   'enqcmd-unmapped': 'an ENQCMD whose vPASID has no KVM translation raises #GP and reaches no work queue',

@@ -1,5 +1,5 @@
 // DMA safety family: turns what the engines saw land (anomaly records) into violations of
-// use-after-free, isolation and dma-after-teardown, each at the step during which it happened
+// use-after-free, isolation, dma-after-teardown and stale-pasid-cache, each at the step during which it happened
 // (stamped on the record by the engine), and naming devices, VMs and vCPUs as the user did.
 import { type AnomalyRecord, anomalyCount, readAnomalies } from '../hardware/anomalies.js';
 import { Anomaly, type AnomalyKind, type Hardware } from '../hardware/layout.js';
@@ -14,6 +14,8 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.REVOKED]: 'dma-after-teardown',
   [Anomaly.ENQ_UNMAPPED]: 'enqcmd-unmapped',
   [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
+  [Anomaly.STALE_PASID_ENTRY]: 'stale-pasid-cache',
+  [Anomaly.FOREIGN_IOVA]: 'ioasid-isolation',
 };
 
 export class DmaAuditor {
@@ -76,6 +78,18 @@ export class DmaAuditor {
         return {
           invariant,
           detail: `an ENQCMD for vPASID ${r.seen} reached ${dev} with pPASID ${r.pasid}, a stale translation (KVM's current: ${r.expected})`,
+          step,
+        };
+      case Anomaly.STALE_PASID_ENTRY:
+        return {
+          invariant,
+          detail: `${dev} translated through a cached PASID ${r.pasid} entry of version ${r.seen}, after a call that changed the entry to version ${r.expected} had returned`,
+          step,
+        };
+      case Anomaly.FOREIGN_IOVA:
+        return {
+          invariant,
+          detail: `${dev} reached page ${r.page} through PASID ${r.pasid} at IOVA page ${r.seen}, which IOASID ${r.pasid}'s address space does not map (no MAP of it called, or its UNMAP returned)`,
           step,
         };
       default:

@@ -16,6 +16,8 @@ import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
 import { GuestAuditor } from './guest.js';
 import { KvmAuditor } from './kvm.js';
+import { PasidEntryAuditor } from './pasid-entries.js';
+import { AddressSpaceAuditor } from './address-spaces.js';
 
 export interface MonitorOptions {
   readonly hw: Hardware;
@@ -93,6 +95,9 @@ export class Monitor {
   private readonly dma: DmaAuditor;
   private readonly kvm: KvmAuditor;
   private readonly guest: GuestAuditor;
+  private readonly entries: PasidEntryAuditor;
+  /** Under iommufd a PASID carries its HWPT's address space, which this view does not follow: none is kept. */
+  private readonly spaces: AddressSpaceAuditor | null;
   /** Calls in progress; a DESTROY remembers the incarnation it was called on. */
   private readonly pending = new Map<number, { call: CallEvent; target?: Incarnation; tearsDown?: ReadonlySet<number> }>();
   private readonly deferred: Deferred[] = [];
@@ -115,6 +120,8 @@ export class Monitor {
     this.dma = new DmaAuditor(o.hw, o.names);
     this.kvm = new KvmAuditor(o.hw);
     this.guest = new GuestAuditor(o.hw, o.names);
+    this.entries = new PasidEntryAuditor(o.hw);
+    this.spaces = o.uapi === 'iommufd' ? null : new AddressSpaceAuditor(o.hw);
   }
 
   private report(invariant: InvariantId, detail: string, step = this.step): void {
@@ -154,12 +161,17 @@ export class Monitor {
   observe(e: SimEvent): void {
     if (e.type === 'call') {
       this.onCall(e);
+      this.entries.called(e);
+      this.spaces?.called(e);
       return;
     }
     if (e.type === 'pasid' && e.state === 'free') this.onFree(e.pasid);
+    if (e.type === 'fault-map') this.spaces?.faultMap(e.id, e.pasid, e.iova, e.phase);
     if (e.type !== 'reply') return;
     const target = this.pending.get(e.id)?.target;
     this.pending.delete(e.id);
+    this.entries.answered(e);
+    this.spaces?.answered(e);
     this.onReply(e, target);
     this.settleDeferred(e.id);
   }

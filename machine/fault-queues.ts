@@ -60,7 +60,12 @@ export class FaultQueues implements FaultHandling {
     let code = want;
     if (code === PrqCode.SUCCESS) {
       const ref = this.env.globalIoasids.get(r.pasid);
+      // Published around the map, as a uAPI call is: the auditor's view of the address space holds the page first.
+      const id = this.env.nextSerial();
+      const note = (phase: 'begin' | 'mapped' | 'failed') => this.env.emit({ type: 'fault-map', id, pasid: r.pasid, iova: r.iova, phase, t: this.env.now() });
+      if (ref) note('begin');
       const m = ref ? await ask('uapi', ref, { t: 'map', iova: r.iova, pages: 1 }, this.env.replyTimeoutMs) : null;
+      if (m) note(m.ok ? 'mapped' : 'failed');
       // EEXIST: mapped since the request (another group for the page): the retry finds it.
       if (!m || (!m.ok && m.errno !== 'EEXIST')) code = PrqCode.INVALID;
     }

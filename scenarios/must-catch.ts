@@ -104,7 +104,7 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'unmap-flush-before-clear': onUnmapRace(['use-after-free']),
   'unmap-range-short': onUnmapRace(['use-after-free']),
   'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
-  'skip-pasid-cache-flush': onUnmapRace(['dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
+  'skip-pasid-cache-flush': onUnmapRace(['stale-pasid-cache', 'dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
   'no-auto-response': {
