@@ -4,7 +4,7 @@
 // the first that caught it (what `expectCaught` over seeds 1..N answers), and running every seed
 // also gives the share of executions that catch it and the scheduler step of the first violation.
 // The "baseline" of a row is the random strategy: the ratio is PCT executions / random executions.
-import { MUTANTS, type MutantName } from '../actors/env.js';
+import { MUTANTS, type MutantName, type UapiDesign } from '../actors/env.js';
 import type { InvariantId } from '../invariants/catalog.js';
 import { RegressionFailure, expectCaught } from '../explore/regression.js';
 import { STRATEGIES, type StrategyName } from '../sim/strategies/index.js';
@@ -23,7 +23,7 @@ const DURATION_SEC = 0.03; // virtual time in deterministic mode
  * PRI devices), a race of two teardown calls (one lane per IOASID) or a vIOMMU one. A mapped type: a new mutant without a row does
  * not compile. The must-catch table (test/mutants/must-catch.ts) makes the same choices.
  */
-const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; readonly durationSec: number } } = {
+const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; readonly durationSec: number; readonly uapi?: UapiDesign } } = {
   'skip-iotlb-flush': { scenario: 'teardown-race', durationSec: DURATION_SEC },
   'skip-drain': { scenario: 'teardown-race', durationSec: DURATION_SEC },
   'early-recycle': { scenario: 'teardown-race', durationSec: DURATION_SEC },
@@ -44,6 +44,8 @@ const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; reado
   'put-before-teardown': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'quota-leak': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'unbind-keeps-kvm': { scenario: 'viommu', durationSec: DURATION_SEC },
+  // Only iommufd has REPLACE.
+  'replace-gap': { scenario: 'teardown-race', durationSec: DURATION_SEC, uapi: 'iommufd' },
 };
 const scenarioFor = (m: MutantName) => SHOWN_BY[m].scenario;
 const durationFor = (m: MutantName) => SHOWN_BY[m].durationSec;
@@ -64,7 +66,7 @@ async function detect(mutant: MutantName, strategy: StrategyName, seeds: number)
         scenario: scenarioFor(mutant),
         seeds: [seed],
         mode: { mode: 'deterministic', strategy, pctDepth: PCT_DEPTH },
-        params: { durationSec: durationFor(mutant) },
+        params: { durationSec: durationFor(mutant), uapi: SHOWN_BY[mutant].uapi },
       });
       first ??= { executions: seed, invariants: c.invariants };
       steps.push(c.report.violations[0]?.at ?? Number.NaN);

@@ -132,6 +132,7 @@ export const Anomaly = {
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
+  ENTRY_GAP: 7, // an access found no present PASID entry for a (device, PASID) the auditor saw attached (iommufd)
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 

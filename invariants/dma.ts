@@ -14,6 +14,7 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.REVOKED]: 'dma-after-teardown',
   [Anomaly.ENQ_UNMAPPED]: 'enqcmd-unmapped',
   [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
+  [Anomaly.ENTRY_GAP]: 'entry-gap',
 };
 
 export class DmaAuditor {
@@ -66,6 +67,12 @@ export class DmaAuditor {
         return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid} after DISALLOW/DESTROY of it returned`, step };
       case Anomaly.UNAUTHORISED:
         return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid}, which it was never allowed`, step };
+      case Anomaly.ENTRY_GAP:
+        return {
+          invariant,
+          detail: `DMA from ${dev} through PASID ${r.pasid} found no present PASID entry while it was attached (ATTACH returned, no DETACH)`,
+          step,
+        };
       case Anomaly.ENQ_UNMAPPED:
         return {
           invariant,

@@ -16,6 +16,7 @@ import type { WorkMeter } from '../threads-runs.js';
 import {
   destroysWhileKvmMaps,
   racingTeardowns,
+  replacesWithDmaLanding,
   teardownsWithDmaLanding,
   teardownsWithPageRequests,
   unmapsWithDmaLanding,
@@ -133,6 +134,15 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     invariants: ['leak'],
     threads: { seeds: [1, 2], durationSec: 0.5, meter: racingTeardowns, enough: 5 },
     designs: ['ioasid'],
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  // Only iommufd has REPLACE: the witness marks each attached (device, PASID) from ATTACH's
+  // return to DETACH's call, and any DMA batch that finds its entry absent meanwhile is caught.
+  'replace-gap': {
+    scenario: teardownRace,
+    invariants: ['entry-gap'],
+    designs: ['iommufd'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: replacesWithDmaLanding, enough: 30 },
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   'unbind-keeps-kvm': {

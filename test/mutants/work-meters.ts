@@ -3,18 +3,48 @@
 import { JC, JC_STRIDE } from '../../hardware/layout.js';
 import type { WorkMeter } from '../threads-runs.js';
 
-/** First teardowns (DISALLOW or DESTROY) of an IOASID while its background DMA job was really landing. */
+/**
+ * First teardowns (DISALLOW or DESTROY; under iommufd, where the PASID is the VMM's and not the
+ * HWPT's, DETACH of the device's PASID) of an IOASID while its background DMA job was really landing.
+ */
 export const teardownsWithDmaLanding: WorkMeter = {
   what: 'teardowns with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
     const jobOf = new Map<number, number>(); // ioasid -> its background DMA job, until its first teardown
+    const jobAt = new Map<string, number>(); // device:pasid -> the same, for DETACH
+    let n = 0;
+    const tornDown = (job: number | undefined) => {
+      if (job !== undefined && landed(job) > 0) n++;
+    };
+    sim.events$.subscribe((e) => {
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) {
+        jobOf.set(e.args.ioasid, e.result.value);
+        jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      } else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) {
+        tornDown(jobOf.get(e.args.ioasid));
+        jobOf.delete(e.args.ioasid);
+      } else if (e.type === 'call' && e.op === 'detach') {
+        const key = `${e.args.device}:${e.args.pasid}`;
+        tornDown(jobAt.get(key));
+        jobAt.delete(key);
+      }
+    });
+    return () => n;
+  },
+};
+
+/** iommufd REPLACEs of a device's PASID while its background DMA job had landed accesses: the moments a gap in the swap shows. */
+export const replacesWithDmaLanding: WorkMeter = {
+  what: 'REPLACEs with DMA landing',
+  attach(sim) {
+    const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
+    const jobAt = new Map<string, number>(); // device:pasid -> its background DMA job
     let n = 0;
     sim.events$.subscribe((e) => {
-      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobOf.set(e.args.ioasid, e.result.value);
-      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) {
-        const job = jobOf.get(e.args.ioasid);
-        jobOf.delete(e.args.ioasid);
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      else if (e.type === 'call' && e.op === 'replace') {
+        const job = jobAt.get(`${e.args.device}:${e.args.pasid}`);
         if (job !== undefined && landed(job) > 0) n++;
       }
     });
