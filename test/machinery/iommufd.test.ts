@@ -75,6 +75,37 @@ describe('iommufd design', () => {
     });
   });
 
+  // The entry-gap witness: an attached (device, PASID) must find its entry present until DETACH is called.
+  for (const mutant of [null, 'replace-gap'] as const) {
+    it(`replace under running DMA ${mutant ? 'with replace-gap faults between the two tables (entry-gap)' : 'keeps the entry present: no fault, nothing caught'}`, async function () {
+      this.timeout(60000);
+      await withSim({ ...iommufd, mutant, landingLatencyUs: 200 }, async (sim) => {
+        const m = sim.machine;
+        await sim.enginesReady(); // DMA must be running before the first replace
+        const fd = value(await m.invoke('open', { vm: 0 }));
+        const hwpts = [value(await m.invoke('alloc', { fd })), value(await m.invoke('alloc', { fd }))];
+        for (const h of hwpts) value(await m.invoke('bind_pgtbl', { fd, ioasid: h, pages: 16 }));
+        value(await m.invoke('attach', { device: 0, fd, hwpt: hwpts[0]!, pasid: 5 }));
+        const job = value(await m.invoke('dma_start', { device: 0, ioasid: 5, min_landed: 200 }));
+        // Each replace waits for the DMA batches in flight, so the job is caught mid-swap many times.
+        for (let i = 0; i < 20; i++) {
+          await sim.sleep(1, 'test');
+          value(await m.invoke('replace', { device: 0, fd, hwpt: hwpts[(i + 1) % 2]!, pasid: 5 }));
+        }
+        const counts = value(await m.invoke('stop', { job }));
+        expect(counts.landed, 'DMA ran across the replaces').to.be.above(0);
+        value(await m.invoke('detach', { device: 0, pasid: 5 }));
+        await sim.monitor.check();
+        const gaps = sim.violations.filter((v) => v.invariant === 'entry-gap');
+        if (mutant) expect(gaps.length, 'a batch found the entry absent mid-replace').to.be.above(0);
+        else {
+          expect(counts.faulted, 'not one access faulted').to.equal(0);
+          expect(sim.violations).to.deep.equal([]);
+        }
+      });
+    });
+  }
+
   it('each design refuses the other one’s ops: attach under ioasid is EOPNOTSUPP', async () => {
     await withSim({}, async (sim) => {
       const fd = value(await sim.machine.invoke('open', { vm: 0 }));
