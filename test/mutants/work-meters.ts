@@ -72,13 +72,19 @@ export const unmapsWithDmaLanding: WorkMeter = {
   what: 'UNMAPs and process exits with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
-    const jobOf = new Map<number, number>(); // ioasid -> its background DMA job, until it stops
+    // The DMA of an IOASID runs at (device, PASID): its own PASID (ALLOW) or the VMM's (iommufd ATTACH).
+    const userOf = new Map<number, string>(); // ioasid -> device:pasid, until its teardown
+    const jobAt = new Map<string, number>(); // device:pasid -> its background DMA job
     let n = 0;
     sim.events$.subscribe((e) => {
-      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobOf.set(e.args.ioasid, e.result.value);
-      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) jobOf.delete(e.args.ioasid);
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      else if (e.type === 'reply' && e.op === 'allow' && e.result.ok) userOf.set(e.args.ioasid, `${e.args.device}:${e.args.ioasid}`);
+      else if (e.type === 'reply' && e.op === 'attach' && e.result.ok) userOf.set(e.args.hwpt, `${e.args.device}:${e.args.pasid}`);
+      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) userOf.delete(e.args.ioasid);
+      else if (e.type === 'call' && e.op === 'detach') jobAt.delete(`${e.args.device}:${e.args.pasid}`);
       else if (e.type === 'call' && (e.op === 'unmap' || e.op === 'mm_exit')) {
-        const job = jobOf.get(e.args.ioasid);
+        const user = userOf.get(e.args.ioasid);
+        const job = user === undefined ? undefined : jobAt.get(user);
         if (job !== undefined && landed(job) > 0) n++;
       }
     });
