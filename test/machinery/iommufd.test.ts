@@ -75,6 +75,29 @@ describe('iommufd design', () => {
     });
   });
 
+  it('UNMAP of a HWPT under running DMA flushes the PASID the VMM chose: nothing lands in the freed pages', async function () {
+    this.timeout(60000);
+    await withSim({ ...iommufd, landingLatencyUs: 200 }, async (sim) => {
+      const m = sim.machine;
+      await sim.enginesReady();
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const h = value(await m.invoke('alloc', { fd }));
+      for (let iova = 0; iova < 16; iova++) value(await m.invoke('map', { fd, ioasid: h, iova, pages: 1 }));
+      value(await m.invoke('attach', { device: 0, fd, hwpt: h, pasid: 9 }));
+      const job = value(await m.invoke('dma_start', { device: 0, ioasid: 9, min_landed: 100 }));
+      // Unmap and remap one page at a time while the IOTLB is warm and batches are in flight.
+      for (let i = 0; i < 20; i++) {
+        await sim.sleep(1, 'test');
+        value(await m.invoke('unmap', { fd, ioasid: h, iova: i % 16, pages: 1 }));
+        value(await m.invoke('map', { fd, ioasid: h, iova: i % 16, pages: 1 }));
+      }
+      expect(value(await m.invoke('stop', { job })).landed, 'DMA ran across the unmaps').to.be.above(0);
+      value(await m.invoke('detach', { device: 0, pasid: 9 }));
+      await sim.monitor.check();
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
   // The entry-gap witness: an attached (device, PASID) must find its entry present until DETACH is called.
   for (const mutant of [null, 'replace-gap'] as const) {
     it(`replace under running DMA ${mutant ? 'with replace-gap faults between the two tables (entry-gap)' : 'keeps the entry present: no fault, nothing caught'}`, async function () {
