@@ -80,7 +80,8 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     scenario: enqcmd,
     // The scan when DESTROY frees the PASID sees KVM's translation first; the next ALLOC would too.
     invariants: ['free-while-referenced', 'pasid-reuse'],
-    designs: ['ioasid'],
+    // iommufd too: without KVM's kref, DESTROY of a mapped HWPT is not EBUSY there either.
+    designs: ['ioasid', 'iommufd'],
     // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
     threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: destroysWhileKvmMaps, enough: 50 },
     deterministic: { executions: 5, durationSec: 0.03 },
