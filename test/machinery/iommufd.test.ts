@@ -3,6 +3,7 @@
 // device holds the file.
 import { expect } from 'chai';
 import { DEFAULT_DEVICE } from '../../machine/spec.js';
+import { THREADS } from '../../sim/mode.js';
 import { expectClean } from '../../explore/regression.js';
 import { InputError } from '../../input/input-error.js';
 import { parseSequence } from '../../sequence/file.js';
@@ -146,10 +147,24 @@ describe('iommufd design', () => {
 
   it('teardown-race --uapi iommufd (attach, replace under DMA, detach, EBUSY destroys) is clean', async function () {
     this.timeout(120000);
-    const reports = await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    const reports = [
+      ...(await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } })),
+      ...(await expectClean('teardown-race', { seeds: [1], mode: THREADS, params: { durationSec: 1.5, uapi: 'iommufd' } })),
+    ];
     for (const r of reports) {
       expect(r.outcomes.replace?.ok ?? 0, 'it replaced under DMA').to.be.above(0);
       expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROY in use is EBUSY').to.be.above(0);
+    }
+  });
+
+  it('unmap-race --uapi iommufd (attach at chosen PASIDs, unmap and remap under DMA, no process exits) is clean, deterministic and on threads', async function () {
+    this.timeout(120000);
+    const deterministic = await expectClean('unmap-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    const threads = await expectClean('unmap-race', { seeds: [1], mode: THREADS, params: { durationSec: 1.5, uapi: 'iommufd' } });
+    for (const r of [...deterministic, ...threads]) {
+      expect(r.outcomes.attach?.ok ?? 0, 'its lanes attached').to.be.above(0);
+      expect(r.outcomes.mm_exit, 'no process exits under iommufd').to.equal(undefined);
+      expect(r.coverage.unmapsWithDmaInFlight, 'it unmapped under DMA').to.be.above(0);
     }
   });
 });
