@@ -32,6 +32,7 @@ export const MUTANTS = {
   'skip-prq-drain': "teardown of a PRI device's PASID entry never drains its page requests: pending ones outlive the PASID",
   'put-before-teardown': "DISALLOW puts the device's kref before it tears the PASID entry down, so the last put frees a PASID the IOMMU still translates",
   'quota-leak': "a PASID released after it parked is not given back to its VM's quota",
+  'replace-gap': 'iommufd REPLACE tears the old PASID entry down (clear, flush, drain) and only then installs the new table: DMA faults in between',
   'unbind-keeps-kvm': "the vIOMMU's unbind of a vPASID's last device skips KVM_CLEAR_PASID, so the guest's ENQCMDs with it are still accepted",
 } as const;
 export type MutantName = keyof typeof MUTANTS;

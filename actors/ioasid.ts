@@ -21,6 +21,8 @@ interface IoasidState {
   /** IOMMU units that may hold a PASID entry for this IOASID, and which device put each there. */
   readonly units: Map<number, ActorRef<IommuMsg>>;
   readonly unitOf: Map<Holder, number>;
+  /** iommufd: each device's entry at the PASID its VMM chose (not this object's id): UNMAP flushes those too. */
+  readonly chosen: Map<Holder, { readonly unitIndex: number; readonly unit: ActorRef<IommuMsg>; readonly pasid: number }>;
   pasidReturned: boolean;
 }
 
@@ -41,6 +43,7 @@ export function spawnIoasid(
     pgtable: null,
     units: new Map(),
     unitOf: new Map(),
+    chosen: new Map(),
     pasidReturned: false,
   };
   const { pgtables } = env.host;
@@ -86,6 +89,7 @@ export function spawnIoasid(
     krefEvent(s, holder);
     // A device lets go only after its unit tore its entry down: once no device that attached
     // through a unit is left, that unit holds nothing for this PASID and DESTROY need not ask it.
+    s.chosen.delete(holder);
     const unit = s.unitOf.get(holder);
     if (unit !== undefined) {
       s.unitOf.delete(holder);
@@ -123,9 +127,14 @@ export function spawnIoasid(
    * stay with the address space (freed when it is destroyed): a device may still reach them.
    */
   const unmap = async (s: IoasidState, table: number, iova: number, npages: number): Promise<Result<null>> => {
+    // Every (unit, PASID) that may translate through this table: this object's own PASID on the
+    // units it allowed devices through, and each PASID a VMM chose for a device (iommufd).
+    const targets = new Map<string, { unit: ActorRef<IommuMsg>; pasid: number }>();
+    for (const [i, unit] of s.units) targets.set(`${i}:${pasid}`, { unit, pasid });
+    for (const c of s.chosen.values()) targets.set(`${c.unitIndex}:${c.pasid}`, c);
     const flush = async () => {
-      for (const unit of s.units.values()) {
-        const r = await ask(name, unit, { t: 'flush-range', pasid, iova, pages: npages }, T);
+      for (const t of targets.values()) {
+        const r = await ask(name, t.unit, { t: 'flush-range', pasid: t.pasid, iova, pages: npages }, T);
         if (!r.ok) return r;
       }
       return okVoid;
@@ -134,8 +143,8 @@ export function spawnIoasid(
     if (!early.ok) return early;
     const pages = pgtables.unmap(table, iova, npages);
     if (isPgtableError(pages)) return err(pages.error, pages.why);
-    const devices = [...s.holders].filter((h) => h.startsWith('dev:')).map((h) => Number(h.slice(4)));
-    noteUnmap(env.host.hw, env.host.jobs, devices, pasid); // coverage: read right after the clear, before any flush
+    const users = [...s.holders].filter((h) => h.startsWith('dev:')).map((h) => ({ device: Number(h.slice(4)), pasid: s.chosen.get(h)?.pasid ?? pasid }));
+    noteUnmap(env.host.hw, env.host.jobs, users); // coverage: read right after the clear, before any flush
     if (env.mutant === 'unmap-free-before-flush') pgtables.release(pages);
     const r = env.mutant === 'unmap-flush-before-clear' ? okVoid : await flush();
     if (env.mutant === 'unmap-free-before-flush') return r;
@@ -195,7 +204,7 @@ export function spawnIoasid(
           if (msg.at === null) {
             s.units.set(msg.unitIndex, msg.unit);
             s.unitOf.set(holder, msg.unitIndex);
-          }
+          } else s.chosen.set(holder, { unitIndex: msg.unitIndex, unit: msg.unit, pasid: msg.at });
           s.holders.add(holder);
           krefEvent(s, holder);
           reply(msg.replyTo, okVoid);

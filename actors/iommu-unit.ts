@@ -143,6 +143,15 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
           // No window: the entry stays present and points at one table or the other at every
           // instant. Translations cached from the old table are flushed and DMA already
           // translated through it drained before the caller may let go of the old table.
+          if (env.mutant === 'replace-gap') {
+            // DETACH then ATTACH: safe for the old table, but the entry is absent in between.
+            tables.clearPresent(msg.device, msg.pasid);
+            await invalidate(env, index, entryFlush(env, msg.device, msg.pasid));
+            await drain(env, msg.device, msg.pasid);
+            tables.install(msg.device, msg.pasid, msg.pgtable);
+            reply(msg.replyTo, okVoid);
+            break;
+          }
           tables.setPgtable(msg.device, msg.pasid, msg.pgtable);
           await invalidate(env, index, entryFlush(env, msg.device, msg.pasid));
           if (env.mutant !== 'skip-drain') await drain(env, msg.device, msg.pasid);

@@ -26,6 +26,8 @@ const PCT_DEPTH = 3;
 const scenarioFor = (m: MutantName) => MUST_CATCH[m].scenario.name;
 const durationFor = (m: MutantName) => MUST_CATCH[m].deterministic.durationSec;
 const durations = () => [...new Set(Object.values(MUST_CATCH).map((e) => e.deterministic.durationSec))].sort((a, b) => a - b);
+/** The design a mutant is benched under: the first its entry applies to (replace-gap: only iommufd has REPLACE). */
+const designFor = (m: MutantName) => MUST_CATCH[m].designs[0];
 
 interface Detection {
   readonly executions: number;
@@ -43,7 +45,7 @@ async function detect(mutant: MutantName, strategy: StrategyName, seeds: number)
         scenario: scenarioFor(mutant),
         seeds: [seed],
         mode: { mode: 'deterministic', strategy, pctDepth: PCT_DEPTH },
-        params: { durationSec: durationFor(mutant) },
+        params: { durationSec: durationFor(mutant), uapi: designFor(mutant) },
       });
       first ??= { executions: seed, invariants: c.invariants };
       steps.push(c.report.violations[0]?.at ?? Number.NaN);

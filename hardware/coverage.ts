@@ -74,10 +74,10 @@ export function notePageResponses(hw: Hardware, n: number): void {
 }
 
 /** An UNMAP of `pasid`'s address space, used by `devices`, begins: note whether it races DMA. Main thread only. */
-export function noteUnmap(hw: Hardware, jobs: JobTable, devices: readonly number[], pasid: number): void {
+export function noteUnmap(hw: Hardware, jobs: JobTable, users: readonly { readonly device: number; readonly pasid: number }[]): void {
   const c = hw.coverage;
   c[COV.UNMAPS] += 1;
-  if (devices.some((d) => jobs.dmaInFlight(d, pasid))) c[COV.UNMAPS_DMA] += 1;
+  if (users.some((u) => jobs.dmaInFlight(u.device, u.pasid))) c[COV.UNMAPS_DMA] += 1;
 }
 
 /** KVM_CLEAR_PASID of `vm`'s `vpasid` (mapped to `ppasid`) begins. Main thread only. */

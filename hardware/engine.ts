@@ -346,6 +346,10 @@ export class Engine {
     this.ringDevice[slot] = device;
     this.ringPasid[slot] = pasid;
     this.walked = this.pasidEntry(device, pasid);
+    // Walked first, the witness after: a DETACH marks its pair before it clears the entry, so a
+    // not-present entry seen while the pair is still marked attached is a window that must not be.
+    if (this.walked === -2 && pasid > 0 && pasid < this.hw.pasidMax && Atomics.load(this.hw.authorised, device * this.hw.pasidMax + pasid) === Auth.ATTACHED)
+      this.anomaly(Anomaly.ENTRY_GAP, device, pasid, -1, 0, 0);
     return slot;
   }
 
@@ -492,7 +496,7 @@ export class Engine {
     // drained properly has always seen this batch finish before it answered.
     if (n > 0) {
       const auth = Atomics.load(hw.authorised, device * hw.pasidMax + pasid);
-      if (auth !== Auth.YES) this.anomaly(auth === Auth.NEVER ? Anomaly.UNAUTHORISED : Anomaly.REVOKED, device, pasid, -1, 0, 1);
+      if (auth !== Auth.YES && auth !== Auth.ATTACHED) this.anomaly(auth === Auth.NEVER ? Anomaly.UNAUTHORISED : Anomaly.REVOKED, device, pasid, -1, 0, 1);
       hw.engineCounts[this.cBase + EC.LANDED] += n;
       hw.engineCounts[this.cBase + EC.BATCHES] += 1;
     }

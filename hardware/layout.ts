@@ -136,6 +136,7 @@ export const Anomaly = {
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
   STALE_PASID_ENTRY: 7, // a translation used a cached PASID entry older than one a uAPI call had replaced and returned
   FOREIGN_IOVA: 8, // an access translated an IOVA page its IOASID's address space does not map, as the auditor saw MAP and UNMAP
+  ENTRY_GAP: 9, // an access found no present PASID entry for a (device, PASID) the auditor saw attached (iommufd)
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 

@@ -11,18 +11,34 @@ import { pasidEntryVersion, pasidSlot } from './pasid-table.js';
 const inRange = (hw: Hardware, device: number, pasid: number) =>
   Number.isInteger(device) && device >= 0 && device < hw.shape.deviceVm.length && Number.isInteger(pasid) && pasid > 0 && pasid < hw.pasidMax;
 
-/** What the authorisation map holds for a (device, PASID): engines tell the two refusals apart by it. */
-export const Auth = { NEVER: 0, YES: 1, REVOKED: 2 } as const;
+/**
+ * What the authorisation map holds for a (device, PASID): engines tell the two refusals apart by
+ * it. ATTACHED is YES and more: an iommufd ATTACH of it returned and no DETACH has been called, so
+ * its PASID entry must be present at every instant (a REPLACE included).
+ */
+export const Auth = { NEVER: 0, YES: 1, REVOKED: 2, ATTACHED: 3 } as const;
 
+// Only the auditor writes the map, so each read below and the store after it cannot race each other.
 export function setAuthorised(hw: Hardware, device: number, pasid: number, yes: boolean): void {
   if (!inRange(hw, device, pasid)) return;
   const i = device * hw.pasidMax + pasid;
-  // Only the auditor writes the map, so this read and the store after it cannot race each other.
-  Atomics.store(hw.authorised, i, yes ? Auth.YES : Atomics.load(hw.authorised, i) === Auth.NEVER ? Auth.NEVER : Auth.REVOKED);
+  const was = Atomics.load(hw.authorised, i);
+  if (yes && was === Auth.ATTACHED) return; // a REPLACE call authorises what is attached already
+  Atomics.store(hw.authorised, i, yes ? Auth.YES : was === Auth.NEVER ? Auth.NEVER : Auth.REVOKED);
+}
+
+/** ATTACH of (device, PASID) returned (`on`), or a DETACH of it was called: DMA may still land, the entry may go. */
+export function setAttached(hw: Hardware, device: number, pasid: number, on: boolean): void {
+  if (!inRange(hw, device, pasid)) return;
+  const i = device * hw.pasidMax + pasid;
+  if (on) Atomics.store(hw.authorised, i, Auth.ATTACHED);
+  else if (Atomics.load(hw.authorised, i) === Auth.ATTACHED) Atomics.store(hw.authorised, i, Auth.YES);
 }
 
 export function isAuthorised(hw: Hardware, device: number, pasid: number): boolean {
-  return inRange(hw, device, pasid) && Atomics.load(hw.authorised, device * hw.pasidMax + pasid) === Auth.YES;
+  if (!inRange(hw, device, pasid)) return false;
+  const a = Atomics.load(hw.authorised, device * hw.pasidMax + pasid);
+  return a === Auth.YES || a === Auth.ATTACHED;
 }
 
 /**

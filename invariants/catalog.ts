@@ -11,6 +11,8 @@ export const INVARIANTS = {
   'enqcmd-unmapped': 'an ENQCMD whose vPASID has no KVM translation raises #GP and reaches no work queue',
   quota: 'a VM never holds more PASIDs than its quota',
   release: 'once every user has let go, the PASID is back in the free pool within a bound',
+  'entry-gap':
+    'no access through a (device, PASID) finds its PASID entry not present between its ATTACH returning and its DETACH: a REPLACE leaves no window in which DMA faults',
   reply: 'every call answers within a bound',
   'page-request': 'every page-request group a device queued is answered within a bound',
   'free-while-referenced':

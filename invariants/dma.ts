@@ -16,6 +16,7 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
   [Anomaly.STALE_PASID_ENTRY]: 'stale-pasid-cache',
   [Anomaly.FOREIGN_IOVA]: 'ioasid-isolation',
+  [Anomaly.ENTRY_GAP]: 'entry-gap',
 };
 
 export class DmaAuditor {
@@ -68,6 +69,12 @@ export class DmaAuditor {
         return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid} after DISALLOW/DESTROY of it returned`, step };
       case Anomaly.UNAUTHORISED:
         return { invariant, detail: `DMA from ${dev} landed through PASID ${r.pasid}, which it was never allowed`, step };
+      case Anomaly.ENTRY_GAP:
+        return {
+          invariant,
+          detail: `DMA from ${dev} through PASID ${r.pasid} found no present PASID entry while it was attached (ATTACH returned, no DETACH)`,
+          step,
+        };
       case Anomaly.ENQ_UNMAPPED:
         return {
           invariant,

@@ -10,7 +10,7 @@ import { prqUnanswered } from '../hardware/prq.js';
 import { noteTeardownRace } from '../hardware/coverage.js';
 import type { Hardware } from '../hardware/layout.js';
 import { type MachineNames, holderName, namedArgs } from './names.js';
-import { setAuthorised } from '../hardware/witness.js';
+import { setAttached, setAuthorised } from '../hardware/witness.js';
 import type { InvariantId, Violation } from './catalog.js';
 import { DmaAuditor } from './dma.js';
 import { HolderModel, type Incarnation } from './holders.js';
@@ -186,6 +186,11 @@ export class Monitor {
     // Authorise before the model acts: legitimate DMA may land as soon as the entry is installed.
     if (e.op === 'allow') this.authorise(e.args.device, e.args.ioasid, true);
     if (e.op === 'attach' || e.op === 'replace') this.authorise(e.args.device, e.args.pasid, true);
+    // Before the model acts: from here on the entry may go (faults are fine), DMA may still land.
+    if (e.op === 'detach') setAttached(this.o.hw, e.args.device, e.args.pasid, false);
+    if (e.op === 'close_device')
+      for (const key of this.attachedAt.keys())
+        if (key.startsWith(`${e.args.device}:`)) setAttached(this.o.hw, e.args.device, Number(key.split(':')[1]), false);
     if (e.op === 'kvm_set_pasid') {
       this.kvmInUse();
       this.kvm.setCalled(e.args.vm, e.args.vpasid, e.args.ioasid);
@@ -263,6 +268,9 @@ export class Monitor {
         if (e.result.ok) {
           this.granted(`${this.o.names.device[device]} attached`, `dev:${device}`, hwpt, fd, this.o.deviceVm[device]!);
           this.attachedAt.set(`${device}:${pasid}`, hwpt);
+          // Unless a DETACH of it was called meanwhile (it may have cleared the entry already).
+          if (![...this.pending.values()].some(({ call: c }) => (c.op === 'detach' || c.op === 'close_device') && c.args.device === device))
+            setAttached(this.o.hw, device, pasid, true);
         } else this.revoke(device, pasid);
         break;
       }

@@ -22,7 +22,8 @@ export type MeterName =
   | 'unmapsWithDmaLanding'
   | 'teardownsWithPageRequests'
   | 'racingTeardowns'
-  | 'viommuUnbinds';
+  | 'viommuUnbinds'
+  | 'replacesWithDmaLanding';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -60,13 +61,13 @@ const onTeardownRace = (invariants: readonly InvariantId[], designs: readonly Ua
 
 /**
  * unmap-race: two fixed seeds of 1.5 s on threads, until 200 UNMAPs with DMA landing; 5 executions
- * of 0.03 virtual s per strategy. Its lanes speak the 2021 design's calls (mm_exit has no iommufd
- * counterpart here yet), so its mutants are checked under `ioasid`.
+ * of 0.03 virtual s per strategy. Under iommufd its lanes attach at PASIDs they chose and skip
+ * the process exit (an IOAS pins its pages: mm_exit has no iommufd counterpart).
  */
-const onUnmapRace = (invariants: readonly InvariantId[]): MustCatch => ({
+const onUnmapRace = (invariants: readonly InvariantId[], designs: readonly UapiDesign[] = ['ioasid', 'iommufd']): MustCatch => ({
   scenario: unmapRace,
   invariants,
-  designs: ['ioasid'],
+  designs,
   threads: { seeds: [1, 2], durationSec: 1.5, meter: 'unmapsWithDmaLanding', enough: 200 },
   deterministic: { executions: 5, durationSec: 0.03 },
 });
@@ -81,7 +82,8 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     scenario: enqcmd,
     // The scan when DESTROY frees the PASID sees KVM's translation first; the next ALLOC would too.
     invariants: ['free-while-referenced', 'pasid-reuse'],
-    designs: ['ioasid'],
+    // iommufd too: without KVM's kref, DESTROY of a mapped HWPT is not EBUSY there either.
+    designs: ['ioasid', 'iommufd'],
     // Idle, the first catch comes within 5 such DESTROYs, and one 0.5 s run does 50 or more.
     threads: { seeds: [1, 2, 3], durationSec: 0.5, meter: 'destroysWhileKvmMaps', enough: 50 },
     deterministic: { executions: 5, durationSec: 0.03 },
@@ -105,7 +107,8 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'unmap-range-short': onUnmapRace(['use-after-free']),
   'skip-devtlb': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
   'skip-pasid-cache-flush': onUnmapRace(['stale-pasid-cache', 'dma-after-teardown', 'use-after-free', 'isolation', 'pasid-reuse']),
-  'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse']),
+  // A process exit frees the address space only in the 2021 design (under iommufd the lanes skip it).
+  'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse'], ['ioasid']),
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
   'no-auto-response': {
     scenario: iopf,
@@ -122,6 +125,7 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
+  // Not under iommufd: DESTROY in use is EBUSY there, so the FD's kref outlives every device's.
   'put-before-teardown': {
     scenario: teardownStorm,
     invariants: ['free-while-referenced', 'use-after-free', 'dma-after-teardown', 'pasid-reuse'],
@@ -130,6 +134,7 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     deterministic: { executions: 5, durationSec: 0.03 },
   },
   // A PASID parks whenever DESTROY comes before the last DISALLOW; the close-out audit finds the charge left.
+  // Not under iommufd: nothing parks there.
   'quota-leak': {
     scenario: teardownStorm,
     invariants: ['leak'],
@@ -137,6 +142,16 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     designs: ['ioasid'],
     deterministic: { executions: 5, durationSec: 0.03 },
   },
+  // Only iommufd has REPLACE: the witness marks each attached (device, PASID) from ATTACH's
+  // return to DETACH's call, and any DMA batch that finds its entry absent meanwhile is caught.
+  'replace-gap': {
+    scenario: teardownRace,
+    invariants: ['entry-gap'],
+    designs: ['iommufd'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: 'replacesWithDmaLanding', enough: 30 },
+    deterministic: { executions: 5, durationSec: 0.03 },
+  },
+  // Not under iommufd: the unbind's DESTROY is EBUSY while KVM maps the vPASID, so the unbind fails instead.
   'unbind-keeps-kvm': {
     scenario: viommu,
     invariants: ['guest-binding'],

@@ -4,6 +4,7 @@
 // still holds the PASID. Two IOMMU units, each serving devices with and without ATS, so every
 // UNMAP flushes IOTLB ranges and, for ATS devices, device-TLB ranges on its unit's own queue.
 import type { Machine } from '../machine/machine.js';
+import { LANE_UAPI } from './lane-uapi.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const AREAS = 4;
@@ -23,12 +24,18 @@ async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
   const fds = await openFdPerVm(w);
   const lanes: Promise<void>[] = [];
-  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds[d.vm]!, `lane${d.index}.${s}`));
+  for (const d of m.devices) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, d.index, d.vm, fds[d.vm]!, s, `lane${d.index}.${s}`));
   await Promise.all(lanes);
   for (const fd of fds) await m.invoke('close', { fd });
 }
 
-async function lane(w: Workload, m: Machine, device: number, vm: number, fd: number, me: string): Promise<void> {
+async function lane(w: Workload, m: Machine, device: number, vm: number, fd: number, slot: number, me: string): Promise<void> {
+  const u = LANE_UAPI[w.params.uapi ?? 'ioasid'];
+  // iommufd: the PASID this lane's VMM picks for its device, above what the allocator hands out.
+  const chosen = (m.hw.pasidMax >> 1) + slot + 1;
+  // A process exit frees the address space under the devices only in the 2021 design: an iommufd
+  // IOAS pins its pages, which stay until the FD (held by every bound device) is released.
+  const exits = u.destroyWaitsForUsers === false;
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
     if (!a.ok) {
@@ -37,11 +44,11 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fd: num
     }
     const ioasid = a.value;
     for (let i = 0; i < AREAS; i++) await m.invoke('map', { fd, ioasid, iova: i * AREA_PAGES, pages: AREA_PAGES });
-    await m.invoke('allow', { device, fd, ioasid });
-    const job = await m.invoke('dma_start', { device, ioasid, seed: w.prng.fork() });
+    const pasid = await u.attach(m, device, fd, ioasid, chosen);
+    const job = await m.invoke('dma_start', { device, ioasid: pasid, seed: w.prng.fork() });
     let exited = false;
     for (let round = 0; round < ROUNDS && !w.expired(); round++) {
-      if (w.prng.chance(0.02)) {
+      if (exits && w.prng.chance(0.02)) {
         // The process exits under the device: its DMA faults from now on, nothing may land.
         exited = (await m.invoke('mm_exit', { vm, ioasid })).ok;
         break;
@@ -52,7 +59,7 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fd: num
       await m.invoke('map', { fd, ioasid, iova, pages: AREA_PAGES });
     }
     await w.sleep(w.prng.int(2), me);
-    await m.invoke('disallow', { device, fd, ioasid });
+    await u.detach(m, device, fd, ioasid, pasid);
     if (!exited) await m.invoke('destroy', { fd, ioasid });
     if (job.ok) await m.invoke('stop', { job: job.value });
   }

@@ -3,6 +3,7 @@
 // device holds the file.
 import { expect } from 'chai';
 import { DEFAULT_DEVICE } from '../../machine/spec.js';
+import { THREADS } from '../../sim/mode.js';
 import { expectClean } from '../../explore/regression.js';
 import { InputError } from '../../input/input-error.js';
 import { parseSequence } from '../../sequence/file.js';
@@ -75,6 +76,60 @@ describe('iommufd design', () => {
     });
   });
 
+  it('UNMAP of a HWPT under running DMA flushes the PASID the VMM chose: nothing lands in the freed pages', async function () {
+    this.timeout(60000);
+    await withSim({ ...iommufd, landingLatencyUs: 200 }, async (sim) => {
+      const m = sim.machine;
+      await sim.enginesReady();
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const h = value(await m.invoke('alloc', { fd }));
+      for (let iova = 0; iova < 16; iova++) value(await m.invoke('map', { fd, ioasid: h, iova, pages: 1 }));
+      value(await m.invoke('attach', { device: 0, fd, hwpt: h, pasid: 9 }));
+      const job = value(await m.invoke('dma_start', { device: 0, ioasid: 9, min_landed: 100 }));
+      // Unmap and remap one page at a time while the IOTLB is warm and batches are in flight.
+      for (let i = 0; i < 20; i++) {
+        await sim.sleep(1, 'test');
+        value(await m.invoke('unmap', { fd, ioasid: h, iova: i % 16, pages: 1 }));
+        value(await m.invoke('map', { fd, ioasid: h, iova: i % 16, pages: 1 }));
+      }
+      expect(value(await m.invoke('stop', { job })).landed, 'DMA ran across the unmaps').to.be.above(0);
+      value(await m.invoke('detach', { device: 0, pasid: 9 }));
+      await sim.monitor.check();
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
+  // The entry-gap witness: an attached (device, PASID) must find its entry present until DETACH is called.
+  for (const mutant of [null, 'replace-gap'] as const) {
+    it(`replace under running DMA ${mutant ? 'with replace-gap faults between the two tables (entry-gap)' : 'keeps the entry present: no fault, nothing caught'}`, async function () {
+      this.timeout(60000);
+      await withSim({ ...iommufd, mutant, landingLatencyUs: 200 }, async (sim) => {
+        const m = sim.machine;
+        await sim.enginesReady(); // DMA must be running before the first replace
+        const fd = value(await m.invoke('open', { vm: 0 }));
+        const hwpts = [value(await m.invoke('alloc', { fd })), value(await m.invoke('alloc', { fd }))];
+        for (const h of hwpts) value(await m.invoke('bind_pgtbl', { fd, ioasid: h, pages: 16 }));
+        value(await m.invoke('attach', { device: 0, fd, hwpt: hwpts[0]!, pasid: 5 }));
+        const job = value(await m.invoke('dma_start', { device: 0, ioasid: 5, min_landed: 200 }));
+        // Each replace waits for the DMA batches in flight, so the job is caught mid-swap many times.
+        for (let i = 0; i < 20; i++) {
+          await sim.sleep(1, 'test');
+          value(await m.invoke('replace', { device: 0, fd, hwpt: hwpts[(i + 1) % 2]!, pasid: 5 }));
+        }
+        const counts = value(await m.invoke('stop', { job }));
+        expect(counts.landed, 'DMA ran across the replaces').to.be.above(0);
+        value(await m.invoke('detach', { device: 0, pasid: 5 }));
+        await sim.monitor.check();
+        const gaps = sim.violations.filter((v) => v.invariant === 'entry-gap');
+        if (mutant) expect(gaps.length, 'a batch found the entry absent mid-replace').to.be.above(0);
+        else {
+          expect(counts.faulted, 'not one access faulted').to.equal(0);
+          expect(sim.violations).to.deep.equal([]);
+        }
+      });
+    });
+  }
+
   it('each design refuses the other one’s ops: attach under ioasid is EOPNOTSUPP', async () => {
     await withSim({}, async (sim) => {
       const fd = value(await sim.machine.invoke('open', { vm: 0 }));
@@ -92,10 +147,24 @@ describe('iommufd design', () => {
 
   it('teardown-race --uapi iommufd (attach, replace under DMA, detach, EBUSY destroys) is clean', async function () {
     this.timeout(120000);
-    const reports = await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    const reports = [
+      ...(await expectClean('teardown-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } })),
+      ...(await expectClean('teardown-race', { seeds: [1], mode: THREADS, params: { durationSec: 1.5, uapi: 'iommufd' } })),
+    ];
     for (const r of reports) {
       expect(r.outcomes.replace?.ok ?? 0, 'it replaced under DMA').to.be.above(0);
       expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROY in use is EBUSY').to.be.above(0);
+    }
+  });
+
+  it('unmap-race --uapi iommufd (attach at chosen PASIDs, unmap and remap under DMA, no process exits) is clean, deterministic and on threads', async function () {
+    this.timeout(120000);
+    const deterministic = await expectClean('unmap-race', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    const threads = await expectClean('unmap-race', { seeds: [1], mode: THREADS, params: { durationSec: 1.5, uapi: 'iommufd' } });
+    for (const r of [...deterministic, ...threads]) {
+      expect(r.outcomes.attach?.ok ?? 0, 'its lanes attached').to.be.above(0);
+      expect(r.outcomes.mm_exit, 'no process exits under iommufd').to.equal(undefined);
+      expect(r.coverage.unmapsWithDmaInFlight, 'it unmapped under DMA').to.be.above(0);
     }
   });
 });

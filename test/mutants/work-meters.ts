@@ -4,18 +4,48 @@ import { JC, JC_STRIDE } from '../../hardware/layout.js';
 import type { MeterName } from '../../scenarios/must-catch.js';
 import type { WorkMeter } from '../threads-runs.js';
 
-/** First teardowns (DISALLOW or DESTROY) of an IOASID while its background DMA job was really landing. */
+/**
+ * First teardowns (DISALLOW or DESTROY; under iommufd, where the PASID is the VMM's and not the
+ * HWPT's, DETACH of the device's PASID) of an IOASID while its background DMA job was really landing.
+ */
 const teardownsWithDmaLanding: WorkMeter = {
   what: 'teardowns with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
     const jobOf = new Map<number, number>(); // ioasid -> its background DMA job, until its first teardown
+    const jobAt = new Map<string, number>(); // device:pasid -> the same, for DETACH
+    let n = 0;
+    const tornDown = (job: number | undefined) => {
+      if (job !== undefined && landed(job) > 0) n++;
+    };
+    sim.events$.subscribe((e) => {
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) {
+        jobOf.set(e.args.ioasid, e.result.value);
+        jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      } else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) {
+        tornDown(jobOf.get(e.args.ioasid));
+        jobOf.delete(e.args.ioasid);
+      } else if (e.type === 'call' && e.op === 'detach') {
+        const key = `${e.args.device}:${e.args.pasid}`;
+        tornDown(jobAt.get(key));
+        jobAt.delete(key);
+      }
+    });
+    return () => n;
+  },
+};
+
+/** iommufd REPLACEs of a device's PASID while its background DMA job had landed accesses: the moments a gap in the swap shows. */
+const replacesWithDmaLanding: WorkMeter = {
+  what: 'REPLACEs with DMA landing',
+  attach(sim) {
+    const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
+    const jobAt = new Map<string, number>(); // device:pasid -> its background DMA job
     let n = 0;
     sim.events$.subscribe((e) => {
-      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobOf.set(e.args.ioasid, e.result.value);
-      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) {
-        const job = jobOf.get(e.args.ioasid);
-        jobOf.delete(e.args.ioasid);
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      else if (e.type === 'call' && e.op === 'replace') {
+        const job = jobAt.get(`${e.args.device}:${e.args.pasid}`);
         if (job !== undefined && landed(job) > 0) n++;
       }
     });
@@ -43,13 +73,19 @@ const unmapsWithDmaLanding: WorkMeter = {
   what: 'UNMAPs and process exits with DMA landing',
   attach(sim) {
     const landed = (job: number) => sim.machine.hw.jobCounts[job * JC_STRIDE + JC.LANDED]!;
-    const jobOf = new Map<number, number>(); // ioasid -> its background DMA job, until it stops
+    // The DMA of an IOASID runs at (device, PASID): its own PASID (ALLOW) or the VMM's (iommufd ATTACH).
+    const userOf = new Map<number, string>(); // ioasid -> device:pasid, until its teardown
+    const jobAt = new Map<string, number>(); // device:pasid -> its background DMA job
     let n = 0;
     sim.events$.subscribe((e) => {
-      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobOf.set(e.args.ioasid, e.result.value);
-      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) jobOf.delete(e.args.ioasid);
+      if (e.type === 'reply' && e.op === 'dma_start' && e.result.ok) jobAt.set(`${e.args.device}:${e.args.ioasid}`, e.result.value);
+      else if (e.type === 'reply' && e.op === 'allow' && e.result.ok) userOf.set(e.args.ioasid, `${e.args.device}:${e.args.ioasid}`);
+      else if (e.type === 'reply' && e.op === 'attach' && e.result.ok) userOf.set(e.args.hwpt, `${e.args.device}:${e.args.pasid}`);
+      else if (e.type === 'call' && (e.op === 'disallow' || e.op === 'destroy')) userOf.delete(e.args.ioasid);
+      else if (e.type === 'call' && e.op === 'detach') jobAt.delete(`${e.args.device}:${e.args.pasid}`);
       else if (e.type === 'call' && (e.op === 'unmap' || e.op === 'mm_exit')) {
-        const job = jobOf.get(e.args.ioasid);
+        const user = userOf.get(e.args.ioasid);
+        const job = user === undefined ? undefined : jobAt.get(user);
         if (job !== undefined && landed(job) > 0) n++;
       }
     });
@@ -99,4 +135,5 @@ export const WORK_METERS: { readonly [K in MeterName]: WorkMeter } = {
   teardownsWithPageRequests,
   racingTeardowns,
   viommuUnbinds,
+  replacesWithDmaLanding,
 };
