@@ -103,7 +103,7 @@ export function spawnIommuUnit(parent: ParentRef, env: ActorEnv, index: number):
             reply(msg.replyTo, err('ENOMEM', `iommu${index}: PASID entry install failed (injected)`));
             break;
           }
-          const r = tables.install(msg.device, msg.pasid, msg.pgtable, 0);
+          const r = tables.install(msg.device, msg.pasid, msg.pgtable);
           if (r !== 'ok') {
             reply(
               msg.replyTo,

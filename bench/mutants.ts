@@ -41,6 +41,7 @@ const SHOWN_BY: { readonly [M in MutantName]: { readonly scenario: string; reado
   'mm-exit-no-teardown': { scenario: 'unmap-race', durationSec: DURATION_SEC },
   'no-auto-response': { scenario: 'iopf', durationSec: 0.05 },
   'skip-prq-drain': { scenario: 'iopf', durationSec: 0.05 },
+  'respond-after-recycle': { scenario: 'iopf', durationSec: 0.05 },
   'put-before-teardown': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'quota-leak': { scenario: 'teardown-storm', durationSec: DURATION_SEC },
   'unbind-keeps-kvm': { scenario: 'viommu', durationSec: DURATION_SEC },

@@ -348,7 +348,10 @@ export class Engine {
     // the one that stalled: retried after success, aborted (a fault) after invalid.
     const answer = this.hw.devicePri[j[b + J.DEVICE]!] !== 0 ? prqAnswerFor(this.hw, b) : null;
     if (answer === 'stalled') return;
-    this.openAnswer = answer;
+    // A response the kernel meant for a group of an earlier incarnation of the PASID: the device cannot tell.
+    if (answer && answer.meantFor !== 0 && answer.epoch !== 0 && answer.meantFor !== answer.epoch)
+      this.anomaly(Anomaly.STALE_RESPONSE, j[b + J.DEVICE]!, j[b + J.PASID]!, -1, answer.meantFor, answer.epoch);
+    this.openAnswer = answer?.code ?? null;
     const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in

@@ -88,7 +88,7 @@ export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS
 
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
 export const PE_STRIDE = 4;
-export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
+export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const; // GEN: the install's epoch (which incarnation of the entry)
 
 // IO page table: header then, per IOVA page, (phys page + 1, page generation): a PTE whose first
 // word is 0 is not present. Mapped: generation first, then the present word; unmapped: the present
@@ -132,6 +132,7 @@ export const Anomaly = {
   ENQ_UNMAPPED: 4, // an ENQCMD with no KVM translation reached a work queue
   ENQ_FOREIGN: 5, // an ENQCMD descriptor carried a pPASID the auditor had not authorised for its VM
   REVOKED: 6, // an access landed through a (device, PASID) whose authorisation the auditor had revoked
+  STALE_RESPONSE: 7, // a page response meant for a group of an earlier incarnation of the PASID reached a device's request
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
@@ -167,14 +168,16 @@ export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
 export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
 // Page-request queue per IOMMU unit (VT-d PRQ): PRQ_DEPTH slots of (STATE, device, PASID, IOVA
-// page, group index, FLAGS, response CODE, TAG). An engine claims a FREE slot (CAS), writes the
+// page, group index, FLAGS, response CODE, TAG, EPOCH, RESP_EPOCH). An engine claims a FREE slot (CAS), writes the
 // fields and publishes it QUEUED; the handler takes it (TAKEN) and answers (ANSWERED, CODE set
 // first); the engine reads the answer and frees the slot. TAG is bumped on every claim, so an
-// answer names the incarnation of the slot it answers. A job that ends while stalled frees its
+// answer names the incarnation of the slot it answers. EPOCH is the PASID entry's install epoch
+// when the group was posted (PE.GEN: which incarnation of the PASID it belongs to), RESP_EPOCH
+// the epoch of the group a response was meant for: the device sees both. A job that ends while stalled frees its
 // slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: requests queued, and
 // overflows (no free slot: the unit answered the group itself with success, the device retries).
-export const PRQ_STRIDE = 8;
-export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7 } as const;
+export const PRQ_STRIDE = 10;
+export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7, EPOCH: 8, RESP_EPOCH: 9 } as const;
 export const PrqState = { FREE: 0, CLAIMED: 1, QUEUED: 2, TAKEN: 3, ANSWERED: 4, ORPHAN: 5 } as const;
 export const PrqFlag = { LAST: 1, WRITE: 2 } as const;
 export const PrqCode = { SUCCESS: 0, INVALID: 1 } as const;
@@ -199,6 +202,7 @@ export const COV = {
   TEARDOWN_RACES: 7,
   PAGE_RESPONSES: 8, // page requests answered by a handler (success or invalid)
   TEARDOWNS_PRQ: 9, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
+  LATE_RESPONSES: 10, // responses that found their group answered already (by a teardown's drain): dropped
 } as const;
 const COV_WORDS = 16;
 

@@ -6,6 +6,8 @@ import { type Hardware, LEAF_ENTRIES, PASID_PDE_SHIFT, PE, PE_STRIDE } from './l
 
 export class PasidTables {
   private nextLeaf = 0;
+  /** Installs so far: each entry records its install's number, so a page request names the incarnation it was posted in. */
+  private epochs = 0;
   constructor(private readonly hw: Hardware) {}
 
   get leavesUsed(): number {
@@ -25,13 +27,13 @@ export class PasidTables {
   }
 
   /** Install a present entry. EBUSY if one is present (never overwrite a live entry). */
-  install(device: number, pasid: number, pgtable: number | null, gen: number): 'ok' | 'EBUSY' | 'ENOMEM' {
+  install(device: number, pasid: number, pgtable: number | null): 'ok' | 'EBUSY' | 'ENOMEM' {
     const e = this.entry(device, pasid, true);
     if (e < 0) return 'ENOMEM';
     const t = this.hw.pasidLeaves;
     if (Atomics.load(t, e + PE.VALID) !== 0) return 'EBUSY';
     t[e + PE.PGTABLE] = pgtable === null ? 0 : pgtable + 1;
-    t[e + PE.GEN] = gen;
+    t[e + PE.GEN] = ++this.epochs;
     Atomics.store(t, e + PE.VALID, 1);
     return 'ok';
   }
@@ -60,7 +62,15 @@ export class PasidTables {
   }
 }
 
+/** The install epoch of (device, pasid)'s entry, present or cleared but not yet zeroed (0: none). */
+export function entryEpoch(hw: Hardware, device: number, pasid: number): number {
+  if (pasid <= 0 || pasid >= hw.pasidMax) return 0;
+  const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;
+  return leaf < 0 ? 0 : hw.pasidLeaves[(leaf * LEAF_ENTRIES + (pasid & (LEAF_ENTRIES - 1))) * PE_STRIDE + PE.GEN]!;
+}
+
 /** Hardware walk used by engines: the page table id of a present entry, -2 if not present, -1 if no table. */
+
 export function walkPasid(hw: Hardware, device: number, pasid: number): number {
   if (pasid <= 0 || pasid >= hw.pasidMax) return -2;
   const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;

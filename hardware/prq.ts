@@ -1,11 +1,14 @@
 // The page-request queues (VT-d PRQ, one per IOMMU unit) of devices with PRI: an engine posts a
 // page-request group for an access to a non-present IOVA and stalls the access; the main thread's
 // handler takes the group and answers it (success: the device retries the access; invalid: it
-// aborts it). Every group here is one page with last-in-group set. Slots are claimed and answered
+// aborts it). A group carries the epoch of the PASID entry it was posted through, and a response
+// the epoch of the group it answers, so the device sees which incarnation a response was meant
+// for. Every group here is one page with last-in-group set. Slots are claimed and answered
 // by compare-and-swap, so the engines and the main thread never write a slot at once.
+import { entryEpoch } from './pasid-table.js';
 import { type Hardware, J, PRQ, PRQC, PRQ_DEPTH, PRQ_STRIDE, PRQ_UNIT_STRIDE, PrqCode, type PrqCodeValue, PrqFlag, PrqState } from './layout.js';
 
-/** A page-request group as the handler sees it; `slot` and `tag` name the queue slot's incarnation. */
+/** A page-request group as the handler sees it; `slot` and `tag` name the queue slot's incarnation, `epoch` the PASID entry's. */
 export interface PageRequest {
   readonly slot: number;
   readonly tag: number;
@@ -14,20 +17,31 @@ export interface PageRequest {
   readonly iova: number;
   readonly group: number;
   readonly write: boolean;
+  readonly epoch: number;
 }
+
+/** What a stalled job reads back: the code, and the entry epochs of its group and of the group the response was meant for. */
+export interface PrqAnswer {
+  readonly code: PrqCodeValue;
+  readonly epoch: number;
+  readonly meantFor: number;
+}
+
+/** The slot and incarnations a response names (its cookie). */
+export type PrqCookie = Pick<PageRequest, 'slot' | 'tag' | 'epoch'>;
 
 const slotBase = (slot: number) => Math.floor(slot / PRQ_DEPTH) * PRQ_UNIT_STRIDE + PRQC.SLOTS + (slot % PRQ_DEPTH) * PRQ_STRIDE;
 
 /** Engine: the answer to job `b`'s outstanding request (freeing its slot), 'stalled' while none came, or null when it has none. */
-export function prqAnswerFor(hw: Hardware, b: number): PrqCodeValue | 'stalled' | null {
+export function prqAnswerFor(hw: Hardware, b: number): PrqAnswer | 'stalled' | null {
   const held = hw.jobs[b + J.PRQ]!;
   if (held === 0) return null;
   const s = slotBase(held - 1);
   if (Atomics.load(hw.prq, s + PRQ.STATE) !== PrqState.ANSWERED) return 'stalled';
-  const code = hw.prq[s + PRQ.CODE] as PrqCodeValue;
+  const answer = { code: hw.prq[s + PRQ.CODE] as PrqCodeValue, epoch: hw.prq[s + PRQ.EPOCH]!, meantFor: hw.prq[s + PRQ.RESP_EPOCH]! };
   Atomics.store(hw.prq, s + PRQ.STATE, PrqState.FREE);
   hw.jobs[b + J.PRQ] = 0;
-  return code;
+  return answer;
 }
 
 /**
@@ -49,6 +63,7 @@ export function prqRequest(hw: Hardware, b: number, device: number, pasid: numbe
     q[s + PRQ.GROUP] = group;
     q[s + PRQ.FLAGS] = PrqFlag.LAST | (write ? PrqFlag.WRITE : 0);
     q[s + PRQ.TAG] = (q[s + PRQ.TAG]! + 1) | 0;
+    q[s + PRQ.EPOCH] = entryEpoch(hw, device, pasid);
     Atomics.store(q, s + PRQ.STATE, PrqState.QUEUED);
     hw.jobs[b + J.PRQ] = unit * PRQ_DEPTH + i + 1;
     Atomics.add(q, head + PRQC.REQUESTS, 1);
@@ -95,6 +110,7 @@ function requestAt(q: Int32Array, slot: number): PageRequest {
     iova: q[s + PRQ.IOVA]!,
     group: q[s + PRQ.GROUP]!,
     write: (q[s + PRQ.FLAGS]! & PrqFlag.WRITE) !== 0,
+    epoch: q[s + PRQ.EPOCH]!,
   };
 }
 
@@ -103,11 +119,12 @@ function requestAt(q: Int32Array, slot: number): PageRequest {
  * request (answered already, e.g. by a drain, and perhaps reused): the answer is dropped, so it
  * never reaches a later request, nor a recycled PASID's next owner.
  */
-export function prqRespond(hw: Hardware, r: Pick<PageRequest, 'slot' | 'tag'>, code: PrqCodeValue): boolean {
+export function prqRespond(hw: Hardware, r: PrqCookie, code: PrqCodeValue): boolean {
   const q = hw.prq;
   const s = slotBase(r.slot);
   if (q[s + PRQ.TAG] !== r.tag) return false;
   q[s + PRQ.CODE] = code;
+  q[s + PRQ.RESP_EPOCH] = r.epoch;
   return Atomics.compareExchange(q, s + PRQ.STATE, PrqState.TAKEN, PrqState.ANSWERED) === PrqState.TAKEN;
 }
 
@@ -135,16 +152,16 @@ export function prqPendingFor(hw: Hardware, device: number, pasid: number): bool
   return prqSlotsOf(hw, device, pasid).length > 0;
 }
 
-/** The unanswered slots (queued or taken) of (device, pasid), with their tags. */
-export function prqSlotsOf(hw: Hardware, device: number, pasid: number): Array<Pick<PageRequest, 'slot' | 'tag'>> {
+/** The unanswered slots (queued or taken) of (device, pasid), with their tags and epochs. */
+export function prqSlotsOf(hw: Hardware, device: number, pasid: number): PrqCookie[] {
   const q = hw.prq;
   const base = hw.deviceUnit[device]! * PRQ_DEPTH;
-  const out: Array<Pick<PageRequest, 'slot' | 'tag'>> = [];
+  const out: PrqCookie[] = [];
   for (let i = 0; i < PRQ_DEPTH; i++) {
     const s = slotBase(base + i);
     const st = Atomics.load(q, s + PRQ.STATE);
     if ((st === PrqState.QUEUED || st === PrqState.TAKEN) && q[s + PRQ.DEV] === device && q[s + PRQ.PASID] === pasid)
-      out.push({ slot: base + i, tag: q[s + PRQ.TAG]! });
+      out.push({ slot: base + i, tag: q[s + PRQ.TAG]!, epoch: q[s + PRQ.EPOCH]! });
   }
   return out;
 }
@@ -164,6 +181,19 @@ export function prqDrain(hw: Hardware, device: number, pasid: number, delivered 
     if (prqRespond(hw, r, PrqCode.INVALID)) answered++;
   }
   return answered;
+}
+
+/**
+ * Mutant respond-after-recycle's response path: a response whose group is gone is delivered by
+ * PASID number instead, to whatever group of (device, pasid) is unanswered now, still carrying
+ * the epoch of the group it was meant for. False when there is none.
+ */
+export function prqRespondByPasid(hw: Hardware, meant: PageRequest, code: PrqCodeValue): boolean {
+  for (const r of prqSlotsOf(hw, meant.device, meant.pasid)) {
+    Atomics.compareExchange(hw.prq, slotBase(r.slot) + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN);
+    if (prqRespond(hw, { ...r, epoch: meant.epoch }, code)) return true;
+  }
+  return false;
 }
 
 /** Page requests queued so far and overflows (auto-answered), over every unit. */

@@ -14,6 +14,7 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.REVOKED]: 'dma-after-teardown',
   [Anomaly.ENQ_UNMAPPED]: 'enqcmd-unmapped',
   [Anomaly.ENQ_FOREIGN]: 'pasid-reuse',
+  [Anomaly.STALE_RESPONSE]: 'page-response',
 };
 
 export class DmaAuditor {
@@ -76,6 +77,12 @@ export class DmaAuditor {
         return {
           invariant,
           detail: `an ENQCMD for vPASID ${r.seen} reached ${dev} with pPASID ${r.pasid}, a stale translation (KVM's current: ${r.expected})`,
+          step,
+        };
+      case Anomaly.STALE_RESPONSE:
+        return {
+          invariant,
+          detail: `a page response meant for a group ${dev} queued through an earlier incarnation of PASID ${r.pasid} (entry epoch ${r.seen}) answered its request of the current one (epoch ${r.expected})`,
           step,
         };
       default:

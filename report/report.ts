@@ -131,6 +131,7 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   teardownsWithPageRequests: 'no teardown began with page requests pending',
   pageRequests: 'no PRI device queued a page request',
   pageResponses: 'no page request was answered',
+  lateResponses: 'no response came after a teardown had answered its page request',
   teardownCallsRaced: 'no teardown call began while another of the same IOASID was in progress',
   landed: 'no DMA access landed',
   faulted: 'no DMA access faulted',

@@ -26,6 +26,7 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   teardownsWithPageRequests: 'teardowns with page requests pending',
   pageRequests: 'page requests queued (PRI)',
   pageResponses: 'page requests answered',
+  lateResponses: '  responses after a teardown answered them',
   teardownCallsRaced: 'teardown calls racing another on one IOASID',
   landed: 'accesses landed',
   faulted: 'accesses faulted',

@@ -3,7 +3,10 @@
 // FAULT_RESPOND (success maps the page, invalid aborts the access); the others leave them to the
 // kernel's handler. Every lane unmaps pages again so its device keeps asking. Each lane then tears its
 // IOASID down while the device may still wait for an answer, and stops that DMA only after its
-// next ALLOC: a page request left unanswered past the teardown would outlive the PASID.
+// next ALLOC: a page request left unanswered past the teardown would outlive the PASID. Handlers
+// answer late, too: a FAULT_RESPOND still in flight when its lane's DESTROY begins, and the cookie
+// of a request read before the teardown answered in the next incarnation (EINVAL: that group is
+// gone; it must never reach the recycled PASID's new requests).
 import type { Machine } from '../machine/machine.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
@@ -15,7 +18,7 @@ const ROUNDS = 6;
 export const iopf: Scenario = {
   name: 'iopf',
   summary: 'PRI devices DMA over sparse address spaces while handlers map on demand (fault queues or the kernel) and lanes tear down',
-  races: ['pageRequests', 'pageResponses', 'teardownsWithPageRequests'],
+  races: ['pageRequests', 'pageResponses', 'teardownsWithPageRequests', 'lateResponses'],
   machine: (p) => gridMachine(p, { pagesPerVm: p.devices * p.pasids * SPAN * 3 + 64, iommus: 2, mixedAts: true, pri: true }),
   drive,
 };
@@ -32,6 +35,8 @@ async function drive(w: Workload): Promise<void> {
 
 async function lane(w: Workload, m: Machine, device: number, fd: number, faultQueue: boolean, me: string): Promise<void> {
   let previous: number | null = null;
+  /** The cookie of a request read before the last teardown, answered late in the next incarnation. */
+  let stale = 0;
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
     if (previous !== null) await m.invoke('stop', { job: previous });
@@ -46,6 +51,10 @@ async function lane(w: Workload, m: Machine, device: number, fd: number, faultQu
     await m.invoke('allow', { device, fd, ioasid });
     const job = await m.invoke('dma_start', { device, ioasid, seed: w.prng.fork() });
     for (let round = 0; round < ROUNDS && !w.expired(); round++) {
+      // The late answer once this incarnation has a request of its own waiting (read it first).
+      if (round === 1 && stale !== 0 && (await m.invoke('fault_read', { fd, ioasid })).ok)
+        await m.invoke('fault_respond', { fd, ioasid, code: 0, cookie: stale });
+
       // Unmap again what the handler mapped, so the device keeps asking: on a fault queue the
       // page just answered, else a random odd page (ENOENT while it is a hole still).
       let iova = 1 + 2 * w.prng.int(SPAN / 2);
@@ -58,11 +67,18 @@ async function lane(w: Workload, m: Machine, device: number, fd: number, faultQu
       }
       await m.invoke('unmap', { fd, ioasid, iova, pages: 1 });
     }
-    // Tear down while the device may be waiting for an answer: read one first on a fault queue.
-    if (faultQueue && w.prng.chance(0.5)) await m.invoke('fault_read', { fd, ioasid });
+    // Tear down while the device may be waiting for an answer: on a fault queue read one first
+    // (its cookie answered late), or leave a FAULT_RESPOND in flight across the teardown.
+    stale = 0;
+    let late: Promise<unknown> = Promise.resolve();
+    if (faultQueue && w.prng.chance(0.5)) {
+      const r = await m.invoke('fault_read', { fd, ioasid });
+      if (r.ok) stale = r.value.cookie;
+    } else if (faultQueue) late = m.invoke('fault_respond', { fd, ioasid, code: 0 });
     if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
     await m.invoke('destroy', { fd, ioasid });
     if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
+    await late;
     if (job.ok) previous = job.value;
   }
   if (previous !== null) await m.invoke('stop', { job: previous });

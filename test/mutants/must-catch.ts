@@ -17,6 +17,7 @@ import {
   destroysWhileKvmMaps,
   racingTeardowns,
   teardownsWithDmaLanding,
+  lateResponses,
   teardownsWithPageRequests,
   unmapsWithDmaLanding,
   viommuUnbinds,
@@ -117,6 +118,14 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     invariants: ['pasid-reuse'],
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
+  // iopf: a FAULT_RESPOND in flight across its lane's teardown, or naming a cookie read before it, reaches the next incarnation.
+  'respond-after-recycle': {
+    scenario: iopf,
+    invariants: ['page-response'],
+    designs: ['ioasid'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: lateResponses, enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.

@@ -62,6 +62,12 @@ export const teardownsWithPageRequests: WorkMeter = {
   attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
 };
 
+/** Page responses that came after a teardown (or the device) had let go of their group (coverage). */
+export const lateResponses: WorkMeter = {
+  what: 'responses after their group was answered',
+  attach: (sim) => () => sim.coverage().lateResponses,
+};
+
 /** DISALLOW or DESTROY calls that began while another of the same IOASID was in progress (teardowns racing on one IOASID). */
 export const racingTeardowns: WorkMeter = {
   what: 'teardowns racing another of the same IOASID',
