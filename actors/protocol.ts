@@ -126,6 +126,8 @@ export interface EnqcmdCounts {
 export interface PageRequestInfo {
   readonly device: number;
   readonly iova: number;
+  /** The group asks for `pages` consecutive IOVA pages from `iova` (a stalled access over several pages). */
+  readonly pages: number;
   readonly group: number;
   /** Names the group in FAULT_RESPOND (iommufd's cookie): unique per machine, counted from 1. */
   readonly cookie: number;

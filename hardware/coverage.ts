@@ -28,6 +28,8 @@ export interface Coverage {
   readonly teardownsWithPageRequests: number;
   /** Page-request groups PRI devices queued on their units' page-request queues. */
   readonly pageRequests: number;
+  /** Of those, the groups that asked for more than one page (each page a slot, the last flagged last-in-group). */
+  readonly multiPageGroups: number;
   /** Page requests a handler answered (the kernel's, a fault queue's or a drain's). */
   readonly pageResponses: number;
   /** Responses that came after their group was answered already (a teardown drained it): the slot no longer held it. */
@@ -54,6 +56,7 @@ export const NO_COVERAGE: Coverage = {
   unmapsWithDmaInFlight: 0,
   teardownsWithPageRequests: 0,
   pageRequests: 0,
+  multiPageGroups: 0,
   pageResponses: 0,
   lateResponses: 0,
   teardownCallsRaced: 0,
@@ -125,6 +128,7 @@ export function readCoverage(hw: Hardware): Coverage {
     unmapsWithDmaInFlight: c[COV.UNMAPS_DMA]!,
     teardownsWithPageRequests: c[COV.TEARDOWNS_PRQ]!,
     pageRequests: prqCounts(hw).requests,
+    multiPageGroups: prqCounts(hw).multiPage,
     pageResponses: c[COV.PAGE_RESPONSES]!,
     lateResponses: c[COV.LATE_RESPONSES]!,
     teardownCallsRaced: c[COV.TEARDOWN_RACES]!,

@@ -173,17 +173,23 @@ export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 // first); the engine reads the answer and frees the slot. TAG is bumped on every claim, so an
 // answer names the incarnation of the slot it answers. EPOCH is the PASID entry's install epoch
 // when the group was posted (PE.GEN: which incarnation of the PASID it belongs to), RESP_EPOCH
-// the epoch of the group a response was meant for: the device sees both. A job that ends while stalled frees its
-// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: requests queued, and
-// overflows (no free slot: the unit answered the group itself with success, the device retries).
-export const PRQ_STRIDE = 10;
-export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7, EPOCH: 8, RESP_EPOCH: 9 } as const;
+// the epoch of the group a response was meant for: the device sees both. A group of several pages
+// takes a slot per page, all at once or none (else the unit answers it); the last one is flagged
+// LAST and the others (its parts) name it by LEAD (its slot + 1) and LEAD_TAG (its tag): the
+// handler takes a group by its last slot, and the answer, written there, frees the parts. A job that ends while stalled frees its
+// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: groups queued,
+// overflows (too few free slots: the unit answered the group itself with success, the device
+// retries), and groups of more than one page.
+export const PRQ_STRIDE = 12;
+export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7, EPOCH: 8, RESP_EPOCH: 9, LEAD: 10, LEAD_TAG: 11 } as const;
+/** The most pages one page-request group asks for (a stalled access over several pages). */
+export const PRQ_GROUP_PAGES = 3;
 export const PrqState = { FREE: 0, CLAIMED: 1, QUEUED: 2, TAKEN: 3, ANSWERED: 4, ORPHAN: 5 } as const;
 export const PrqFlag = { LAST: 1, WRITE: 2 } as const;
 export const PrqCode = { SUCCESS: 0, INVALID: 1 } as const;
 export type PrqCodeValue = (typeof PrqCode)[keyof typeof PrqCode];
 export const PRQ_UNIT_STRIDE = 8 + PRQ_DEPTH * PRQ_STRIDE;
-export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, SLOTS: 8 } as const;
+export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, MULTI_PAGE: 2, SLOTS: 8 } as const;
 
 // Coverage (Float64, written by the main thread only): what the run raced, counted where it
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that

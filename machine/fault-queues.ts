@@ -34,7 +34,7 @@ interface Delivered {
   readonly queue: FaultQueue;
 }
 
-const info = ({ r, cookie }: Delivered): PageRequestInfo => ({ device: r.device, iova: r.iova, group: r.group, cookie });
+const info = ({ r, cookie }: Delivered): PageRequestInfo => ({ device: r.device, iova: r.iova, pages: r.pages, group: r.group, cookie });
 
 export class FaultQueues implements FaultHandling {
   private readonly queues = new Map<number, FaultQueue>();
@@ -73,12 +73,12 @@ export class FaultQueues implements FaultHandling {
     }
   }
 
-  /** Answer `r`; success first maps the page (a fresh one of the VM) at its IOVA, or answers invalid when that fails. */
+  /** Answer the group `r`; success first maps each of its pages (fresh ones of the VM), or answers invalid when that fails. */
   private async resolve(r: PageRequest, want: PrqCodeValue): Promise<boolean> {
     let code = want;
-    if (code === PrqCode.SUCCESS) {
+    for (let page = r.iova; code === PrqCode.SUCCESS && page < r.iova + r.pages; page++) {
       const ref = this.env.globalIoasids.get(r.pasid);
-      const m = ref ? await ask('uapi', ref, { t: 'map', iova: r.iova, pages: 1 }, this.env.replyTimeoutMs) : null;
+      const m = ref ? await ask('uapi', ref, { t: 'map', iova: page, pages: 1 }, this.env.replyTimeoutMs) : null;
       // EEXIST: mapped since the request (another group for the page): the retry finds it.
       if (!m || (!m.ok && m.errno !== 'EEXIST')) code = PrqCode.INVALID;
     }

@@ -130,6 +130,7 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   unmapsWithDmaInFlight: 'no UNMAP began with DMA in flight',
   teardownsWithPageRequests: 'no teardown began with page requests pending',
   pageRequests: 'no PRI device queued a page request',
+  multiPageGroups: 'no page-request group asked for more than one page',
   pageResponses: 'no page request was answered',
   lateResponses: 'no response came after a teardown had answered its page request',
   teardownCallsRaced: 'no teardown call began while another of the same IOASID was in progress',

@@ -25,6 +25,7 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   unmapsWithDmaInFlight: '  with DMA in flight',
   teardownsWithPageRequests: 'teardowns with page requests pending',
   pageRequests: 'page requests queued (PRI)',
+  multiPageGroups: '  groups of several pages',
   pageResponses: 'page requests answered',
   lateResponses: '  responses after a teardown answered them',
   teardownCallsRaced: 'teardown calls racing another on one IOASID',
