@@ -221,21 +221,14 @@ export function prqSlotsOf(hw: Hardware, device: number, pasid: number): SlotRef
 export function prqDrain(hw: Hardware, device: number, pasid: number, delivered = true): number {
   const q = hw.prq;
   let answered = 0;
-  const slots = prqSlotsOf(hw, device, pasid);
-  for (const r of slots) {
+  // By its last slots: answering a group frees its parts. No group is partial here: an engine
+  // posts a whole group within one batch, and the drain of DMA before this one waited for it.
+  for (const r of prqSlotsOf(hw, device, pasid)) {
     if (!r.last) continue;
     const s = slotBase(r.slot);
     // `delivered` false: the groups a handler already took are left to it (mutant no-auto-response).
     if (Atomics.compareExchange(q, s + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN) !== PrqState.QUEUED && !delivered) continue;
     if (prqRespond(hw, r, PrqCode.INVALID)) answered++;
-  }
-  // A partial group (parts whose last slot is gone: its device gave up on it) is discarded.
-  for (const r of slots) {
-    if (r.last) continue;
-    const s = slotBase(r.slot);
-    const lead = q[s + PRQ.LEAD]! - 1;
-    const ls = slotBase(lead);
-    if (!unanswered(Atomics.load(q, ls + PRQ.STATE)) || q[ls + PRQ.TAG] !== q[s + PRQ.LEAD_TAG]) Atomics.store(q, s + PRQ.STATE, PrqState.FREE);
   }
   return answered;
 }
