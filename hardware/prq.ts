@@ -235,11 +235,12 @@ export function prqDrain(hw: Hardware, device: number, pasid: number, delivered 
 
 /**
  * Mutant respond-after-recycle's response path: a response whose group is gone is delivered by
- * PASID number instead, to whatever group of (device, pasid) is unanswered now, still carrying
- * the epoch of the group it was meant for. False when there is none.
+ * PASID number alone instead, to whatever group with `pasid` is unanswered now (of any device),
+ * still carrying the epoch of the group `meant` it was meant for. False when there is none.
  */
-export function prqRespondByPasid(hw: Hardware, meant: PageRequest, code: PrqCodeValue): boolean {
-  for (const r of prqSlotsOf(hw, meant.device, meant.pasid)) {
+export function prqRespondByPasid(hw: Hardware, meant: PrqCookie, pasid: number, code: PrqCodeValue): boolean {
+  const devices = Array.from({ length: hw.deviceVm.length }, (_, d) => d);
+  for (const r of devices.flatMap((d) => prqSlotsOf(hw, d, pasid))) {
     if (!r.last) continue;
     Atomics.compareExchange(hw.prq, slotBase(r.slot) + PRQ.STATE, PrqState.QUEUED, PrqState.TAKEN);
     if (prqRespond(hw, { ...r, epoch: meant.epoch }, code)) return true;

@@ -74,7 +74,7 @@ export class FaultQueues implements FaultHandling {
   }
 
   /** Answer the group `r`; success first maps each of its pages (fresh ones of the VM), or answers invalid when that fails. */
-  private async resolve(r: PageRequest, want: PrqCodeValue): Promise<boolean> {
+  private async resolve(r: PageRequest, want: PrqCodeValue, pasid = r.pasid): Promise<boolean> {
     let code = want;
     for (let page = r.iova; code === PrqCode.SUCCESS && page < r.iova + r.pages; page++) {
       const ref = this.env.globalIoasids.get(r.pasid);
@@ -86,8 +86,9 @@ export class FaultQueues implements FaultHandling {
     let sent = prqRespond(hw, r, code);
     if (!sent) {
       noteLateResponse(hw);
-      // respond-after-recycle: the group is gone (a drain answered it), so the response is delivered by PASID number.
-      sent = this.env.mutant === 'respond-after-recycle' && prqRespondByPasid(hw, r, code);
+      // respond-after-recycle: the group is gone (a drain answered it), so the response is
+      // delivered by PASID number: the one the FAULT_RESPOND names.
+      sent = this.env.mutant === 'respond-after-recycle' && prqRespondByPasid(hw, r, pasid, code);
     }
     if (sent) notePageResponses(hw, 1);
     return sent;
@@ -104,7 +105,7 @@ export class FaultQueues implements FaultHandling {
     const at = d.queue.pending.indexOf(d);
     if (at >= 0) d.queue.pending.splice(at, 1);
     this.cookies.delete(d.cookie);
-    const sent = await this.resolve(d.r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID);
+    const sent = await this.resolve(d.r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID, pasid);
     return sent ? ok(info(d)) : err('ENOENT', `page request group ${d.r.group} was answered already`);
   }
 

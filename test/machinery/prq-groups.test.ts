@@ -95,7 +95,7 @@ describe('page-request groups of several pages', () => {
     expect(tables.install(0, PASID, 1)).to.equal('ok');
     prqRequest(hw, job(1), 0, PASID, 1, 1, false);
     expect(prqRespond(hw, old!, PrqCode.SUCCESS), 'the correct path drops the late answer').to.equal(false);
-    expect(prqRespondByPasid(hw, old!, PrqCode.SUCCESS), 'the buggy lookup by PASID delivers it').to.equal(true);
+    expect(prqRespondByPasid(hw, old!, PASID, PrqCode.SUCCESS), 'the buggy lookup by PASID delivers it').to.equal(true);
     const a = prqAnswerFor(hw, job(1));
     expect(a).to.not.equal(null);
     expect(a).to.not.equal('stalled');

@@ -108,14 +108,15 @@ const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
   'no-auto-response': {
     scenario: iopf,
-    invariants: ['pasid-reuse', 'page-request'],
+    // free-while-referenced: on threads the last put often frees the PASID before an ALLOC (the audit names the unanswered request).
+    invariants: ['pasid-reuse', 'page-request', 'free-while-referenced'],
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   'skip-prq-drain': {
     scenario: iopf,
-    invariants: ['pasid-reuse'],
+    invariants: ['pasid-reuse', 'free-while-referenced'],
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: teardownsWithPageRequests, enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
