@@ -29,6 +29,8 @@ export const MUTANTS = {
   'mm-exit-no-teardown': 'process exit frees the address space without tearing down the PASID entries of the devices still using it',
   'no-auto-response':
     'the drain at teardown answers only the page requests still in the hardware queue, not those delivered to a fault queue: the device waits forever',
+  'respond-after-recycle':
+    "a late FAULT_RESPOND whose group a teardown answered meanwhile is delivered by PASID number, to a page request of the recycled PASID's next incarnation",
   'skip-prq-drain': "teardown of a PRI device's PASID entry never drains its page requests: pending ones outlive the PASID",
   'put-before-teardown': "DISALLOW puts the device's kref before it tears the PASID entry down, so the last put frees a PASID the IOMMU still translates",
   'quota-leak': "a PASID released after it parked is not given back to its VM's quota",

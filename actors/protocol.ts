@@ -126,7 +126,11 @@ export interface EnqcmdCounts {
 export interface PageRequestInfo {
   readonly device: number;
   readonly iova: number;
+  /** The group asks for `pages` consecutive IOVA pages from `iova` (a stalled access over several pages). */
+  readonly pages: number;
   readonly group: number;
+  /** Names the group in FAULT_RESPOND (iommufd's cookie): unique per machine, counted from 1. */
+  readonly cookie: number;
 }
 
 /**
@@ -160,7 +164,7 @@ export interface UapiOps {
   pasid_state: { args: { ioasid: number }; optional: never; value: PasidState };
   fault_queue: { args: { fd: number; ioasid: number }; optional: never; value: null };
   fault_read: { args: { fd: number; ioasid: number }; optional: never; value: PageRequestInfo };
-  fault_respond: { args: { fd: number; ioasid: number; code: number }; optional: never; value: PageRequestInfo };
+  fault_respond: { args: { fd: number; ioasid: number; code: number; cookie: number }; optional: 'cookie'; value: PageRequestInfo };
   attach: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
   replace: { args: { device: number; fd: number; hwpt: number; pasid: number }; optional: never; value: null };
   detach: { args: { device: number; pasid: number }; optional: never; value: null };

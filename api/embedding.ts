@@ -227,9 +227,9 @@ export class FdHandle {
   faultRead(ioasid: number): Promise<Result<PageRequestInfo>> {
     return this.owner.invoke('fault_read', { fd: this.fd, ioasid });
   }
-  /** FAULT_RESPOND: answer the oldest page request of the IOASID's fault queue; success maps the page first. */
-  faultRespond(ioasid: number, code: 'success' | 'invalid'): Promise<Result<PageRequestInfo>> {
-    return this.owner.invoke('fault_respond', { fd: this.fd, ioasid, code: code === 'success' ? 0 : 1 });
+  /** FAULT_RESPOND: answer the page request `cookie` names (from faultRead; EINVAL if not this queue's), else the oldest; success maps the page first. */
+  faultRespond(ioasid: number, code: 'success' | 'invalid', cookie?: number): Promise<Result<PageRequestInfo>> {
+    return this.owner.invoke('fault_respond', { fd: this.fd, ioasid, code: code === 'success' ? 0 : 1, ...(cookie === undefined ? {} : { cookie }) });
   }
   /** DESTROY: wipe the page table, halt DMA, park the PASID until every user lets go. */
   destroy(ioasid: number): Promise<Result<null>> {

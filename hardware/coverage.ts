@@ -28,8 +28,12 @@ export interface Coverage {
   readonly teardownsWithPageRequests: number;
   /** Page-request groups PRI devices queued on their units' page-request queues. */
   readonly pageRequests: number;
+  /** Of those, the groups that asked for more than one page (each page a slot, the last flagged last-in-group). */
+  readonly multiPageGroups: number;
   /** Page requests a handler answered (the kernel's, a fault queue's or a drain's). */
   readonly pageResponses: number;
+  /** Responses that came after their group was answered already (a teardown drained it): the slot no longer held it. */
+  readonly lateResponses: number;
   /** Teardown calls (DISALLOW, DESTROY, close, close_device, KVM_CLEAR_PASID) that began while another teardown call of the same IOASID was in progress. */
   readonly teardownCallsRaced: number;
   /** DMA accesses (and ENQCMD descriptor writes) that landed. */
@@ -52,7 +56,9 @@ export const NO_COVERAGE: Coverage = {
   unmapsWithDmaInFlight: 0,
   teardownsWithPageRequests: 0,
   pageRequests: 0,
+  multiPageGroups: 0,
   pageResponses: 0,
+  lateResponses: 0,
   teardownCallsRaced: 0,
   landed: 0,
   faulted: 0,
@@ -69,6 +75,11 @@ export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, 
 }
 
 /** `n` page requests were answered. Main thread only. */
+/** A handler's response found its group's slot no longer holding it. Main thread only. */
+export function noteLateResponse(hw: Hardware): void {
+  hw.coverage[COV.LATE_RESPONSES] += 1;
+}
+
 export function notePageResponses(hw: Hardware, n: number): void {
   hw.coverage[COV.PAGE_RESPONSES] += n;
 }
@@ -117,7 +128,9 @@ export function readCoverage(hw: Hardware): Coverage {
     unmapsWithDmaInFlight: c[COV.UNMAPS_DMA]!,
     teardownsWithPageRequests: c[COV.TEARDOWNS_PRQ]!,
     pageRequests: prqCounts(hw).requests,
+    multiPageGroups: prqCounts(hw).multiPage,
     pageResponses: c[COV.PAGE_RESPONSES]!,
+    lateResponses: c[COV.LATE_RESPONSES]!,
     teardownCallsRaced: c[COV.TEARDOWN_RACES]!,
     landed,
     faulted,

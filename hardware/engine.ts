@@ -34,6 +34,7 @@ import {
   PG,
   PG_STRIDE,
   PT,
+  PRQ_GROUP_PAGES,
   PT_STRIDE,
   TLB,
   TLB_STRIDE,
@@ -312,6 +313,19 @@ export class Engine {
   }
 
   /**
+   * How many pages the page-request group of a stalled access at `iova` asks for: the access
+   * spans 1 to PRQ_GROUP_PAGES pages (from the draw `x`), and the group the ones of them, from
+   * `iova` on, that have no PTE in the batch's page table (it stops at the first present one).
+   */
+  private groupPages(iova: number, span: number, x: number): number {
+    const want = Math.min(1 + ((x >>> 20) % PRQ_GROUP_PAGES), span - iova);
+    const pte = this.walked * PT_STRIDE + PT.ENTRIES;
+    let pages = 1;
+    while (pages < want && Atomics.load(this.hw.pgtables, pte + 2 * (iova + pages)) === 0) pages++;
+    return pages;
+  }
+
+  /**
    * The PASID entry's page table (-1: none, -2: not present), through this engine's slice of the
    * PASID cache. A hit on a copy older than the auditor's floor is reported: a call replaced the
    * entry and returned, and this copy outlived the PASID-cache invalidation it owed.
@@ -368,7 +382,10 @@ export class Engine {
     // the one that stalled: retried after success, aborted (a fault) after invalid.
     const answer = this.hw.devicePri[j[b + J.DEVICE]!] !== 0 ? prqAnswerFor(this.hw, b) : null;
     if (answer === 'stalled') return;
-    this.openAnswer = answer;
+    // A response the kernel meant for a group of an earlier incarnation of the PASID: the device cannot tell.
+    if (answer && answer.meantFor !== 0 && answer.epoch !== 0 && answer.meantFor !== answer.epoch)
+      this.anomaly(Anomaly.STALE_RESPONSE, j[b + J.DEVICE]!, j[b + J.PASID]!, -1, answer.meantFor, answer.epoch);
+    this.openAnswer = answer?.code ?? null;
     const n = budget < 0 ? BATCH : Math.min(BATCH, budget);
     if (budget > 0) j[b + J.BUDGET] = budget - n;
     // In flight before any table is read: OLDEST first, then ISSUED (the drain reads them in
@@ -411,7 +428,7 @@ export class Engine {
       if (phys === NO_PTE && pri && !(k === 0 && answer === PrqCode.INVALID)) {
         // Stall: post a page request (on overflow the unit answered success: retry next batch)
         // and redraw this access once answered; the accesses not drawn go back to the budget.
-        prqRequest(hw, b, device, pasid, iova, (x & 1) === 0);
+        prqRequest(hw, b, device, pasid, iova, this.groupPages(iova, span, x), (x & 1) === 0);
         if (hw.jobs[b + J.BUDGET]! >= 0) hw.jobs[b + J.BUDGET] += n - k; // -1: until stopped
         x = before;
         n = k;

@@ -90,7 +90,9 @@ export const JC = { LANDED: 0, FAULTED: 1, ACCEPTED: 2, RETRIED: 3, GP: 4, EXITS
 // PASID entry in a leaf table (Int32 x4): fields first, valid last (VT-d: P is set after the rest).
 // GEN is the entry's version: bumped by every change, never reset (hardware/pasid-table.ts).
 export const PE_STRIDE = 4;
-export const PE = { VALID: 0, PGTABLE: 1, GEN: 2 } as const;
+// GEN: the entry's version, bumped by every change (the PASID cache's staleness); EPOCH: the
+// install's number (which incarnation of the entry a page request belongs to).
+export const PE = { VALID: 0, PGTABLE: 1, GEN: 2, EPOCH: 3 } as const;
 
 // IO page table: header then, per IOVA page, (phys page + 1, page generation): a PTE whose first
 // word is 0 is not present. Mapped: generation first, then the present word; unmapped: the present
@@ -137,6 +139,7 @@ export const Anomaly = {
   STALE_PASID_ENTRY: 7, // a translation used a cached PASID entry older than one a uAPI call had replaced and returned
   FOREIGN_IOVA: 8, // an access translated an IOVA page its IOASID's address space does not map, as the auditor saw MAP and UNMAP
   ENTRY_GAP: 9, // an access found no present PASID entry for a (device, PASID) the auditor saw attached (iommufd)
+  STALE_RESPONSE: 10, // a page response meant for a group of an earlier incarnation of the PASID reached a device's request
 } as const;
 export type AnomalyKind = (typeof Anomaly)[keyof typeof Anomaly];
 
@@ -177,20 +180,28 @@ export const SWQ = { HEAD: 0, TAIL: 1, DONE: 2, DRAIN: 3, DESC: 16 } as const;
 export const SD = { SEQ: 0, PASID: 1, IOVA: 2 } as const;
 
 // Page-request queue per IOMMU unit (VT-d PRQ): PRQ_DEPTH slots of (STATE, device, PASID, IOVA
-// page, group index, FLAGS, response CODE, TAG). An engine claims a FREE slot (CAS), writes the
+// page, group index, FLAGS, response CODE, TAG, EPOCH, RESP_EPOCH). An engine claims a FREE slot (CAS), writes the
 // fields and publishes it QUEUED; the handler takes it (TAKEN) and answers (ANSWERED, CODE set
 // first); the engine reads the answer and frees the slot. TAG is bumped on every claim, so an
-// answer names the incarnation of the slot it answers. A job that ends while stalled frees its
-// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: requests queued, and
-// overflows (no free slot: the unit answered the group itself with success, the device retries).
-export const PRQ_STRIDE = 8;
-export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7 } as const;
+// answer names the incarnation of the slot it answers. EPOCH is the PASID entry's install epoch
+// when the group was posted (PE.EPOCH: which incarnation of the PASID it belongs to), RESP_EPOCH
+// the epoch of the group a response was meant for: the device sees both. A group of several pages
+// takes a slot per page, all at once or none (else the unit answers it); the last one is flagged
+// LAST and the others (its parts) name it by LEAD (its slot + 1) and LEAD_TAG (its tag): the
+// handler takes a group by its last slot, and the answer, written there, frees the parts. A job that ends while stalled frees its
+// slot, or leaves it ORPHAN while still queued, for the handler to discard. The unit's counters follow the slots: groups queued,
+// overflows (too few free slots: the unit answered the group itself with success, the device
+// retries), and groups of more than one page.
+export const PRQ_STRIDE = 12;
+export const PRQ = { STATE: 0, DEV: 1, PASID: 2, IOVA: 3, GROUP: 4, FLAGS: 5, CODE: 6, TAG: 7, EPOCH: 8, RESP_EPOCH: 9, LEAD: 10, LEAD_TAG: 11 } as const;
+/** The most pages one page-request group asks for (a stalled access over several pages). */
+export const PRQ_GROUP_PAGES = 3;
 export const PrqState = { FREE: 0, CLAIMED: 1, QUEUED: 2, TAKEN: 3, ANSWERED: 4, ORPHAN: 5 } as const;
 export const PrqFlag = { LAST: 1, WRITE: 2 } as const;
 export const PrqCode = { SUCCESS: 0, INVALID: 1 } as const;
 export type PrqCodeValue = (typeof PrqCode)[keyof typeof PrqCode];
 export const PRQ_UNIT_STRIDE = 8 + PRQ_DEPTH * PRQ_STRIDE;
-export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, SLOTS: 8 } as const;
+export const PRQC = { REQUESTS: 0, OVERFLOWS: 1, MULTI_PAGE: 2, SLOTS: 8 } as const;
 
 // Coverage (Float64, written by the main thread only): what the run raced, counted where it
 // happened. PASID-entry teardowns (DISALLOW, DESTROY, close, close_device) begun, and those that
@@ -209,6 +220,7 @@ export const COV = {
   TEARDOWN_RACES: 7,
   PAGE_RESPONSES: 8, // page requests answered by a handler (success or invalid)
   TEARDOWNS_PRQ: 9, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
+  LATE_RESPONSES: 10, // responses that found their group answered already (by a teardown's drain): dropped
 } as const;
 const COV_WORDS = 16;
 

@@ -3,11 +3,14 @@
 // torn down valid-first (docs/domain.md#setting-up-a-pasid-entry and
 // docs/domain.md#tearing-down-a-pasid-entry). Every change of an entry (install, a new page
 // table, the present bit cleared) bumps its version (PE.GEN, never reset), which the PASID cache
-// keeps with what it cached: the auditor's stale-pasid-cache witness compares the two.
+// keeps with what it cached: the auditor's stale-pasid-cache witness compares the two. An install
+// also numbers the entry's incarnation (PE.EPOCH), which page requests carry (hardware/prq.ts).
 import { type Hardware, LEAF_ENTRIES, PASID_PDE_SHIFT, PE, PE_STRIDE } from './layout.js';
 
 export class PasidTables {
   private nextLeaf = 0;
+  /** Installs so far: each entry records its install's number, so a page request names the incarnation it was posted in. */
+  private epochs = 0;
   constructor(private readonly hw: Hardware) {}
 
   get leavesUsed(): number {
@@ -34,6 +37,7 @@ export class PasidTables {
     if (Atomics.load(t, e + PE.VALID) !== 0) return 'EBUSY';
     Atomics.add(t, e + PE.GEN, 1);
     t[e + PE.PGTABLE] = pgtable === null ? 0 : pgtable + 1;
+    t[e + PE.EPOCH] = ++this.epochs;
     Atomics.store(t, e + PE.VALID, 1);
     return 'ok';
   }
@@ -57,7 +61,9 @@ export class PasidTables {
   /** Last step of teardown, after invalidation and drain: zero the rest of the entry (its version stays). */
   zero(device: number, pasid: number): void {
     const e = this.entry(device, pasid, false);
-    if (e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) === 0) this.hw.pasidLeaves[e + PE.PGTABLE] = 0;
+    if (e < 0 || Atomics.load(this.hw.pasidLeaves, e + PE.VALID) !== 0) return;
+    this.hw.pasidLeaves[e + PE.PGTABLE] = 0;
+    this.hw.pasidLeaves[e + PE.EPOCH] = 0;
   }
 
   isPresent(device: number, pasid: number): boolean {
@@ -75,6 +81,12 @@ export function pasidSlot(hw: Hardware, device: number, pasid: number): number {
 
 /** The version of entry `slot` (pasidSlot): bumped by every change of the entry. */
 export const pasidEntryVersion = (hw: Hardware, slot: number): number => Atomics.load(hw.pasidLeaves, slot * PE_STRIDE + PE.GEN);
+
+/** The install epoch of (device, pasid)'s entry, present or cleared but not yet zeroed (0: none). */
+export function entryEpoch(hw: Hardware, device: number, pasid: number): number {
+  const slot = pasidSlot(hw, device, pasid);
+  return slot < 0 ? 0 : hw.pasidLeaves[slot * PE_STRIDE + PE.EPOCH]!;
+}
 
 /** Hardware walk used by engines: the page table id of a present entry, -2 if not present, -1 if no table. */
 export function walkPasid(hw: Hardware, device: number, pasid: number): number {

@@ -15,6 +15,7 @@ export const INVARIANTS = {
     'no access through a (device, PASID) finds its PASID entry not present between its ATTACH returning and its DETACH: a REPLACE leaves no window in which DMA faults',
   reply: 'every call answers within a bound',
   'page-request': 'every page-request group a device queued is answered within a bound',
+  'page-response': "a page response reaches only the page-request group it answers, never one of the PASID's next incarnation",
   'free-while-referenced':
     'a PASID is declared free only when no user holds it and no PASID-table entry, IOTLB entry, KVM translation or queued descriptor refers to it',
   'guest-binding': 'once the vIOMMU unbound a vPASID, KVM no longer maps it; no two vPASIDs the vIOMMU bound map to one pPASID',

@@ -17,6 +17,7 @@ const BREAKS: Readonly<Record<AnomalyKind, InvariantId>> = {
   [Anomaly.STALE_PASID_ENTRY]: 'stale-pasid-cache',
   [Anomaly.FOREIGN_IOVA]: 'ioasid-isolation',
   [Anomaly.ENTRY_GAP]: 'entry-gap',
+  [Anomaly.STALE_RESPONSE]: 'page-response',
 };
 
 export class DmaAuditor {
@@ -97,6 +98,12 @@ export class DmaAuditor {
         return {
           invariant,
           detail: `${dev} reached page ${r.page} through PASID ${r.pasid} at IOVA page ${r.seen}, which IOASID ${r.pasid}'s address space does not map (no MAP of it called, or its UNMAP returned)`,
+          step,
+        };
+      case Anomaly.STALE_RESPONSE:
+        return {
+          invariant,
+          detail: `a page response meant for a group ${dev} queued through an earlier incarnation of PASID ${r.pasid} (entry epoch ${r.seen}) answered its request of the current one (epoch ${r.expected})`,
           step,
         };
       default:

@@ -1,16 +1,19 @@
 // The handlers of IO page faults (docs/model.md#io-page-faults): page-request groups taken from the
 // units' page-request queues go to the fault queue attached to their IOASID (iommufd's fault
 // object: the VMM reads them and answers each with FAULT_RESPOND), or, with none attached, to the
-// kernel's own handler, which maps the page and answers success. The queues are pumped on the main
+// kernel's own handler, which maps the page and answers success. Each group delivered to a fault
+// queue gets a cookie (iommufd: the response's cookie names the group); a response naming a
+// cookie of another queue, or of a queue detached since (its IOASID destroyed), is EINVAL, and one
+// whose group a drain answered meanwhile is dropped: it never reaches a recycled PASID's next user. The queues are pumped on the main
 // thread by whoever waits for a job (a DMA burst, a stop, a FAULT_RESPOND), in both modes.
 import type { ActorEnv } from '../actors/env.js';
 import type { IoasidMsg } from '../actors/protocol.js';
 import { type Result, err, ok, okVoid } from '../actors/result.js';
 import { type ActorRef, ask } from '../actors/runtime.js';
-import { notePageResponses } from '../hardware/coverage.js';
+import { noteLateResponse, notePageResponses } from '../hardware/coverage.js';
 import { J, JOBS, JOB_STRIDE, JobKind, JobState, PrqCode, type PrqCodeValue } from '../hardware/layout.js';
 import { walkPasid } from '../hardware/pasid-table.js';
-import { type PageRequest, prqQueued, prqRespond, prqSlotsOf, prqTake } from '../hardware/prq.js';
+import { type PageRequest, prqQueued, prqRespond, prqRespondByPasid, prqSlotsOf, prqTake } from '../hardware/prq.js';
 import type { PageRequestInfo } from '../actors/protocol.js';
 import type { FaultHandling } from '../uapi/kernel.js';
 
@@ -21,13 +24,23 @@ interface FaultQueue {
   readonly fd: number;
   /** The IOASID incarnation it was attached to: a recycled PASID's next IOASID has none. */
   readonly ioasid: ActorRef<IoasidMsg>;
-  readonly pending: PageRequest[];
+  readonly pending: Delivered[];
 }
 
-const info = (r: PageRequest): PageRequestInfo => ({ device: r.device, iova: r.iova, group: r.group });
+/** A group on a fault queue, with the cookie its response names. */
+interface Delivered {
+  readonly r: PageRequest;
+  readonly cookie: number;
+  readonly queue: FaultQueue;
+}
+
+const info = ({ r, cookie }: Delivered): PageRequestInfo => ({ device: r.device, iova: r.iova, pages: r.pages, group: r.group, cookie });
 
 export class FaultQueues implements FaultHandling {
   private readonly queues = new Map<number, FaultQueue>();
+  /** Every group delivered and not yet answered through its queue, by cookie. */
+  private readonly cookies = new Map<number, Delivered>();
+  private lastCookie = 0;
 
   constructor(private readonly env: ActorEnv) {}
 
@@ -50,27 +63,39 @@ export class FaultQueues implements FaultHandling {
   async service(): Promise<void> {
     for (const r of prqTake(this.env.host.hw)) {
       const q = this.live(r.pasid);
-      if (q) q.pending.push(r);
-      else await this.resolve(r, PrqCode.SUCCESS);
+      if (!q) {
+        await this.resolve(r, PrqCode.SUCCESS);
+        continue;
+      }
+      const d = { r, cookie: ++this.lastCookie, queue: q };
+      q.pending.push(d);
+      this.cookies.set(d.cookie, d);
     }
   }
 
-  /** Answer `r`; success first maps the page (a fresh one of the VM) at its IOVA, or answers invalid when that fails. */
-  private async resolve(r: PageRequest, want: PrqCodeValue): Promise<boolean> {
+  /** Answer the group `r`; success first maps each of its pages (fresh ones of the VM), or answers invalid when that fails. */
+  private async resolve(r: PageRequest, want: PrqCodeValue, pasid = r.pasid): Promise<boolean> {
     let code = want;
-    if (code === PrqCode.SUCCESS) {
+    for (let page = r.iova; code === PrqCode.SUCCESS && page < r.iova + r.pages; page++) {
       const ref = this.env.globalIoasids.get(r.pasid);
       // Published around the map, as a uAPI call is: the auditor's view of the address space holds the page first.
       const id = this.env.nextSerial();
-      const note = (phase: 'begin' | 'mapped' | 'failed') => this.env.emit({ type: 'fault-map', id, pasid: r.pasid, iova: r.iova, phase, t: this.env.now() });
+      const note = (phase: 'begin' | 'mapped' | 'failed') => this.env.emit({ type: 'fault-map', id, pasid: r.pasid, iova: page, phase, t: this.env.now() });
       if (ref) note('begin');
-      const m = ref ? await ask('uapi', ref, { t: 'map', iova: r.iova, pages: 1 }, this.env.replyTimeoutMs) : null;
+      const m = ref ? await ask('uapi', ref, { t: 'map', iova: page, pages: 1 }, this.env.replyTimeoutMs) : null;
       if (m) note(m.ok ? 'mapped' : 'failed');
       // EEXIST: mapped since the request (another group for the page): the retry finds it.
       if (!m || (!m.ok && m.errno !== 'EEXIST')) code = PrqCode.INVALID;
     }
-    const sent = prqRespond(this.env.host.hw, r, code);
-    if (sent) notePageResponses(this.env.host.hw, 1);
+    const hw = this.env.host.hw;
+    let sent = prqRespond(hw, r, code);
+    if (!sent) {
+      noteLateResponse(hw);
+      // respond-after-recycle: the group is gone (a drain answered it), so the response is
+      // delivered by PASID number: the one the FAULT_RESPOND names.
+      sent = this.env.mutant === 'respond-after-recycle' && prqRespondByPasid(hw, r, pasid, code);
+    }
+    if (sent) notePageResponses(hw, 1);
     return sent;
   }
 
@@ -78,23 +103,38 @@ export class FaultQueues implements FaultHandling {
    * FAULT_RESPOND on the fault queue of `pasid` (attached by `fd`): wait, bounded by the reply
    * timeout on the run's clock, for a page request, and answer the oldest with `code`.
    */
-  async respond(fd: number, pasid: number, code: number): Promise<Result<PageRequestInfo>> {
-    const next = await this.oldest(fd, pasid);
+  async respond(fd: number, pasid: number, code: number, cookie: number): Promise<Result<PageRequestInfo>> {
+    const next = cookie === 0 ? await this.oldest(fd, pasid) : this.byCookie(fd, pasid, cookie);
     if (!next.ok) return next;
-    const [q, r] = next.value;
-    q.pending.shift();
-    const sent = await this.resolve(r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID);
-    return sent ? ok(info(r)) : err('ENOENT', `page request group ${r.group} was answered already`);
+    const d = next.value;
+    const at = d.queue.pending.indexOf(d);
+    if (at >= 0) d.queue.pending.splice(at, 1);
+    this.cookies.delete(d.cookie);
+    const sent = await this.resolve(d.r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID, pasid);
+    return sent ? ok(info(d)) : err('ENOENT', `page request group ${d.r.group} was answered already`);
+  }
+
+  /**
+   * The group a response's cookie names, on the live fault queue `fd` attached to `pasid`: else
+   * EINVAL, as iommufd answers a cookie it does not hold (the mutant respond-after-recycle takes
+   * any cookie it ever delivered, whatever became of its queue).
+   */
+  private byCookie(fd: number, pasid: number, cookie: number): Result<Delivered> {
+    const d = this.cookies.get(cookie);
+    if (d && this.env.mutant === 'respond-after-recycle') return ok(d);
+    const q = this.live(pasid);
+    if (!d || d.queue !== q || q.fd !== fd) return err('EINVAL', `no page request with cookie ${cookie} on the fault queue of FD ${fd} for IOASID ${pasid}`);
+    return ok(d);
   }
 
   /** read() of the fault FD: wait (bounded) for the oldest unanswered page request of the queue, and leave it unanswered. */
   async read(fd: number, pasid: number): Promise<Result<PageRequestInfo>> {
     const next = await this.oldest(fd, pasid);
-    return next.ok ? ok(info(next.value[1])) : next;
+    return next.ok ? ok(info(next.value)) : next;
   }
 
   /** The oldest unanswered request of `fd`'s fault queue on `pasid`, waiting for one up to the reply timeout of the run's clock. */
-  private async oldest(fd: number, pasid: number): Promise<Result<[FaultQueue, PageRequest]>> {
+  private async oldest(fd: number, pasid: number): Promise<Result<Delivered>> {
     const q = this.live(pasid);
     if (!q || q.fd !== fd) return err('ENOENT', `FD ${fd} attached no fault queue to IOASID ${pasid}`);
     const status = await ask('uapi', q.ioasid, { t: 'info' }, this.env.replyTimeoutMs);
@@ -104,9 +144,9 @@ export class FaultQueues implements FaultHandling {
     for (;;) {
       await this.service();
       // A drain answered the groups of a torn-down (device, PASID) already: those are gone.
-      while (q.pending.length > 0 && !this.unanswered(q.pending[0]!)) q.pending.shift();
-      const r = q.pending[0];
-      if (r) return ok([q, r]);
+      while (q.pending.length > 0 && !this.unanswered(q.pending[0]!.r)) this.cookies.delete(q.pending.shift()!.cookie);
+      const d = q.pending[0];
+      if (d) return ok(d);
       // Nothing queued and no DMA on the PASID to raise a request (a read of an empty fault FD
       // opened O_NONBLOCK): answer at once rather than wait out the bound.
       if (!this.dmaOn(pasid)) return err('ENOENT', `no page request pending on the fault queue of IOASID ${pasid}, and no PRI device's DMA can raise one`);

@@ -3,19 +3,23 @@
 // FAULT_RESPOND (success maps the page, invalid aborts the access); the others leave them to the
 // kernel's handler. Every lane unmaps pages again so its device keeps asking. Each lane then tears its
 // IOASID down while the device may still wait for an answer, and stops that DMA only after its
-// next ALLOC: a page request left unanswered past the teardown would outlive the PASID.
+// next ALLOC: a page request left unanswered past the teardown would outlive the PASID. Handlers
+// answer late, too: a FAULT_RESPOND still in flight when its lane's DESTROY begins, and the cookie
+// of a request read before the teardown answered in the next incarnation (EINVAL: that group is
+// gone; it must never reach the recycled PASID's new requests).
 import type { Machine } from '../machine/machine.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
-/** IOVA pages each address space spans; only the even ones are mapped at first. */
+/** IOVA pages each address space spans; only every third is mapped at first, so holes of two pages ask for groups of two. */
 const SPAN = 8;
+const HOLES = Array.from({ length: SPAN }, (_, i) => i).filter((i) => i % 3 !== 0);
 /** FAULT_RESPOND (or UNMAP) rounds per IOASID before its lane tears it down. */
 const ROUNDS = 6;
 
 export const iopf: Scenario = {
   name: 'iopf',
   summary: 'PRI devices DMA over sparse address spaces while handlers map on demand (fault queues or the kernel) and lanes tear down',
-  races: ['pageRequests', 'pageResponses', 'teardownsWithPageRequests'],
+  races: ['pageRequests', 'multiPageGroups', 'pageResponses', 'teardownsWithPageRequests', 'lateResponses'],
   machine: (p) => gridMachine(p, { pagesPerVm: p.devices * p.pasids * SPAN * 3 + 64, iommus: 2, mixedAts: true, pri: true }),
   drive,
 };
@@ -32,6 +36,8 @@ async function drive(w: Workload): Promise<void> {
 
 async function lane(w: Workload, m: Machine, device: number, fd: number, faultQueue: boolean, me: string): Promise<void> {
   let previous: number | null = null;
+  /** The cookie of a request read before the last teardown, answered late in the next incarnation. */
+  let stale = 0;
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
     if (previous !== null) await m.invoke('stop', { job: previous });
@@ -41,28 +47,41 @@ async function lane(w: Workload, m: Machine, device: number, fd: number, faultQu
       continue;
     }
     const ioasid = a.value;
-    for (let iova = 0; iova < SPAN; iova += 2) await m.invoke('map', { fd, ioasid, iova, pages: 1 });
+    for (let iova = 0; iova < SPAN; iova += 3) await m.invoke('map', { fd, ioasid, iova, pages: 1 });
     if (faultQueue) await m.invoke('fault_queue', { fd, ioasid });
     await m.invoke('allow', { device, fd, ioasid });
     const job = await m.invoke('dma_start', { device, ioasid, seed: w.prng.fork() });
     for (let round = 0; round < ROUNDS && !w.expired(); round++) {
+      // The late answer once this incarnation has a request of its own waiting (read it first).
+      if (round === 1 && stale !== 0 && (await m.invoke('fault_read', { fd, ioasid })).ok)
+        await m.invoke('fault_respond', { fd, ioasid, code: 0, cookie: stale });
+
       // Unmap again what the handler mapped, so the device keeps asking: on a fault queue the
-      // page just answered, else a random odd page (ENOENT while it is a hole still).
-      let iova = 1 + 2 * w.prng.int(SPAN / 2);
+      // pages just answered, else a random page of a hole (ENOENT while it is a hole still).
+      let iova = HOLES[w.prng.int(HOLES.length)]!;
+      let pages = 1;
       if (faultQueue) {
         const r = await m.invoke('fault_respond', { fd, ioasid, code: w.prng.chance(0.7) ? 0 : 1 });
         if (!r.ok) continue;
         iova = r.value.iova;
+        pages = r.value.pages;
       } else {
         await w.sleep(w.prng.int(2), me);
       }
-      await m.invoke('unmap', { fd, ioasid, iova, pages: 1 });
+      await m.invoke('unmap', { fd, ioasid, iova, pages });
     }
-    // Tear down while the device may be waiting for an answer: read one first on a fault queue.
-    if (faultQueue && w.prng.chance(0.5)) await m.invoke('fault_read', { fd, ioasid });
+    // Tear down while the device may be waiting for an answer: on a fault queue read one first,
+    // then answer it late: in flight across the teardown, or in the next incarnation.
+    stale = 0;
+    const read = faultQueue ? await m.invoke('fault_read', { fd, ioasid }) : null;
     if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
-    await m.invoke('destroy', { fd, ioasid });
+    const destroyed = m.invoke('destroy', { fd, ioasid });
+    let late: Promise<unknown> = Promise.resolve();
+    if (read?.ok && w.prng.chance(0.5)) stale = read.value.cookie;
+    else if (read?.ok) late = m.invoke('fault_respond', { fd, ioasid, code: 0, cookie: read.value.cookie });
+    await destroyed;
     if (w.prng.chance(0.5)) await m.invoke('disallow', { device, fd, ioasid });
+    await late;
     if (job.ok) previous = job.value;
   }
   if (previous !== null) await m.invoke('stop', { job: previous });

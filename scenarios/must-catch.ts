@@ -23,7 +23,8 @@ export type MeterName =
   | 'teardownsWithPageRequests'
   | 'racingTeardowns'
   | 'viommuUnbinds'
-  | 'replacesWithDmaLanding';
+  | 'replacesWithDmaLanding'
+  | 'lateResponses';
 
 export interface MustCatch {
   /** The scenario that shows the bug. */
@@ -112,16 +113,25 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
   'no-auto-response': {
     scenario: iopf,
-    invariants: ['pasid-reuse', 'page-request'],
+    // free-while-referenced: on threads the last put often frees the PASID before an ALLOC (the audit names the unanswered request).
+    invariants: ['pasid-reuse', 'page-request', 'free-while-referenced'],
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   'skip-prq-drain': {
     scenario: iopf,
-    invariants: ['pasid-reuse'],
+    invariants: ['pasid-reuse', 'free-while-referenced'],
     designs: ['ioasid'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
+    deterministic: { executions: 5, durationSec: 0.05 },
+  },
+  // iopf: a FAULT_RESPOND in flight across its lane's teardown, or naming a cookie read before it, reaches the next incarnation.
+  'respond-after-recycle': {
+    scenario: iopf,
+    invariants: ['page-response'],
+    designs: ['ioasid'],
+    threads: { seeds: [1, 2], durationSec: 1.5, meter: 'lateResponses', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.

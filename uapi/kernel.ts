@@ -36,8 +36,8 @@ export interface JobRunner {
 export interface FaultHandling {
   /** FAULT_QUEUE_ALLOC: page requests of the IOASID go to `fd`'s queue instead of the kernel's handler. */
   attach(fd: number, pasid: number, ioasid: ActorRef<IoasidMsg>): Result<null>;
-  /** FAULT_RESPOND: wait (bounded) for the oldest page request of the queue and answer it with a PCIe response code. */
-  respond(fd: number, pasid: number, code: number): Promise<Result<PageRequestInfo>>;
+  /** FAULT_RESPOND: answer the group `cookie` names (0: wait, bounded, for the oldest of the queue) with a PCIe response code. */
+  respond(fd: number, pasid: number, code: number, cookie: number): Promise<Result<PageRequestInfo>>;
   /** read() of the fault FD: wait (bounded) for the oldest unanswered page request, and leave it unanswered. */
   read(fd: number, pasid: number): Promise<Result<PageRequestInfo>>;
 }

@@ -252,17 +252,18 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   fault_read: {
-    summary: "read() of the fault queue: wait, bounded, for the IOASID's oldest unanswered page request and leave it pending; value: { device, iova, group }",
+    summary:
+      "read() of the fault queue: wait, bounded, for the IOASID's oldest unanswered page request and leave it pending; value: { device, iova, pages, group, cookie }",
     target: 'fd',
     args: { fd, ioasid },
     handle: (k, _f, a) => k.faults.read(a.fd, a.ioasid),
   },
   fault_respond: {
     summary:
-      "FAULT_RESPOND: answer the oldest page request of the IOASID's fault queue (success maps the page first; waits, bounded, for one); value: { device, iova, group }",
+      "FAULT_RESPOND: answer the page request `cookie` names (EINVAL: not one of this fault queue's), or with no cookie the IOASID's oldest (waits, bounded, for one); success maps the page first; value: { device, iova, pages, group, cookie }",
     target: 'fd',
-    args: { fd, ioasid, code: { kind: 'response', max: 1 } },
-    handle: (k, _f, a) => k.faults.respond(a.fd, a.ioasid, a.code),
+    args: { fd, ioasid, code: { kind: 'response', max: 1 }, cookie: { kind: 'count', default: 0, max: 0x7fffffff } },
+    handle: (k, _f, a) => k.faults.respond(a.fd, a.ioasid, a.code, a.cookie),
   },
   attach: {
     summary: 'iommufd: attach a HWPT (an IOASID with a page table) to a device at a PASID the VMM chose',

@@ -99,6 +99,12 @@ const teardownsWithPageRequests: WorkMeter = {
   attach: (sim) => () => sim.coverage().teardownsWithPageRequests,
 };
 
+/** Page responses that came after a teardown (or the device) had let go of their group (coverage). */
+const lateResponses: WorkMeter = {
+  what: 'responses after their group was answered',
+  attach: (sim) => () => sim.coverage().lateResponses,
+};
+
 /** DISALLOW or DESTROY calls that began while another of the same IOASID was in progress (teardowns racing on one IOASID). */
 const racingTeardowns: WorkMeter = {
   what: 'teardowns racing another of the same IOASID',
@@ -136,4 +142,5 @@ export const WORK_METERS: { readonly [K in MeterName]: WorkMeter } = {
   racingTeardowns,
   viommuUnbinds,
   replacesWithDmaLanding,
+  lateResponses,
 };
