@@ -8,10 +8,6 @@ export class PasidTables {
   private nextLeaf = 0;
   constructor(private readonly hw: Hardware) {}
 
-  get leavesUsed(): number {
-    return this.nextLeaf;
-  }
-
   /** Word index of (device, pasid)'s entry, allocating its leaf if asked; -1 when none. */
   private entry(device: number, pasid: number, allocate: boolean): number {
     const d = device * this.hw.dirEntries + (pasid >> PASID_PDE_SHIFT);
@@ -52,11 +48,6 @@ export class PasidTables {
   zero(device: number, pasid: number): void {
     const e = this.entry(device, pasid, false);
     if (e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) === 0) this.hw.pasidLeaves.fill(0, e, e + PE_STRIDE);
-  }
-
-  isPresent(device: number, pasid: number): boolean {
-    const e = this.entry(device, pasid, false);
-    return e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) !== 0;
   }
 }
 
