@@ -27,7 +27,10 @@ export function hardwareReferences(
   names: { readonly device: readonly string[]; readonly vm: readonly string[] },
 ): string[] {
   const refs: string[] = [];
-  for (let d = 0; d < hw.deviceVm.length; d++) if (walkPasid(hw, d, pasid) !== -2) refs.push(`a present PASID-table entry on ${names.device[d]}`);
+  for (let d = 0; d < hw.deviceVm.length; d++) {
+    if (walkPasid(hw, d, pasid) !== -2) refs.push(`a present PASID-table entry on ${names.device[d]}`);
+    else if (staleEntry(hw, d, pasid)) refs.push(`a PASID-table entry on ${names.device[d]} not zeroed after its teardown`);
+  }
   const caches = [
     { what: 'an IOTLB entry', words: hw.iotlb, entries: IOTLB_ENTRIES, stride: TLB_STRIDE, dev: TLB.DEV, pasid: TLB.PASID },
     { what: 'a device-TLB entry', words: hw.devtlb, entries: IOTLB_ENTRIES, stride: TLB_STRIDE, dev: TLB.DEV, pasid: TLB.PASID },
@@ -55,6 +58,20 @@ export function hardwareReferences(
     }
   }
   return refs;
+}
+
+/**
+ * Is (device, pasid)'s entry not present yet not all zero? The teardown's last step zeroes it:
+ * one left behind still names the page table and generation of the PASID's last user, which a
+ * later install over a half-written entry would expose.
+ */
+function staleEntry(hw: Hardware, device: number, pasid: number): boolean {
+  if (pasid <= 0 || pasid >= hw.pasidMax) return false;
+  const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;
+  if (leaf < 0) return false;
+  const e = (leaf * LEAF_ENTRIES + (pasid & (LEAF_ENTRIES - 1))) * PE_STRIDE;
+  for (let w = 0; w < PE_STRIDE; w++) if (Atomics.load(hw.pasidLeaves, e + w) !== 0) return true;
+  return false;
 }
 
 /**

@@ -13,10 +13,6 @@ export class PasidTables {
   private epochs = 0;
   constructor(private readonly hw: Hardware) {}
 
-  get leavesUsed(): number {
-    return this.nextLeaf;
-  }
-
   /** Word index of (device, pasid)'s entry, allocating its leaf if asked; -1 when none. */
   private entry(device: number, pasid: number, allocate: boolean): number {
     const d = device * this.hw.dirEntries + (pasid >> PASID_PDE_SHIFT);
@@ -64,11 +60,6 @@ export class PasidTables {
     if (e < 0 || Atomics.load(this.hw.pasidLeaves, e + PE.VALID) !== 0) return;
     this.hw.pasidLeaves[e + PE.PGTABLE] = 0;
     this.hw.pasidLeaves[e + PE.EPOCH] = 0;
-  }
-
-  isPresent(device: number, pasid: number): boolean {
-    const e = this.entry(device, pasid, false);
-    return e >= 0 && Atomics.load(this.hw.pasidLeaves, e + PE.VALID) !== 0;
   }
 }
 
