@@ -73,7 +73,8 @@ const DEFAULT_MAX_RUNS = 400;
 
 interface Fired {
   readonly site: FallibleSite;
-  readonly step: number | null;
+  /** The steps whose calls were in progress when it failed: the current one first, then any sent `nowait`. */
+  readonly steps: readonly number[];
 }
 
 /** Run the file once, failing the n-th fallible step. */
@@ -86,7 +87,9 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
     fired: null,
   };
   const problems: string[] = [];
+  const inProgress = new Set<number>();
   const report = await runSequence(seq, {
+    inProgress,
     seed: o.seed,
     workers: o.workers,
     mode: o.mode,
@@ -99,8 +102,9 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
     injectFault: (site) => {
       // The close-out is the audit, not the file: its steps are not counted and never fail.
       if (probe.closing || ++probe.count !== n) return false;
-      // runSequence marks the step in progress on the monitor.
-      probe.fired = { site, step: probe.sim?.monitor.step ?? null };
+      // runSequence marks the current step on the monitor, and keeps every step in progress.
+      const current = probe.sim?.monitor.step;
+      probe.fired = { site, steps: [...new Set([...(current == null ? [] : [current]), ...inProgress])] };
       return true;
     },
     // The run's close-out audit (sim/close-out.ts) follows: its calls are not counted and never fail.
@@ -110,9 +114,14 @@ async function runFailing(seq: Sequence, n: number, o: FailNthOptions): Promise<
   });
   const { fired } = probe;
   const leaks = report.violations.filter((v) => v.invariant === 'leak').map((v) => v.detail);
-  const step = fired?.step == null ? null : (report.steps?.[fired.step] ?? null);
+  // The failure is one of theirs: with calls in flight at once, whichever hit it must answer an errno.
+  const candidates = (fired?.steps ?? []).map((i) => report.steps?.[i]).filter((st) => st !== undefined);
+  const step = candidates.find((st) => isErrno(st.result)) ?? candidates[0] ?? null;
   if (fired && !step) problems.push(`the ${fired.site} failure came outside every step`);
-  if (fired && step && !isErrno(step.result)) problems.push(`step ${step.index} (${step.op}) answered ${step.result} although its ${fired.site} step failed`);
+  if (fired && step && !isErrno(step.result))
+    problems.push(
+      `${candidates.map((st) => `step ${st.index} (${st.op}) answered ${st.result}`).join(', ')} although ${candidates.length > 1 ? 'one of their' : 'its'} ${fired.site} step failed`,
+    );
   problems.push(...leaks.map((l) => `leak: ${l}`));
   problems.push(...report.violations.filter((v) => v.invariant !== 'leak').map((v) => `violation ${v.invariant}: ${v.detail}`));
   if (report.error) problems.push(`the run failed: ${report.error}`);

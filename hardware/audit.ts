@@ -15,7 +15,7 @@ import {
   TLB_STRIDE,
   type Hardware,
 } from './layout.js';
-import { walkPasid } from './pasid-table.js';
+import { pasidSlot, walkPasid } from './pasid-table.js';
 import { prqPendingFor } from './prq.js';
 import { swqQueued, swqQueuedFor } from './swq.js';
 
@@ -61,17 +61,18 @@ export function hardwareReferences(
 }
 
 /**
- * Is (device, pasid)'s entry not present yet not all zero? The teardown's last step zeroes it:
- * one left behind still names the page table and generation of the PASID's last user, which a
- * later install over a half-written entry would expose.
+ * Is (device, pasid)'s entry not present yet not zeroed? The teardown's last step zeroes it: one
+ * left behind still names the page table and install epoch of the PASID's last user, which a
+ * later install over a half-written entry would expose. Its version (PE.GEN) is never reset: the
+ * PASID cache's staleness is judged by it.
  */
 function staleEntry(hw: Hardware, device: number, pasid: number): boolean {
-  if (pasid <= 0 || pasid >= hw.pasidMax) return false;
-  const leaf = Atomics.load(hw.pasidDir, device * hw.dirEntries + (pasid >> PASID_PDE_SHIFT)) - 1;
-  if (leaf < 0) return false;
-  const e = (leaf * LEAF_ENTRIES + (pasid & (LEAF_ENTRIES - 1))) * PE_STRIDE;
-  for (let w = 0; w < PE_STRIDE; w++) if (Atomics.load(hw.pasidLeaves, e + w) !== 0) return true;
-  return false;
+  const slot = pasidSlot(hw, device, pasid);
+  if (slot < 0) return false;
+  const e = slot * PE_STRIDE;
+  return (
+    Atomics.load(hw.pasidLeaves, e + PE.VALID) === 0 && (Atomics.load(hw.pasidLeaves, e + PE.PGTABLE) !== 0 || Atomics.load(hw.pasidLeaves, e + PE.EPOCH) !== 0)
+  );
 }
 
 /**

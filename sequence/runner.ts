@@ -33,6 +33,11 @@ export interface SequenceRunOptions {
    * failures on purpose and judges its runs itself.
    */
   readonly incompleteCallsFail?: boolean;
+  /**
+   * Kept up to date with the indices of the steps whose calls are in progress: the current one and
+   * those sent `nowait` not answered yet (fail-nth: a failure may belong to any of them).
+   */
+  readonly inProgress?: Set<number>;
 }
 
 /** Does `value` match `expected`: equal, or for objects every expected key equal. */
@@ -63,7 +68,9 @@ export async function runSequence(seq: Sequence, o: SequenceRunOptions = {}): Pr
   const inFlight = new Map<string, Promise<StepReport>>(); // calls sent nowait, by name
   const answer = async (step: SequenceStep): Promise<StepReport> => {
     const job = step.op === 'stop' ? bindings.get(step.args.job as string) : undefined;
+    o.inProgress?.add(step.index);
     const r = judgeLanded(await runStep(sim, prng, step, names, bindings), step, job === undefined ? 0 : (minLanded.get(job) ?? 0));
+    o.inProgress?.delete(step.index);
     if (step.op === 'dma_start' && r.result === 'ok') minLanded.set(r.value as number, step.args.min_landed as number);
     steps.push(r);
     sim.publish({ type: 'step', index: r.index, op: r.op, result: r.result, value: r.value, t: sim.now() });
