@@ -36,6 +36,8 @@ export function machineDocOf(m: MachineSpec): MachineDoc {
     iommus: m.iommus,
     pasidBits: m.pasidBits,
     destroyPolicy: m.destroyPolicy,
+    // The design only where it is not the default, as hand-written files say it.
+    ...(m.uapi !== 'ioasid' ? { uapi: m.uapi } : {}),
     vms: m.vms.map((v) => ({
       name: v.name,
       vcpus: v.vcpus,
