@@ -4,11 +4,13 @@
 // against its bind / unbind churn and stays clean in deterministic mode and on threads.
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
+import type { SimEvent } from '../../actors/events.js';
 import type { RunReport } from '../../report/report.js';
 import { DEFAULT_PARAMS, runScenario } from '../../scenarios/scenario.js';
 import { viommu } from '../../scenarios/viommu.js';
 import { loadSequenceFile } from '../../sequence/file.js';
 import { runSequence } from '../../sequence/runner.js';
+import type { Simulation } from '../../sim/simulation.js';
 import { WORK_TIMEOUT_MS, runUntil } from '../threads-runs.js';
 
 const SEQUENCE = fileURLToPath(new URL('../../../sequences/viommu-iopf.yaml', import.meta.url));
@@ -36,15 +38,27 @@ describe('kvm: the guest vIOMMU answers page requests', () => {
     expect(r.outcomes.fault_queue).to.equal(undefined);
   });
 
-  it('run viommu in deterministic mode: clean over 4 seeds, the guests answering page requests', async function () {
+  it('run viommu in deterministic mode: clean over 4 seeds, the guests answering page requests, invalid where an unbind meets one', async function () {
     this.timeout(WORK_TIMEOUT_MS);
     let answered = 0;
+    /** The guests' FAULT_RESPONDs by code (0 success, 1 invalid). */
+    const codes = [0, 0];
+    const attach = (sim: Simulation) =>
+      sim.events$.subscribe((e: SimEvent) => {
+        if (e.type === 'call' && e.op === 'fault_respond' && e.via === 'viommu') codes[e.args.code]! += 1;
+      });
     for (const seed of [1, 2, 3, 4]) {
-      const r = await runScenario(viommu, { ...DEFAULT_PARAMS, seed, durationSec: 0.03, mode: { mode: 'deterministic', strategy: 'random', pctDepth: 3 } });
+      const r = await runScenario(
+        viommu,
+        { ...DEFAULT_PARAMS, seed, durationSec: 0.03, mode: { mode: 'deterministic', strategy: 'random', pctDepth: 3 } },
+        { attach },
+      );
       expect(r.ok, why(r)).to.equal(true);
       answered += r.coverage.guestPageResponses;
     }
     expect(answered, 'page requests the guests answered').to.be.greaterThan(0);
+    expect(codes[0], 'answered success').to.be.greaterThan(0);
+    expect(codes[1], 'answered invalid: the device was being unbound').to.be.greaterThan(0);
   });
 
   it('run viommu on real threads stays clean, and the guests answer page requests', async function () {
