@@ -109,7 +109,9 @@ export interface VIommuBinding {
 export type VIommuMsg =
   | VIommuRequest
   /** Sent by the vIOMMU to itself when a request's work ended: hold `binding` from now on, and answer. */
-  | { t: 'done'; request: VIommuRequest; binding: VIommuBinding | null; result: Result<number> };
+  | { t: 'done'; request: VIommuRequest; binding: VIommuBinding | null; result: Result<number> }
+  /** A page request of a device, on the fault queue the vIOMMU attached to IOASID `pasid`, injected into the guest. */
+  | { t: 'page-request'; pasid: number; request: PageRequestInfo };
 
 // ---- The uAPI's ops, as the op table (uapi/ops.ts) serves them ----
 

@@ -7,14 +7,31 @@
 // on every device bound with it (the CPU's translation is per VM). Requests for one vPASID run one
 // after the other, in arrival order; requests for different vPASIDs run concurrently. A request
 // that fails midway undoes, in the safe order, what it did.
+//
+// With guest faults on (docs/model.md#io-page-faults), the address space
+// it binds is the guest's, populated on demand: only its first and last pages are present at
+// bind, a fault queue on it takes its devices' page requests, and the guest answers each
+// (FAULT_RESPOND by its cookie): success, which maps the page, or invalid for a page beyond its
+// address space or a device no longer bound to the vPASID (or being unbound from it).
 import { KVM_VPASIDS } from '../hardware/layout.js';
 import type { MutantName } from './env.js';
-import type { Invoke, VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
+import type { Invoke, PageRequestInfo, VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
 import { type Err, type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed, tell } from './runtime.js';
 
 /** The uAPI calls a VMM makes for its vIOMMU, through the dispatcher any VMM uses (it publishes them). */
-export type GuestOp = 'open' | 'alloc' | 'bind_pgtbl' | 'allow' | 'disallow' | 'destroy' | 'kvm_set_pasid' | 'kvm_clear_pasid';
+export type GuestOp =
+  | 'open'
+  | 'alloc'
+  | 'bind_pgtbl'
+  | 'map'
+  | 'allow'
+  | 'disallow'
+  | 'destroy'
+  | 'kvm_set_pasid'
+  | 'kvm_clear_pasid'
+  | 'fault_queue'
+  | 'fault_respond';
 export type GuestUapi = Invoke<GuestOp>;
 
 export interface VIommuOptions {
@@ -27,6 +44,8 @@ export interface VIommuOptions {
   /** Pages of the page table bound for a new vPASID. */
   readonly pages: number;
   readonly mutant: MutantName | null;
+  /** Guest faults: given the FD the vIOMMU opened, route its fault queues' page requests to it. Null: the kernel handles them. */
+  readonly takeFaults: ((fd: number, self: ActorRef<VIommuMsg>) => void) | null;
 }
 
 interface VIommuState {
@@ -34,6 +53,8 @@ interface VIommuState {
   readonly bindings: Map<number, VIommuBinding>;
   /** vPASIDs with a request running, each with the requests waiting behind it. */
   readonly queued: Map<number, VIommuRequest[]>;
+  /** The request running for each vPASID (the first of `queued`'s). */
+  readonly running: Map<number, VIommuRequest>;
 }
 
 interface Outcome {
@@ -46,7 +67,11 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
 
   /** Run a request's calls off the actor's turn; their end comes back as a `done` message. */
   const start = (s: VIommuState, req: VIommuRequest, self: ActorRef<VIommuMsg>) => {
-    s.fd ??= o.uapi('open', { vm: o.vm });
+    s.fd ??= o.uapi('open', { vm: o.vm }).then((fd) => {
+      if (fd.ok) o.takeFaults?.(fd.value, self);
+      return fd;
+    });
+    s.running.set(req.vpasid, req);
     const held = s.bindings.get(req.vpasid) ?? null;
     (req.t === 'bind' ? bind(o, s.fd, held, req.device, req.vpasid) : unbind(o, s.fd, held, req.device, req.vpasid)).then(
       ({ binding, result }) => tell(actorName, self, { t: 'done', request: req, binding, result }),
@@ -57,7 +82,7 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
   return spawnNamed<VIommuState, VIommuMsg>(
     parent,
     actorName,
-    { fd: null, bindings: new Map(), queued: new Map() },
+    { fd: null, bindings: new Map(), queued: new Map(), running: new Map() },
     (s, msg, self) => {
       switch (msg.t) {
         case 'bind':
@@ -87,7 +112,18 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
           else reply(req.replyTo, msg.result.ok ? okVoid : msg.result);
           const next = s.queued.get(req.vpasid)!.shift();
           if (next) start(s, next, self);
-          else s.queued.delete(req.vpasid);
+          else {
+            s.queued.delete(req.vpasid);
+            s.running.delete(req.vpasid);
+          }
+          break;
+        }
+        case 'page-request': {
+          const code = guestAnswer(o, s, msg.pasid, msg.request);
+          // Off the actor's turn: the FD is open, the request came through its fault queue.
+          void s.fd?.then((fd) => {
+            if (fd.ok) void o.uapi('fault_respond', { fd: fd.value, ioasid: msg.pasid, code, cookie: msg.request.cookie });
+          });
           break;
         }
       }
@@ -95,6 +131,17 @@ export function spawnVIommu(parent: ParentRef, o: VIommuOptions): ActorRef<VIomm
     },
     (e, msg) => replyError(msg, 'EIO', `${actorName}: ${(e as Error).message}`),
   );
+}
+
+/** The guest's answer to a page request of IOASID `pasid`: 0 (success) or 1 (invalid). */
+function guestAnswer(o: VIommuOptions, s: VIommuState, pasid: number, r: PageRequestInfo): number {
+  if (r.iova + r.pages > o.pages) return 1;
+  for (const [vpasid, b] of s.bindings) {
+    if (b.pasid !== pasid) continue;
+    const running = s.running.get(vpasid);
+    return b.devices.has(r.device) && !(running?.t === 'unbind' && running.device === r.device) ? 0 : 1;
+  }
+  return 1;
 }
 
 const withDevice = (b: VIommuBinding, device: number, on: boolean): VIommuBinding => {
@@ -122,8 +169,15 @@ async function bind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommu
     if (!a.ok) return { binding: null, result: a };
     const pasid = a.value;
     undo.push(() => u('destroy', { fd, ioasid: pasid }));
-    const r = await u('bind_pgtbl', { fd, ioasid: pasid, pages: o.pages });
+    const r = await u('bind_pgtbl', { fd, ioasid: pasid, pages: o.takeFaults ? 1 : o.pages });
     if (!r.ok) return fail(r);
+    if (o.takeFaults) {
+      // The guest's space spans `pages`; the rest is mapped as its devices ask (a fault queue's requests).
+      const top = await u('map', { fd, ioasid: pasid, iova: o.pages - 1, pages: 1 });
+      if (!top.ok) return fail(top);
+      const q = await u('fault_queue', { fd, ioasid: pasid });
+      if (!q.ok) return fail(q);
+    }
     b = { pasid, devices: new Set(), kvm: false };
   }
   const pasid = b.pasid;

@@ -34,6 +34,8 @@ export interface Coverage {
   readonly pageResponses: number;
   /** Responses that came after their group was answered already (a teardown drained it): the slot no longer held it. */
   readonly lateResponses: number;
+  /** Of the page requests answered, those a guest's vIOMMU answered through the fault queue it attached (guest-owned address spaces). */
+  readonly guestPageResponses: number;
   /** Teardown calls (DISALLOW, DESTROY, close, close_device, KVM_CLEAR_PASID) that began while another teardown call of the same IOASID was in progress. */
   readonly teardownCallsRaced: number;
   /** DMA accesses (and ENQCMD descriptor writes) that landed. */
@@ -59,6 +61,7 @@ export const NO_COVERAGE: Coverage = {
   multiPageGroups: 0,
   pageResponses: 0,
   lateResponses: 0,
+  guestPageResponses: 0,
   teardownCallsRaced: 0,
   landed: 0,
   faulted: 0,
@@ -74,14 +77,19 @@ export function noteEntryTeardown(hw: Hardware, jobs: JobTable, device: number, 
   if (prqPendingFor(hw, device, pasid)) c[COV.TEARDOWNS_PRQ] += 1;
 }
 
-/** `n` page requests were answered. Main thread only. */
 /** A handler's response found its group's slot no longer holding it. Main thread only. */
 export function noteLateResponse(hw: Hardware): void {
   hw.coverage[COV.LATE_RESPONSES] += 1;
 }
 
+/** `n` page requests were answered. Main thread only. */
 export function notePageResponses(hw: Hardware, n: number): void {
   hw.coverage[COV.PAGE_RESPONSES] += n;
+}
+
+/** A guest's vIOMMU answered a page request. Main thread only. */
+export function noteGuestPageResponse(hw: Hardware): void {
+  hw.coverage[COV.GUEST_RESPONSES] += 1;
 }
 
 /** An UNMAP of `pasid`'s address space, used by `devices`, begins: note whether it races DMA. Main thread only. */
@@ -131,6 +139,7 @@ export function readCoverage(hw: Hardware): Coverage {
     multiPageGroups: prqCounts(hw).multiPage,
     pageResponses: c[COV.PAGE_RESPONSES]!,
     lateResponses: c[COV.LATE_RESPONSES]!,
+    guestPageResponses: c[COV.GUEST_RESPONSES]!,
     teardownCallsRaced: c[COV.TEARDOWN_RACES]!,
     landed,
     faulted,

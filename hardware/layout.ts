@@ -221,6 +221,7 @@ export const COV = {
   PAGE_RESPONSES: 8, // page requests answered by a handler (success or invalid)
   TEARDOWNS_PRQ: 9, // PASID-entry teardowns that began with page requests of that (device, PASID) pending
   LATE_RESPONSES: 10, // responses that found their group answered already (by a teardown's drain): dropped
+  GUEST_RESPONSES: 11, // page requests a guest's vIOMMU answered (its fault queue's FAULT_RESPOND)
 } as const;
 const COV_WORDS = 16;
 

@@ -22,6 +22,7 @@ const vm = mapping({
   vcpus: v.optional(intIn(0, L.vcpus)),
   pages: v.optional(intIn(1, L.pages)),
   quota: v.optional(v.nullable(intIn(0, L.quota))),
+  guestFaults: v.optional(bool()),
   devices: v.optional(list(device, 0, L.devices)),
 });
 

@@ -5,12 +5,14 @@
 // queue gets a cookie (iommufd: the response's cookie names the group); a response naming a
 // cookie of another queue, or of a queue detached since (its IOASID destroyed), is EINVAL, and one
 // whose group a drain answered meanwhile is dropped: it never reaches a recycled PASID's next user. The queues are pumped on the main
-// thread by whoever waits for a job (a DMA burst, a stop, a FAULT_RESPOND), in both modes.
+// thread by whoever waits for a job (a DMA burst, a stop, a FAULT_RESPOND), in both modes. The
+// queues of a guest's FD (its vIOMMU's, `guestFaults`) inject each group into that vIOMMU as it
+// arrives, as a VMM injects the fault object's requests into the guest, which answers by cookie.
 import type { ActorEnv } from '../actors/env.js';
 import type { IoasidMsg } from '../actors/protocol.js';
 import { type Result, err, ok, okVoid } from '../actors/result.js';
 import { type ActorRef, ask } from '../actors/runtime.js';
-import { noteLateResponse, notePageResponses } from '../hardware/coverage.js';
+import { noteGuestPageResponse, noteLateResponse, notePageResponses } from '../hardware/coverage.js';
 import { J, JOBS, JOB_STRIDE, JobKind, JobState, PrqCode, type PrqCodeValue } from '../hardware/layout.js';
 import { walkPasid } from '../hardware/pasid-table.js';
 import { type PageRequest, prqQueued, prqRespond, prqRespondByPasid, prqSlotsOf, prqTake } from '../hardware/prq.js';
@@ -36,11 +38,16 @@ interface Delivered {
 
 const info = ({ r, cookie }: Delivered): PageRequestInfo => ({ device: r.device, iova: r.iova, pages: r.pages, group: r.group, cookie });
 
+/** Hands a group delivered to a guest's fault queue to its vIOMMU. */
+export type Inject = (pasid: number, request: PageRequestInfo) => void;
+
 export class FaultQueues implements FaultHandling {
   private readonly queues = new Map<number, FaultQueue>();
   /** Every group delivered and not yet answered through its queue, by cookie. */
   private readonly cookies = new Map<number, Delivered>();
   private lastCookie = 0;
+  /** The FDs whose fault queues a guest's vIOMMU answers, with how to inject a group into it. */
+  private readonly guests = new Map<number, Inject>();
 
   constructor(private readonly env: ActorEnv) {}
 
@@ -48,6 +55,11 @@ export class FaultQueues implements FaultHandling {
     if (this.live(pasid)) return err('EEXIST', `IOASID ${pasid} already has a fault queue`);
     this.queues.set(pasid, { fd, ioasid, pending: [] });
     return okVoid;
+  }
+
+  /** The page requests of `fd`'s fault queues go to a guest's vIOMMU through `inject`. */
+  injectInto(fd: number, inject: Inject): void {
+    this.guests.set(fd, inject);
   }
 
   /** The fault queue of `pasid`'s live IOASID, if one is attached (a stale one is dropped). */
@@ -70,6 +82,7 @@ export class FaultQueues implements FaultHandling {
       const d = { r, cookie: ++this.lastCookie, queue: q };
       q.pending.push(d);
       this.cookies.set(d.cookie, d);
+      this.guests.get(q.fd)?.(r.pasid, info(d));
     }
   }
 
@@ -111,6 +124,7 @@ export class FaultQueues implements FaultHandling {
     if (at >= 0) d.queue.pending.splice(at, 1);
     this.cookies.delete(d.cookie);
     const sent = await this.resolve(d.r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID, pasid);
+    if (sent && this.guests.has(fd)) noteGuestPageResponse(this.env.host.hw);
     return sent ? ok(info(d)) : err('ENOENT', `page request group ${d.r.group} was answered already`);
   }
 

@@ -23,6 +23,7 @@ import {
   startSystem,
   stopActor,
   stopSystem,
+  tell,
 } from '../actors/runtime.js';
 import { spawnPasidAllocator } from '../actors/pasid-allocator.js';
 import { spawnIommuUnit } from '../actors/iommu-unit.js';
@@ -189,15 +190,26 @@ export class Machine implements Kernel {
     );
     const uapi = dispatcher(this, { emit, now });
     this.invoke = uapi.user;
+    this.faults = new FaultQueues(this.env);
+    // Guest faults: the groups on the fault queues of a vIOMMU's FD are injected into it.
+    const takeFaults = (fd: number, ref: ActorRef<VIommuMsg>) =>
+      this.faults.injectInto(fd, (pasid, request) => tell('fault-queues', ref, { t: 'page-request', pasid, request }));
     this.viommus = spec.vms.map((vm, v) =>
-      spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES, mutant: spec.mutant }),
+      spawnVIommu(root, {
+        vm: v,
+        name: vm.name,
+        devices: vmDevices(v),
+        uapi: uapi.viommu,
+        pages: DEFAULT_PGTBL_PAGES,
+        mutant: spec.mutant,
+        takeFaults: vm.guestFaults ? takeFaults : null,
+      }),
     );
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,
       { landingLatencyUs: spec.landingLatencyUs },
       spec.crashEngine ?? -1,
     );
-    this.faults = new FaultQueues(this.env);
     this.jobs = new Jobs({
       env: this.env,
       engines: this.engines,

@@ -18,6 +18,8 @@ export interface VmSpec {
   readonly vcpus: number;
   readonly pages: number;
   readonly quota: number | null;
+  /** The guest's vIOMMU handles the page requests of the address spaces it binds (else the kernel does). */
+  readonly guestFaults?: boolean;
   readonly devices: readonly DeviceSpec[];
 }
 export interface MachineSpec {

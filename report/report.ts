@@ -133,6 +133,7 @@ const NOT_RACED: Readonly<Record<CoverageKey, string>> = {
   multiPageGroups: 'no page-request group asked for more than one page',
   pageResponses: 'no page request was answered',
   lateResponses: 'no response came after a teardown had answered its page request',
+  guestPageResponses: 'no page request was answered by a guest vIOMMU',
   teardownCallsRaced: 'no teardown call began while another of the same IOASID was in progress',
   landed: 'no DMA access landed',
   faulted: 'no DMA access faulted',

@@ -28,6 +28,7 @@ const COVERAGE_LABELS: Record<CoverageKey, string> = {
   multiPageGroups: '  groups of several pages',
   pageResponses: 'page requests answered',
   lateResponses: '  responses after a teardown answered them',
+  guestPageResponses: '  answered by the guest vIOMMU',
   teardownCallsRaced: 'teardown calls racing another on one IOASID',
   landed: 'accesses landed',
   faulted: 'accesses faulted',

@@ -159,7 +159,16 @@ export async function openFdPerVm(w: Workload): Promise<number[]> {
 /** A machine of `vms` VMs with `devices` devices each, spread over `iommus` units. */
 export function gridMachine(
   p: ScenarioParams,
-  o: { pagesPerVm: number; iommus?: number; pasidBits?: number; enqcmd?: boolean; quota?: number | null; mixedAts?: boolean; pri?: boolean },
+  o: {
+    pagesPerVm: number;
+    iommus?: number;
+    pasidBits?: number;
+    enqcmd?: boolean;
+    quota?: number | null;
+    mixedAts?: boolean;
+    pri?: boolean;
+    guestFaults?: boolean;
+  },
 ): MachineSpec {
   const iommus = o.iommus ?? Math.min(2, p.vms * p.devices);
   let n = 0;
@@ -173,6 +182,7 @@ export function gridMachine(
       vcpus: 2,
       pages: o.pagesPerVm,
       quota: o.quota ?? null,
+      ...(o.guestFaults ? { guestFaults: true } : {}),
       devices: Array.from({ length: p.devices }, (_, d) => ({
         name: `vm${v + 1}-dev${d + 1}`,
         iommu: n % iommus,

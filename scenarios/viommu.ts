@@ -4,7 +4,9 @@
 // vPASID race each other (and are answered EEXIST / ENOENT as the state they meet says) while
 // requests for others run alongside. A device just bound DMAs through the pPASID it was given for
 // a moment (another requester may unbind it meanwhile), and the vCPUs keep submitting ENQCMD with
-// the vPASIDs the guest moves between (scenarios/guest.ts).
+// the vPASIDs the guest moves between (scenarios/guest.ts). The devices have PRI and the guests
+// handle their page faults (`guestFaults`): the address spaces they bind fill on demand, each page
+// request answered by the guest's vIOMMU (invalid when it meets an unbind of its device).
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
 import type { Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
@@ -16,8 +18,8 @@ const PAGES_PER_IOASID = DEFAULT_PGTBL_PAGES;
 export const viommu: Scenario = {
   name: 'viommu',
   summary: 'guest vIOMMU dynamic authorisation churn: concurrent bind/unbind requests for devices and vPASIDs, with ENQCMD and DMA running',
-  races: ['accepted', 'landed', 'kvmClears'],
-  machine: (p) => gridMachine(p, { pagesPerVm: p.pasids * PAGES_PER_IOASID * 2 + 64, enqcmd: true }),
+  races: ['accepted', 'landed', 'kvmClears', 'guestPageResponses'],
+  machine: (p) => gridMachine(p, { pagesPerVm: p.pasids * PAGES_PER_IOASID * 2 + 64, enqcmd: true, pri: true, guestFaults: true }),
   drive,
 };
 

@@ -43,6 +43,7 @@ export function machineDocOf(m: MachineSpec): MachineDoc {
       vcpus: v.vcpus,
       pages: v.pages,
       quota: v.quota,
+      ...(v.guestFaults ? { guestFaults: true } : {}),
       // PRI and a narrower PASID width only where a device has them, as hand-written files say them.
       devices: v.devices.map((d) => ({
         name: d.name,

@@ -51,6 +51,11 @@ const EXERCISES: Record<string, (o: Outcomes, r: RunJson) => void> = {
     expect(r.coverage.pageResponses, 'page requests answered').to.be.greaterThan(0);
     expect(r.coverage.teardownsWithPageRequests, 'teardowns with requests pending').to.be.greaterThan(0);
   },
+  viommu: (o, r) => {
+    expect(n(o, 'viommu_bind', 'ok') + n(o, 'viommu_unbind', 'ok'), 'guest bind / unbind requests').to.be.greaterThan(5);
+    expect(r.coverage.guestPageResponses, 'page requests the guests answered').to.be.greaterThan(0);
+    expect(n(o, 'fault_respond', 'ok'), "the guests' FAULT_RESPONDs").to.be.at.least(r.coverage.guestPageResponses);
+  },
   'close-while-busy': (o) => {
     expect(n(o, 'close_device', 'ok'), 'devices closed').to.be.greaterThan(0);
     expect(n(o, 'alloc', 'EBADF'), 'calls on a closed FD').to.be.greaterThan(0);
