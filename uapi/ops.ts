@@ -84,7 +84,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   alloc: {
-    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)',
+    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID; iommufd: the HWPT id)',
     target: 'fd',
     binds: 'ioasid',
     args: { fd },
@@ -287,7 +287,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     handle: (k, d, a) => ask('uapi', d.ref, { t: 'detach', pasid: a.pasid }, T(k)),
   },
   pasid_state: {
-    summary: "the allocator's view of a PASID: free, in-use or parked",
+    summary: "the allocator's view of a PASID (iommufd: of a HWPT id): free, in-use or parked",
     target: 'machine',
     args: { ioasid },
     handle: (k, _m, a) => ask('uapi', k.allocator, { t: 'state', pasid: a.ioasid }, T(k)),
