@@ -168,6 +168,16 @@ describe('iommufd design', () => {
     }
   });
 
+  it('iopf and enqcmd --uapi iommufd (the mutants checked there) are clean in deterministic mode, with page requests and KVM clears done', async function () {
+    this.timeout(120000);
+    for (const r of await expectClean('iopf', { seeds: [1, 2, 3], params: { durationSec: 0.05, uapi: 'iommufd' } })) {
+      expect(r.coverage.teardownsWithPageRequests, 'teardowns with page requests pending').to.be.above(0);
+      expect(r.outcomes.fault_respond?.ok ?? 0, 'answered page requests').to.be.above(0);
+    }
+    for (const r of await expectClean('enqcmd', { seeds: [1, 2, 3], params: { durationSec: 0.3, uapi: 'iommufd' } }))
+      expect(r.outcomes.kvm_clear_pasid?.ok ?? 0, 'KVM clears').to.be.above(0);
+  });
+
   it('HWPT ids are their own id space: more HWPTs than PASIDs, counted from 1 per machine, each FD its own', async () => {
     // Three PASIDs (pasidBits 2): the 2021 design's fourth ALLOC has none left; iommufd's does not use them.
     const small = (uapi: 'ioasid' | 'iommufd') => ({ uapi, pasidBits: 2, vms: [vm('vm1', ['dev1']), vm('vm2', ['dev2'])] });
