@@ -168,14 +168,20 @@ describe('iommufd design', () => {
     }
   });
 
-  it('iopf and enqcmd --uapi iommufd (the mutants checked there) are clean in deterministic mode, with page requests and KVM clears done', async function () {
+  it('iopf and enqcmd --uapi iommufd (the mutants checked there) are clean in deterministic mode, with page requests and KVM clears done; enqcmd attaches natively', async function () {
     this.timeout(120000);
     for (const r of await expectClean('iopf', { seeds: [1, 2, 3], params: { durationSec: 0.05, uapi: 'iommufd' } })) {
       expect(r.coverage.teardownsWithPageRequests, 'teardowns with page requests pending').to.be.above(0);
       expect(r.outcomes.fault_respond?.ok ?? 0, 'answered page requests').to.be.above(0);
     }
-    for (const r of await expectClean('enqcmd', { seeds: [1, 2, 3], params: { durationSec: 0.3, uapi: 'iommufd' } }))
+    for (const r of await expectClean('enqcmd', { seeds: [1, 2, 3], params: { durationSec: 0.3, uapi: 'iommufd' } })) {
       expect(r.outcomes.kvm_clear_pasid?.ok ?? 0, 'KVM clears').to.be.above(0);
+      // Its lanes speak iommufd: attach at the HWPT's id, detach, DESTROY again after an EBUSY one.
+      expect(r.outcomes.attach?.ok ?? 0, 'attached').to.be.above(0);
+      expect(r.outcomes.detach?.ok ?? 0, 'detached').to.be.above(0);
+      expect(r.outcomes.allow, 'no bridge').to.equal(undefined);
+      expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROYs while in use').to.be.above(0);
+    }
   });
 
   it('HWPT ids are their own id space: more HWPTs than PASIDs, counted from 1 per machine, each FD its own', async () => {
