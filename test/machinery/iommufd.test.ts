@@ -184,6 +184,18 @@ describe('iommufd design', () => {
     }
   });
 
+  it('teardown-storm --uapi iommufd (attach at lane PASIDs, DETACH racing DESTROY and close(fd)) is clean, deterministic and on threads', async function () {
+    this.timeout(120000);
+    const deterministic = await expectClean('teardown-storm', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } });
+    const threads = await expectClean('teardown-storm', { seeds: [1], mode: THREADS, params: { durationSec: 1, uapi: 'iommufd' } });
+    for (const r of [...deterministic, ...threads]) {
+      expect(r.outcomes.attach?.ok ?? 0, 'its lanes attached').to.be.above(0);
+      expect(r.outcomes.allow, 'no bridge').to.equal(undefined);
+      expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROYs while in use').to.be.above(0);
+      expect(r.coverage.teardownCallsRaced, 'teardowns raced').to.be.above(0);
+    }
+  });
+
   it('HWPT ids are their own id space: more HWPTs than PASIDs, counted from 1 per machine, each FD its own', async () => {
     // Three PASIDs (pasidBits 2): the 2021 design's fourth ALLOC has none left; iommufd's does not use them.
     const small = (uapi: 'ioasid' | 'iommufd') => ({ uapi, pasidBits: 2, vms: [vm('vm1', ['dev1']), vm('vm2', ['dev2'])] });
