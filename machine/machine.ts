@@ -192,7 +192,7 @@ export class Machine implements Kernel {
     const uapi = dispatcher(this, { emit, now });
     this.invoke = uapi.user;
     this.viommus = spec.vms.map((vm, v) =>
-      spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, pages: DEFAULT_PGTBL_PAGES, mutant: spec.mutant }),
+      spawnVIommu(root, { vm: v, name: vm.name, devices: vmDevices(v), uapi: uapi.viommu, design: spec.uapi, pages: DEFAULT_PGTBL_PAGES, mutant: spec.mutant }),
     );
     this.engines = (engineHost ?? ((hw, o, crash) => new EnginePool(hw, o, crash)))(
       this.hw,

@@ -177,14 +177,14 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     handle: (k, c, a) => ask('uapi', c.ref, { t: 'set-msr', vpasid: a.vpasid }, T(k)),
   },
   viommu_bind: {
-    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID',
+    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW (iommufd: ATTACH at the HWPT id) and KVM_SET_PASID for a device and vPASID; value: the pPASID',
     target: 'vm',
     binds: 'ioasid',
     args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'bind', device: a.device, vpasid: a.vpasid }, T(k)),
   },
   viommu_unbind: {
-    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW',
+    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW (iommufd: DETACH) and DESTROY (the last device of the vPASID), or DISALLOW',
     target: 'vm',
     args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'unbind', device: a.device, vpasid: a.vpasid }, T(k)),

@@ -196,6 +196,16 @@ describe('iommufd design', () => {
     }
   });
 
+  it('viommu --uapi iommufd: the vIOMMU attaches and detaches (no bridge) and stays clean', async function () {
+    this.timeout(120000);
+    for (const r of await expectClean('viommu', { seeds: [1, 2], params: { durationSec: 0.03, uapi: 'iommufd' } })) {
+      expect(r.outcomes.viommu_bind?.ok ?? 0, 'binds').to.be.above(0);
+      expect(r.outcomes.attach?.ok ?? 0, 'attached').to.be.above(0);
+      expect(r.outcomes.detach?.ok ?? 0, 'detached').to.be.above(0);
+      expect(r.outcomes.allow, 'no bridge').to.equal(undefined);
+    }
+  });
+
   it('HWPT ids are their own id space: more HWPTs than PASIDs, counted from 1 per machine, each FD its own', async () => {
     // Three PASIDs (pasidBits 2): the 2021 design's fourth ALLOC has none left; iommufd's does not use them.
     const small = (uapi: 'ioasid' | 'iommufd') => ({ uapi, pasidBits: 2, vms: [vm('vm1', ['dev1']), vm('vm2', ['dev2'])] });
