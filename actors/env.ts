@@ -11,6 +11,7 @@ import type { FdMsg, IoasidMsg } from './protocol.js';
 import type { SimEvent } from './events.js';
 import { type Result, err, ok } from './result.js';
 import { UAPI_DESIGN_NAMES } from '../input/limits.js';
+import { type IdSpace, idArg } from './pasid-allocator.js';
 
 export const MUTANTS = {
   'skip-iotlb-flush': 'teardown clears the PASID entry but never invalidates the IOTLB',
@@ -120,4 +121,12 @@ export function fdget(env: ActorEnv, fd: number, vm: number, user: string): Resu
 export function pasidArg(env: ActorEnv, pasid: number): Result<number> {
   const max = env.host.hw.pasidMax;
   return Number.isInteger(pasid) && pasid > 0 && pasid < max ? ok(pasid) : err('EINVAL', `IOASID ${pasid} is not a valid PASID (1..${max - 1})`);
+}
+
+/** iommufd's object ids (docs/iommufd.md#object-ids-are-not-pasids): one space per machine, apart from the PASIDs. */
+export const HWPT_ID_SPACE: IdSpace = { name: 'hwpt-ids', bits: 16, what: 'HWPT id' };
+
+/** The number an FD call names its IOASID by: a PASID in the 2021 design, a HWPT id under iommufd (EINVAL otherwise). */
+export function ioasidArg(env: ActorEnv, id: number): Result<number> {
+  return env.uapi === 'iommufd' ? idArg(HWPT_ID_SPACE, id) : pasidArg(env, id);
 }

@@ -2,7 +2,7 @@
 // nothing about PCI devices (layering: only a device FD knows its device). close(fd) destroys
 // everything the FD still holds.
 import { PT_MAX_PAGES } from '../hardware/layout.js';
-import { type ActorEnv, pasidArg } from './env.js';
+import { type ActorEnv, ioasidArg } from './env.js';
 import type { AllocatorMsg, FdMsg, Holder, IoasidMsg } from './protocol.js';
 import { type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, ask, reply, replyError, spawnNamed, stopActor } from './runtime.js';
@@ -30,9 +30,9 @@ export function spawnIoasidFd(parent: ParentRef, env: ActorEnv, o: FdOptions): A
   const holder: Holder = `fd:${o.fd}`;
   const T = env.replyTimeoutMs;
   const noSuch = (id: number) => err('ENOENT', `no IOASID ${id} in FD ${o.fd}`);
-  /** The IOASID a call names, if it is a PASID at all (EINVAL) and this FD holds it (ENOENT). */
+  /** The IOASID a call names, if it is an IOASID's number at all (EINVAL) and this FD holds it (ENOENT). */
   const owned = (s: FdState, ioasid: number): Result<ActorRef<IoasidMsg>> => {
-    const p = pasidArg(env, ioasid);
+    const p = ioasidArg(env, ioasid);
     if (!p.ok) return p;
     const ref = s.table.get(ioasid);
     return ref ? ok(ref) : noSuch(ioasid);

@@ -57,8 +57,11 @@ export function spawnKvm(parent: ParentRef, env: ActorEnv, o: KvmOptions): Actor
             reply(msg.replyTo, vpasidRange(msg.vpasid));
             break;
           }
+          // The table's pPASID is the address space's number: under iommufd the HWPT's id, which a
+          // VMM that shares a work queue attaches at on its devices (ids are unique per machine).
           if (!Number.isInteger(msg.ioasid) || msg.ioasid <= 0 || msg.ioasid >= o.pasidMax) {
-            reply(msg.replyTo, err('EINVAL', `IOASID ${msg.ioasid} is not a valid PASID (1..${o.pasidMax - 1})`));
+            const what = env.uapi === 'iommufd' ? `HWPT id ${msg.ioasid} is not usable as a pPASID` : `IOASID ${msg.ioasid} is not a valid PASID`;
+            reply(msg.replyTo, err('EINVAL', `${what} (1..${o.pasidMax - 1})`));
             break;
           }
           // Never rewrite a live entry: remapping takes KVM_CLEAR_PASID first, which drains the old pPASID.

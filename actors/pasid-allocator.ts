@@ -1,10 +1,12 @@
 // The global PASID space: 1 .. 2^pasidBits - 1 (0 is reserved), each free, in use, or parked.
 // A parked PASID was destroyed but is still referenced: it is never handed out until the last
 // kref is put and the IOASID releases it. Allocation is lowest-free, as the kernel's IDA does,
-// so a released number comes back at once (which is what makes reuse bugs visible).
-import { type ActorEnv, pasidArg } from './env.js';
+// so a released number comes back at once (which is what makes reuse bugs visible). Under
+// iommufd the same actor numbers HWPTs instead (docs/iommufd.md#object-ids-are-not-pasids): an
+// id space of its own, as the iommufd xarray is, and no PASID is allocated at all.
+import type { ActorEnv } from './env.js';
 import type { AllocatorMsg, AllocatorStats } from './protocol.js';
-import { err, ok } from './result.js';
+import { type Result, err, ok } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed } from './runtime.js';
 
 const FREE = 0,
@@ -21,8 +23,18 @@ interface AllocatorState {
   parked: number;
 }
 
-export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits: number): ActorRef<AllocatorMsg> {
-  const max = 1 << pasidBits;
+/** What an allocator numbers: the 2021 design's PASIDs, or iommufd's object (HWPT) ids. */
+export interface IdSpace {
+  readonly name: 'pasid-allocator' | 'hwpt-ids';
+  /** Numbers 1 .. 2^bits - 1. */
+  readonly bits: number;
+  /** The number's name in errors. */
+  readonly what: 'PASID' | 'HWPT id';
+}
+
+export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, space: IdSpace): ActorRef<AllocatorMsg> {
+  const max = 1 << space.bits;
+  const { what } = space;
   const st: AllocatorState = {
     status: new Uint8Array(max),
     owner: new Int32Array(max),
@@ -59,19 +71,19 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
 
   return spawnNamed<AllocatorState, AllocatorMsg>(
     parent,
-    'pasid-allocator',
+    space.name,
     st,
     (s, msg) => {
       switch (msg.t) {
         case 'alloc': {
           // The quota charges a PASID until it is free again: a parked PASID still counts.
           if (msg.quota !== null && (s.perVm.get(msg.vm) ?? 0) >= msg.quota) {
-            reply(msg.replyTo, err('ENOSPC', `VM quota of ${msg.quota} PASIDs reached`));
+            reply(msg.replyTo, err('ENOSPC', `VM quota of ${msg.quota} ${what}s reached`));
             break;
           }
           const p = env.injectFault('pasid-alloc') ? -1 : lowestFree();
           if (p < 0) {
-            reply(msg.replyTo, err('ENOSPC', `PASID space of ${max - 1} exhausted (${s.parked} parked)`));
+            reply(msg.replyTo, err('ENOSPC', `${what} space of ${max - 1} exhausted (${s.parked} parked)`));
             break;
           }
           s.status[p] = IN_USE;
@@ -104,7 +116,7 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
           break;
         }
         case 'state': {
-          const p = pasidArg(env, msg.pasid);
+          const p = idArg(space, msg.pasid);
           if (!p.ok) {
             reply(msg.replyTo, p);
             break;
@@ -123,4 +135,10 @@ export function spawnPasidAllocator(parent: ParentRef, env: ActorEnv, pasidBits:
     },
     (e, msg) => replyError(msg, 'EIO', `allocator: ${(e as Error).message}`),
   );
+}
+
+/** A number of `space`: 1 .. 2^bits - 1, else EINVAL (PASID 0 is DMA without PASID; iommufd ids start at 1). */
+export function idArg(space: Pick<IdSpace, 'bits' | 'what'>, id: number): Result<number> {
+  const max = 1 << space.bits;
+  return Number.isInteger(id) && id > 0 && id < max ? ok(id) : err('EINVAL', `IOASID ${id} is not a valid ${space.what} (1..${max - 1})`);
 }

@@ -6,7 +6,8 @@
 // them through the uAPI any VMM uses, so the auditor sees every call. One pPASID serves a vPASID
 // on every device bound with it (the CPU's translation is per VM). Requests for one vPASID run one
 // after the other, in arrival order; requests for different vPASIDs run concurrently. A request
-// that fails midway undoes, in the safe order, what it did.
+// that fails midway undoes, in the safe order, what it did. Under iommufd it attaches the HWPT at
+// the PASID equal to its id (the global pPASID KVM's table maps the vPASID to) and detaches.
 //
 // With guest faults on (docs/model.md#io-page-faults), the address space
 // it binds is the guest's, populated on demand: only its first and last pages are present at
@@ -14,7 +15,7 @@
 // (FAULT_RESPOND by its cookie): success, which maps the page, or invalid for a page beyond its
 // address space or a device no longer bound to the vPASID (or being unbound from it).
 import { KVM_VPASIDS } from '../hardware/layout.js';
-import type { MutantName } from './env.js';
+import type { MutantName, UapiDesign } from './env.js';
 import type { Invoke, PageRequestInfo, VIommuBinding, VIommuMsg, VIommuRequest } from './protocol.js';
 import { type Err, type Result, err, ok, okVoid } from './result.js';
 import { type ActorRef, type ParentRef, reply, replyError, spawnNamed, tell } from './runtime.js';
@@ -27,6 +28,8 @@ export type GuestOp =
   | 'map'
   | 'allow'
   | 'disallow'
+  | 'attach'
+  | 'detach'
   | 'destroy'
   | 'kvm_set_pasid'
   | 'kvm_clear_pasid'
@@ -41,6 +44,8 @@ export interface VIommuOptions {
   /** The devices assigned to the VM: the only ones its guest can name. */
   readonly devices: readonly number[];
   readonly uapi: GuestUapi;
+  /** The design the machine serves: iommufd attaches and detaches instead of ALLOW and DISALLOW. */
+  readonly design: UapiDesign;
   /** Pages of the page table bound for a new vPASID. */
   readonly pages: number;
   readonly mutant: MutantName | null;
@@ -151,6 +156,13 @@ const withDevice = (b: VIommuBinding, device: number, on: boolean): VIommuBindin
   return { ...b, devices };
 };
 
+/** ALLOW the address space on the device, or under iommufd attach it at the PASID equal to its id. */
+const give = (o: VIommuOptions, device: number, fd: number, pasid: number) =>
+  o.design === 'iommufd' ? o.uapi('attach', { device, fd, hwpt: pasid, pasid }) : o.uapi('allow', { device, fd, ioasid: pasid });
+/** DISALLOW, or under iommufd DETACH. */
+const takeBack = (o: VIommuOptions, device: number, fd: number, pasid: number) =>
+  o.design === 'iommufd' ? o.uapi('detach', { device, pasid }) : o.uapi('disallow', { device, fd, ioasid: pasid });
+
 async function bind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommuBinding | null, device: number, vpasid: number): Promise<Outcome> {
   if (held?.devices.has(device)) return { binding: held, result: err('EEXIST', `device ${device} is already bound to vPASID ${vpasid}`) };
   const fdr = await fdp;
@@ -181,9 +193,9 @@ async function bind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIommu
     b = { pasid, devices: new Set(), kvm: false };
   }
   const pasid = b.pasid;
-  const allowed = await u('allow', { device, fd, ioasid: pasid });
+  const allowed = await give(o, device, fd, pasid);
   if (!allowed.ok) return fail(allowed);
-  undo.push(() => u('disallow', { device, fd, ioasid: pasid }));
+  undo.push(() => takeBack(o, device, fd, pasid));
   if (!b.kvm) {
     const mapped = await u('kvm_set_pasid', { vm: o.vm, vpasid, fd, ioasid: pasid });
     if (!mapped.ok) return fail(mapped);
@@ -208,7 +220,7 @@ async function unbind(o: VIommuOptions, fdp: Promise<Result<number>>, held: VIom
     if (!done(r)) return { binding: b, result: r as Err };
     b = { ...b, kvm: false };
   }
-  const r = await u('disallow', { device, fd, ioasid: b.pasid });
+  const r = await takeBack(o, device, fd, b.pasid);
   if (!done(r)) return { binding: b, result: r as Err };
   b = withDevice(b, device, false);
   if (!last) return { binding: b, result: ok(b.pasid) };

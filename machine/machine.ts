@@ -7,7 +7,7 @@ import { PasidTables } from '../hardware/pasid-table.js';
 import { JobTable } from '../hardware/jobs.js';
 import { type Waiter, threadWaiter } from '../hardware/wait.js';
 import { EnginePool, type EngineHost, type EngineHostFactory } from '../workers/pool.js';
-import type { ActorEnv, FallibleSite } from '../actors/env.js';
+import { type ActorEnv, type FallibleSite, HWPT_ID_SPACE } from '../actors/env.js';
 import type { PasidState, SimEvent } from '../actors/events.js';
 import type { AllocatorMsg, AllocatorStats, IommuMsg, IoasidInfo, IoasidMsg, Invoke, KvmMsg, VIommuMsg } from '../actors/protocol.js';
 import { type Result, err } from '../actors/result.js';
@@ -160,7 +160,9 @@ export class Machine implements Kernel {
     // Devices and vCPUs are named as the user named them, so each kind has a parent of its own.
     const devices = spawner('devices');
     const vcpus = spawner('vcpus');
-    this.allocator = spawnPasidAllocator(root, this.env, spec.pasidBits);
+    // iommufd allocates no PASID (the VMM picks them per device): the allocator numbers HWPTs.
+    const space = spec.uapi === 'iommufd' ? HWPT_ID_SPACE : ({ name: 'pasid-allocator', bits: spec.pasidBits, what: 'PASID' } as const);
+    this.allocator = spawnPasidAllocator(root, this.env, space);
     this.units = Array.from({ length: spec.iommus }, (_, i) => spawnIommuUnit(root, this.env, i));
     let index = 0;
     spec.vms.forEach((vm, v) => {
@@ -200,6 +202,7 @@ export class Machine implements Kernel {
         name: vm.name,
         devices: vmDevices(v),
         uapi: uapi.viommu,
+        design: spec.uapi,
         pages: DEFAULT_PGTBL_PAGES,
         mutant: spec.mutant,
         takeFaults: vm.guestFaults ? takeFaults : null,

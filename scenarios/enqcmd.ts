@@ -6,9 +6,13 @@
 // remapping its vPASID to a fresh IOASID. Queues fill, so
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries
 // KVM_SET_PASID calls that must fail (another VM's FD, another FD's IOASID, a mapped vPASID).
+// Under iommufd the lanes attach each HWPT at the PASID equal to its id on every device of the
+// VM (a shared work queue needs one global pPASID: docs/iommufd.md), detach instead of
+// DISALLOW, and destroy again once the devices and KVM let go (DESTROY in use is EBUSY there).
 import { DEFAULT_PGTBL_PAGES } from '../uapi/ops.js';
 import type { Machine } from '../machine/machine.js';
 import { runGuestVcpus } from './guest.js';
+import { LANE_UAPI } from './lane-uapi.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 // As many pages as ENQCMD descriptors address.
@@ -37,8 +41,9 @@ async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: nu
   const fd = fds[vm]!;
   const me = `lane${vm}.${vpasid}`;
   const devices = m.devices.filter((d) => d.vm === vm).map((d) => d.index);
+  const u = LANE_UAPI[w.params.uapi ?? 'ioasid'];
   const disallowAll = async (pasid: number) => {
-    for (const d of devices) await m.invoke('disallow', { device: d, fd, ioasid: pasid });
+    for (const d of devices) await u.detach(m, d, fd, pasid, pasid);
   };
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
@@ -48,7 +53,8 @@ async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: nu
     }
     const pasid = a.value;
     await m.invoke('bind_pgtbl', { fd, ioasid: pasid, pages: PAGES_PER_IOASID });
-    for (const d of devices) await m.invoke('allow', { device: d, fd, ioasid: pasid });
+    // The pPASID is the address space's number, on every device of the queue (iommufd: the VMM's pick).
+    for (const d of devices) await u.attach(m, d, fd, pasid, pasid);
     await m.invoke('kvm_set_pasid', { vm, vpasid, fd, ioasid: pasid });
     if (w.prng.chance(0.1)) await refusedMappings(m, vm, vpasid, fds, pasid);
     await w.sleep(w.prng.int(4), me);
@@ -63,12 +69,14 @@ async function lane(w: Workload, m: Machine, vm: number, vpasid: number, fds: nu
       await w.sleep(w.prng.int(2), me);
       await m.invoke('kvm_clear_pasid', { vm, vpasid });
       await disallowAll(pasid);
+      if (u.destroyWaitsForUsers) await m.invoke('destroy', { fd, ioasid: pasid });
     } else {
       // KVM last: the PASID stays parked on KVM's kref after DISALLOW and DESTROY.
       await disallowAll(pasid);
       await m.invoke('destroy', { fd, ioasid: pasid });
       await w.sleep(w.prng.int(2), me);
       await m.invoke('kvm_clear_pasid', { vm, vpasid });
+      if (u.destroyWaitsForUsers) await m.invoke('destroy', { fd, ioasid: pasid });
     }
   }
 }

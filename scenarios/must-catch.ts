@@ -96,7 +96,8 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     // The descriptor accepted after the clear holds the pPASID when DESTROY frees it (the scan at
     // free time sees it), or reaches the queue with no translation behind it.
     invariants: ['enqcmd-unmapped', 'free-while-referenced', 'isolation', 'pasid-reuse'],
-    designs: ['ioasid'],
+    // iommufd too: KVM_CLEAR_PASID is the same call there (enqcmd maps vPASIDs to HWPT ids).
+    designs: ['ioasid', 'iommufd'],
     threads: null,
     // Seeds 1..5 of 0.3 virtual s: caught at the first under both strategies (0.1 s took 7 under random).
     deterministic: { executions: 5, durationSec: 0.3 },
@@ -115,14 +116,17 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
     scenario: iopf,
     // free-while-referenced: on threads the last put often frees the PASID before an ALLOC (the audit names the unanswered request).
     invariants: ['pasid-reuse', 'page-request', 'free-while-referenced'],
-    designs: ['ioasid'],
+    // iommufd too (iopf gives devices their HWPTs through the allow bridge): the request left
+    // pending past the detach still names the HWPT when its last kref goes (free-while-referenced).
+    designs: ['ioasid', 'iommufd'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
   'skip-prq-drain': {
     scenario: iopf,
     invariants: ['pasid-reuse', 'free-while-referenced'],
-    designs: ['ioasid'],
+    // iommufd too: a detach is a teardown of the entry like DISALLOW, and skips the drain the same way.
+    designs: ['ioasid', 'iommufd'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: 'teardownsWithPageRequests', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },
@@ -130,7 +134,9 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'respond-after-recycle': {
     scenario: iopf,
     invariants: ['page-response'],
-    designs: ['ioasid'],
+    // iommufd too: HWPT ids recycle lowest-free, and the bridge attaches at the id, so the late
+    // answer by PASID number reaches the next HWPT's request there as well.
+    designs: ['ioasid', 'iommufd'],
     threads: { seeds: [1, 2], durationSec: 1.5, meter: 'lateResponses', enough: 20 },
     deterministic: { executions: 5, durationSec: 0.05 },
   },

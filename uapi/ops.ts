@@ -84,7 +84,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     },
   },
   alloc: {
-    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID)',
+    summary: 'IOASID_ALLOC on an FD; value: the IOASID (its PASID; iommufd: the HWPT id)',
     target: 'fd',
     binds: 'ioasid',
     args: { fd },
@@ -177,14 +177,14 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     handle: (k, c, a) => ask('uapi', c.ref, { t: 'set-msr', vpasid: a.vpasid }, T(k)),
   },
   viommu_bind: {
-    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW and KVM_SET_PASID for a device and vPASID; value: the pPASID',
+    summary: 'guest vIOMMU request: ALLOC, BIND_PGTBL, ALLOW (iommufd: ATTACH at the HWPT id) and KVM_SET_PASID for a device and vPASID; value: the pPASID',
     target: 'vm',
     binds: 'ioasid',
     args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'bind', device: a.device, vpasid: a.vpasid }, T(k)),
   },
   viommu_unbind: {
-    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW and DESTROY (the last device of the vPASID), or DISALLOW',
+    summary: 'guest vIOMMU request: KVM_CLEAR_PASID, DISALLOW (iommufd: DETACH) and DESTROY (the last device of the vPASID), or DISALLOW',
     target: 'vm',
     args: { vm, device, vpasid },
     handle: (k, v, a) => ask('uapi', k.viommus[v]!, { t: 'unbind', device: a.device, vpasid: a.vpasid }, T(k)),
@@ -287,7 +287,7 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
     handle: (k, d, a) => ask('uapi', d.ref, { t: 'detach', pasid: a.pasid }, T(k)),
   },
   pasid_state: {
-    summary: "the allocator's view of a PASID: free, in-use or parked",
+    summary: "the allocator's view of a PASID (iommufd: of a HWPT id): free, in-use or parked",
     target: 'machine',
     args: { ioasid },
     handle: (k, _m, a) => ask('uapi', k.allocator, { t: 'state', pasid: a.ioasid }, T(k)),
