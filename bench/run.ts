@@ -31,7 +31,7 @@ const plan: Array<[string, () => Promise<Section>]> = [
   ['scaling-pasids', () => benchPasidSpace(quick ? { sizes: [16_383], bits: 14 } : { sizes: [100, 1000, 10_000, 100_000, 1_048_575], bits: 20 })],
   ['mutants', () => benchMutants({ seeds: quick ? 3 : 20 })],
   ['deterministic', () => benchDeterministic(quick ? { rounds: 2, steps: 20_000, scenarioSec: 0.01 } : { rounds: 9, steps: 200_000, scenarioSec: 0.05 })],
-  ['sweep', () => benchSweep(quick ? { rounds: 1, seeds: 4, seedSec: 0.005 } : { rounds: 2, seeds: 100, seedSec: 0.03 })],
+  ['sweep', () => benchSweep(quick ? { rounds: 1, seeds: 4, cliSeeds: 4, seedSec: 0.005 } : { rounds: 2, seeds: 100, cliSeeds: 200, seedSec: 0.03 })],
 ];
 // `--only NAME[,NAME]`: those sections alone (their results.json holds only them).
 const onlyAt = argv.indexOf('--only');

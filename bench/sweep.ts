@@ -5,6 +5,12 @@
 // Each side's process CPU time per seed (every thread's) is kept too: on a shared machine it
 // shows what --jobs 2 costs over --jobs 1 (thread start-up, module loading, warm-up) when the
 // wall-clock speed-up cannot. A sweep of 2 tiny seeds with each --jobs counts what starting the pool alone costs.
+// In this process the serial side runs on a main thread that earlier rounds and sections warmed,
+// while each --jobs 2 round starts cold threads; a user's `ioasid-sim sweep` starts cold either
+// way, so the first row times the command itself, each side in a fresh process.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { isDeepStrictEqual } from 'node:util';
 import { runSweep } from '../explore/sweep.js';
 import type { SweepRun } from '../report/report.js';
@@ -16,6 +22,8 @@ import { interleave, median } from './stats.js';
 export interface SweepBenchOptions {
   readonly rounds: number;
   readonly seeds: number;
+  /** Seeds of each `ioasid-sim sweep` command of the first row. */
+  readonly cliSeeds: number;
   /** Virtual seconds per seed. */
   readonly seedSec: number;
 }
@@ -28,7 +36,41 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
   return (c.user + c.system) / 1000;
 }
 
+const CLI = fileURLToPath(new URL('../bin/ioasid-sim.js', import.meta.url));
+
+/** `ioasid-sim sweep` as a user runs it, in a process of its own: seeds/s, and its runs. */
+async function cliSweep(jobs: number, seeds: number, seedSec: number): Promise<{ seedsPerSec: number; runs: unknown }> {
+  const args = [
+    CLI,
+    'sweep',
+    'teardown-race',
+    '--mode',
+    'deterministic',
+    '--seeds',
+    `1..${seeds}`,
+    '--duration',
+    String(seedSec),
+    '--jobs',
+    String(jobs),
+    '--json',
+  ];
+  const t0 = performance.now();
+  // A sweep with a violation exits 1 and still prints its report; the runs are compared either way.
+  const out = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 28 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const dt = performance.now() - t0;
+  const report = JSON.parse(out.stdout) as { runs: SweepRun[] };
+  return { seedsPerSec: (seeds * 1000) / dt, runs: untimed(report.runs) };
+}
+
 export async function benchSweep(o: SweepBenchOptions): Promise<Section> {
+  const cliRuns: unknown[] = [];
+  const cliSide = (jobs: number) => async () => {
+    const r = await cliSweep(jobs, o.cliSeeds, o.seedSec);
+    cliRuns.push(r.runs);
+    if (!isDeepStrictEqual(r.runs, cliRuns[0])) throw new Error(`ioasid-sim sweep --jobs ${jobs} gave other runs than the first command`);
+    return r.seedsPerSec;
+  };
+  const cli = await interleave(o.rounds, { serial: cliSide(1), parallel: cliSide(2) });
   const { seed: _, ...params } = { ...DEFAULT_PARAMS, durationSec: o.seedSec };
   const runsOf: Partial<Record<number, ReturnType<typeof untimed>>> = {};
   const cpuMsPerSeed: Record<number, number[]> = { 1: [], 2: [] };
@@ -58,9 +100,20 @@ export async function benchSweep(o: SweepBenchOptions): Promise<Section> {
     id: 'sweep',
     title: 'sweep seeds/s, --jobs 2 vs --jobs 1',
     baseline: 'the same deterministic sweep with --jobs 1 (serial, main thread)',
-    rows: [pairedRow(`sweep teardown-race, ${o.seeds} deterministic seeds of ${o.seedSec} virtual s, --jobs 2`, r.parallel, r.serial, 'seeds/s')],
+    rows: [
+      pairedRow(
+        `ioasid-sim sweep teardown-race, ${o.cliSeeds} deterministic seeds of ${o.seedSec} virtual s, --jobs 2 (fresh process per command)`,
+        cli.parallel,
+        cli.serial,
+        'seeds/s',
+      ),
+      pairedRow(`the same in this process, ${o.seeds} seeds, --jobs 2 (cold threads vs a warm main thread)`, r.parallel, r.serial, 'seeds/s'),
+    ],
     figures: {
       rounds: o.rounds,
+      cliSeeds: o.cliSeeds,
+      cliMedianSecJobs1: o.cliSeeds / median(cli.serial),
+      cliMedianSecJobs2: o.cliSeeds / median(cli.parallel),
       seeds: o.seeds,
       seedSec: o.seedSec,
       medianSecJobs1: o.seeds / median(r.serial),
@@ -72,6 +125,7 @@ export async function benchSweep(o: SweepBenchOptions): Promise<Section> {
     },
     notes: [
       'the ratio is the speed-up: about 2 on 2 idle cores; each --jobs 2 round starts its pool, whose threads load and warm the model themselves',
+      'first row: each side is the command a user runs, a fresh node process, cold for both; second row: in this process, where the serial side runs on a main thread warmed by earlier rounds',
       `seeds of ${o.seedSec} virtual s (about ${Math.round(o.seedSec * 1e6)} scheduler steps each), as a real sweep's are: with much shorter seeds the pool's start-up is a large part of a round`,
       'cpuMsPerSeed: CPU time of the whole process (every thread) per seed; on a loaded machine compare these, not seeds/s; tinySweepCpuMs: a sweep of 2 seeds of 0.0001 virtual s; jobs 2 minus jobs 1 is what starting the pool costs (each thread loads the model: module loading and its first, cold runs)',
       'every round checks that --jobs 2 gave the runs of --jobs 1, timing aside',
