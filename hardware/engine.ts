@@ -345,6 +345,9 @@ export class Engine {
     const version = slot < 0 ? 0 : pasidEntryVersion(hw, slot);
     const walk = walkPasid(hw, device, pasid);
     if (walk === -2) return walk; // a not-present entry is never cached
+    // Changed during the walk (an install publishes after its version moved on): use the walk
+    // once, but cache no copy whose version may name an older entry than it holds.
+    if (slot >= 0 && pasidEntryVersion(hw, slot) !== version) return walk;
     pc[c + PC.DEV] = 0;
     pc[c + PC.PASID] = pasid;
     pc[c + PC.WALK] = walk + 2;
