@@ -10,8 +10,7 @@
 // way, so the first row times the command itself, each side in a fresh process.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { runSweep } from '../explore/sweep.js';
 import type { SweepRun } from '../report/report.js';
 import { DEFAULT_PARAMS } from '../scenarios/scenario.js';
@@ -37,6 +36,7 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
 }
 
 const CLI = fileURLToPath(new URL('../bin/ioasid-sim.js', import.meta.url));
+const run = promisify(execFile);
 
 /** `ioasid-sim sweep` as a user runs it, in a process of its own: seeds/s, and its runs. */
 async function cliSweep(jobs: number, seeds: number, seedSec: number): Promise<{ seedsPerSec: number; runs: unknown }> {
@@ -56,7 +56,7 @@ async function cliSweep(jobs: number, seeds: number, seedSec: number): Promise<{
   ];
   const t0 = performance.now();
   // A sweep with a violation exits 1 and still prints its report; the runs are compared either way.
-  const out = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 28 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const out = await run(process.execPath, args, { maxBuffer: 1 << 28 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   const dt = performance.now() - t0;
   const report = JSON.parse(out.stdout) as { runs: SweepRun[] };
   return { seedsPerSec: (seeds * 1000) / dt, runs: untimed(report.runs) };

@@ -17,11 +17,7 @@ describe('mutants are caught on real threads (fixed seeds, the scenario that sho
     const { seeds, durationSec, enough } = threads;
     const meter = WORK_METERS[threads.meter];
     // Every seed under the first design; the other designs on the first seed, to keep the file's time in bounds.
-    // Not iopf under iommufd on threads: its lanes still reach iommufd through the allow/disallow
-    // bridge, and on an idle machine those mutant runs end with calls that time out (an open
-    // problem, issue 17's note); deterministic mode catches them there (caught-deterministic.test.ts).
-    const threadDesigns = scenario.name === 'iopf' ? designs.slice(0, 1) : designs;
-    const runs = threadDesigns.flatMap((uapi, i) => (i === 0 ? seeds : seeds.slice(0, 1)).map((seed) => ({ uapi, seed })));
+    const runs = (threads.designs ?? designs).flatMap((uapi, i) => (i === 0 ? seeds : seeds.slice(0, 1)).map((seed) => ({ uapi, seed })));
     for (const { uapi, seed } of runs) {
       it(`${mutant}, ${scenario.name} --uapi ${uapi} ${durationSec} s runs, seed ${seed}, within ${enough} ${meter.what}`, async () => {
         const out = await runUntil(
