@@ -15,7 +15,7 @@ import type { Simulation } from '../sim/simulation.js';
 import { WAIT } from '../sequence/file.js';
 import { STEP_OP_BY_NAME } from '../sequence/ops.js';
 import type { RecordedStep } from '../sequence/write.js';
-import { UAPI } from '../uapi/ops.js';
+import { type BindKind, UAPI, boundValue } from '../uapi/ops.js';
 
 /** A uAPI call of the workload, as the events showed it; `result` null if it never answered. */
 interface Call {
@@ -75,17 +75,17 @@ export interface Step {
  */
 export type Order = 'reply' | 'call' | 'overlap';
 
-const PREFIX = { fd: 'fd', ioasid: 'a', job: 'j' } as const;
+const PREFIX: { readonly [K in BindKind]: string } = { fd: 'fd', ioasid: 'a', job: 'j', cookie: 'r' };
 const PASID_SPACE = 1 << 20;
 
 /** Does this argument of `op` name a value an earlier step bound (rather than a machine object)? */
 export function refersToStep(op: string, arg: string): boolean {
   if (op === WAIT) return true; // the call it waits for
   const kind = STEP_OP_BY_NAME.get(op)!.args.find((a) => a.name === arg)?.kind;
-  return kind === 'fd' || kind === 'job' || kind === 'ioasid' || kind === 'vpasid';
+  return kind === 'fd' || kind === 'job' || kind === 'ioasid' || kind === 'vpasid' || kind === 'cookie';
 }
 
-type Bound = Record<'fd' | 'ioasid' | 'job', Map<number, string>>;
+type Bound = Record<BindKind, Map<number, string>>;
 
 /**
  * The calls as steps (seeds left to the runner). A call a file cannot express (an FD it never
@@ -94,8 +94,8 @@ type Bound = Record<'fd' | 'ioasid' | 'job', Map<number, string>>;
  * answered last; in `call` order where it started.
  */
 export function stepsOf(log: readonly Happening[], names: MachineNames, order: Order): Step[] {
-  const bound: Bound = { fd: new Map(), ioasid: new Map(), job: new Map() };
-  const counts = { fd: 0, ioasid: 0, job: 0 };
+  const bound: Bound = { fd: new Map(), ioasid: new Map(), job: new Map(), cookie: new Map() };
+  const counts = { fd: 0, ioasid: 0, job: 0, cookie: 0 };
   const made = new Map<Call, Made>();
   const placed: (Call | Wait)[] = [];
   const open = new Set<Call>(); // started, not yet answered
@@ -109,7 +109,7 @@ export function stepsOf(log: readonly Happening[], names: MachineNames, order: O
         const as = `${PREFIX[binds]}${++counts[binds]}`;
         s.step = { ...s.step, as };
         if (binds !== 'fd') s.links.push(as);
-        bound[binds].set(c.result.value as number, as);
+        bound[binds].set(boundValue(binds, c.result.value), as);
       }
       open.delete(c);
       if (order === 'reply') placed.push(c);
@@ -183,6 +183,11 @@ function expressed(c: Call, names: MachineNames, bound: Bound): Made | null {
       case 'pasid':
       case 'pages': // an IOVA page may be 0
         w = v >= 0 && v < PASID_SPACE ? v : undefined;
+        break;
+      // The page request a fault_read named: a late answer stays tied to its read whatever
+      // cookie numbers a cut leaves (they count every request of the machine).
+      case 'cookie':
+        w = bound.cookie.get(v) ?? (v >= 1 && v <= (a.max ?? 0x7fffffff) ? v : undefined);
         break;
       case 'response':
         w = v === PrqCode.SUCCESS ? 'success' : v === PrqCode.INVALID ? 'invalid' : undefined;

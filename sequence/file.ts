@@ -8,6 +8,7 @@ import { InputError } from '../input/input-error.js';
 import { parseJsonText, parseYamlText, readDocument } from '../input/read.js';
 import { type SequenceInput, sequenceInput } from '../input/sequence-schema.js';
 import { STEP_OP_BY_NAME, type StepArg } from './ops.js';
+import type { BindKind } from '../uapi/ops.js';
 
 export interface SequenceStep {
   readonly index: number;
@@ -72,7 +73,7 @@ function sequenceOf(doc: unknown, file: string): Sequence {
 // The names a vm, device or vcpu argument may take (the runner and fuzzers import them from here).
 export { machineNames };
 
-type Kind = 'fd' | 'ioasid' | 'job';
+type Kind = BindKind;
 type At = (field: string | null, msg: string) => InputError;
 
 /**
@@ -236,6 +237,15 @@ function checkArg(
     }
     case 'count': {
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw fail(`must be an integer in 1..${max} (got ${JSON.stringify(v)})`);
+      return v as number;
+    }
+    case 'cookie': {
+      if (typeof v === 'string') {
+        if (bound.get(v) !== 'cookie') throw fail(`'${v}' is not a page request named by an earlier fault_read's 'as:'`);
+        return v;
+      }
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max)
+        throw fail(`must be a name bound by an earlier fault_read's 'as:' or a cookie, an integer in 1..${max} (got ${JSON.stringify(v)})`);
       return v as number;
     }
     case 'response': {

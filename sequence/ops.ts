@@ -5,7 +5,7 @@ import type { OpName } from '../actors/protocol.js';
 import { type Result, ok } from '../actors/result.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { UapiDesign } from '../actors/env.js';
-import { type ArgKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
+import { type ArgKind, type BindKind, OP_NAMES, type OpRow, UAPI } from '../uapi/ops.js';
 
 export interface StepArg {
   readonly name: string;
@@ -21,7 +21,7 @@ export interface StepOp {
   readonly args: readonly StepArg[];
   /** Arguments the runner draws from the run's PRNG. */
   readonly seeds: readonly string[];
-  readonly binds?: 'fd' | 'ioasid' | 'job';
+  readonly binds?: BindKind;
   readonly outcomes?: readonly string[];
   /** The one uAPI design that has the op, if only one does. */
   readonly design?: UapiDesign;

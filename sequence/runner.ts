@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FallibleSite, MutantName } from '../actors/env.js';
 import type { Result } from '../actors/result.js';
 import { PrqCode } from '../hardware/layout.js';
+import { boundValue } from '../uapi/ops.js';
 import { STEP_OP_BY_NAME } from './ops.js';
 import { Prng } from '../sim/prng.js';
 import { type RunReport, type StepReport, VERSION, countsOf, scheduleOf, verdictOf } from '../report/report.js';
@@ -165,6 +166,10 @@ export async function runStep(
       case 'pages':
         a[arg.name] = v as number;
         break;
+      // A page request named by a fault_read; one whose read failed resolves to -1 (EINVAL).
+      case 'cookie':
+        a[arg.name] = typeof v === 'number' ? v : (bindings.get(v) ?? -1);
+        break;
       case 'response':
         a[arg.name] = v === 'success' ? PrqCode.SUCCESS : PrqCode.INVALID; // PCIe: Success, Invalid Request
         break;
@@ -172,7 +177,7 @@ export async function runStep(
   }
   for (const name of spec.seeds) a[name] = prng.fork();
   const r: Result<unknown> = await spec.run(sim, a);
-  if (r.ok && step.as) bindings.set(step.as, r.value as number);
+  if (r.ok && step.as) bindings.set(step.as, boundValue(spec.binds!, r.value));
   else if (step.as) bindings.delete(step.as);
   const result = r.ok ? (spec.classify?.(r.value) ?? 'ok') : r.errno;
   const value = r.ok ? r.value : null;

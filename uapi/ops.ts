@@ -17,9 +17,13 @@ import { type TargetKind, type Targets, deviceTarget } from './targets.js';
  * VMM chose for a device (iommufd, written as a number), a count (at least 1), IOVA pages (a page
  * number or a page count, 0 allowed: the op itself answers EINVAL for a range it refuses), a seed,
  * a PCIe page-response code (0 success, 1 invalid request; sequence files write `success` or
- * `invalid`).
+ * `invalid`), the cookie of a page request a fault queue handed out (0: the queue's oldest).
  */
-export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'pasid' | 'job' | 'count' | 'pages' | 'seed' | 'response';
+export type ArgKind = 'vm' | 'device' | 'vcpu' | 'fd' | 'ioasid' | 'vpasid' | 'pasid' | 'job' | 'count' | 'pages' | 'seed' | 'response' | 'cookie';
+/** What `as:` may name: the value itself (an FD, an IOASID, a job), or the cookie of the page request a value describes. */
+export type BindKind = 'fd' | 'ioasid' | 'job' | 'cookie';
+/** The number a name of `kind` stands for, from a successful call's value. */
+export const boundValue = (kind: BindKind, value: unknown): number => (kind === 'cookie' ? (value as { cookie: number }).cookie : (value as number));
 export interface ArgSpec {
   readonly kind: ArgKind;
   readonly default?: number;
@@ -45,7 +49,7 @@ interface RowOf<K extends OpName, T extends TargetKind> {
   /** Every argument, in the order a person writes them. */
   readonly args: { readonly [A in keyof OpArgs<K>]-?: ArgSpec };
   /** The kind of name `as:` binds to the value. */
-  readonly binds?: 'fd' | 'ioasid' | 'job';
+  readonly binds?: BindKind;
   /** The one uAPI design that has this op (default: both); in the other it answers EOPNOTSUPP. */
   readonly design?: UapiDesign;
   /** Outcome words besides `ok` and the errnos that `expect:` may name. */
@@ -256,13 +260,14 @@ export const UAPI: { readonly [K in OpName]: OpRow<K> } = {
       "read() of the fault queue: wait, bounded, for the IOASID's oldest unanswered page request and leave it pending; value: { device, iova, pages, group, cookie }",
     target: 'fd',
     args: { fd, ioasid },
+    binds: 'cookie',
     handle: (k, _f, a) => k.faults.read(a.fd, a.ioasid),
   },
   fault_respond: {
     summary:
       "FAULT_RESPOND: answer the page request `cookie` names (EINVAL: not one of this fault queue's), or with no cookie the IOASID's oldest (waits, bounded, for one); success maps the page first; value: { device, iova, pages, group, cookie }",
     target: 'fd',
-    args: { fd, ioasid, code: { kind: 'response', max: 1 }, cookie: { kind: 'count', default: 0, max: 0x7fffffff } },
+    args: { fd, ioasid, code: { kind: 'response', max: 1 }, cookie: { kind: 'cookie', default: 0, max: 0x7fffffff } },
     handle: (k, _f, a) => k.faults.respond(a.fd, a.ioasid, a.code, a.cookie),
   },
   attach: {

@@ -15,15 +15,8 @@ import { type ModeOptions, THREADS } from '../../sim/mode.js';
 import { MUST_CATCH_ENTRIES } from '../../scenarios/must-catch.js';
 
 const RANDOM: ModeOptions = { mode: 'deterministic', strategy: 'random', pctDepth: 3 };
+/** A few dozen steps, for every built-in mutant. */
 const MAX_STEPS = 40;
-/**
- * Mutants whose shrunk file is known to be longer, and how long it may be (issue 14 asks a few
- * dozen steps of every one: these are its open gap, in docs/shrink.md). respond-after-recycle
- * needs a PASID handed out again to the lane holding the old cookie; most cuts change which
- * PASID the allocator gives next, so ddmin keeps many lanes (138 steps at this budget, 94 at
- * a budget of 1000).
- */
-const LONGER: Partial<Record<MutantName, number>> = { 'respond-after-recycle': 150 };
 /** Sequence runs per shrink: small, so the whole file stays well under two minutes. */
 const BUDGET = 150;
 
@@ -40,7 +33,7 @@ async function failing(entry: (typeof MUST_CATCH_ENTRIES)[number]): Promise<RunR
 /** The written file fails on the mutant with `invariant` and passes on the correct model. */
 async function reproduces(text: string, mutant: MutantName, invariant: string, strategy: ModeOptions): Promise<void> {
   const seq = parseSequence(text, `${mutant}.yaml`);
-  expect(seq.steps.length).to.be.at.most(LONGER[mutant] ?? MAX_STEPS);
+  expect(seq.steps.length).to.be.at.most(MAX_STEPS);
   const onMutant = await runSequence(seq, { mutant, mode: strategy });
   expect(
     onMutant.violations.map((v) => v.invariant),
@@ -68,8 +61,7 @@ describe('shrink: a failing run as a small sequence file', function () {
 
   for (const entry of MUST_CATCH_ENTRIES) {
     const [mutant, { scenario }] = entry;
-    const maxSteps = LONGER[mutant] ?? MAX_STEPS;
-    it(`${mutant} on ${scenario.name}: at most ${maxSteps} steps that fail on the mutant and pass on the correct model`, async () => {
+    it(`${mutant} on ${scenario.name}: at most ${MAX_STEPS} steps that fail on the mutant and pass on the correct model`, async () => {
       const report = await failing(entry);
       const o = await shrink(report, `${mutant}.json`, { budget: BUDGET });
       expect(o.reproduced, o.message).to.equal(true);
@@ -77,7 +69,7 @@ describe('shrink: a failing run as a small sequence file', function () {
       // and enqcmd-unmapped, one descriptor apart; the file shows the second).
       expect(report.violations.map((v) => v.invariant)).to.include(o.invariant);
       const invariant = o.invariant;
-      expect(o.steps).to.be.at.most(maxSteps).and.to.be.below(o.recorded);
+      expect(o.steps).to.be.at.most(MAX_STEPS).and.to.be.below(o.recorded);
       // The budget bounds the candidates; the written file's own checks come on top (at most 4).
       expect(o.runs).to.be.at.most(BUDGET + 4);
       expect(o.text).to.include(`the invariant ${invariant}`).and.to.include(`--mutant ${mutant}`);

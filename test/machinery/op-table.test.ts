@@ -15,7 +15,9 @@ describe('the op table', () => {
       const row = UAPI[op];
       expect(row.summary, op).to.be.a('string').that.is.not.empty;
       for (const [name, a] of Object.entries(row.args))
-        expect(['vm', 'device', 'vcpu', 'fd', 'ioasid', 'vpasid', 'pasid', 'job', 'count', 'pages', 'seed', 'response'], `${op}.${name}`).to.include(a.kind);
+        expect(['vm', 'device', 'vcpu', 'fd', 'ioasid', 'vpasid', 'pasid', 'job', 'count', 'pages', 'seed', 'response', 'cookie'], `${op}.${name}`).to.include(
+          a.kind,
+        );
     }
   });
 
