@@ -1,9 +1,10 @@
 // The hunt at the hardware tables' own edges, driven through hardware/'s public functions on a
 // machine built in the test: what no sequence file reaches because the actors never do it (an
-// entry in leaf slot 0, a ring that laps, PASID 0 as an invalidation target, 64 IOMMU units) or
-// because deterministic mode leaves no window for it (an invalidation wait, a full queue, a
-// vCPU caught mid-submission). Every check is an observable result: what a walk, a translation
-// or a counter answers, which cache entries an invalidation dropped, and when a call must wait.
+// entry in leaf slot 0, a ring that laps, PASID 0 as an invalidation target, 64 IOMMU units), what
+// deterministic mode leaves no window for (an invalidation wait, a full queue, a vCPU caught
+// mid-submission), and the IO page tables' errors as callers see them. Every check is an
+// observable result: what a walk, a translation, a counter or a call answers, which cache entries
+// an invalidation dropped, and when a call must wait.
 import { expect } from 'chai';
 import { invalidationsPending, postInvalidation, resetEngineTlb, serviceInvalidations, waitInvalidation } from '../../hardware/invalidation.js';
 import { kvmInvalidate, kvmPublish, kvmQuiesce, kvmTranslate, kvmZero, vcpuCounters, writeMsr } from '../../hardware/kvm.js';
@@ -19,12 +20,16 @@ import {
   PASID_CACHE_ENTRIES,
   PC,
   PC_STRIDE,
+  PT,
+  PT_STRIDE,
   TLB,
   TLB_STRIDE,
   VC,
   VC_STRIDE,
 } from '../../hardware/layout.js';
+import { PagePool } from '../../hardware/memory.js';
 import { entryEpoch, PasidTables, pasidEntryVersion, pasidSlot, walkPasid } from '../../hardware/pasid-table.js';
+import { checkIovaRange, isPgtableError, PgtablePool } from '../../hardware/pgtable.js';
 import type { Waiter } from '../../hardware/wait.js';
 
 /** Two VMs with a device each, two engines, two IOMMU units, 256 PASIDs (4 leaves a device), a pool of two leaves. */
@@ -234,6 +239,71 @@ describe('hunt: the hardware tables at their edges (hardware functions)', () => 
       cache(hw, 1, 0, 0, 1);
       resetEngineTlb(hw, 0);
       expect(at(1, 0)).to.deep.equal([true, true, true]);
+    });
+  });
+
+  describe('IO page tables', () => {
+    /** Table `id`'s PTE of IOVA page `iova`: [page + 1 (0: none), the page's generation]. */
+    const pte = (hw: Hardware, id: number, iova: number) => {
+      const w = id * PT_STRIDE + PT.ENTRIES + 2 * iova;
+      return [hw.pgtables[w], hw.pgtables[w + 1]];
+    };
+
+    it('the pool hands out every slot once, each naming its VM, then ENOMEM; a destroyed slot comes back', () => {
+      const hw = machine();
+      const pool = new PgtablePool(hw, new PagePool(hw));
+      expect([pool.create(1), pool.create(0), pool.create(1)]).to.deep.equal([{ id: 0 }, { id: 1 }, { error: 'ENOMEM', why: 'no free IO page table slot' }]);
+      expect([hw.pgtables[PT.VM], hw.pgtables[PT_STRIDE + PT.VM], pool.live]).to.deep.equal([1, 0, 2]);
+      pool.destroy(0);
+      pool.destroy(0); // a slot that is not live: nothing happens
+      expect([hw.pgtables[PT.VM], hw.pgtables[PT_STRIDE + PT.VM], pool.live]).to.deep.equal([0, 0, 1]);
+      expect(pool.create(0)).to.deep.equal({ id: 0 });
+      expect(pool.create(0)).to.deep.equal({ error: 'ENOMEM', why: 'no free IO page table slot' });
+    });
+
+    it('map, unmap and destroy: the PTEs, the pages, the errors and what they say', () => {
+      const hw = machine();
+      const memory = new PagePool(hw);
+      const pool = new PgtablePool(hw, memory);
+      const { id } = pool.create(1) as { id: number }; // id 0; VM 1's pages are 4..7, handed out lowest first
+      const other = (pool.create(1) as { id: number }).id;
+      expect(pool.map(other, 63, 1)).to.equal(null); // the last IOVA page: its neighbour's table must not see it
+      expect([pool.map(id, 2, 2), pool.extent(id), pool.extent(other), pool.extent(9)]).to.deep.equal([null, 4, 64, 0]);
+      expect([pte(hw, id, 1), pte(hw, id, 2), pte(hw, id, 3), pte(hw, id, 4)]).to.deep.equal([
+        [0, 0],
+        [7, 0],
+        [6, 0],
+        [0, 0],
+      ]);
+      expect(pool.map(id, 3, 2)).to.deep.equal({ error: 'EEXIST', why: 'IOVA pages 3..4 overlap the mapping at 2..3' });
+      expect(pool.map(id, 1, 1)).to.equal(null);
+      expect(pool.map(id, 4, 2)).to.deep.equal({ error: 'ENOMEM', why: 'VM has 0 free pages, 2 asked' });
+      expect(pool.map(id, 0, 65)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages 0..64 leave the address space (0..63)' });
+      expect(pool.unmap(id, 0, 0)).to.deep.equal({ error: 'EINVAL', why: 'pages must be at least 1 (got 0)' });
+      expect(pool.unmap(id, 4, 2)).to.deep.equal({ error: 'ENOENT', why: 'nothing is mapped at IOVA pages 4..5' });
+      expect(pool.unmap(id, 0, 3)).to.deep.equal({ error: 'ENOENT', why: 'the mapping at 2..3 would be split' });
+      expect(pool.unmap(id, 3, 4)).to.deep.equal({ error: 'ENOENT', why: 'the mapping at 2..3 would be split' });
+      expect(pool.unmap(id, 2, 2)).to.deep.equal([6, 5]);
+      expect([pte(hw, id, 1)[0], pte(hw, id, 2)[0], pte(hw, id, 3)[0], pool.extent(id)]).to.deep.equal([8, 0, 0, 4]);
+      pool.release([5]);
+      pool.hold(id, [6]);
+      pool.hold(9, [6]); // no such table: nothing held
+      expect(memory.freeCount(1)).to.equal(1);
+      expect(pool.map(id, 2, 1)).to.equal(null); // the released page, its generation moved on
+      expect(pte(hw, id, 2)).to.deep.equal([6, 1]);
+      pool.destroy(id);
+      expect([memory.freeCount(1), pte(hw, id, 1)[0], pte(hw, id, 2)[0], pool.extent(id)]).to.deep.equal([3, 0, 0, 0]);
+      expect([pte(hw, other, 63)[0], pool.live]).to.deep.equal([5, 1]);
+      expect(pool.unmap(other, 63, 1)).to.deep.equal([4]);
+    });
+
+    it('an IOVA range is whole pages of the 64-page address space', () => {
+      expect([checkIovaRange(0, 64), checkIovaRange(63, 1), isPgtableError(null), isPgtableError({ id: 0 })]).to.deep.equal([null, null, false, false]);
+      expect(checkIovaRange(0, 1.5)).to.deep.equal({ error: 'EINVAL', why: 'pages must be at least 1 (got 1.5)' });
+      expect(checkIovaRange(-1, 1)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages -1..-1 leave the address space (0..63)' });
+      expect(checkIovaRange(0.5, 1)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages 0.5..0.5 leave the address space (0..63)' });
+      expect(checkIovaRange(63, 2)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages 63..64 leave the address space (0..63)' });
+      expect(isPgtableError({ error: 'EINVAL', why: '' })).to.equal(true);
     });
   });
 
