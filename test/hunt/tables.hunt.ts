@@ -136,8 +136,8 @@ describe('hunt: the hardware tables at their edges (hardware functions)', () => 
       expect([0, 1, 2, 3, 4, 5].map((i) => inIotlb(hw, 0, i))).to.deep.equal([true, false, false, true, true, true]);
       expect([0, 1, 2, 3].map((i) => inDevtlb(hw, 0, i))).to.deep.equal([true, true, true, true]);
       expect(inIotlb(hw, 1, 0)).to.equal(true);
-      // The device TLB's whole space of every PASID of device 0: the other device's stays.
-      await postInvalidation(hw, mustNotWait, 0, { kind: InvKind.DEVTLB, device: 0, pasid: -1 });
+      // The device TLB's whole space (npages 0: the IOVA is ignored) of every PASID of device 0: the other device's stays.
+      await postInvalidation(hw, mustNotWait, 0, { kind: InvKind.DEVTLB, device: 0, pasid: -1, iova: 11 });
       serviceInvalidations(hw, 0);
       expect([0, 1, 2, 3, 4, 5].map((i) => inDevtlb(hw, 0, i))).to.deep.equal([false, false, false, false, false, true]);
       expect(inDevtlb(hw, 1, 0)).to.equal(true);
