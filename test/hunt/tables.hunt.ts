@@ -252,13 +252,15 @@ describe('hunt: the hardware tables at their edges (hardware functions)', () => 
     it('the pool hands out every slot once, each naming its VM, then ENOMEM; a destroyed slot comes back', () => {
       const hw = machine();
       const pool = new PgtablePool(hw, new PagePool(hw));
-      expect([pool.create(1), pool.create(0), pool.create(1)]).to.deep.equal([{ id: 0 }, { id: 1 }, { error: 'ENOMEM', why: 'no free IO page table slot' }]);
-      expect([hw.pgtables[PT.VM], hw.pgtables[PT_STRIDE + PT.VM], pool.live]).to.deep.equal([1, 0, 2]);
-      pool.destroy(0);
-      pool.destroy(0); // a slot that is not live: nothing happens
-      expect([hw.pgtables[PT.VM], hw.pgtables[PT_STRIDE + PT.VM], pool.live]).to.deep.equal([0, 0, 1]);
-      expect(pool.create(0)).to.deep.equal({ id: 0 });
-      expect(pool.create(0)).to.deep.equal({ error: 'ENOMEM', why: 'no free IO page table slot' });
+      const enomem = { error: 'ENOMEM', why: 'no free IO page table slot' };
+      expect([pool.create(1), pool.create(1), pool.create(0)]).to.deep.equal([{ id: 0 }, { id: 1 }, enomem]);
+      const vms = () => [hw.pgtables[PT.VM], hw.pgtables[PT_STRIDE + PT.VM], pool.live];
+      expect(vms()).to.deep.equal([1, 1, 2]);
+      pool.destroy(1);
+      pool.destroy(1); // a slot that is not live: nothing happens
+      expect(vms()).to.deep.equal([1, 0, 1]);
+      expect(pool.create(0)).to.deep.equal({ id: 1 });
+      expect(pool.create(0)).to.deep.equal(enomem);
     });
 
     it('map, unmap and destroy: the PTEs, the pages, the errors and what they say', () => {
@@ -277,6 +279,7 @@ describe('hunt: the hardware tables at their edges (hardware functions)', () => 
       ]);
       expect(pool.map(id, 3, 2)).to.deep.equal({ error: 'EEXIST', why: 'IOVA pages 3..4 overlap the mapping at 2..3' });
       expect(pool.map(id, 1, 1)).to.equal(null);
+      expect(pool.unmap(id, 0, 1)).to.deep.equal({ error: 'ENOENT', why: 'nothing is mapped at IOVA pages 0..0' }); // the area at 1 is past it
       expect(pool.map(id, 4, 2)).to.deep.equal({ error: 'ENOMEM', why: 'VM has 0 free pages, 2 asked' });
       expect(pool.map(id, 0, 65)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages 0..64 leave the address space (0..63)' });
       expect(pool.unmap(id, 0, 0)).to.deep.equal({ error: 'EINVAL', why: 'pages must be at least 1 (got 0)' });
@@ -298,7 +301,13 @@ describe('hunt: the hardware tables at their edges (hardware functions)', () => 
     });
 
     it('an IOVA range is whole pages of the 64-page address space', () => {
-      expect([checkIovaRange(0, 64), checkIovaRange(63, 1), isPgtableError(null), isPgtableError({ id: 0 })]).to.deep.equal([null, null, false, false]);
+      expect([checkIovaRange(0, 64), checkIovaRange(63, 1), isPgtableError(null), isPgtableError(0), isPgtableError({ id: 0 })]).to.deep.equal([
+        null,
+        null,
+        false,
+        false,
+        false,
+      ]);
       expect(checkIovaRange(0, 1.5)).to.deep.equal({ error: 'EINVAL', why: 'pages must be at least 1 (got 1.5)' });
       expect(checkIovaRange(-1, 1)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages -1..-1 leave the address space (0..63)' });
       expect(checkIovaRange(0.5, 1)).to.deep.equal({ error: 'EINVAL', why: 'IOVA pages 0.5..0.5 leave the address space (0..63)' });
