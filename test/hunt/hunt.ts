@@ -1,8 +1,9 @@
-// What the mutation hunt (test/hunt/*.hunt.ts, `npm run mutation`) runs: every case is a small
-// deterministic run that must come out clean, so a mutant is killed exactly when the auditor's
-// verdict on some run changes (a violation, an unmet expect, a failed call, a leak after
-// fail-nth, or nothing raced). Deterministic mode keeps the engines on the main thread, where
-// Stryker's active mutant is visible (worker threads would run the unmutated code).
+// What the mutation hunt (test/hunt/*.hunt.ts, `npm run mutation`) runs: tables.hunt.ts calls
+// the hardware tables' own functions and checks what they answer; every other case is a small
+// deterministic run that must come out clean, so a mutant is killed when the auditor's verdict
+// on some run changes (a violation, an unmet expect, a failed call, a leak after fail-nth, or
+// nothing raced). Deterministic mode keeps the engines on the main thread, where Stryker's
+// active mutant is visible (worker threads would run the unmutated code).
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ModeOptions } from '../../sim/mode.js';
