@@ -6,7 +6,7 @@
 export default {
   packageManager: 'npm',
   testRunner: 'mocha',
-  mochaOptions: { 'no-config': true, spec: ['dist/test/hunt/tables.hunt.js', 'dist/test/hunt/sequences.hunt.js', 'dist/test/hunt/limits.hunt.js', 'dist/test/hunt/scenarios.hunt.js'] },
+  mochaOptions: { 'no-config': true, spec: ['dist/test/hunt/sequences.hunt.js', 'dist/test/hunt/limits.hunt.js', 'dist/test/hunt/scenarios.hunt.js', 'dist/test/hunt/tables.hunt.js'] },
   buildCommand: 'npx tsc -p tsconfig.json',
   // Mutants break types; every mutated file gets @ts-nocheck so tsc still emits.
   disableTypeChecks: '{actors,hardware}/**/*.ts',
