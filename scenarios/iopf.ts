@@ -83,8 +83,7 @@ async function lane(w: Workload, m: Machine, device: number, fd: number, slot: n
     // DESTROY first leaves the device's entry to the detach after it: it parks the PASID (2021
     // design) or is EBUSY (iommufd), and the lane destroys again once it detached.
     const read = faultQueue ? await m.invoke('fault_read', { fd, ioasid }) : null;
-    const detachedFirst = w.prng.chance(0.5);
-    if (detachedFirst) await u.detach(m, device, fd, ioasid, pasid);
+    if (w.prng.chance(0.5)) await u.detach(m, device, fd, ioasid, pasid);
     const destroyed = m.invoke('destroy', { fd, ioasid });
     let late: Promise<unknown> = Promise.resolve();
     if (read?.ok && w.prng.chance(0.5)) stale = read.value.cookie;
