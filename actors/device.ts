@@ -83,13 +83,27 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
     return r.ok ? put(h) : r;
   };
 
+  /** Record what `pasid` holds; published before its entry can raise a page request, so the request finds its address space. */
+  const hold = (s: DeviceState, pasid: number, h: Held) => {
+    s.held.set(pasid, h);
+    env.attachments.set(o.index, pasid, h.hwpt);
+  };
+  /** Forget `pasid`, once its entry is torn down (and its page requests drained). */
+  const letGo = (s: DeviceState, pasid: number) => {
+    s.held.delete(pasid);
+    env.attachments.delete(o.index, pasid);
+  };
+
   /** Take a kref on `h` and install its entry at `pasid` (`at`: the PASID the VMM chose, null for ALLOW's). */
   const attachAt = async (s: DeviceState, pasid: number, h: Held, at: number | null): Promise<Result<null>> => {
     const held = await holdFile(h.fdRef);
     if (!held.ok) return held;
+    hold(s, pasid, h);
     const r = await ask(actorName, h.ref, { t: 'attach', device: o.index, unit: o.unit, unitIndex: o.unitIndex, at, install: true }, T);
-    if (r.ok) s.held.set(pasid, h);
-    else await unholdFile(h.fdRef);
+    if (!r.ok) {
+      letGo(s, pasid);
+      await unholdFile(h.fdRef);
+    }
     return r;
   };
   /** Take a kref on the new HWPT, swap the entry's table with no gap, then let go of the old one. */
@@ -103,9 +117,13 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
       await unholdFile(next.fdRef);
       return info.ok ? err('EINVAL', `HWPT ${next.hwpt} has no page table`) : info;
     }
+    // Requests raised through the new table from the swap on are the new HWPT's.
+    hold(s, pasid, next);
     const swapped = await ask(actorName, o.unit, { t: 'replace', device: o.index, pasid, pgtable: info.value.pgtable }, T);
-    if (!swapped.ok) return swapped;
-    s.held.set(pasid, next);
+    if (!swapped.ok) {
+      hold(s, pasid, cur);
+      return swapped;
+    }
     return put(cur);
   };
 
@@ -190,7 +208,7 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
             break;
           }
           const r = await release(msg.pasid, h);
-          if (r.ok) s.held.delete(msg.pasid);
+          if (r.ok) letGo(s, msg.pasid);
           reply(msg.replyTo, r);
           break;
         }
@@ -206,7 +224,7 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
             break;
           }
           const r = await release(msg.ioasid, h);
-          if (r.ok) s.held.delete(msg.ioasid);
+          if (r.ok) letGo(s, msg.ioasid);
           reply(msg.replyTo, r);
           break;
         }
@@ -224,7 +242,7 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
           }
           for (const [pasid, h] of s.held) {
             await put(h);
-            s.held.delete(pasid);
+            letGo(s, pasid);
           }
           reply(msg.replyTo, okVoid);
           break;

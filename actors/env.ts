@@ -95,6 +95,28 @@ export interface ActorEnv {
   readonly nextSerial: () => number;
   /** The process's open FDs: how a device validates the FD argument (like fdget on an eventfd). */
   readonly fds: Map<number, OpenFd>;
+  /** What each device's PASIDs are attached to (kept by the devices): how a page request finds its address space. */
+  readonly attachments: Attachments;
+}
+
+/**
+ * The IOASID (HWPT) id attached at each (device, PASID), as the kernel's attach handle records
+ * the domain a page request of that PASID goes to. In the 2021 design the PASID names its IOASID
+ * machine-wide; under iommufd the VMM picks the PASID, so only this record ties the two.
+ */
+export class Attachments {
+  private readonly at = new Map<string, number>();
+  constructor(private readonly uapi: UapiDesign) {}
+  set(device: number, pasid: number, ioasid: number): void {
+    this.at.set(`${device}:${pasid}`, ioasid);
+  }
+  delete(device: number, pasid: number): void {
+    this.at.delete(`${device}:${pasid}`);
+  }
+  /** The IOASID number a page request of (device, pasid) belongs to, if any. */
+  of(device: number, pasid: number): number | undefined {
+    return this.uapi === 'ioasid' ? pasid : this.at.get(`${device}:${pasid}`);
+  }
 }
 
 export interface OpenFd {

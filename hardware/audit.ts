@@ -19,6 +19,21 @@ import { pasidSlot, walkPasid } from './pasid-table.js';
 import { prqPendingFor } from './prq.js';
 import { swqQueued, swqQueuedFor } from './swq.js';
 
+/**
+ * iommufd: the page requests still unanswered at the (device, PASID)s a freed HWPT was attached
+ * at (PASIDs its VMM chose, which the scan by number above does not reach): a late answer to one
+ * would reach the next HWPT attached there.
+ */
+export function pageRequestsAt(
+  hw: Hardware,
+  at: readonly { readonly device: number; readonly pasid: number }[],
+  names: { readonly device: readonly string[] },
+): string[] {
+  return at
+    .filter(({ device, pasid }) => prqPendingFor(hw, device, pasid))
+    .map(({ device, pasid }) => `an unanswered page request of ${names.device[device]} at PASID ${pasid}`);
+}
+
 /** Everything in hardware that still refers to `pasid`, as readable phrases naming devices and VMs as the user did. */
 export function hardwareReferences(
   hw: Hardware,

@@ -4,7 +4,7 @@
 import type { CallEvent, ReplyEvent, SimEvent } from '../actors/events.js';
 import type { OpArgs, OpName } from '../actors/protocol.js';
 import type { Result } from '../actors/result.js';
-import { hardwareReferences } from '../hardware/audit.js';
+import { hardwareReferences, pageRequestsAt } from '../hardware/audit.js';
 import { publishStep } from '../hardware/anomalies.js';
 import { prqUnanswered } from '../hardware/prq.js';
 import { noteTeardownRace } from '../hardware/coverage.js';
@@ -104,6 +104,8 @@ export class Monitor {
   private kvmSeen = false;
   /** iommufd: the HWPT attached at each `device:pasid`, from attach and replace replies. */
   private readonly attachedAt = new Map<string, number>();
+  /** iommufd: every `device:pasid` each live HWPT was attached at, detached since or not (judged when it is freed). */
+  private readonly everAttachedAt = new Map<number, Set<string>>();
   /** iommufd: FDs closed while devices still held what they allocated: their release is pending. */
   private readonly closing = new Set<number>();
   private current: number | null = null;
@@ -268,6 +270,7 @@ export class Monitor {
         if (e.result.ok) {
           this.granted(`${this.o.names.device[device]} attached`, `dev:${device}`, hwpt, fd, this.o.deviceVm[device]!);
           this.attachedAt.set(`${device}:${pasid}`, hwpt);
+          this.attachedOnce(hwpt, device, pasid);
           // Unless a DETACH of it was called meanwhile (it may have cleared the entry already).
           if (![...this.pending.values()].some(({ call: c }) => (c.op === 'detach' || c.op === 'close_device') && c.args.device === device))
             setAttached(this.o.hw, device, pasid, true);
@@ -283,6 +286,7 @@ export class Monitor {
         if (inc) m.drop(inc, `dev:${device}`, t);
         this.granted(`${this.o.names.device[device]} replaced to`, `dev:${device}`, hwpt, fd, this.o.deviceVm[device]!);
         this.attachedAt.set(key, hwpt);
+        this.attachedOnce(hwpt, device, pasid);
         this.settleClosing(t);
         break;
       }
@@ -409,9 +413,23 @@ export class Monitor {
    * user may still hold it (unless a call in progress is letting go).
    */
   private onFree(pasid: number): void {
-    const refs = hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names);
+    const refs = [...hardwareReferences(this.o.hw, pasid, this.kvmSeen, this.o.names), ...this.requestsLeftAt(pasid)];
     if (refs.length) this.report('free-while-referenced', `PASID ${pasid} was declared free while ${refs.join(', ')} still referred to it`);
     this.stillHeld(pasid, 'free-while-referenced', 'was declared free');
+  }
+
+  private attachedOnce(hwpt: number, device: number, pasid: number): void {
+    const keys = this.everAttachedAt.get(hwpt) ?? new Set<string>();
+    keys.add(`${device}:${pasid}`);
+    this.everAttachedAt.set(hwpt, keys);
+  }
+
+  /** iommufd: page requests left unanswered where freed HWPT `hwpt` was attached, unless another HWPT is attached there now. */
+  private requestsLeftAt(hwpt: number): string[] {
+    const keys = [...(this.everAttachedAt.get(hwpt) ?? [])].filter((k) => (this.attachedAt.get(k) ?? hwpt) === hwpt);
+    this.everAttachedAt.delete(hwpt);
+    const at = keys.map((k) => k.split(':').map(Number) as [number, number]).map(([device, pasid]) => ({ device, pasid }));
+    return pageRequestsAt(this.o.hw, at, this.o.names);
   }
 
   /** Every incarnation of `pasid` must be let go of, or be let go of by a call in progress (then judged when it answers). */

@@ -32,6 +32,8 @@ interface FaultQueue {
 /** A group on a fault queue, with the cookie its response names. */
 interface Delivered {
   readonly r: PageRequest;
+  /** The IOASID (HWPT) whose queue it went to: the one attached where it was raised. */
+  readonly ioasid: number;
   readonly cookie: number;
   readonly queue: FaultQueue;
 }
@@ -74,26 +76,33 @@ export class FaultQueues implements FaultHandling {
   /** Take every queued page request: onto its IOASID's fault queue, or answered by the kernel's handler. */
   async service(): Promise<void> {
     for (const r of prqTake(this.env.host.hw)) {
-      const q = this.live(r.pasid);
+      // The request names (device, PASID); the IOASID attached there owns the fault queue.
+      const ioasid = this.env.attachments.of(r.device, r.pasid);
+      const q = ioasid === undefined ? null : this.live(ioasid);
       if (!q) {
-        await this.resolve(r, PrqCode.SUCCESS);
+        await this.resolve(r, ioasid, PrqCode.SUCCESS);
         continue;
       }
-      const d = { r, cookie: ++this.lastCookie, queue: q };
+      const d = { r, ioasid: ioasid!, cookie: ++this.lastCookie, queue: q };
       q.pending.push(d);
       this.cookies.set(d.cookie, d);
-      this.guests.get(q.fd)?.(r.pasid, info(d));
+      this.guests.get(q.fd)?.(d.ioasid, info(d));
     }
   }
 
-  /** Answer the group `r`; success first maps each of its pages (fresh ones of the VM), or answers invalid when that fails. */
-  private async resolve(r: PageRequest, want: PrqCodeValue, pasid = r.pasid): Promise<boolean> {
+  /**
+   * Answer the group `r` of IOASID `ioasid` (none: nothing is attached where it was raised any
+   * more); success first maps each of its pages (fresh ones of the VM), or answers invalid when
+   * that fails. `named`: the IOASID a FAULT_RESPOND named.
+   */
+  private async resolve(r: PageRequest, ioasid: number | undefined, want: PrqCodeValue, named = ioasid): Promise<boolean> {
     let code = want;
     for (let page = r.iova; code === PrqCode.SUCCESS && page < r.iova + r.pages; page++) {
-      const ref = this.env.globalIoasids.get(r.pasid);
+      const ref = ioasid === undefined ? undefined : this.env.globalIoasids.get(ioasid);
       // Published around the map, as a uAPI call is: the auditor's view of the address space holds the page first.
       const id = this.env.nextSerial();
-      const note = (phase: 'begin' | 'mapped' | 'failed') => this.env.emit({ type: 'fault-map', id, pasid: r.pasid, iova: page, phase, t: this.env.now() });
+      const note = (phase: 'begin' | 'mapped' | 'failed') =>
+        this.env.emit({ type: 'fault-map', id, pasid: ioasid ?? r.pasid, iova: page, phase, t: this.env.now() });
       if (ref) note('begin');
       const m = ref ? await ask('uapi', ref, { t: 'map', iova: page, pages: 1 }, this.env.replyTimeoutMs) : null;
       if (m) note(m.ok ? 'mapped' : 'failed');
@@ -105,8 +114,10 @@ export class FaultQueues implements FaultHandling {
     if (!sent) {
       noteLateResponse(hw);
       // respond-after-recycle: the group is gone (a drain answered it), so the response is
-      // delivered by PASID number: the one the FAULT_RESPOND names.
-      sent = this.env.mutant === 'respond-after-recycle' && prqRespondByPasid(hw, r, pasid, code);
+      // delivered by PASID number: the IOASID's the FAULT_RESPOND names (2021 design), or under
+      // iommufd, where a HWPT has no PASID of its own, the one the group was raised with.
+      const pasid = this.env.uapi === 'ioasid' ? named : r.pasid;
+      sent = this.env.mutant === 'respond-after-recycle' && pasid !== undefined && prqRespondByPasid(hw, r, pasid, code);
     }
     if (sent) notePageResponses(hw, 1);
     return sent;
@@ -123,7 +134,7 @@ export class FaultQueues implements FaultHandling {
     const at = d.queue.pending.indexOf(d);
     if (at >= 0) d.queue.pending.splice(at, 1);
     this.cookies.delete(d.cookie);
-    const sent = await this.resolve(d.r, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID, pasid);
+    const sent = await this.resolve(d.r, d.ioasid, code === PrqCode.SUCCESS ? PrqCode.SUCCESS : PrqCode.INVALID, pasid);
     if (sent && this.guests.has(fd)) noteGuestPageResponse(this.env.host.hw);
     return sent ? ok(info(d)) : err('ENOENT', `page request group ${d.r.group} was answered already`);
   }
@@ -170,14 +181,16 @@ export class FaultQueues implements FaultHandling {
     }
   }
 
-  /** Can a page request for `pasid` still arrive: an active DMA job of a PRI device whose entry for it is present? */
-  private dmaOn(pasid: number): boolean {
+  /** Can a page request for IOASID `ioasid` still arrive: an active DMA job of a PRI device through a present entry attached to it? */
+  private dmaOn(ioasid: number): boolean {
     const hw = this.env.host.hw;
     const j = hw.jobs;
     for (let id = 0; id < JOBS; id++) {
       const b = id * JOB_STRIDE;
-      if (Atomics.load(j, b + J.STATE) !== JobState.ACTIVE || j[b + J.KIND] !== JobKind.DMA || j[b + J.PASID] !== pasid) continue;
+      if (Atomics.load(j, b + J.STATE) !== JobState.ACTIVE || j[b + J.KIND] !== JobKind.DMA) continue;
       const device = j[b + J.DEVICE]!;
+      const pasid = j[b + J.PASID]!;
+      if (this.env.attachments.of(device, pasid) !== ioasid) continue;
       if (hw.devicePri[device] !== 0 && walkPasid(hw, device, pasid) !== -2) return true;
     }
     return false;

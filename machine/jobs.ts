@@ -59,9 +59,10 @@ export class Jobs implements JobRunner {
     if (!this.w.devices[device]) return err('EINVAL', `no device ${device}`);
     const p = pasidArg(this.w.env, pasid);
     if (!p.ok) return p;
-    const ref = this.w.env.globalIoasids.get(pasid);
+    const ioasid = this.w.env.attachments.of(device, pasid);
+    const ref = ioasid === undefined ? undefined : this.w.env.globalIoasids.get(ioasid);
     const info = ref ? await ask('uapi', ref, { t: 'info' }, this.w.env.replyTimeoutMs) : null;
-    // Addresses spread over the IOASID's page table, or a default span where it has none.
+    // Addresses spread over the page table of the IOASID attached there, or a default span where it has none.
     const span = info?.ok && info.value.pages > 0 ? info.value.pages : DEFAULT_PGTBL_PAGES;
     return this.launch({ kind: JobKind.DMA, device, pasid, budget, seed, span, minLanded }, null);
   }

@@ -7,7 +7,7 @@ import { PasidTables } from '../hardware/pasid-table.js';
 import { JobTable } from '../hardware/jobs.js';
 import { type Waiter, threadWaiter } from '../hardware/wait.js';
 import { EnginePool, type EngineHost, type EngineHostFactory } from '../workers/pool.js';
-import { type ActorEnv, type FallibleSite, HWPT_ID_SPACE } from '../actors/env.js';
+import { type ActorEnv, Attachments, type FallibleSite, HWPT_ID_SPACE } from '../actors/env.js';
 import type { PasidState, SimEvent } from '../actors/events.js';
 import type { AllocatorMsg, AllocatorStats, IommuMsg, IoasidInfo, IoasidMsg, Invoke, KvmMsg, VIommuMsg } from '../actors/protocol.js';
 import { type Result, err } from '../actors/result.js';
@@ -142,6 +142,7 @@ export class Machine implements Kernel {
       globalIoasids: new Map(),
       nextSerial: () => ++this.serial,
       fds: new Map(),
+      attachments: new Attachments(spec.uapi),
     };
     this.vmQuotas = spec.vms.map((v) => v.quota);
     const serial = ++machineSerial;

@@ -35,16 +35,14 @@ export interface MustCatch {
    * Real threads: every one of these seeds must fail in runs of `durationSec`, run again (the same
    * seed, a fresh interleaving) until one fails or they have done `enough` of the meter's work,
    * which on an idle machine the first run does (a loaded one does less per second). Null for a
-   * bug whose window real threads almost never open (nanoseconds between two loads). `designs`:
-   * the designs checked on threads, where fewer than the entry's (every seed under the first, the
-   * first seed under the others).
+   * bug whose window real threads almost never open (nanoseconds between two loads). Checked
+   * under every design of the entry: every seed under the first, the first seed under the others.
    */
   readonly threads: null | {
     readonly seeds: readonly number[];
     readonly durationSec: number;
     readonly meter: MeterName;
     readonly enough: number;
-    readonly designs?: readonly UapiDesign[];
   };
   /**
    * The uAPI designs the bug applies to, each caught in deterministic mode (docs/iommufd.md): a
@@ -69,16 +67,15 @@ const onTeardownRace = (invariants: readonly InvariantId[], designs: readonly Ua
 });
 
 /**
- * iopf, in both designs: two fixed seeds of 1.5 s on threads until 20 of the meter's moments; 5
- * executions of 0.05 virtual s per strategy. On threads under ioasid only: under iommufd its lanes
- * still go through the allow/disallow bridge, and on an idle machine those mutant runs end with
- * calls that time out (an open problem, docs/iommufd.md); deterministic mode catches them there.
+ * iopf, in both designs (under iommufd its lanes attach each HWPT at a PASID they chose): two
+ * fixed seeds of 1.5 s on threads until 20 of the meter's moments; 5 executions of 0.05 virtual s
+ * per strategy.
  */
 const onIopf = (invariants: readonly InvariantId[], meter: MeterName): MustCatch => ({
   scenario: iopf,
   invariants,
   designs: ['ioasid', 'iommufd'],
-  threads: { seeds: [1, 2], durationSec: 1.5, meter, enough: 20, designs: ['ioasid'] },
+  threads: { seeds: [1, 2], durationSec: 1.5, meter, enough: 20 },
   deterministic: { executions: 5, durationSec: 0.05 },
 });
 
@@ -135,14 +132,15 @@ export const MUST_CATCH: { readonly [M in MutantName]: MustCatch } = {
   'mm-exit-no-teardown': onUnmapRace(['use-after-free', 'dma-after-teardown', 'pasid-reuse'], ['ioasid']),
   // iopf: a request left pending past the teardown is still there when the PASID is handed out again.
   // free-while-referenced: on threads the last put often frees the PASID before an ALLOC (the audit
-  // names the unanswered request). iommufd too (iopf gives devices their HWPTs through the allow
-  // bridge): the request left pending past the detach still names the HWPT when its last kref goes.
+  // names the unanswered request). iommufd too: when the HWPT's last kref goes, the audit finds the
+  // request left pending past the detach at the (device, PASID) the HWPT was attached at.
   'no-auto-response': onIopf(['pasid-reuse', 'page-request', 'free-while-referenced'], 'teardownsWithPageRequests'),
   // iommufd too: a detach is a teardown of the entry like DISALLOW, and skips the drain the same way.
   'skip-prq-drain': onIopf(['pasid-reuse', 'free-while-referenced'], 'teardownsWithPageRequests'),
   // iopf: a FAULT_RESPOND in flight across its lane's teardown, or naming a cookie read before it,
-  // reaches the next incarnation. iommufd too: HWPT ids recycle lowest-free, and the bridge
-  // attaches at the id, so the late answer by PASID number reaches the next HWPT's request there as well.
+  // reaches the next incarnation. iommufd too: the late answer goes by the PASID its group was
+  // raised with, where the lane attaches its next HWPT, and the device sees an answer meant for
+  // an earlier entry's group.
   'respond-after-recycle': onIopf(['page-response'], 'lateResponses'),
   // Only a DISALLOW racing a DESTROY of the same IOASID makes the device's put the last one while its entry is present.
   // Not under iommufd: DESTROY in use is EBUSY there, so the FD's kref outlives every device's.

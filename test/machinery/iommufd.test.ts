@@ -168,11 +168,43 @@ describe('iommufd design', () => {
     }
   });
 
-  it('iopf and enqcmd --uapi iommufd (the mutants checked there) are clean in deterministic mode, with page requests and KVM clears done; enqcmd attaches natively', async function () {
+  it('a page request at a PASID the VMM chose goes to the fault queue of the HWPT attached there, whose answer maps that HWPT', async () => {
+    const pri = { uapi: 'iommufd' as const, vms: [{ ...vm('vm1', []), devices: [{ name: 'pri', ...DEFAULT_DEVICE, pri: true }] }] };
+    await withSim(pri, async (sim) => {
+      const m = sim.machine;
+      const fd = value(await m.invoke('open', { vm: 0 }));
+      const hwpt = value(await m.invoke('alloc', { fd }));
+      // Pages 0 and 3 mapped: the DMA spans the HWPT's table, whose holes ask for pages.
+      for (const iova of [0, 3]) value(await m.invoke('map', { fd, ioasid: hwpt, iova, pages: 1 }));
+      value(await m.invoke('fault_queue', { fd, ioasid: hwpt }));
+      const pasid = 9;
+      expect(pasid, 'a PASID that is not the HWPT id').to.not.equal(hwpt);
+      value(await m.invoke('attach', { device: 0, fd, hwpt, pasid }));
+      const job = value(await m.invoke('dma_start', { device: 0, ioasid: pasid, seed: 1 }));
+      const answered = value(await m.invoke('fault_respond', { fd, ioasid: hwpt, code: 0 }));
+      expect(answered.device, 'the request of the device attached there').to.equal(0);
+      expect([1, 2], 'a hole of the HWPT').to.include(answered.iova);
+      const again = await m.invoke('map', { fd, ioasid: hwpt, iova: answered.iova, pages: 1 });
+      expect(errno(again), 'the answer mapped the page in the HWPT attached at the PASID').to.equal('EEXIST');
+      value(await m.invoke('stop', { job }));
+      value(await m.invoke('detach', { device: 0, pasid }));
+      value(await m.invoke('destroy', { fd, ioasid: hwpt }));
+      value(await m.invoke('close', { fd }));
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
+  it('iopf --uapi iommufd attaches at PASIDs its lanes chose and is clean, deterministic and on threads; enqcmd --uapi iommufd (attaching natively) is clean deterministic, with KVM clears done', async function () {
     this.timeout(120000);
-    for (const r of await expectClean('iopf', { seeds: [1, 2, 3], params: { durationSec: 0.05, uapi: 'iommufd' } })) {
+    const deterministic = await expectClean('iopf', { seeds: [1, 2, 3], params: { durationSec: 0.05, uapi: 'iommufd' } });
+    const threads = await expectClean('iopf', { seeds: [1], mode: THREADS, params: { durationSec: 1.5, uapi: 'iommufd' } });
+    for (const r of [...deterministic, ...threads]) {
       expect(r.coverage.teardownsWithPageRequests, 'teardowns with page requests pending').to.be.above(0);
       expect(r.outcomes.fault_respond?.ok ?? 0, 'answered page requests').to.be.above(0);
+      expect(r.outcomes.attach?.ok ?? 0, 'attached').to.be.above(0);
+      expect(r.outcomes.detach?.ok ?? 0, 'detached').to.be.above(0);
+      expect(r.outcomes.allow, 'no bridge').to.equal(undefined);
+      expect(r.outcomes.destroy?.EBUSY ?? 0, 'DESTROYs while attached').to.be.above(0);
     }
     for (const r of await expectClean('enqcmd', { seeds: [1, 2, 3], params: { durationSec: 0.3, uapi: 'iommufd' } })) {
       expect(r.outcomes.kvm_clear_pasid?.ok ?? 0, 'KVM clears').to.be.above(0);
