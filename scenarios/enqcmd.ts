@@ -1,7 +1,7 @@
 // enqcmd: guest vCPUs submit ENQCMD on engine threads (scenarios/guest.ts) while, per VM, lanes
 // churn the vPASID -> pPASID translations they go through: ALLOC -> BIND_PGTBL -> ALLOW on the
 // VM's devices -> KVM_SET_PASID, then one of three teardowns: KVM first
-// (docs/domain.md#tearing-down-a-vpasid-translation), DESTROY first so the PASID parks on the
+// (docs/kernel-facts.md#tearing-down-a-vpasid-translation), DESTROY first so the PASID parks on the
 // device's and KVM's krefs, or DISALLOW and DESTROY with KVM_CLEAR_PASID last, each lane then
 // remapping its vPASID to a fresh IOASID. Queues fill, so
 // submitters retry; vCPUs whose vPASID is unmapped exit and get #GP. Now and then a lane tries

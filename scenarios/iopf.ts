@@ -11,7 +11,7 @@
 // PASID), not by the HWPT's id, and every incarnation of the lane is raised at that same PASID;
 // its DESTROY is EBUSY while attached, so a lane that did not detach first detaches and destroys again.
 import type { Machine } from '../machine/machine.js';
-import { LANE_UAPI } from './lane-uapi.js';
+import { LANE_UAPI, chosenPasid } from './lane-uapi.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 /** IOVA pages each address space spans; only every third is mapped at first, so holes of two pages ask for groups of two. */
@@ -41,7 +41,7 @@ async function drive(w: Workload): Promise<void> {
 async function lane(w: Workload, m: Machine, device: number, fd: number, slot: number, faultQueue: boolean, me: string): Promise<void> {
   const u = LANE_UAPI[w.params.uapi ?? 'ioasid'];
   // iommufd: the PASID this lane's VMM picks for its device, the same for every incarnation.
-  const chosen = (m.hw.pasidMax >> 1) + slot + 1;
+  const chosen = chosenPasid(m, slot);
   let previous: number | null = null;
   /** The cookie of a request read before the last teardown, answered late in the next incarnation. */
   let stale = 0;

@@ -43,3 +43,9 @@ const iommufd: LaneUapi = {
 };
 
 export const LANE_UAPI: Readonly<Record<UapiDesign, LaneUapi>> = { ioasid, iommufd };
+
+/**
+ * iommufd: the PASID lane `slot`'s VMM picks for a device, in the upper half of the machine's
+ * range: above what the allocator hands out first and what the scenarios' probes name.
+ */
+export const chosenPasid = (m: Machine, slot: number): number => (m.hw.pasidMax >> 1) + slot + 1;

@@ -3,7 +3,7 @@
 // running on a worker thread; now and then a lane tries what must fail (ALLOW through another
 // VM's FD, ALLOW of another FD's IOASID) and every device probes a PASID it was never given.
 import type { Machine } from '../machine/machine.js';
-import { LANE_UAPI } from './lane-uapi.js';
+import { LANE_UAPI, chosenPasid } from './lane-uapi.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const PAGES_PER_IOASID = 8;
@@ -37,7 +37,7 @@ async function lane(w: Workload, m: Machine, device: number, vm: number, fds: nu
   const fd = fds[vm]!;
   const otherFd = fds.length > 1 ? fds[(vm + 1 + w.prng.int(fds.length - 1)) % fds.length]! : null;
   // iommufd: the PASID this lane's VMM picks for its device, above what the probes and the allocator use.
-  const chosen = (m.hw.pasidMax >> 1) + slot + 1;
+  const chosen = chosenPasid(m, slot);
   while (!w.expired()) {
     const a = await m.invoke('alloc', { fd });
     if (!a.ok) {

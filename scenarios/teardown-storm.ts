@@ -11,7 +11,7 @@
 // detaches (a DETACH needs no FD, so it still works after close(fd), which waits for it), and
 // DESTROY in use answers EBUSY.
 import type { Machine } from '../machine/machine.js';
-import { LANE_UAPI, type LaneUapi } from './lane-uapi.js';
+import { LANE_UAPI, type LaneUapi, chosenPasid } from './lane-uapi.js';
 import { type Scenario, type ScenarioParams, type Workload, gridMachine, openFd } from './scenario.js';
 
 const PAGES_PER_IOASID = 4;
@@ -35,7 +35,7 @@ async function drive(w: Workload): Promise<void> {
   const m = w.sim.machine;
   const u = LANE_UAPI[w.params.uapi ?? 'ioasid'];
   // iommufd: the PASID lane `slot`'s VMM picks on every device of its VM (the close race's is one more).
-  const chosen = (slot: number) => (m.hw.pasidMax >> 1) + slot + 1;
+  const chosen = (slot: number) => chosenPasid(m, slot);
   const lanes: Promise<void>[] = [];
   for (let v = 0; v < w.params.vms; v++) for (let s = 0; s < w.params.pasids; s++) lanes.push(lane(w, m, u, v, chosen(s), `storm${v}.${s}`));
   await Promise.all(lanes);

@@ -4,7 +4,7 @@
 // still holds the PASID. Two IOMMU units, each serving devices with and without ATS, so every
 // UNMAP flushes IOTLB ranges and, for ATS devices, device-TLB ranges on its unit's own queue.
 import type { Machine } from '../machine/machine.js';
-import { LANE_UAPI } from './lane-uapi.js';
+import { LANE_UAPI, chosenPasid } from './lane-uapi.js';
 import { type Scenario, type Workload, gridMachine, openFdPerVm } from './scenario.js';
 
 const AREAS = 4;
@@ -32,7 +32,7 @@ async function drive(w: Workload): Promise<void> {
 async function lane(w: Workload, m: Machine, device: number, vm: number, fd: number, slot: number, me: string): Promise<void> {
   const u = LANE_UAPI[w.params.uapi ?? 'ioasid'];
   // iommufd: the PASID this lane's VMM picks for its device, above what the allocator hands out.
-  const chosen = (m.hw.pasidMax >> 1) + slot + 1;
+  const chosen = chosenPasid(m, slot);
   // A process exit frees the address space under the devices only in the 2021 design: an iommufd
   // IOAS pins its pages, which stay until the FD (held by every bound device) is released.
   const exits = u.destroyWaitsForUsers === false;

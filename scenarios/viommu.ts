@@ -1,5 +1,5 @@
 // viommu: the guests' vIOMMUs authorise devices dynamically
-// (docs/domain.md#how-kvm-would-program-the-table, step 5). Per VM, requesters send concurrent
+// (docs/kernel-facts.md#how-kvm-would-program-the-table, step 5). Per VM, requesters send concurrent
 // bind/unbind requests for random (device, vPASID) pairs from a small set, so requests for one
 // vPASID race each other (and are answered EEXIST / ENOENT as the state they meet says) while
 // requests for others run alongside. A device just bound DMAs through the pPASID it was given for
