@@ -73,7 +73,6 @@ function sequenceOf(doc: unknown, file: string): Sequence {
 // The names a vm, device or vcpu argument may take (the runner and fuzzers import them from here).
 export { machineNames };
 
-type Kind = BindKind;
 type At = (field: string | null, msg: string) => InputError;
 
 /**
@@ -81,8 +80,8 @@ type At = (field: string | null, msg: string) => InputError;
  * yet waited for (their `as:` name is bound only at the wait, when the answer has come).
  */
 class StepScope {
-  readonly bound = new Map<string, Kind>();
-  readonly inFlight = new Map<string, { readonly index: number; readonly as: { name: string; kind: Kind } | null }>();
+  readonly bound = new Map<string, BindKind>();
+  readonly inFlight = new Map<string, { readonly index: number; readonly as: { name: string; kind: BindKind } | null }>();
   readonly waited = new Map<string, number>();
   constructor(
     readonly names: ReturnType<typeof machineNames>,
