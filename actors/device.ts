@@ -149,7 +149,7 @@ export function spawnDevice(parent: ParentRef, env: ActorEnv, o: DeviceOptions):
           }
           // Look the IOASID up in this FD first: one destroyed, or allocated from another FD, is
           // ENOENT even while this device still holds its parked PASID
-          // (docs/model.md#choices-where-the-design-is-silent, docs/domain.md#s6-lifecycle-order).
+          // (docs/model.md#choices-where-the-design-is-silent, docs/kernel-facts.md#s6-lifecycle-order).
           const found = await ask(actorName, f.value.ref, { t: 'lookup', ioasid: msg.ioasid }, T);
           if (!found.ok) {
             reply(msg.replyTo, found);

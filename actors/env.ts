@@ -45,7 +45,7 @@ export type UapiDesign = (typeof UAPI_DESIGN_NAMES)[number];
 export const UAPI_DESIGNS: readonly UapiDesign[] = UAPI_DESIGN_NAMES;
 export const isMutant = (s: string): s is MutantName => Object.hasOwn(MUTANTS, s);
 
-/** Internal steps that can fail, for fail-nth sweeps (docs/domain.md#fault-injection-iommufd_fail_nth). */
+/** Internal steps that can fail, for fail-nth sweeps (docs/kernel-facts.md#fault-injection-iommufd_fail_nth). */
 export type FallibleSite =
   | 'pasid-alloc'
   | 'iommu-install'
@@ -57,7 +57,7 @@ export type FallibleSite =
   | 'invalidation-wait'
   | 'drain'
   | 'kvm-quiesce'
-  // Address-space changes (docs/domain.md#a-flush-that-does-not-complete): the invalidation wait
+  // Address-space changes (docs/kernel-facts.md#a-flush-that-does-not-complete): the invalidation wait
   // of the first MAP's (or BIND's) present-to-present entry change, and UNMAP's ranged IOTLB and
   // device-TLB flush and its drain. A failed one fails its call with EIO: MAP is undone; UNMAP
   // leaves its range unmapped but never frees pages whose flush or drain did not complete (the

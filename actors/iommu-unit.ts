@@ -1,11 +1,11 @@
 // One IOMMU unit: the PASID tables of its devices, its PASID cache and IOTLB (the engines' slices
 // of them) and its own invalidation queue. It is the only actor that programs PASID entries, and
-// teardown always runs the VT-d order (docs/domain.md#tearing-down-a-pasid-entry):
+// teardown always runs the VT-d order (docs/kernel-facts.md#tearing-down-a-pasid-entry):
 // clear the present bit -> invalidate the PASID cache, the IOTLB and, for a device with ATS, its
 // device TLB, and wait -> drain in-flight DMA and the descriptors the device's work queue
 // accepted -> for a device with PRI, drain its page requests (answer the pending ones invalid,
 // then a fenced IOTLB and device-TLB flush) -> zero the entry. Only after that may the caller free pages or put a kref. An unmap
-// (docs/domain.md#unmapping-under-dma) flushes the IOTLB and device TLBs over its range and
+// (docs/kernel-facts.md#unmapping-under-dma) flushes the IOTLB and device TLBs over its range and
 // drains the same way before its pages are freed.
 import { noteEntryTeardown, notePageResponses } from '../hardware/coverage.js';
 import { type InvalidationTarget, postInvalidation, waitInvalidation } from '../hardware/invalidation.js';
@@ -50,7 +50,7 @@ async function drain(env: ActorEnv, device: number, pasid: number, site: 'drain'
   if (site && env.injectFault(site)) throw new TeardownFailure(`drain of PASID ${pasid} on device ${device} did not complete (injected)`);
   await jobs.drain(device, pasid, waiter);
   // Descriptors queued before the entry was cleared may carry this PASID
-  // (docs/domain.md#tearing-down-a-vpasid-translation, step 2).
+  // (docs/kernel-facts.md#tearing-down-a-vpasid-translation, step 2).
   await swqDrain(hw, waiter, device);
 }
 
@@ -65,7 +65,7 @@ async function teardownEntry(env: ActorEnv, unit: number, device: number, pasid:
 }
 
 /**
- * The PRQ drain (VT-d intel_iommu_drain_pasid_prq, docs/domain.md#io-page-faults-and-their-drain),
+ * The PRQ drain (VT-d intel_iommu_drain_pasid_prq, docs/kernel-facts.md#io-page-faults-and-their-drain),
  * once DMA stopped and the entry and TLBs were invalidated: answer every page request of (device,
  * pasid) still queued or taken as invalid (so nothing is left to answer once the PASID is
  * recycled), then fence with a PASID IOTLB flush and a device-TLB flush, and wait.

@@ -3,7 +3,7 @@
 // the checks DEVICE_ALLOW_IOASID makes, so userspace cannot name an arbitrary pPASID, and holds a
 // kref on the IOASID while the translation exists: a parked PASID waits for KVM_CLEAR_PASID as it
 // waits for DISALLOW, and KVM_CLEAR_PASID still works after DESTROY. KVM_CLEAR_PASID follows
-// docs/domain.md#tearing-down-a-vpasid-translation: clear the entry, wait until no vCPU is still
+// docs/kernel-facts.md#tearing-down-a-vpasid-translation: clear the entry, wait until no vCPU is still
 // submitting through it, drain the descriptors already accepted, and only then let go of the
 // IOASID.
 import { noteKvmClear } from '../hardware/coverage.js';

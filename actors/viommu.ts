@@ -1,8 +1,8 @@
 // The guest-visible IOMMU of one VM: dynamic authorisation driven by the guest
-// (docs/domain.md#how-kvm-would-program-the-table, step 5). A guest request to bind a device to a vPASID becomes, on an FD this vIOMMU opens for
+// (docs/kernel-facts.md#how-kvm-would-program-the-table, step 5). A guest request to bind a device to a vPASID becomes, on an FD this vIOMMU opens for
 // its VM, ALLOC -> BIND_PGTBL -> DEVICE_ALLOW_IOASID -> KVM_SET_PASID; unbind runs the reverse safe
 // order, KVM_CLEAR_PASID -> DEVICE_DISALLOW_IOASID -> DESTROY
-// (docs/domain.md#tearing-down-a-vpasid-translation). Like QEMU, it issues
+// (docs/kernel-facts.md#tearing-down-a-vpasid-translation). Like QEMU, it issues
 // them through the uAPI any VMM uses, so the auditor sees every call. One pPASID serves a vPASID
 // on every device bound with it (the CPU's translation is per VM). Requests for one vPASID run one
 // after the other, in arrival order; requests for different vPASIDs run concurrently. A request

@@ -1,5 +1,5 @@
-// fail-nth: the kernel's iommufd_fail_nth (docs/domain.md#fault-injection-iommufd_fail_nth, and
-// docs/domain.md#l6-fault-injection-survival) on a sequence file.
+// fail-nth: the kernel's iommufd_fail_nth (docs/kernel-facts.md#fault-injection-iommufd_fail_nth, and
+// docs/kernel-facts.md#l6-fault-injection-survival) on a sequence file.
 // For n = 1, 2, ... the file runs on a fresh machine whose fault injector makes the n-th
 // fallible internal step fail, until a run in which no n-th step happens (that last run, where
 // nothing failed, is reported too). The fallible steps are every consultation of the machine's

@@ -1,7 +1,7 @@
 // ENQCMD, the vCPU side, run by engine steps (never blocking): a vCPU's ENQCMD job submits
 // descriptors to one device's shared work queue, each in two steps (the translation, then the
 // queue's accept) so that a KVM_CLEAR_PASID can come between them. Each execution follows the hardware
-// (docs/domain.md#enqcmd-and-kvm-pasid-translation): IA32_PASID valid bit clear -> #GP in the
+// (docs/kernel-facts.md#enqcmd-and-kvm-pasid-translation): IA32_PASID valid bit clear -> #GP in the
 // guest; vPASID without a KVM translation -> VM exit 72, for which KVM injects #GP; queue full ->
 // ZF=1 with nothing written, and the guest retries after a round trip, up to the job's bound
 // (idxd: 32), then gives up.

@@ -33,7 +33,7 @@ export function kvmTranslate(hw: Hardware, vm: number, vpasid: number): number {
  * Wait until every vCPU of `vm` that is mid-submission now has finished that submission. Called
  * after kvmInvalidate: a vCPU bumps BUSY before it reads the table, so one that read the old
  * entry is seen busy here, and one not seen busy will read the cleared entry
- * (docs/domain.md#tearing-down-a-vpasid-translation, step 1).
+ * (docs/kernel-facts.md#tearing-down-a-vpasid-translation, step 1).
  */
 export async function kvmQuiesce(hw: Hardware, waiter: Waiter, vm: number): Promise<void> {
   const v = hw.vcpus;

@@ -1,7 +1,7 @@
 // Per-device PASID tables, VT-d style: a directory indexed by PASID bits 19:6 pointing at leaf
 // tables of 64 entries taken from one pool. Entries are published fields-first, valid-last, and
-// torn down valid-first (docs/domain.md#setting-up-a-pasid-entry and
-// docs/domain.md#tearing-down-a-pasid-entry). Every change of an entry (install, a new page
+// torn down valid-first (docs/kernel-facts.md#setting-up-a-pasid-entry and
+// docs/kernel-facts.md#tearing-down-a-pasid-entry). Every change of an entry (install, a new page
 // table, the present bit cleared) bumps its version (PE.GEN, never reset), which the PASID cache
 // keeps with what it cached: the auditor's stale-pasid-cache witness compares the two. An install
 // also numbers the entry's incarnation (PE.EPOCH), which page requests carry (hardware/prq.ts).

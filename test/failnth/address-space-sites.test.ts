@@ -1,4 +1,4 @@
-// fail-nth at the address-space sites (docs/domain.md#a-flush-that-does-not-complete): the first
+// fail-nth at the address-space sites (docs/kernel-facts.md#a-flush-that-does-not-complete): the first
 // MAP's entry-change flush, UNMAP's ranged flush and its drain. Each failure is an EIO with the
 // call undone (MAP) or its range unmapped (UNMAP), nothing leaked, the auditor clean; and a failed
 // UNMAP frees none of its pages until the address space is destroyed.

@@ -156,7 +156,7 @@ describe('kvm: ENQCMD', () => {
           () => m.invoke('disallow', { device: DSA1, fd, ioasid: pasid }),
           () => m.invoke('destroy', { fd, ioasid: pasid }),
         ];
-        // Rounds alternate between the order of docs/domain.md#tearing-down-a-vpasid-translation and
+        // Rounds alternate between the order of docs/kernel-facts.md#tearing-down-a-vpasid-translation and
         // DISALLOW/DESTROY while KVM still maps it.
         for (const i of round % 2 === 0 ? [0, 1, 2] : [1, 2, 0]) value(await steps[i]!());
         await new Promise((r) => setTimeout(r, 5)); // the vCPUs and the device keep trying
